@@ -1,0 +1,72 @@
+# Multiprocessing performance from first principles -- every entry point.
+#
+#   make                  build every chapter program into build/
+#   make chapterN         check deps, build, run chapter N (classroom size), draw its figures
+#                         (pass options with ARGS="--quick", e.g. make chapter1 ARGS="--only rss")
+#   make figures          run every written chapter, then draw every figure into plots/out/
+#                         (REFERENCE=1 also refreshes plots/reference/, the figures the book embeds)
+#   make test             build, then the bats suite (every program in --quick mode)
+#   make test SANITIZE=1  the same with AddressSanitizer + UBSan builds (in build/sanitize/)
+#   make peers            the chapters' numbers beside independent tools (stress-ng, perf bench)
+#   make book             refresh the code excerpts in book.md from the sources
+#   make deps             install the missing Debian packages
+#   make clean            remove build/, results/ and plots/out/
+
+CC      ?= cc
+CFLAGS  := -std=c11 -O2 -Wall -Wextra -Werror -Icommon
+LDLIBS  := -pthread -lrt -lm
+BUILD   := build
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/sanitize
+CFLAGS  := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Icommon
+endif
+
+# chapters/01-fork/fork.c -> build/ch01-fork: the program is named after its chapter.
+CHAPTER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard chapters/*/*.c))))
+PROGRAMS     := $(foreach d,$(CHAPTER_DIRS),$(BUILD)/ch$(notdir $(d)))
+
+export PARALLEL := --will-cite
+export KIT_BUILD := $(abspath $(BUILD))
+export KIT_GIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.DELETE_ON_ERROR:
+.PHONY: all test peers figures book deps clean FORCE
+.SECONDEXPANSION:
+
+all: $(PROGRAMS)
+
+$(BUILD)/ch%: $$(wildcard chapters/$$*/*.c) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $(filter %.c,$^) $(LDLIBS)
+
+-include $(wildcard $(BUILD)/*.d)
+
+chapter%: FORCE
+	@harness/run-chapter.sh $* $(ARGS)
+
+# bats 1.8.2's within-file parallelism polls with `sleep 1`: run whole files side by side.
+test: all
+	@harness/deps.sh test
+	@harness/book-sync.sh --check
+	@if command -v parallel >/dev/null; then \
+	    bats --jobs $$(nproc) --no-parallelize-within-files tests/; \
+	else \
+	    echo "GNU parallel not found: running the tests one file at a time"; bats tests/; \
+	fi
+
+figures: all
+	@harness/figures.sh $(if $(REFERENCE),--reference)
+
+peers: all
+	@harness/peers.sh
+
+book:
+	@harness/book-sync.sh --update
+
+deps:
+	@harness/deps.sh install
+
+clean:
+	rm -rf build results plots/out

@@ -1,0 +1,360 @@
+/* cli.h - the kit's command line and error helpers.
+ *
+ * Every chapter program takes the same standard options (see kit_usage_common
+ * below), rejects bad input with one line that names the argument and the
+ * accepted range, then its usage, and exit code 2 -- before any work starts.
+ * Runtime failures exit 1; a stop signal cleans up and re-raises the signal.
+ *
+ * Header-only: each chapter is one translation unit, so `static` is enough.
+ */
+#ifndef KIT_CLI_H
+#define KIT_CLI_H
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+enum kit_mode { MODE_QUICK, MODE_DEFAULT, MODE_FULL };
+enum kit_pin { PIN_NONE, PIN_SAME, PIN_SPREAD };
+
+struct kit_opts {
+    const char *prog;       /* "ch01-fork": chapter number and program name */
+    const char *usage;      /* the chapter's usage text */
+    enum kit_mode mode;
+    long trials;            /* 0 until set: the chapter picks its mode's default */
+    long workers;           /* online CPUs unless --workers */
+    unsigned long seed;
+    const char *out_dir;
+    const char *only;       /* NULL = every experiment */
+    enum kit_pin pin;
+    double effective_cpus;  /* 0 until measured; written into the TSV metadata */
+    char args[512];         /* the command line, for the TSV metadata */
+};
+
+static const char *kit_prog = "kit";
+static const char *kit_usage = "";
+
+static const char kit_usage_common[] =
+    "Standard options (every chapter):\n"
+    "  --quick | --full    CI size (<= 3 s) | publication size; default: classroom size\n"
+    "  --trials N          measured trials per point, after one warm-up (1..100000)\n"
+    "  --workers N         processes for parallel experiments (1..1024; default: online CPUs)\n"
+    "  --seed S            seed for generated data (0..2^63)\n"
+    "  --out DIR           where the TSV files go (default: results)\n"
+    "  --only NAME         run one experiment\n"
+    "  --pin none|same|spread  placement: as the scheduler likes | all on CPU 0 | one CPU each\n"
+    "  --help              this text\n"
+    "Exit status: 0 ok, 1 runtime or verification failure, 2 usage error.\n";
+
+/* ---------- errors ---------- */
+
+__attribute__((format(printf, 1, 2), noreturn))
+static inline void die(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", kit_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_RUNTIME);
+}
+
+/* A failed system call, named where it was made: "ch01-fork: fork: Resource ...". */
+__attribute__((noreturn))
+static inline void die_errno(const char *call)
+{
+    die("%s: %s", call, strerror(errno));
+}
+
+__attribute__((format(printf, 1, 2), noreturn))
+static inline void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", kit_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\n%s\n%s", kit_usage, kit_usage_common);
+    exit(EXIT_USAGE);
+}
+
+/* Every benchmark checks its answer; a wrong one is a failure however fast. */
+__attribute__((format(printf, 1, 2), noreturn))
+static inline void verification_failed(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: verification failed: ", kit_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_RUNTIME);
+}
+
+__attribute__((format(printf, 1, 2)))
+static inline void warn(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: warning: ", kit_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+__attribute__((format(printf, 1, 2)))
+static inline void progress(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", kit_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---------- stop signals ----------
+ * SIGINT/SIGTERM only set a flag (no SA_RESTART, so a blocked waitpid or read
+ * returns EINTR). The program checks the flag where it is safe to stop, runs
+ * its cleanup, then dies of the same signal so its parent (make, a shell)
+ * sees the interruption for what it was. */
+
+static volatile sig_atomic_t stop_signal;
+static void (*stop_cleanup)(void);
+
+static inline void on_stop_signal(int sig) { stop_signal = sig; }
+
+static inline void catch_stop_signals(void (*cleanup)(void))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_cleanup = cleanup;
+    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
+        die_errno("sigaction");
+}
+
+/* In a forked child: back to the default action, so a signal just ends it. */
+static inline void default_stop_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
+
+static inline void exit_if_stopped(void)
+{
+    int sig = stop_signal;
+    if (!sig)
+        return;
+    if (stop_cleanup)
+        stop_cleanup();
+    fflush(stdout);
+    fprintf(stderr, "%s: stopped by %s; cleaned up\n", kit_prog, strsignal(sig));
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+/* ---------- parsing ---------- */
+
+/* "--trials" matches "--trials" and "--trials=5". */
+static inline bool is_opt(const char *arg, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
+}
+
+static inline const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    const char *eq = strchr(argv[*i], '=');
+    if (eq)
+        return eq + 1;
+    if (*i + 1 >= argc)
+        die_usage("%s needs a value", name);
+    return argv[++*i];
+}
+
+static inline long long parse_count(const char *name, const char *text, long long min, long long max)
+{
+    char *end;
+    errno = 0;
+    long long value = strtoll(text, &end, 10);
+    if (end == text || *end != '\0')
+        die_usage("%s: '%s' is not a whole number (accepted: %lld to %lld)", name, text, min, max);
+    if (errno == ERANGE || value < min || value > max)
+        die_usage("%s: %s is out of range (accepted: %lld to %lld)", name, text, min, max);
+    return value;
+}
+
+/* Bytes in a readable unit: "64", "4K", "1.5M", "2G" (binary multiples). */
+static inline const char *format_size(unsigned long long bytes, char *buf, size_t len)
+{
+    const char *units = "BKMGT";
+    double value = (double)bytes;
+    int u = 0;
+    while (value >= 1024 && u < 4) {
+        value /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%llu", bytes);
+    else if (value == (double)(long long)value)
+        snprintf(buf, len, "%lld%c", (long long)value, units[u]);
+    else
+        snprintf(buf, len, "%.1f%c", value, units[u]);
+    return buf;
+}
+
+/* A size with an optional K, M or G suffix (binary: 1K = 1024). */
+static inline unsigned long long parse_size(const char *name, const char *text,
+                                            unsigned long long min, unsigned long long max)
+{
+    char lo[32], hi[32];
+    char *end;
+    format_size(min, lo, sizeof lo);
+    format_size(max, hi, sizeof hi);
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    int shift = 0;
+    if (*end == 'K' || *end == 'k') shift = 10;
+    else if (*end == 'M' || *end == 'm') shift = 20;
+    else if (*end == 'G' || *end == 'g') shift = 30;
+    if (shift)
+        end++;
+    if (end == text || *end != '\0' || text[0] == '-')
+        die_usage("%s: '%s' is not a size (a whole number with an optional K, M or G suffix; accepted: %s to %s)",
+                  name, text, lo, hi);
+    if (errno == ERANGE || value > (ULLONG_MAX >> shift))
+        die_usage("%s: %s is out of range (accepted: %s to %s)", name, text, lo, hi);
+    value <<= shift;
+    if (value < min || value > max)
+        die_usage("%s: %s is out of range (accepted: %s to %s)", name, text, lo, hi);
+    return value;
+}
+
+/* ---------- the standard options ---------- */
+
+static inline struct kit_opts kit_defaults(const char *prog, const char *usage, int argc, char **argv)
+{
+    struct kit_opts o;
+    memset(&o, 0, sizeof o);
+    o.prog = kit_prog = prog;
+    o.usage = kit_usage = usage;
+    o.mode = MODE_DEFAULT;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o.workers = cpus > 0 ? cpus : 1;
+    o.seed = 1;
+    o.out_dir = "results";
+    size_t used = 0;
+    for (int i = 1; i < argc && used + 1 < sizeof o.args; i++) {
+        int n = snprintf(o.args + used, sizeof o.args - used, "%s%s", i > 1 ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return o;
+}
+
+/* Handles argv[*i] if it is a standard option; returns false otherwise. */
+static inline bool kit_std_option(struct kit_opts *o, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        printf("%s\n%s", o->usage, kit_usage_common);
+        exit(0);
+    } else if (strcmp(arg, "--quick") == 0) {
+        o->mode = MODE_QUICK;
+    } else if (strcmp(arg, "--full") == 0) {
+        o->mode = MODE_FULL;
+    } else if (is_opt(arg, "--trials")) {
+        o->trials = (long)parse_count("--trials", option_value(argc, argv, i, "--trials"), 1, 100000);
+    } else if (is_opt(arg, "--workers")) {
+        o->workers = (long)parse_count("--workers", option_value(argc, argv, i, "--workers"), 1, 1024);
+    } else if (is_opt(arg, "--seed")) {
+        o->seed = (unsigned long)parse_count("--seed", option_value(argc, argv, i, "--seed"), 0, LLONG_MAX);
+    } else if (is_opt(arg, "--out")) {
+        o->out_dir = option_value(argc, argv, i, "--out");
+        if (o->out_dir[0] == '\0')
+            die_usage("--out: needs a directory name");
+    } else if (is_opt(arg, "--only")) {
+        o->only = option_value(argc, argv, i, "--only");
+    } else if (is_opt(arg, "--pin")) {
+        const char *how = option_value(argc, argv, i, "--pin");
+        if (strcmp(how, "none") == 0) o->pin = PIN_NONE;
+        else if (strcmp(how, "same") == 0) o->pin = PIN_SAME;
+        else if (strcmp(how, "spread") == 0) o->pin = PIN_SPREAD;
+        else die_usage("--pin: '%s' is not a placement (accepted: none, same, spread)", how);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* --only must name one of the chapter's experiments. */
+static inline void check_only(const struct kit_opts *o, const char *const names[], size_t count)
+{
+    if (!o->only)
+        return;
+    char list[256] = "";
+    for (size_t k = 0; k < count; k++) {
+        if (strcmp(o->only, names[k]) == 0)
+            return;
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", names[k]);
+    }
+    die_usage("--only: '%s' is not an experiment (accepted: %s)", o->only, list);
+}
+
+static inline bool wanted(const struct kit_opts *o, const char *experiment)
+{
+    return o->only == NULL || strcmp(o->only, experiment) == 0;
+}
+
+/* Create --out (like mkdir -p) and prove it is writable, before any work. */
+static inline void prepare_out_dir(const struct kit_opts *o)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", o->out_dir) >= (int)sizeof path)
+        die_usage("--out: path too long");
+    for (char *p = path + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(path, 0777) == -1 && errno != EEXIST)
+                die_usage("--out: cannot create '%s': %s", path, strerror(errno));
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    if (access(o->out_dir, W_OK | X_OK) == -1)
+        die_usage("--out: cannot write to '%s': %s", o->out_dir, strerror(errno));
+}
+
+static inline const char *mode_name(enum kit_mode mode)
+{
+    return mode == MODE_QUICK ? "quick" : mode == MODE_FULL ? "full" : "default";
+}
+
+/* A value per mode, so each chapter states its three sizes in one place. */
+static inline long long by_mode(const struct kit_opts *o, long long quick, long long normal, long long full)
+{
+    return o->mode == MODE_QUICK ? quick : o->mode == MODE_FULL ? full : normal;
+}
+
+#endif

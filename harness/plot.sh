@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# plot.sh - draw figures: each plots/<name>.gp becomes <out>/<name>.svg and .png.
+#
+# Usage: harness/plot.sh [--data DIR] [--out DIR] SCRIPT.gp...
+#   --data DIR   where the scripts read their TSV files (default: results)
+#   --out DIR    where the figures go (default: plots/out)
+# Without gnuplot it says the figures were skipped and exits 0.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+data=results out=plots/out
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --data) data=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --*) echo "plot.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+[ $# -gt 0 ] || { echo "usage: harness/plot.sh [--data DIR] [--out DIR] SCRIPT.gp..." >&2; exit 2; }
+if ! command -v gnuplot >/dev/null; then
+    echo "figures skipped: gnuplot is not installed (make deps)" >&2
+    exit 0
+fi
+mkdir -p "$out"
+export GNUPLOT_LIB="$root/plots"
+status=0
+for script in "$@"; do
+    name=$(basename "$script" .gp)
+    for term in svg png; do
+        file="$out/$name.$term"
+        if ! gnuplot -e "datadir='$data'; outfile='$file'; term='$term'" "$script"; then
+            rm -f "$file"      # a failed gnuplot leaves a half-written file behind
+            echo "plot.sh: $script failed" >&2
+            status=1
+        fi
+    done
+    [ $status -eq 0 ] && echo "figure: $out/$name.svg (and .png)"
+done
+exit $status

@@ -1,0 +1,15 @@
+# ch01-methods: latency to start, finish and reap one process or thread, per method.
+load "style.gp"
+f = datadir.'/ch01-methods.tsv'
+eval stamp(f)
+set title "Starting a process: exec costs most, a thread least (median, min-max bars)"
+set ylabel "microseconds per start + reap (log scale)"
+set logscale y
+set yrange [1:*]
+set offsets 0.6, 0.6, 0, 0
+set boxwidth 0.6
+set grid noxtics
+unset key
+plot f using 0:5:xtic(1) with boxes lt 1, \
+     f using 0:5:6:7 with yerrorbars lt 7 pt 0, \
+     f using 0:5:(sprintf("%.0f", $5)) with labels offset 0,0.9 font ',10'

@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# Chapter 1: what does starting a process cost? Behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    need_program ch01-fork
+    export QUICK="$BATS_FILE_TMPDIR/quick"
+    # one --quick run for the whole file, in its own session so its processes can be counted
+    setsid timeout 60 "$KIT_BUILD/ch01-fork" --quick --out "$QUICK" \
+        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
+    local pid=$!
+    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
+    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+}
+
+@test "quick run exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every child's exit status checked"
+    assert_output --partial "effective CPUs:"
+    refute_output --partial "verification failed"
+}
+
+@test "quick run leaves no process behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "writes the four TSV files in the kit's format" {
+    for e in methods batch rss speedup; do
+        [ -f "$QUICK/ch01-$e.tsv" ] || fail "missing ch01-$e.tsv"
+    done
+    assert_tsv "$QUICK"/ch01-*.tsv
+    run ls "$QUICK"
+    assert_equal "${#lines[@]}" 4
+}
+
+@test "methods: one row per method, in microseconds" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $3 }' "$QUICK/ch01-methods.tsv"
+    assert_output "$(printf '%s\n' fork/us vfork/us posix_spawn/us fork+exec/us thread/us)"
+}
+
+@test "batch: both strategies for N = 1, 2, 4, 8, 16, 32" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2 }' "$QUICK/ch01-batch.tsv"
+    assert_equal "${#lines[@]}" 12
+    assert_line "one-at-a-time 32"
+    assert_line "all-at-once 1"
+}
+
+@test "rss: four variants at 1, 4 and 16 MiB in --quick" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $2 }' "$QUICK/ch01-rss.tsv"
+    assert_equal "$(printf '%s\n' "${lines[@]}" | sort -un | tr '\n' ' ')" "1 4 16 "
+    assert_equal "${#lines[@]}" 12
+}
+
+@test "speedup: P = 1 .. 2 x workers, and speedup at P=1 is exactly 1" {
+    run kit ch01-fork --quick --only speedup --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '$1 == "wall" { print $2 }' "$BATS_TEST_TMPDIR/ch01-speedup.tsv"
+    assert_output "$(seq 1 6)"
+    run awk -F'\t' '$1 == "speedup" && $2 == 1 { print $5 }' "$BATS_TEST_TMPDIR/ch01-speedup.tsv"
+    assert_output 1
+}
+
+@test "the effective CPU count is in the TSV metadata" {
+    run grep -E '^# effective_cpus=[0-9]+\.[0-9]+$' "$QUICK/ch01-speedup.tsv"
+    assert_success
+}
+
+@test "--only writes that experiment alone" {
+    run kit ch01-fork --quick --only methods --out "$BATS_TEST_TMPDIR/only"
+    assert_success
+    run ls "$BATS_TEST_TMPDIR/only"
+    assert_output "ch01-methods.tsv"
+}
+
+@test "--max-rss sets the largest size of the rss experiment" {
+    run kit ch01-fork --quick --only rss --max-rss 2M --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '$1 == "fork" { print $2 }' "$BATS_TEST_TMPDIR/ch01-rss.tsv"
+    assert_output "$(printf '1\n2')"
+}
+
+@test "--help prints the usage and exits 0" {
+    run kit ch01-fork --help
+    assert_success
+    assert_output --partial "Usage: ch01-fork"
+    assert_output --partial "--max-rss SIZE"
+}
+
+bad_input() {
+    run kit ch01-fork "$@" --out "$BATS_TEST_TMPDIR/bad"
+    assert_failure 2
+    # one clear line first, then the usage; nothing was run or written
+    assert_line --index 0 --regexp "^ch01-fork: "
+    assert_output --partial "Usage: ch01-fork"
+    refute_output --partial "methods:"
+    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || [ -z "$(ls "$BATS_TEST_TMPDIR/bad")" ] || fail "wrote files before failing"
+}
+
+@test "bad input: unknown flag" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch01-fork: unknown option '--frobnicate'"
+}
+
+@test "bad input: --trials 0, abc, -3 name the argument and the range" {
+    bad_input --trials 0
+    assert_line --index 0 "ch01-fork: --trials: 0 is out of range (accepted: 1 to 100000)"
+    bad_input --trials abc
+    assert_line --index 0 "ch01-fork: --trials: 'abc' is not a whole number (accepted: 1 to 100000)"
+    bad_input --trials -3
+    assert_line --index 0 --partial "--trials: -3 is out of range"
+}
+
+@test "bad input: --workers 0" {
+    bad_input --workers 0
+    assert_line --index 0 --partial "--workers: 0 is out of range (accepted: 1 to 1024)"
+}
+
+@test "bad input: --max-rss 10Q is not a size" {
+    bad_input --max-rss 10Q
+    assert_line --index 0 --partial "--max-rss: '10Q' is not a size"
+}
+
+@test "bad input: --max-rss larger than the machine's memory" {
+    bad_input --max-rss 100000G
+    assert_line --index 0 --regexp "--max-rss: 100000G is out of range \(accepted: 1M to [0-9.]+[MG]\)"
+}
+
+@test "bad input: a missing option value" {
+    bad_input --trials
+    assert_line --index 0 "ch01-fork: --trials needs a value"
+}
+
+@test "bad input: --only and --pin accept only their names" {
+    bad_input --only nosuch
+    assert_line --index 0 "ch01-fork: --only: 'nosuch' is not an experiment (accepted: methods, batch, rss, speedup)"
+    bad_input --pin diagonal
+    assert_line --index 0 --partial "--pin: 'diagonal' is not a placement"
+}
+
+@test "bad input: an --out directory that cannot be created" {
+    run kit ch01-fork --quick --out /proc/no-such-dir/x
+    assert_failure 2
+    assert_line --index 0 --partial "--out: cannot create '/proc/no-such-dir'"
+}
+
+@test "SIGINT in the middle of a run: prompt exit, children killed and reaped" {
+    start_in_session ch01-fork --only batch --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "batch:"
+    sleep 0.3
+    kill -INT "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 130
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --partial "stopped by Interrupt; cleaned up"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "SIGTERM during the speedup experiment: workers do not outlive the parent" {
+    start_in_session ch01-fork --only speedup --full --trials 50 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "speedup:"
+    sleep 0.3
+    kill -TERM "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 143
+    assert_session_empty "$KIT_PID"
+}
+
+@test "a killed parent takes its working children with it (PR_SET_PDEATHSIG)" {
+    start_in_session ch01-fork --only speedup --full --trials 50 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "speedup:"
+    sleep 0.3
+    kill -KILL "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 137
+    assert_session_empty "$KIT_PID"
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 01 "$QUICK"
+}

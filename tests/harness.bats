@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# The harness itself: deps check, chapter runner, TSV checker, book excerpts, plots.
+
+load test_helper
+
+@test "deps.sh check: all present exits 0 on this machine" {
+    requires command dpkg-query
+    run "$KIT_ROOT/harness/deps.sh" check
+    assert_success
+    assert_output ""
+}
+
+@test "deps.sh: a missing package is named with the one apt-get line that installs it" {
+    # a dpkg-query that says gnuplot-nox is not installed, and no gnuplot on PATH
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    cat >"$BATS_TEST_TMPDIR/bin/dpkg-query" <<'SH'
+#!/bin/sh
+for last; do :; done
+[ "$last" = gnuplot-nox ] && { echo not-installed; exit 0; }
+echo installed
+SH
+    chmod +x "$BATS_TEST_TMPDIR/bin/dpkg-query"
+    for c in bash cc make awk id env; do ln -sf "$(command -v $c)" "$BATS_TEST_TMPDIR/bin/$c"; done
+    PATH="$BATS_TEST_TMPDIR/bin" run "$KIT_ROOT/harness/deps.sh" check
+    assert_failure 2
+    assert_output --partial "deps: missing: gnuplot-nox"
+    assert_output --partial "--no-install-recommends gnuplot-nox"
+}
+
+@test "run-chapter.sh: a chapter number outside 1..10 is a usage error" {
+    run "$KIT_ROOT/harness/run-chapter.sh" 11
+    assert_failure 2
+    assert_output "run-chapter.sh: chapter must be 1 to 10, not '11'"
+}
+
+@test "make chapterN for a chapter not written yet says so and fails" {
+    local n missing=
+    for n in $(seq 1 10); do
+        ls -d "$KIT_ROOT"/chapters/"$(printf %02d "$n")"-*/ >/dev/null 2>&1 || { missing=$n; break; }
+    done
+    [ -n "$missing" ] || skip "every chapter is written"
+    run make -s -C "$KIT_ROOT" "chapter$missing"
+    assert_failure
+    assert_output --partial "chapter $missing is not written yet"
+}
+
+@test "check-tsv.sh accepts a well-formed measurement table" {
+    printf '# chapter=01 program=fork experiment=x mode=quick\n# host=h cpus=2 model=m kernel=k date=d git=g\n# args=--quick\n# x=bytes\nvariant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\npipe\t64\tus\t3\t2\t1\t3\t2\t1\n' >"$BATS_TEST_TMPDIR/good.tsv"
+    run "$KIT_ROOT/harness/check-tsv.sh" "$BATS_TEST_TMPDIR/good.tsv"
+    assert_success
+}
+
+@test "check-tsv.sh rejects a wrong header, a non-number and min > median" {
+    printf '# chapter=01 program=fork experiment=x mode=quick\n# host=h cpus=2 model=m kernel=k date=d git=g\n# args=\n# x=bytes\nvariant\tx\tunit\tn\tmedian\tmin\tmax\tmean\n' >"$BATS_TEST_TMPDIR/header.tsv"
+    run "$KIT_ROOT/harness/check-tsv.sh" "$BATS_TEST_TMPDIR/header.tsv"
+    assert_failure
+    assert_output --partial "needs the columns"
+    printf '# chapter=01 program=fork experiment=x mode=quick\n# host=h cpus=2 model=m kernel=k date=d git=g\n# args=\n# x=bytes\nvariant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\npipe\t64\tus\t3\tfast\t1\t3\t2\t1\npipe\t64\tus\t3\t1\t2\t3\t2\t1\n' >"$BATS_TEST_TMPDIR/values.tsv"
+    run "$KIT_ROOT/harness/check-tsv.sh" "$BATS_TEST_TMPDIR/values.tsv"
+    assert_failure
+    assert_output --partial "column 5 is not a number: fast"
+    assert_output --partial ":7: needs min <= median <= max"
+}
+
+@test "book excerpts match their sources" {
+    run "$KIT_ROOT/harness/book-sync.sh" --check
+    assert_success
+    assert_output --regexp "^book-sync: [1-9][0-9]* excerpts in book.md match their sources$"
+}
+
+@test "book-sync.sh --check catches an excerpt that drifted" {
+    sed '0,/^<!-- excerpt: /{/^<!-- excerpt: /{n;n;s/$/ \/\/ drifted/}}' "$KIT_ROOT/book.md" >"$BATS_TEST_TMPDIR/book.md"
+    run "$KIT_ROOT/harness/book-sync.sh" --check "$BATS_TEST_TMPDIR/book.md"
+    assert_failure 1
+    assert_output --partial "// drifted"
+    assert_output --partial "differ from the sources"
+}
+
+@test "plot.sh without gnuplot says the figures were skipped and succeeds" {
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    for c in bash dirname basename mkdir; do ln -sf "$(command -v $c)" "$BATS_TEST_TMPDIR/bin/$c"; done
+    PATH="$BATS_TEST_TMPDIR/bin" run "$KIT_ROOT/harness/plot.sh" "$KIT_ROOT/plots/ch01-methods.gp"
+    assert_success
+    assert_output "figures skipped: gnuplot is not installed (make deps)"
+}
+
+@test "every written chapter has its test file, plot scripts and book section" {
+    local d nn n
+    for d in "$KIT_ROOT"/chapters/[0-9][0-9]-*/; do
+        nn=$(basename "$d" | cut -c1-2); n=$((10#$nn))
+        ls "$KIT_ROOT"/tests/ch"$nn"-*.bats >/dev/null || fail "no tests/ch$nn-*.bats"
+        ls "$KIT_ROOT"/plots/ch"$nn"-*.gp >/dev/null || fail "no plots/ch$nn-*.gp"
+        grep -qE "^## Chapter $n\b" "$KIT_ROOT/book.md" || fail "no '## Chapter $n' in book.md"
+    done
+}
+
+@test "every plot script is rendered by its chapter's tests" {
+    local script nn
+    for script in "$KIT_ROOT"/plots/ch*.gp; do
+        nn=$(basename "$script" | cut -c3-4)
+        grep -q "assert_plots_render $nn" "$KIT_ROOT"/tests/ch"$nn"-*.bats ||
+            fail "$(basename "$script"): tests/ch$nn-*.bats never calls assert_plots_render $nn"
+    done
+}
+
+@test "the book has all ten chapter headings in order" {
+    run grep -oE '^## Chapter [0-9]+' "$KIT_ROOT/book.md"
+    assert_output "$(for n in $(seq 1 10); do echo "## Chapter $n"; done)"
+}

@@ -1,0 +1,113 @@
+# test_helper.bash - loaded by every test file: `load test_helper`.
+#
+#   KIT_ROOT, KIT_BUILD         the kit and the build directory under test (build/ or build/sanitize/)
+#   requires WHAT [ARG]         skip with a reason: cpus N | command NAME | gnuplot
+#   kit PROG ARGS...            run build/PROG under coreutils timeout (bats 1.8.2 does not kill it)
+#   need_program PROG           fail setup clearly when PROG was not built
+#   start_in_session PROG ARGS  start PROG in its own session (KIT_PID); output in $BATS_TEST_TMPDIR
+#   wait_for_output TEXT [S]    wait until PROG's stdout or stderr shows TEXT
+#   wait_kit [S]                wait for PROG to end; KIT_STATUS = exit status (128+N for signal N)
+#   assert_session_empty PID    no process is left in the session PROG started
+#   ipc_snapshot PREFIX         the /dev/shm, /dev/mqueue and /tmp entries named PREFIX*, and SysV ids
+#   assert_tsv FILE...          harness/check-tsv.sh passes
+#   assert_plots_render NN DIR  every plots/chNN-*.gp draws a non-empty SVG and PNG from DIR
+bats_load_library bats-support
+bats_load_library bats-assert
+
+KIT_ROOT="$(cd "$(dirname "$BATS_TEST_FILENAME")/.." && pwd)"
+KIT_BUILD="${KIT_BUILD:-$KIT_ROOT/build}"
+export PARALLEL=--will-cite
+
+requires() {
+    case "$1" in
+    cpus) [ "$(nproc)" -ge "$2" ] || skip "needs $2 CPUs, this machine has $(nproc)" ;;
+    command) command -v "$2" >/dev/null || skip "$2 is not installed" ;;
+    gnuplot) command -v gnuplot >/dev/null || skip "gnuplot is not installed (make deps)" ;;
+    *) fail "requires: unknown requirement '$1'" ;;
+    esac
+}
+
+need_program() {
+    [ -x "$KIT_BUILD/$1" ] || {
+        echo "# $KIT_BUILD/$1 is not built: run make (or make test) first" >&3
+        return 1
+    }
+}
+
+kit() {
+    local prog=$1
+    shift
+    timeout --kill-after=5 "${KIT_TEST_TIMEOUT:-120}" "$KIT_BUILD/$prog" "$@"
+}
+
+start_in_session() {
+    local prog=$1
+    shift
+    # setsid makes PROG a session leader, so its session id is its pid: every process
+    # it starts can be found (pgrep -s) even after it is reparented. fd 3 closed: bats waits on it.
+    setsid "$KIT_BUILD/$prog" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+    KIT_PID=$!
+}
+
+wait_for_output() {
+    local text=$1 seconds=${2:-20} i
+    for ((i = 0; i < seconds * 20; i++)); do
+        grep -qF -- "$text" "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" 2>/dev/null && return 0
+        kill -0 "$KIT_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "# '$text' did not appear; stdout:" >&3
+    sed 's/^/#   /' "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" >&3
+    return 1
+}
+
+wait_kit() {
+    local seconds=${1:-20} i
+    for ((i = 0; i < seconds * 20; i++)); do
+        kill -0 "$KIT_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$KIT_PID" 2>/dev/null; then
+        pkill -KILL -s "$KIT_PID" || true
+        wait "$KIT_PID" || true
+        fail "still running after $seconds s (killed)"
+    fi
+    KIT_STATUS=0
+    wait "$KIT_PID" || KIT_STATUS=$?
+}
+
+assert_session_empty() {
+    local sid=$1 left i
+    # a killed child takes a moment to be reaped by init after its parent is gone
+    for ((i = 0; i < 40; i++)); do
+        left=$(pgrep -s "$sid" || true)
+        [ -z "$left" ] && return 0
+        sleep 0.05
+    done
+    fail "processes left in session $sid: $(ps -o pid,stat,comm -p "$(echo $left | tr ' ' ,)" | tail -n +2 | tr '\n' ';')"
+}
+
+ipc_snapshot() {
+    local prefix=$1
+    ls -1 /dev/shm /dev/mqueue "${TMPDIR:-/tmp}" 2>/dev/null | grep -- "^$prefix" | sort || true
+    ipcs -m -s -q 2>/dev/null | awk '$2 ~ /^[0-9]+$/ { print "sysv", $2 }' | sort || true
+}
+
+assert_tsv() {
+    run "$KIT_ROOT/harness/check-tsv.sh" "$@"
+    assert_success
+}
+
+assert_plots_render() {
+    local nn=$1 data=$2 out="$BATS_TEST_TMPDIR/plots" script name
+    local scripts=("$KIT_ROOT"/plots/ch"$nn"-*.gp)
+    [ -e "${scripts[0]}" ] || fail "no plots/ch$nn-*.gp"
+    run "$KIT_ROOT/harness/plot.sh" --data "$data" --out "$out" "${scripts[@]}"
+    assert_success
+    for script in "${scripts[@]}"; do
+        name=$(basename "$script" .gp)
+        [ -s "$out/$name.svg" ] || fail "$name.svg is missing or empty"
+        grep -q '<svg' "$out/$name.svg" || fail "$name.svg is not SVG"
+        [ "$(head -c 4 "$out/$name.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "$name.png is not a PNG"
+    done
+}
