@@ -260,6 +260,9 @@ static inline struct kit_opts kit_defaults(const char *prog, const char *usage, 
     o.workers = cpus > 0 ? cpus : 1;
     o.seed = 1;
     o.out_dir = "results";
+    /* Line-buffered even into a file or pipe: progress shows as it happens, and a
+     * forked child never inherits half a buffer of the parent's output. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     size_t used = 0;
     for (int i = 1; i < argc && used + 1 < sizeof o.args; i++) {
         int n = snprintf(o.args + used, sizeof o.args - used, "%s%s", i > 1 ? " " : "", argv[i]);

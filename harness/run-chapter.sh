@@ -15,7 +15,7 @@ case "$n" in
 *) echo "run-chapter.sh: chapter must be 1 to 10, not '$n'" >&2; exit 2 ;;
 esac
 nn=$(printf %02d "$n")
-dir=$(ls -d chapters/"$nn"-*/ 2>/dev/null | head -1)
+dir=$(ls -d chapters/"$nn"-*/ 2>/dev/null | head -1 || true)
 if [ -z "$dir" ] || ! ls "$dir"*.c >/dev/null 2>&1; then
     echo "chapter $n is not written yet (see the chapter table in README.md)" >&2
     exit 2

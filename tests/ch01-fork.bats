@@ -89,7 +89,7 @@ setup_file() {
 }
 
 bad_input() {
-    run kit ch01-fork "$@" --out "$BATS_TEST_TMPDIR/bad"
+    run kit ch01-fork --out "$BATS_TEST_TMPDIR/bad" "$@"
     assert_failure 2
     # one clear line first, then the usage; nothing was run or written
     assert_line --index 0 --regexp "^ch01-fork: "
