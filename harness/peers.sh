@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# peers.sh - the chapters' numbers beside independent tools, measured in the same run.
+#
+# Usage: harness/peers.sh
+#   chapter 1: fork + exit + wait latency (ch01-fork --only methods) vs stress-ng's fork
+#              stressor (one worker, one child per iteration), as a ratio.
+# A tool that is missing is installed when we are root (apt-get), otherwise skipped with the
+# command that would install it. Timings: both sides run one after the other, never at once.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${KIT_BUILD:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+have() {   # have COMMAND PACKAGE: true when COMMAND exists, installing PACKAGE as root if needed
+    command -v "$1" >/dev/null && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "peers: installing $2" >&2
+        apt-get -qq update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 \
+            install -y --no-install-recommends "$2" >&2 && command -v "$1" >/dev/null && return 0
+    fi
+    echo "peers: $1 not available (install with: sudo apt-get install $2); skipped" >&2
+    return 1
+}
+
+median_of() {   # median_of TSV VARIANT: the median column of that variant's row
+    awk -F'\t' -v v="$2" '$1 == v { print $5; exit }' "$1"
+}
+
+chapter1() {
+    echo "== chapter 1: fork + _exit + wait, microseconds per process"
+    have stress-ng stress-ng || return 0
+    "$build/ch01-fork" --only methods --trials 15 --out "$tmp" >/dev/null
+    local ours theirs rate
+    ours=$(median_of "$tmp/ch01-methods.tsv" fork)
+    # one stressor, one child per iteration: fork, the child exits, the parent waits
+    stress-ng --fork 1 --fork-max 1 --timeout 5s --metrics-brief >"$tmp/stress.txt" 2>&1
+    rate=$(awk '$4 == "fork" { print $9 }' "$tmp/stress.txt")
+    [ -n "$rate" ] || { echo "peers: could not read stress-ng's fork rate:"; cat "$tmp/stress.txt"; return 1; }
+    theirs=$(awk -v r="$rate" 'BEGIN { printf "%.1f", 1e6 / r }')
+    printf '  %-38s %10s us\n' "ch01-fork methods/fork (median)" "$ours"
+    printf '  %-38s %10s us  (%s forks/s)\n' "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate"
+    awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio stress-ng / ch01-fork: %.2f\n", a / b }'
+    echo "  (stress-ng's worker is a larger process and its child does more before exiting;"
+    echo "   see book.md, chapter 1, for what the ratio means)"
+}
+
+chapter1
