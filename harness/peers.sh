@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # peers.sh - the chapters' numbers beside independent tools, measured in the same run.
 #
-# Usage: harness/peers.sh
+# Usage: harness/peers.sh [N...]     (default: every chapter that has peers)
 #   chapter 1: fork + exit + wait latency (ch01-fork --only methods) vs stress-ng's fork
 #              stressor (one worker, one child per iteration), as a ratio.
 # A tool that is missing is installed when we are root (apt-get), otherwise skipped with the
@@ -47,4 +47,11 @@ chapter1() {
     echo "   see book.md, chapter 1, for what the ratio means)"
 }
 
-chapter1
+# -- each chapter's peers are a function chapterN above this line --
+
+chapters=("$@")
+[ ${#chapters[@]} -gt 0 ] || chapters=($(declare -F | awk '$3 ~ /^chapter[0-9]+$/ { print substr($3, 8) }' | sort -n))
+for n in "${chapters[@]}"; do
+    declare -F "chapter$n" >/dev/null || { echo "peers.sh: chapter $n has no peers" >&2; exit 2; }
+    "chapter$n"
+done
