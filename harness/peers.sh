@@ -36,15 +36,22 @@ chapter1() {
     local ours theirs rate
     ours=$(median_of "$tmp/ch01-methods.tsv" fork)
     # one stressor, one child per iteration: fork, the child exits, the parent waits
-    stress-ng --fork 1 --fork-max 1 --timeout 5s --metrics-brief >"$tmp/stress.txt" 2>&1
+    stress-ng --fork 1 --fork-max 1 --timeout 5s --metrics-brief >"$tmp/stress.txt" 2>&1 &
+    local stress=$! worker maps=?
+    sleep 2
+    # what fork has to copy: the worker's mappings (ours: a few dozen)
+    worker=$(pgrep -P "$stress" | head -1 || true)
+    [ -n "$worker" ] && maps=$(wc -l <"/proc/$worker/maps" 2>/dev/null || echo ?)
+    wait "$stress"
     rate=$(awk '$4 == "fork" { print $9 }' "$tmp/stress.txt")
     [ -n "$rate" ] || { echo "peers: could not read stress-ng's fork rate:"; cat "$tmp/stress.txt"; return 1; }
     theirs=$(awk -v r="$rate" 'BEGIN { printf "%.1f", 1e6 / r }')
     printf '  %-38s %10s us\n' "ch01-fork methods/fork (median)" "$ours"
-    printf '  %-38s %10s us  (%s forks/s)\n' "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate"
+    printf '  %-38s %10s us  (%s forks/s; its worker has %s mappings)\n' \
+        "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate" "$maps"
     awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio stress-ng / ch01-fork: %.2f\n", a / b }'
-    echo "  (stress-ng's worker is a larger process and its child does more before exiting;"
-    echo "   see book.md, chapter 1, for what the ratio means)"
+    echo "  (fork copies the parent's mappings and page tables: a small C program like grep has"
+    echo "   $(grep -c '' /proc/self/maps) mappings, stress-ng's worker $maps; see book.md, chapter 1)"
 }
 
 # -- each chapter's peers are a function chapterN above this line --
