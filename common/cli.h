@@ -57,16 +57,27 @@ static const char kit_usage_common[] =
 
 /* ---------- errors ---------- */
 
+/* "ch01-fork: <tag><message>" on stderr, after whatever stdout still holds. */
+static inline void print_message(const char *tag, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: %s", kit_prog, tag);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+#define KIT_MESSAGE(tag)            \
+    do {                            \
+        va_list ap;                 \
+        va_start(ap, fmt);          \
+        print_message(tag, fmt, ap);\
+        va_end(ap);                 \
+    } while (0)
+
 __attribute__((format(printf, 1, 2), noreturn))
 static inline void die(const char *fmt, ...)
 {
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", kit_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    KIT_MESSAGE("");
     exit(EXIT_RUNTIME);
 }
 
@@ -77,15 +88,12 @@ static inline void die_errno(const char *call)
     die("%s: %s", call, strerror(errno));
 }
 
+/* Bad input: one line naming the argument and the accepted range, then the usage. */
 __attribute__((format(printf, 1, 2), noreturn))
 static inline void die_usage(const char *fmt, ...)
 {
-    va_list ap;
-    fprintf(stderr, "%s: ", kit_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n\n%s\n%s", kit_usage, kit_usage_common);
+    KIT_MESSAGE("");
+    fprintf(stderr, "\n%s\n%s", kit_usage, kit_usage_common);
     exit(EXIT_USAGE);
 }
 
@@ -93,38 +101,21 @@ static inline void die_usage(const char *fmt, ...)
 __attribute__((format(printf, 1, 2), noreturn))
 static inline void verification_failed(const char *fmt, ...)
 {
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: verification failed: ", kit_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    KIT_MESSAGE("verification failed: ");
     exit(EXIT_RUNTIME);
 }
 
 __attribute__((format(printf, 1, 2)))
 static inline void warn(const char *fmt, ...)
 {
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: warning: ", kit_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    KIT_MESSAGE("warning: ");
 }
 
+/* Progress of anything longer than a couple of seconds: stderr, never the results. */
 __attribute__((format(printf, 1, 2)))
 static inline void progress(const char *fmt, ...)
 {
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", kit_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    KIT_MESSAGE("");
 }
 
 /* ---------- stop signals ----------
