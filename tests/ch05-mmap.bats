@@ -1,0 +1,281 @@
+#!/usr/bin/env bats
+# Chapter 5: memory-mapped files vs read(), split across processes. Behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    need_program ch05-mmap
+    export QUICK="$BATS_FILE_TMPDIR/quick"
+    # the program makes its private data directory under $TMPDIR: ours, so leftovers are visible
+    mkdir -p "$BATS_FILE_TMPDIR/tmp"
+    TMPDIR="$BATS_FILE_TMPDIR/tmp" setsid timeout 60 "$KIT_BUILD/ch05-mmap" --quick --workers 2 --out "$QUICK" \
+        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
+    local pid=$!
+    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
+    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+}
+
+setup() {
+    # every other run gets its own $TMPDIR, checked for leftovers
+    export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+    mkdir -p "$TMPDIR"
+}
+
+# (no `run` here: the caller's $output and $lines stay as they were)
+assert_no_data_left() {
+    local left
+    left=$(ls -A "$1")
+    [ -z "$left" ] || fail "left behind in $1: $left"
+}
+
+@test "quick run exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every sum exact, every worker's range checked"
+    assert_output --partial "effective CPUs:"
+    refute_output --partial "verification failed"
+}
+
+@test "every method's sum equals the exact sum known from writing the file" {
+    local expected
+    expected=$(sed -n 's/^data file: .*, exact sum \(-\?[0-9.]*\)$/\1/p' "$BATS_FILE_TMPDIR/out")
+    [ -n "$expected" ] || fail "no 'exact sum' in the output"
+    run grep -c "sums: every method returned exactly $expected, " "$BATS_FILE_TMPDIR/out"
+    assert_output 2        # methods and cold
+}
+
+@test "the workers' ranges tile the file: from 0, contiguous, page-aligned, to the last byte" {
+    local line
+    line=$(grep -m1 '^  ranges of mmap-2 (page = 4096 bytes):' "$BATS_FILE_TMPDIR/out") || skip "page size is not 4096"
+    run awk -F'[[, )]+' '
+        { if ($2 != next_begin) { print "range " NR " starts at " $2 ", expected " next_begin + 0; exit 1 }
+          if ($2 % 4096) { print "range " NR " is not page-aligned"; exit 1 }
+          next_begin = $3 }
+        END { print (NR == 2 && next_begin == 4000000) ? "ok" : "ends at " next_begin " after " NR " ranges" }' \
+        <<<"$(grep -o '\[[0-9]*, [0-9]*)' <<<"$line")"
+    assert_output "ok"
+}
+
+@test "quick run leaves no process and no data file behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+    local file
+    file=$(sed -n 's/^data file: \([^,]*\),.*/\1/p' "$BATS_FILE_TMPDIR/out")
+    [[ $file =~ ^$BATS_FILE_TMPDIR/tmp/ch05-mmap-[0-9]+-[A-Za-z0-9]{6}/data\.f32$ ]] || fail "data file was $file"
+    [ ! -e "$file" ] || fail "$file is still there"
+    assert_no_data_left "$BATS_FILE_TMPDIR/tmp"
+}
+
+@test "writes the four TSV files in the kit's format" {
+    for e in methods cold workers bufsize; do
+        [ -f "$QUICK/ch05-$e.tsv" ] || fail "missing ch05-$e.tsv"
+    done
+    assert_tsv "$QUICK"/ch05-*.tsv
+    run ls "$QUICK"
+    assert_equal "${#lines[@]}" 4
+}
+
+@test "methods and cold: one row per method in MB/s, x = processes" {
+    local want
+    want=$(printf '%s\n' read/1/MB/s mmap/1/MB/s mmap-advise/1/MB/s mmap-populate/1/MB/s pread-2/2/MB/s mmap-2/2/MB/s)
+    for e in methods cold; do
+        run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$QUICK/ch05-$e.tsv"
+        assert_output "$want"
+    done
+}
+
+@test "cold: says whether the eviction took effect, and records it" {
+    run grep -E '^  -> eviction (worked|did NOT take effect)' "$BATS_FILE_TMPDIR/out"
+    assert_success
+    run grep -E '^# most_resident_after_evict=[01]\.[0-9]{4}$' "$QUICK/ch05-cold.tsv"
+    assert_success
+}
+
+@test "workers: mmap-N and pread-N for N = 1 .. 2 x workers" {
+    run awk -F'\t' '$1 == "mmap-N" { print $2 }' "$QUICK/ch05-workers.tsv"
+    assert_output "$(seq 1 4)"
+    run awk -F'\t' '$1 == "pread-N" { print $2 }' "$QUICK/ch05-workers.tsv"
+    assert_output "$(seq 1 4)"
+    run grep -E '^# effective_cpus=[0-9]+\.[0-9]+$' "$QUICK/ch05-workers.tsv"
+    assert_success
+}
+
+@test "bufsize: read() with 4 KiB .. 16 MiB buffers (powers of 4 in --quick)" {
+    run awk -F'\t' '$1 == "read" { print $2 }' "$QUICK/ch05-bufsize.tsv"
+    assert_output "$(printf '%s\n' 4 16 64 256 1024 4096 16384)"
+}
+
+@test "exact sums and coverage hold for a file that ends mid-page, and with more workers than pages" {
+    run kit ch05-mmap --only workers --size 40004 --workers 3 --trials 1 --seed 7 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run kit ch05-mmap --only workers --size 8K --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '$1 == "mmap-N" { print $2 }' "$BATS_TEST_TMPDIR/ch05-workers.tsv"
+    assert_output "$(seq 1 6)"       # 2 pages, up to 6 workers: some ranges are empty
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "a worker that reads one page too many is caught (overlap), and the file removed" {
+    run kit ch05-mmap --quick --only methods --workers 2 --trials 1 --inject overlap --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: pread-2: ranges overlap: bytes [0-9]+\.\.[0-9]+ summed by worker 0 and again by worker 1"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "a worker that skips a page is caught (gap)" {
+    run kit ch05-mmap --quick --only workers --workers 2 --trials 1 --inject gap --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: mmap-2: a gap between ranges: bytes [0-9]+\.\.[0-9]+ summed by no worker"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "a worker whose partial sum is wrong is caught" {
+    run kit ch05-mmap --quick --only workers --workers 2 --trials 1 --inject sum --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: mmap-2: worker 1 summed -?[0-9.]+ over bytes [0-9]+\.\.4000000, expected"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "--dir: the data file is made there, named with the pid, and removed; the directory stays" {
+    mkdir "$BATS_TEST_TMPDIR/data"
+    run kit ch05-mmap --quick --only bufsize --trials 1 --dir "$BATS_TEST_TMPDIR/data" --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --regexp "data file: $BATS_TEST_TMPDIR/data/ch05-mmap-[0-9]+\.f32, 4\.0 MB"
+    [ -d "$BATS_TEST_TMPDIR/data" ] || fail "--dir was removed"
+    assert_no_data_left "$BATS_TEST_TMPDIR/data"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "--only writes that experiment alone" {
+    run kit ch05-mmap --quick --only bufsize --trials 1 --out "$BATS_TEST_TMPDIR/only"
+    assert_success
+    run ls "$BATS_TEST_TMPDIR/only"
+    assert_output "ch05-bufsize.tsv"
+}
+
+@test "--help prints the usage and exits 0" {
+    run kit ch05-mmap --help
+    assert_success
+    assert_output --partial "Usage: ch05-mmap"
+    assert_output --partial "--dir DIR"
+    assert_output --partial "--size SIZE"
+}
+
+bad_input() {
+    run kit ch05-mmap --out "$BATS_TEST_TMPDIR/bad" "$@"
+    assert_failure 2
+    # one clear line first, then the usage; nothing was run or left behind
+    assert_line --index 0 --regexp "^ch05-mmap: "
+    assert_output --partial "Usage: ch05-mmap"
+    refute_output --partial "methods:"
+    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || [ -z "$(ls "$BATS_TEST_TMPDIR/bad")" ] || fail "wrote files before failing"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "bad input: unknown flag, zero workers, a missing value" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch05-mmap: unknown option '--frobnicate'"
+    bad_input --workers 0
+    assert_line --index 0 "ch05-mmap: --workers: 0 is out of range (accepted: 1 to 1024)"
+    bad_input --size
+    assert_line --index 0 "ch05-mmap: --size needs a value"
+}
+
+@test "bad input: --size and --bufsize must be sizes, multiples of 4 bytes, within range" {
+    bad_input --size 10Q
+    assert_line --index 0 --partial "--size: '10Q' is not a size"
+    bad_input --size 4098
+    assert_line --index 0 "ch05-mmap: --size: 4098 is not a multiple of 4 bytes (one float32)"
+    bad_input --size 1K
+    assert_line --index 0 --partial "--size: 1K is out of range (accepted: 4K to"
+    bad_input --bufsize 2K
+    assert_line --index 0 "ch05-mmap: --bufsize: 2K is out of range (accepted: 4K to 64M)"
+    bad_input --bufsize 4099
+    assert_line --index 0 --partial "--bufsize: 4099 is not a multiple of 4 bytes"
+}
+
+@test "bad input: --only and --inject accept only their names" {
+    bad_input --only nosuch
+    assert_line --index 0 "ch05-mmap: --only: 'nosuch' is not an experiment (accepted: methods, cold, workers, bufsize)"
+    bad_input --inject typo
+    assert_line --index 0 "ch05-mmap: --inject: 'typo' is not a fault (accepted: overlap, gap, sum)"
+}
+
+@test "bad input: --dir that does not exist" {
+    bad_input --dir "$BATS_TEST_TMPDIR/no-such-dir"
+    assert_line --index 0 "ch05-mmap: --dir: '$BATS_TEST_TMPDIR/no-such-dir' does not exist"
+}
+
+@test "bad input: --dir that is a file, not a directory" {
+    touch "$BATS_TEST_TMPDIR/plain-file"
+    bad_input --dir "$BATS_TEST_TMPDIR/plain-file"
+    assert_line --index 0 "ch05-mmap: --dir: '$BATS_TEST_TMPDIR/plain-file' is not a directory"
+}
+
+@test "bad input: --dir where no file can be created (/proc, even for root)" {
+    bad_input --dir /proc
+    assert_line --index 0 --regexp "^ch05-mmap: --dir: cannot create a file in '/proc': "
+}
+
+@test "bad input: --size larger than the free disk space" {
+    local avail_k
+    avail_k=$(df -k --output=avail "$TMPDIR" | tail -1 | tr -d ' ')
+    bad_input --size "$((avail_k + 1048576))K"
+    assert_line --index 0 --regexp "^ch05-mmap: --size: [0-9.]+[KMGT] is larger than the free space in '$TMPDIR/ch05-mmap-[0-9]+-[A-Za-z0-9]+' \([0-9.]+[KMGT]?\)$"
+}
+
+@test "bad input: --size larger than the available memory" {
+    local avail_k mem_k
+    avail_k=$(df -k --output=avail "$TMPDIR" | tail -1 | tr -d ' ')
+    mem_k=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+    [ "$avail_k" -gt $((mem_k + 4194304)) ] || skip "the disk has less free space than memory: the disk check comes first"
+    bad_input --size "$((mem_k + 1048576))K"
+    assert_line --index 0 --regexp "^ch05-mmap: --size: [0-9.]+[KMGT] is larger than the available memory"
+}
+
+@test "SIGINT in the middle of a run: exit 130, workers reaped, data file removed" {
+    start_in_session ch05-mmap --only methods --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "methods:"
+    sleep 0.3
+    kill -INT "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 130
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --partial "stopped by Interrupt; cleaned up"
+    assert_session_empty "$KIT_PID"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "SIGTERM during the workers experiment: exit 143, workers reaped, data file removed" {
+    start_in_session ch05-mmap --only workers --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:"
+    sleep 0.3
+    kill -TERM "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 143
+    assert_session_empty "$KIT_PID"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "a killed worker is reported (which worker, which signal, which bytes), exit 1, file removed" {
+    start_in_session ch05-mmap --only workers --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:"
+    local i pid
+    for ((i = 0; i < 400; i++)); do
+        kill -0 "$KIT_PID" 2>/dev/null || break
+        for pid in $(pgrep -P "$KIT_PID"); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        sleep 0.02
+    done
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch05-mmap: (mmap|pread)-[0-9]+: worker [0-9]+ of [0-9]+ \(bytes [0-9]+\.\.[0-9]+\) was killed by signal 9 \(Killed\)"
+    assert_session_empty "$KIT_PID"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 05 "$QUICK"
+}
