@@ -286,7 +286,7 @@ static inline FILE *tsv_open(const struct kit_opts *o, const char *experiment, c
 
 static inline void tsv_row(FILE *f, const char *variant, double x, const char *unit, struct stats s)
 {
-    fprintf(f, "%s\t%g\t%s\t%zu\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\n",
+    fprintf(f, "%s\t%.12g\t%s\t%zu\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\n",
             variant, x, unit, s.n, s.median, s.min, s.max, s.mean, s.stddev);
 }
 
