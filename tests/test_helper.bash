@@ -6,6 +6,7 @@
 #   need_program PROG           fail setup clearly when PROG was not built
 #   start_in_session PROG ARGS  start PROG in its own session (KIT_PID); output in $BATS_TEST_TMPDIR
 #   wait_for_output TEXT [S]    wait until PROG's stdout or stderr shows TEXT
+#   teardown                    kills whatever a failed test left running in its session
 #   wait_kit [S]                wait for PROG to end; KIT_STATUS = exit status (128+N for signal N)
 #   assert_session_empty PID    no process is left in the session PROG started
 #   ipc_snapshot PREFIX         the /dev/shm, /dev/mqueue and /tmp entries named PREFIX*, and SysV ids
@@ -48,6 +49,14 @@ start_in_session() {
     setsid "$KIT_BUILD/$prog" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
     KIT_PID=$!
 }
+
+# After every test: a program a failed test left running (start_in_session) is killed with
+# everything it started, so one failure cannot load the machine for the tests after it.
+# A test file that needs its own teardown calls kill_session_left_running from it.
+kill_session_left_running() {
+    [ -z "${KIT_PID:-}" ] || pkill -KILL -s "$KIT_PID" 2>/dev/null || true
+}
+teardown() { kill_session_left_running; }
 
 wait_for_output() {
     local text=$1 seconds=${2:-20} i

@@ -1,0 +1,997 @@
+/* ch04-locks - lock strategies for shared state across processes.
+ *
+ * P processes share one MAP_SHARED anonymous region and add 1 to a count I times each.
+ * Nine ways to do it, each a function with one signature in a table:
+ *   none          load, add, store with no synchronization: the race, made visible
+ *   mutex         a process-shared pthread mutex around every increment
+ *   robust-mutex  the same, PTHREAD_MUTEX_ROBUST, with the bookkeeping needed to recover
+ *   semaphore     a process-shared POSIX semaphore (the lock behind Python's Value.get_lock())
+ *   spinlock      test-and-test-and-set on a C11 atomic bool, with a pause hint
+ *   atomic        atomic_fetch_add on the shared count
+ *   batched       count in a register, one atomic add at the end
+ *   slots         one 8-byte slot per worker, side by side (several share a cache line)
+ *   padded-slots  one slot per worker, each on its own cache line
+ * Three experiments, each its own TSV file and --only name:
+ *   per-increment  ns per increment for every variant at P = 1, CPUs, 2 x CPUs
+ *   contention     the lock variants from P = 1 to past the CPU count (a preempted holder)
+ *   robust         a worker is killed (SIGKILL) while it holds the robust mutex; the
+ *                  survivors get EOWNERDEAD, repair the count, and finish it exactly
+ *
+ * Usage: ch04-locks [--quick | --full] [--only EXPERIMENT] [--variant NAME[,NAME...]]
+ *                   [--increments N] [--trials N] [--workers N] [--pin none|same|spread]
+ *                   [--kill-holder] [--out DIR]
+ * Linux only (robust futexes, PR_SET_PDEATHSIG, sched_setaffinity).
+ * Exit: 0 ok, 1 runtime or verification failure (or a killed worker), 2 usage error.
+ *
+ * Sample output line (per-increment):
+ *   mutex             2      92.09      88.02      93.95  ns
+ * What to look for: an uncontended lock costs tens of ns, and more once a second CPU
+ * contends for its cache line; batching is cheaper than every lock by orders of
+ * magnitude; adjacent slots cost more than padded ones when the workers run on different
+ * CPUs (false sharing); past the CPU count the spinlock degrades (a preempted holder keeps
+ * the lock while the others spin away their time slices) while the sleeping locks
+ * (mutex, semaphore) give the CPU back.
+ *
+ * Verification: every synchronized variant's count (the shared counter plus every slot)
+ * equals P x I exactly; `none` may lose updates (reported, not a failure) but never
+ * counts more than P x I, and loses nothing with one worker. In the robust experiment
+ * the count must equal (P - 1) x I + K exactly, where K is the number of increments the
+ * killed worker finished (its increment in flight is rolled back), with exactly one
+ * recovery. A worker that dies is reported (which worker, which signal, which trial),
+ * the others are killed, and the program exits 1: nobody waits for a dead lock holder.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "bench.h"
+
+static const char usage[] =
+    "Usage: ch04-locks [--quick | --full] [--only per-increment|contention|robust]\n"
+    "                  [--variant NAME[,NAME...]] [--increments N] [--trials N] [--workers N]\n"
+    "                  [--pin none|same|spread] [--kill-holder] [--out DIR]\n"
+    "Lock strategies for shared state across processes (Linux only).\n"
+    "  --variant LIST   variants to run in per-increment and contention, comma separated:\n"
+    "                   none, mutex, robust-mutex, semaphore, spinlock, atomic, batched,\n"
+    "                   slots, padded-slots (default: all in per-increment; mutex,\n"
+    "                   semaphore, spinlock, atomic in contention)\n"
+    "  --increments N   increments per trial, split across the P workers (1000 to 10^9;\n"
+    "                   default 100000 quick, 1000000 default, 20000000 full); the spinlock\n"
+    "                   does a quarter of them: past the CPU count, an increment whose lock\n"
+    "                   holder was preempted can cost the others a whole time slice\n"
+    "  --workers N      P = 1, N, 2N in per-increment; P = 1 .. max(4, 2N) in contention;\n"
+    "                   max(2, N) workers in robust (1..64; default N = online CPUs)\n"
+    "  --kill-holder    fault injection: in the first per-increment trial with P >= 2, worker 0\n"
+    "                   takes the lock halfway through and is killed (SIGKILL) holding it (a\n"
+    "                   lock-free variant: killed halfway); the program must report it and\n"
+    "                   exit 1, without waiting on the dead holder\n"
+    "Writes results/ch04-{per-increment,contention,robust}.tsv (measurement tables, ns or us)\n"
+    "and results/ch04-lost-updates.tsv (columns: workers trial expected counted lost).\n";
+
+static const char *const experiments[] = {"per-increment", "contention", "robust"};
+
+enum { LAYOUT_LINE = 256, MAX_WORKERS = 128, MAX_WORKERS_OPTION = 64 };
+
+/* ---------- the shared region ----------
+ * One MAP_SHARED | MAP_ANONYMOUS mapping made before fork: every worker sees the same
+ * physical pages at the same address, and nothing has a name, so nothing can be left
+ * behind. Each group of fields below starts a new cache line (LAYOUT_LINE is a multiple of any
+ * line size we accept), so the variants interfere only through what they measure.
+ * The per-worker slots follow the struct, spaced by the machine's own line size. */
+
+/* book:arena */
+struct arena {
+    alignas(LAYOUT_LINE) _Atomic uint64_t counter;  /* the shared count */
+    uint64_t committed;               /* robust-mutex: the count when the last holder finished */
+    alignas(LAYOUT_LINE) pthread_mutex_t mutex;
+    alignas(LAYOUT_LINE) pthread_mutex_t robust;
+    uint64_t recoveries, rolled_back; /* written under `robust` by whoever recovers it */
+    uint64_t recovered_at_ns;
+    int recovered_by;                 /* the worker that got EOWNERDEAD */
+    alignas(LAYOUT_LINE) sem_t semaphore;
+    alignas(LAYOUT_LINE) atomic_bool spinlock;
+    alignas(LAYOUT_LINE) _Atomic int ready;         /* workers waiting for the go */
+    _Atomic int victim_holding;       /* robust: the worker about to die holds the lock */
+    uint64_t victim_died_at_ns;
+    uint64_t started_ns[MAX_WORKERS], finished_ns[MAX_WORKERS];  /* each written by one worker */
+};
+/* end:arena */
+
+static struct arena *arena;
+static unsigned char *slot_base;   /* MAX_WORKERS slots of line_size bytes, line-aligned */
+static size_t arena_bytes, line_size;
+
+/* Worker w's slot: 8 bytes apart (several per cache line) or one cache line apart. */
+static _Atomic uint64_t *slot(int w, size_t stride)
+{
+    return (_Atomic uint64_t *)(void *)(slot_base + (size_t)w * stride);
+}
+
+static size_t slot_words(void) { return MAX_WORKERS * line_size / sizeof(uint64_t); }
+
+/* ---------- the spinlock ----------
+ * Test-and-test-and-set: try to take the lock with one atomic exchange; if it was taken,
+ * wait with plain loads (which hit our own cached copy of the line and cost the holder
+ * nothing) until it looks free, then try again. C11's atomic_flag has no plain read,
+ * so the lock is an atomic_bool. The pause hint tells the core we are spinning. */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* book:spinlock */
+static inline void spin_lock(atomic_bool *lock)
+{
+    while (atomic_exchange_explicit(lock, true, memory_order_acquire)) {
+        while (atomic_load_explicit(lock, memory_order_relaxed))
+            cpu_relax();
+    }
+}
+
+static inline void spin_unlock(atomic_bool *lock)
+{
+    atomic_store_explicit(lock, false, memory_order_release);
+}
+/* end:spinlock */
+
+/* ---------- the robust mutex and its recovery ----------
+ * When the owner of a robust mutex dies, the kernel marks the lock word and wakes a
+ * waiter; that process's pthread_mutex_lock returns EOWNERDEAD: it now holds the lock,
+ * and the data may be half-updated. It must repair the data, then call
+ * pthread_mutex_consistent, or the mutex becomes unusable for everyone.
+ *
+ * The rule that makes "exactly" exact: an increment counts once its holder has copied
+ * the new count into `committed`. A holder that dies after `counter++` but before that
+ * copy leaves counter = committed + 1; the recoverer rolls it back. So the dead worker's
+ * increment in flight is lost, and every finished one is kept. */
+
+/* book:robust-lock */
+static void robust_lock(int who)
+{
+    int err = pthread_mutex_lock(&arena->robust);
+    if (err == EOWNERDEAD) {
+        uint64_t counter = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        arena->rolled_back += counter - arena->committed;
+        atomic_store_explicit(&arena->counter, arena->committed, memory_order_relaxed);
+        arena->recoveries++;
+        arena->recovered_by = who;
+        arena->recovered_at_ns = now_ns();
+        err = pthread_mutex_consistent(&arena->robust);
+    }
+    if (err) {
+        errno = err;
+        die_errno("pthread_mutex_lock (robust)");
+    }
+}
+/* end:robust-lock */
+
+static void robust_unlock(void)
+{
+    int err = pthread_mutex_unlock(&arena->robust);
+    if (err) {
+        errno = err;
+        die_errno("pthread_mutex_unlock (robust)");
+    }
+}
+
+static void mutex_lock(void)
+{
+    int err = pthread_mutex_lock(&arena->mutex);
+    if (err) {
+        errno = err;
+        die_errno("pthread_mutex_lock");
+    }
+}
+
+static void mutex_unlock(void)
+{
+    int err = pthread_mutex_unlock(&arena->mutex);
+    if (err) {
+        errno = err;
+        die_errno("pthread_mutex_unlock");
+    }
+}
+
+static void semaphore_wait(void)
+{
+    while (sem_wait(&arena->semaphore) == -1)
+        if (errno != EINTR)
+            die_errno("sem_wait");
+}
+
+static void semaphore_post(void)
+{
+    if (sem_post(&arena->semaphore) == -1)
+        die_errno("sem_post");
+}
+
+/* ---------- the variants: one signature, one table ----------
+ * count(w, n): worker w adds 1 to the count n times. Every load and store of shared
+ * memory is a C11 atomic, relaxed where a lock (or having the slot to oneself) already
+ * orders it: the same machine instructions as plain code, with no undefined behaviour.
+ * So the updates `none` loses are lost by the hardware interleaving, not by the compiler. */
+
+/* book:count-locked */
+static void count_none(int w, long n)
+{
+    (void)w;
+    for (long i = 0; i < n; i++) {   /* counter++ as the CPU does it: load, add, store */
+        uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+    }
+}
+
+static void count_mutex(int w, long n)
+{
+    (void)w;
+    for (long i = 0; i < n; i++) {
+        mutex_lock();
+        uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+        mutex_unlock();
+    }
+}
+/* end:count-locked */
+
+/* book:count-robust */
+static void count_robust_mutex(int w, long n)
+{
+    for (long i = 0; i < n; i++) {
+        robust_lock(w);
+        uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+        arena->committed = seen + 1;          /* the increment now counts (see robust_lock) */
+        robust_unlock();
+    }
+}
+/* end:count-robust */
+
+static void count_semaphore(int w, long n)
+{
+    (void)w;
+    for (long i = 0; i < n; i++) {
+        semaphore_wait();
+        uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+        semaphore_post();
+    }
+}
+
+static void count_spinlock(int w, long n)
+{
+    (void)w;
+    for (long i = 0; i < n; i++) {
+        spin_lock(&arena->spinlock);
+        uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+        spin_unlock(&arena->spinlock);
+    }
+}
+
+/* book:count-lock-free */
+static void count_atomic(int w, long n)
+{
+    (void)w;
+    for (long i = 0; i < n; i++)
+        atomic_fetch_add(&arena->counter, 1);   /* one locked instruction (lock xadd on x86) */
+}
+
+static void count_batched(int w, long n)
+{
+    (void)w;
+    uint64_t local = 0;
+    for (long i = 0; i < n; i++) {
+        local++;
+        /* An empty asm that claims to change `local`: the compiler must keep the loop
+         * (n real increments, in a register) instead of turning it into local = n. */
+        __asm__ __volatile__("" : "+r"(local));
+    }
+    atomic_fetch_add(&arena->counter, local);    /* the only shared write */
+}
+
+/* The same instruction as `atomic`, on a word of the worker's own: the three differ only
+ * in where the word lies. (A plain load and store would do, as one worker owns the slot,
+ * but the store buffer hides part of their cost; the locked add must own the cache line
+ * at every increment, so it shows where the line is.) */
+static void count_slots_spaced(int w, long n, size_t stride)
+{
+    _Atomic uint64_t *mine = slot(w, stride);
+    for (long i = 0; i < n; i++)
+        atomic_fetch_add_explicit(mine, 1, memory_order_relaxed);
+}
+
+static void count_slots(int w, long n) { count_slots_spaced(w, n, sizeof(uint64_t)); }
+static void count_padded_slots(int w, long n) { count_slots_spaced(w, n, line_size); }
+/* end:count-lock-free */
+
+/* Fault injection (--kill-holder): take the lock and die holding it. */
+static void hold_mutex(int w) { (void)w; mutex_lock(); }
+static void hold_robust_mutex(int w) { robust_lock(w); }
+static void hold_semaphore(int w) { (void)w; semaphore_wait(); }
+static void hold_spinlock(int w) { (void)w; spin_lock(&arena->spinlock); }
+
+/* book:variant-table */
+static const struct variant {
+    const char *name;
+    void (*count)(int worker, long increments);
+    void (*hold)(int worker);  /* takes the lock (fault injection); NULL: there is no lock */
+    bool exact;                /* the count must come out exactly P x I */
+    bool contention;           /* in the contention experiment by default */
+    long share;                /* does 1/share of a trial's increments */
+} variants[] = {
+    {"none",         count_none,         NULL,              false, false, 1},
+    {"mutex",        count_mutex,        hold_mutex,        true,  true,  1},
+    {"robust-mutex", count_robust_mutex, hold_robust_mutex, true,  false, 1},
+    {"semaphore",    count_semaphore,    hold_semaphore,    true,  true,  1},
+    {"spinlock",     count_spinlock,     hold_spinlock,     true,  true,  4},
+    {"atomic",       count_atomic,       NULL,              true,  true,  1},
+    {"batched",      count_batched,      NULL,              true,  false, 1},
+    {"slots",        count_slots,        NULL,              true,  false, 1},
+    {"padded-slots", count_padded_slots, NULL,              true,  false, 1},
+};
+/* end:variant-table */
+enum { VARIANT_COUNT = sizeof variants / sizeof variants[0] };
+
+/* ---------- the workers this process started (and only those) ---------- */
+
+static pid_t workers[MAX_WORKERS];
+static int worker_count;
+static pid_t parent_pid;
+
+/* On SIGINT/SIGTERM, a dead worker, or any failure: kill and reap what we started. */
+static void kill_workers(void)
+{
+    for (int w = 0; w < worker_count; w++)
+        if (workers[w] > 0)
+            kill(workers[w], SIGKILL);
+    for (int w = 0; w < worker_count; w++)
+        if (workers[w] > 0)
+            while (waitpid(workers[w], NULL, 0) == -1 && errno == EINTR)
+                continue;
+    worker_count = 0;
+}
+
+static int worker_index(pid_t pid)
+{
+    for (int w = 0; w < worker_count; w++)
+        if (workers[w] == pid)
+            return w;
+    return -1;
+}
+
+/* ---------- one trial: fork P workers, release them together, reap, verify ---------- */
+
+struct trial {
+    const struct variant *v;
+    const char *experiment;
+    int procs;
+    long increments;          /* per worker */
+    enum kit_pin pin;
+    long number;              /* 0 = the warm-up */
+    int victim;               /* worker killed holding the lock, or -1 */
+    bool victim_planned;      /* robust: its death is the experiment; otherwise it is reported */
+    long victim_increments;   /* what the victim finishes before it takes the lock to die */
+    void (*victim_count)(int worker, long increments);
+    void (*victim_hold)(int worker);
+    uint64_t counted;         /* the count the last trial ended with */
+    FILE *lost_tsv;           /* `none`: one row per trial */
+    uint64_t most_lost;       /* `none`: the most updates one measured trial lost */
+    long losing_trials;       /* `none`: measured trials that lost any */
+};
+
+static void worker_body(const struct trial *t, int w, int go_fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);    /* never outlive (or spin on behind) a dead parent */
+    if (getppid() != parent_pid)         /* it died before the line above */
+        _exit(1);
+    if (t->pin == PIN_SPREAD)
+        pin_to_cpu(w);
+    atomic_fetch_add(&arena->ready, 1);
+    char byte;
+    ssize_t got = read(go_fd, &byte, 1);  /* blocks until the parent closes the write end */
+    if (got != 0)
+        die("worker %d: the go pipe returned %zd instead of end-of-file", w, got);
+    arena->started_ns[w] = now_ns();
+    if (w == t->victim) {
+        t->victim_count(w, t->victim_increments);
+        if (t->victim_hold) {
+            t->victim_hold(w);           /* holding the lock now */
+            atomic_store(&arena->victim_holding, 1);
+            uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+            atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);   /* in flight */
+        }
+        arena->victim_died_at_ns = now_ns();
+        raise(SIGKILL);
+    }
+    if (t->victim_planned) {
+        /* robust: start once the victim holds the lock, so a survivor is there to recover it */
+        const struct timespec pause = {0, 10000};
+        while (!atomic_load(&arena->victim_holding))
+            nanosleep(&pause, NULL);
+    }
+    t->v->count(w, t->increments);
+    arena->finished_ns[w] = now_ns();
+    _exit(0);
+}
+
+static void reset_arena(void)
+{
+    atomic_store(&arena->counter, 0);
+    arena->committed = 0;
+    arena->recoveries = arena->rolled_back = arena->recovered_at_ns = 0;
+    arena->recovered_by = -2;
+    arena->victim_died_at_ns = 0;
+    atomic_store(&arena->ready, 0);
+    atomic_store(&arena->victim_holding, 0);
+    for (size_t k = 0; k < slot_words(); k++)
+        atomic_store_explicit(slot(0, 0) + k, 0, memory_order_relaxed);
+    for (int w = 0; w < MAX_WORKERS; w++)
+        arena->started_ns[w] = arena->finished_ns[w] = 0;
+}
+
+/* A dead worker ends the run: say which, how, and where; then nobody waits for it. */
+__attribute__((noreturn))
+static void report_dead_worker(const struct trial *t, int w, pid_t pid, int status)
+{
+    char how[96];
+    if (WIFSIGNALED(status))
+        snprintf(how, sizeof how, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+    kill_workers();
+    die("worker %d of %d (pid %d) %s during %s, variant %s, P=%d, trial %ld%s; the other workers "
+        "were killed%s", w, t->procs, (int)pid, how, t->experiment, t->v->name, t->procs, t->number,
+        t->number == 0 ? " (the warm-up)" : "",
+        t->v->count == count_robust_mutex ? " (a robust mutex it held is recovered, but the count "
+                                            "can no longer be checked)"
+        : t->v->hold ? " (a lock it held would never have been released)" : "");
+}
+
+/* book:reap */
+/* Reaps one worker; a worker other than the planned victim must exit 0. */
+static void reap_one(const struct trial *t, pid_t pid, int status)
+{
+    int w = worker_index(pid);
+    if (w < 0)
+        return;                          /* not one of ours (cannot happen: we fork only workers) */
+    workers[w] = 0;
+    exit_if_stopped();                   /* a worker killed by our own Ctrl-C is no crash */
+    bool planned = w == t->victim && t->victim_planned && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    if (!planned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        report_dead_worker(t, w, pid, status);
+}
+
+static void wait_for_all_workers(const struct trial *t)
+{
+    for (int left = t->procs; left > 0; left--) {
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, 0)) == -1) {
+            if (errno != EINTR)
+                die_errno("waitpid");
+            exit_if_stopped();
+        }
+        reap_one(t, pid, status);
+    }
+    worker_count = 0;
+}
+/* end:reap */
+
+/* Until every worker waits at the go pipe; a worker that died before that is reported. */
+static void wait_until_ready(const struct trial *t)
+{
+    const struct timespec pause = {0, 50000};
+    while (atomic_load(&arena->ready) < t->procs) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == -1 && errno != EINTR)
+            die_errno("waitpid");
+        if (pid > 0)
+            reap_one(t, pid, status);
+        exit_if_stopped();
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* The count: the shared counter plus every word of the slot area, whatever the stride. */
+static uint64_t count_now(void)
+{
+    uint64_t total = atomic_load(&arena->counter);
+    for (size_t k = 0; k < slot_words(); k++)
+        total += atomic_load_explicit(slot(0, 0) + k, memory_order_relaxed);
+    return total;
+}
+
+/* Runs one trial and returns the interval in which the workers ran, in ns. */
+static uint64_t run_workers(struct trial *t)
+{
+    int go[2];
+    reset_arena();
+    if (pipe(go) == -1)
+        die_errno("pipe");
+    fflush(stdout);
+    for (int w = 0; w < t->procs; w++) {
+        pid_t pid = fork();
+        if (pid == -1) {
+            kill_workers();
+            die_errno("fork");
+        }
+        if (pid == 0) {
+            default_stop_signals();
+            close(go[1]);
+            worker_body(t, w, go[0]);
+        }
+        workers[worker_count++] = pid;
+    }
+    if (close(go[0]) == -1)
+        die_errno("close");
+    wait_until_ready(t);
+    if (close(go[1]) == -1)          /* go: every worker's read returns end-of-file */
+        die_errno("close");
+    wait_for_all_workers(t);
+    uint64_t first = UINT64_MAX, last = 0;
+    for (int w = 0; w < t->procs; w++) {
+        if (w == t->victim)
+            continue;
+        first = arena->started_ns[w] < first ? arena->started_ns[w] : first;
+        last = arena->finished_ns[w] > last ? arena->finished_ns[w] : last;
+    }
+    t->counted = count_now();
+    t->number++;
+    return last > first ? last - first : 1;
+}
+
+static void verify_count(struct trial *t)
+{
+    uint64_t expected = (uint64_t)t->procs * (uint64_t)t->increments;
+    if (t->v->exact) {
+        if (t->counted != expected)
+            verification_failed("%s, variant %s, P=%d: count %llu, expected %d x %ld = %llu",
+                                t->experiment, t->v->name, t->procs, (unsigned long long)t->counted,
+                                t->procs, t->increments, (unsigned long long)expected);
+        if (arena->recoveries != 0)
+            verification_failed("%s, variant %s: a robust-mutex recovery without a dead worker",
+                                t->experiment, t->v->name);
+        return;
+    }
+    /* `none`: updates may be lost, never invented; one worker alone loses nothing. */
+    if (t->counted > expected || t->counted == 0 || (t->procs == 1 && t->counted != expected))
+        verification_failed("%s, variant none, P=%d: count %llu, expected at most %llu%s",
+                            t->experiment, t->procs, (unsigned long long)t->counted,
+                            (unsigned long long)expected, t->procs == 1 ? " and exactly that" : "");
+    if (t->number == 1)
+        return;                          /* the warm-up */
+    uint64_t lost = expected - t->counted;
+    t->most_lost = lost > t->most_lost ? lost : t->most_lost;
+    t->losing_trials += lost > 0;
+    if (t->lost_tsv)
+        fprintf(t->lost_tsv, "%d\t%ld\t%llu\t%llu\t%llu\n", t->procs, t->number - 1,
+                (unsigned long long)expected, (unsigned long long)t->counted,
+                (unsigned long long)(expected - t->counted));
+}
+
+/* One measured trial: nanoseconds per increment of the whole job (wall time / (P x I)). */
+static double time_increments(void *ctx)
+{
+    struct trial *t = ctx;
+    uint64_t elapsed = run_workers(t);
+    verify_count(t);
+    t->victim = -1;                      /* --kill-holder strikes in the first trial only */
+    return (double)elapsed / ((double)t->procs * (double)t->increments);
+}
+
+/* ---------- output helpers ---------- */
+
+static void print_heading(const char *extra)
+{
+    printf("  %-14s %4s %10s %10s %10s  %-4s %s\n", "variant", "P", "median", "min", "max", "unit", extra);
+}
+
+static void print_row(const char *name, int procs, struct stats s, const char *unit, const char *extra)
+{
+    printf("  %-14s %4d %10.2f %10.2f %10.2f  %-4s %s%s\n", name, procs, s.median, s.min, s.max, unit,
+           extra, is_noisy(s) ? "  noisy" : "");
+}
+
+struct selection {
+    bool picked[VARIANT_COUNT];
+    bool given;                 /* --variant was used */
+};
+
+static const struct variant *find_variant(const char *name)
+{
+    for (int k = 0; k < VARIANT_COUNT; k++)
+        if (strcmp(variants[k].name, name) == 0)
+            return &variants[k];
+    return NULL;
+}
+
+static struct trial trial_for(const struct kit_opts *o, const struct variant *v, const char *experiment,
+                              int procs, long total, bool kill_holder)
+{
+    struct trial t = {0};
+    t.v = v;
+    t.experiment = experiment;
+    t.procs = procs;
+    t.increments = total / v->share / procs;
+    if (t.increments < 1)
+        t.increments = 1;
+    t.pin = o->pin;
+    t.victim = -1;
+    if (kill_holder) {
+        t.victim = 0;
+        t.victim_increments = t.increments / 2;
+        t.victim_count = v->count;
+        t.victim_hold = v->hold;         /* NULL: no lock to hold, it dies halfway through the count */
+    }
+    return t;
+}
+
+/* ---------- experiment 1: per-increment ---------- */
+
+struct point {
+    const struct variant *v;
+    int procs;
+    struct stats s;
+    uint64_t most_lost;
+    long losing_trials, trials;
+};
+
+static const struct point *find_point(const struct point *points, int n, const char *name, int procs)
+{
+    for (int k = 0; k < n; k++)
+        if (strcmp(points[k].v->name, name) == 0 && points[k].procs == procs)
+            return &points[k];
+    return NULL;
+}
+
+static double median_of(const struct point *points, int n, const char *name, int procs)
+{
+    const struct point *p = find_point(points, n, name, procs);
+    return p ? p->s.median : NAN;
+}
+
+/* The "->" lines: what this run's numbers say, worded by what they are. */
+static void summarize_per_increment(const struct kit_opts *o, const struct point *points, int n, int procs)
+{
+    double mutex = median_of(points, n, "mutex", procs), atomic = median_of(points, n, "atomic", procs);
+    double batched = median_of(points, n, "batched", procs), slots = median_of(points, n, "slots", procs);
+    double padded = median_of(points, n, "padded-slots", procs);
+    double mutex1 = median_of(points, n, "mutex", 1);
+    printf("  -> with P=%d:", procs);
+    if (!isnan(mutex) && !isnan(mutex1))
+        printf(" a mutex costs %.1f ns per increment, %.1fx its %.1f ns alone (%s);", mutex, mutex / mutex1,
+               mutex1, mutex / mutex1 > 1.3 ? "contended: the lock's cache line moves between CPUs"
+                                            : "little contention: the workers mostly took turns");
+    if (!isnan(atomic))
+        printf("\n     an atomic add %.1f ns;", atomic);
+    if (!isnan(batched) && !isnan(mutex))
+        printf(" counting locally and adding once %.2f ns (the mutex costs %.0fx that);",
+               batched, mutex / batched);
+    if (!isnan(slots) && !isnan(padded))
+        printf("\n     slots side by side %.1f ns vs %.1f ns on their own %zu-byte cache lines (%.1fx: %s).",
+               slots, padded, line_size, slots / padded,
+               slots / padded > 1.3 ? "false sharing, the line moves between CPUs at every increment"
+                                    : "no false-sharing penalty this run; were the workers on one CPU? "
+                                      "try --pin spread");
+    printf("\n");
+    const struct point *none = find_point(points, n, "none", procs);
+    if (!none)
+        return;
+    if (none->most_lost > 0)
+        printf("     none lost updates in %ld of %ld trials (up to %llu): load-add-store from two processes "
+               "overwrite each other.\n     That is the lesson, not a failure.\n", none->losing_trials,
+               none->trials, (unsigned long long)none->most_lost);
+    else if (o->effective_cpus < 1.5)
+        printf("     none lost no update this time: with %.2f effective CPUs the workers mostly "
+               "take turns, and a race needs them to overlap (or a preemption between load and store).\n",
+               o->effective_cpus);
+    else
+        printf("     none lost no update this time, by luck of the timing: the code still "
+               "races (run it again, or with more --increments).\n");
+}
+
+static void run_per_increment(struct kit_opts *o, const struct selection *sel, long total, bool kill_holder)
+{
+    long trials = o->trials ? o->trials : by_mode(o, 3, 5, 15);
+    int counts[3] = {1, (int)o->workers, (int)(2 * o->workers)};
+    int count_n = o->workers == 1 ? 2 : 3;
+    if (o->workers == 1)
+        counts[1] = 2;
+    struct point points[VARIANT_COUNT * 3];
+    int n = 0;
+    FILE *tsv = tsv_open(o, "per-increment", "workers");
+    FILE *lost = NULL;
+    if (sel->picked[find_variant("none") - variants])
+        lost = tsv_open_table(o, "lost-updates", "workers\ttrial\texpected\tcounted\tlost");
+
+    printf("\nper-increment: P workers share %ld increments per trial (the spinlock 1/%ld of them); "
+           "wall time / (P x I), %ld trials\n", total, find_variant("spinlock")->share, trials);
+    print_heading("");
+    for (int k = 0; k < VARIANT_COUNT; k++) {
+        if (!sel->picked[k])
+            continue;
+        for (int c = 0; c < count_n; c++) {
+            if (o->mode != MODE_QUICK)
+                progress("per-increment: %s, P=%d", variants[k].name, counts[c]);
+            bool inject = kill_holder && counts[c] >= 2;   /* with others there to wait on it */
+            kill_holder = kill_holder && !inject;
+            struct trial t = trial_for(o, &variants[k], "per-increment", counts[c], total, inject);
+            t.lost_tsv = variants[k].exact ? NULL : lost;
+            struct stats s = measure(time_increments, &t, trials);
+            uint64_t expected = (uint64_t)t.procs * (uint64_t)t.increments;
+            char extra[96] = "";
+            if (!variants[k].exact)
+                snprintf(extra, sizeof extra, "lost up to %llu of %llu updates (%.1f%%), in %ld of %ld trials",
+                         (unsigned long long)t.most_lost, (unsigned long long)expected,
+                         100.0 * (double)t.most_lost / (double)expected, t.losing_trials, trials);
+            print_row(variants[k].name, counts[c], s, "ns", extra);
+            tsv_row(tsv, variants[k].name, counts[c], "ns", s);
+            points[n++] = (struct point){&variants[k], counts[c], s, t.most_lost, t.losing_trials, trials};
+        }
+    }
+    tsv_close(tsv);
+    if (lost)
+        tsv_close(lost);
+    summarize_per_increment(o, points, n, counts[1]);
+}
+
+/* ---------- experiment 2: contention ---------- */
+
+static void run_contention(struct kit_opts *o, const struct selection *sel, long total)
+{
+    long trials = o->trials ? o->trials : by_mode(o, 3, 5, 15);
+    int max_procs = (int)(2 * o->workers) > 4 ? (int)(2 * o->workers) : 4;
+    FILE *tsv = tsv_open(o, "contention", "workers");
+    int cpus = online_cpus();
+
+    printf("\ncontention: the lock variants from P=1 to P=%d on %d CPUs (%.2f effective); "
+           "ns per increment, %ld trials\n", max_procs, cpus, o->effective_cpus, trials);
+    print_heading("vs P=1");
+    double worst_spin = 0, worst_sleeping = 0, spin_at_cpus = NAN;
+    const char *worst_sleeping_name = NULL;
+    for (int k = 0; k < VARIANT_COUNT; k++) {
+        bool chosen = sel->given ? sel->picked[k] : variants[k].contention;
+        if (!chosen)
+            continue;
+        struct stats one = {0};
+        for (int procs = 1; procs <= max_procs; procs++) {
+            if (o->mode != MODE_QUICK)
+                progress("contention: %s, P=%d", variants[k].name, procs);
+            struct trial t = trial_for(o, &variants[k], "contention", procs, total, false);
+            struct stats s = measure(time_increments, &t, trials);
+            if (procs == 1)
+                one = s;
+            char extra[32];
+            snprintf(extra, sizeof extra, "%8.1fx", s.median / one.median);
+            print_row(variants[k].name, procs, s, "ns", extra);
+            tsv_row(tsv, variants[k].name, procs, "ns", s);
+            if (procs == cpus && strcmp(variants[k].name, "spinlock") == 0)
+                spin_at_cpus = s.median;
+            if (procs > cpus && strcmp(variants[k].name, "spinlock") == 0 && s.median > worst_spin)
+                worst_spin = s.median;
+            if (procs > cpus && variants[k].hold && strcmp(variants[k].name, "spinlock") != 0 &&
+                s.median > worst_sleeping) {
+                worst_sleeping = s.median;
+                worst_sleeping_name = variants[k].name;
+            }
+        }
+    }
+    tsv_close(tsv);
+    if (worst_spin > 0 && !isnan(spin_at_cpus)) {
+        double collapse = worst_spin / spin_at_cpus;
+        printf("  -> past the %d CPUs the spinlock's worst point is %.1f ns per increment, %.1fx its cost "
+               "at P=%d:\n     %s", cpus, worst_spin, collapse, cpus,
+               collapse > 1.5 ? "a holder that is preempted keeps the lock while the others spin away "
+                                "their time slices."
+                              : "no collapse this run (a preempted holder is a matter of luck: more "
+                                "--increments or --pin same make it likely).");
+    }
+    if (worst_sleeping_name)
+        printf("\n     The worst sleeping lock past the CPUs (%s) costs %.1f ns: its waiters sleep in "
+               "the kernel and give the CPU back.", worst_sleeping_name, worst_sleeping);
+    printf("\n");
+}
+
+/* ---------- experiment 3: robust ---------- */
+
+/* One trial: worker 0 (the victim) finishes K increments, takes the lock, starts one more and
+ * is killed; the survivors start once it holds the lock, so they are waiting when it dies.
+ * Returns the time from the victim's death to a survivor holding the repaired lock, in us. */
+static double time_recovery(void *ctx)
+{
+    struct trial *t = ctx;
+    if (pthread_mutex_destroy(&arena->robust) != 0)
+        die("pthread_mutex_destroy (robust) failed");
+    pthread_mutexattr_t attr;
+    if (pthread_mutexattr_init(&attr) || pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) ||
+        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) || pthread_mutex_init(&arena->robust, &attr))
+        die("pthread_mutex_init (robust) failed");
+    pthread_mutexattr_destroy(&attr);
+
+    t->victim = 0;
+    run_workers(t);
+    uint64_t expected = (uint64_t)(t->procs - 1) * (uint64_t)t->increments + (uint64_t)t->victim_increments;
+    uint64_t counted = atomic_load(&arena->counter);
+    if (arena->recoveries != 1 || arena->rolled_back != 1 || arena->recovered_by < 1)
+        verification_failed("robust: %llu recoveries by worker %d rolling back %llu increments, expected "
+                            "1 recovery by a survivor rolling back 1", (unsigned long long)arena->recoveries,
+                            arena->recovered_by, (unsigned long long)arena->rolled_back);
+    if (counted != expected)
+        verification_failed("robust: count %llu, expected %d survivors x %ld + %ld finished by the "
+                            "killed worker = %llu", (unsigned long long)counted, t->procs - 1,
+                            t->increments, t->victim_increments, (unsigned long long)expected);
+    t->counted = counted;
+    return (double)(arena->recovered_at_ns - arena->victim_died_at_ns) / 1e3;
+}
+
+static void run_robust(struct kit_opts *o)
+{
+    long trials = o->trials ? o->trials : by_mode(o, 3, 10, 30);
+    int procs = o->workers < 2 ? 2 : (int)o->workers;
+    long increments = by_mode(o, 20000, 200000, 1000000);
+    struct trial t = trial_for(o, find_variant("robust-mutex"), "robust", procs, increments * procs, false);
+    t.victim = 0;
+    t.victim_increments = t.increments / 4;
+    t.victim_count = count_robust_mutex;
+    t.victim_hold = hold_robust_mutex;
+    t.victim_planned = true;
+
+    printf("\nrobust: %d workers x %ld increments under a robust mutex; worker 0 is killed (SIGKILL) "
+           "holding it\n        after %ld increments, with one more in flight (%ld trials)\n",
+           procs, t.increments, t.victim_increments, trials);
+    struct stats s = measure(time_recovery, &t, trials);
+    print_heading("");
+    print_row("kill-to-recovered", procs, s, "us", "");
+    FILE *tsv = tsv_open(o, "robust", "workers");
+    tsv_row(tsv, "kill-to-recovered", procs, "us", s);
+    tsv_close(tsv);
+    printf("  -> in every trial a survivor got EOWNERDEAD, median %.0f us after the kill (the holder's exit, "
+           "the kernel's walk\n     of its robust list, a waiter woken and scheduled), rolled back the 1 "
+           "uncommitted increment, called pthread_mutex_consistent,\n     and the count finished at "
+           "exactly %d x %ld + %ld = %llu (last trial: worker %d recovered).\n",
+           s.median, procs - 1, t.increments, t.victim_increments, (unsigned long long)t.counted,
+           arena->recovered_by);
+}
+
+/* ---------- plumbing ---------- */
+
+static void init_locks(void)
+{
+    pthread_mutexattr_t attr;
+    int err = pthread_mutexattr_init(&attr);
+    if (!err)
+        err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (!err)
+        err = pthread_mutex_init(&arena->mutex, &attr);
+    if (!err)
+        err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    if (!err)
+        err = pthread_mutex_init(&arena->robust, &attr);
+    if (err) {
+        errno = err;
+        die_errno("pthread_mutex_init");
+    }
+    pthread_mutexattr_destroy(&attr);
+    if (sem_init(&arena->semaphore, 1, 1) == -1)       /* 1 = shared between processes */
+        die_errno("sem_init");
+    atomic_init(&arena->spinlock, false);
+}
+
+/* The machine's cache line, from sysconf, or 64 bytes if it will not say. */
+static size_t cache_line(bool *guessed)
+{
+    long n = sysconf(_SC_LEVEL1_DCACHE_LINESIZE);
+    *guessed = n < 16 || n > LAYOUT_LINE || (n & (n - 1)) != 0;
+    return *guessed ? 64 : (size_t)n;
+}
+
+static void map_arena(void)
+{
+    size_t header = (sizeof(struct arena) + LAYOUT_LINE - 1) / LAYOUT_LINE * LAYOUT_LINE;
+    arena_bytes = header + MAX_WORKERS * line_size;
+    void *p = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        die_errno("mmap");
+    arena = p;
+    slot_base = (unsigned char *)p + header;   /* page-aligned + a multiple of 256: line-aligned */
+    init_locks();
+}
+
+static void unmap_arena(void)
+{
+    pthread_mutex_destroy(&arena->mutex);
+    pthread_mutex_destroy(&arena->robust);
+    sem_destroy(&arena->semaphore);
+    if (munmap(arena, arena_bytes) == -1)
+        die_errno("munmap");
+}
+
+static void parse_variants(const char *list, struct selection *sel)
+{
+    char copy[256];
+    if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || list[0] == '\0')
+        die_usage("--variant: needs one or more variant names");
+    sel->given = true;
+    memset(sel->picked, 0, sizeof sel->picked);
+    for (char *save = NULL, *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const struct variant *v = find_variant(name);
+        if (!v)
+            die_usage("--variant: '%s' is not a variant (accepted: none, mutex, robust-mutex, semaphore, "
+                      "spinlock, atomic, batched, slots, padded-slots)", name);
+        sel->picked[v - variants] = true;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct kit_opts o = kit_defaults("ch04-locks", usage, argc, argv);
+    struct selection sel = {.given = false};
+    const char *increments_text = NULL;
+    bool kill_holder = false;
+
+    for (int k = 0; k < VARIANT_COUNT; k++)
+        sel.picked[k] = true;
+    for (int i = 1; i < argc; i++) {
+        if (kit_std_option(&o, argc, argv, &i))
+            continue;
+        if (is_opt(argv[i], "--variant"))
+            parse_variants(option_value(argc, argv, &i, "--variant"), &sel);
+        else if (is_opt(argv[i], "--increments"))
+            increments_text = option_value(argc, argv, &i, "--increments");
+        else if (strcmp(argv[i], "--kill-holder") == 0)
+            kill_holder = true;
+        else
+            die_usage("unknown option '%s'", argv[i]);
+    }
+    check_only(&o, experiments, sizeof experiments / sizeof experiments[0]);
+    if (o.workers > MAX_WORKERS_OPTION)
+        die_usage("--workers: %ld is out of range for this chapter (accepted: 1 to %d)", o.workers,
+                  MAX_WORKERS_OPTION);
+    long total = (long)by_mode(&o, 100000, 1000000, 20000000);
+    if (increments_text)
+        total = (long)parse_count("--increments", increments_text, 1000, 1000000000);
+    if (kill_holder && !wanted(&o, "per-increment"))
+        die_usage("--kill-holder: works in the per-increment experiment (use --only per-increment)");
+    prepare_out_dir(&o);
+    catch_stop_signals(kill_workers);
+    parent_pid = getpid();
+
+    bool guessed;
+    line_size = cache_line(&guessed);
+    map_arena();
+    if (o.pin == PIN_SAME)
+        pin_to_cpu(0);
+    print_run_header(&o, "what does sharing a count between processes cost, lock by lock?");
+    printf("placement: %s\n", pin_name(o.pin));
+    printf("cache line: %zu bytes (%s)\n", line_size,
+           guessed ? "sysconf gave no usable size: assumed 64" : "sysconf _SC_LEVEL1_DCACHE_LINESIZE");
+    if (wanted(&o, "per-increment") || wanted(&o, "contention"))
+        report_effective_cpus(&o, (uint64_t)by_mode(&o, 2000000, 20000000, 50000000));
+    fflush(stdout);
+
+    if (wanted(&o, "per-increment"))
+        run_per_increment(&o, &sel, total, kill_holder);
+    if (wanted(&o, "contention"))
+        run_contention(&o, &sel, total);
+    if (wanted(&o, "robust"))
+        run_robust(&o);
+    unmap_arena();
+    printf("\nverification: every synchronized count exact (P x I); none never over-counts; "
+           "the robust run recovered exactly once and finished exactly.\nTSV files: %s/ch04-*.tsv\n",
+           o.out_dir);
+    return 0;
+}
