@@ -1,0 +1,308 @@
+#!/usr/bin/env bats
+# Chapter 3: pipes vs queues vs shared memory, and serialization. Behaviour, not timings.
+
+load test_helper
+
+CHANNELS="pipe socketpair fifo mqueue queue shm-ring shm-zero-copy"
+
+setup_file() {
+    need_program ch03-ipc
+    export QUICK="$BATS_FILE_TMPDIR/quick"
+    setsid timeout 60 "$KIT_BUILD/ch03-ipc" --quick --out "$QUICK" \
+        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
+    local pid=$!
+    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
+    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+}
+
+# The pid the program printed: its named objects are /ch03-ipc-<pid>-*.
+printed_pid() {
+    sed -n 's/^parent pid \([0-9]*\):.*/\1/p' "$1" | head -1
+}
+
+# /dev/mqueue shows the POSIX queues only where the mqueue file system is mounted
+# (systemd does it on Debian; a bare container may not). As root we mount it; else skip.
+mqueue_visible() {
+    mountpoint -q /dev/mqueue && return 0
+    if [ "$(id -u)" -eq 0 ] && mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue 2>/dev/null; then
+        return 0
+    fi
+    skip "/dev/mqueue is not mounted, so leftover queues cannot be seen"
+}
+
+# Nothing named after PID in /dev/shm, /dev/mqueue or the temp dir (the FIFO directory).
+assert_no_leftovers() {
+    local pid=$1
+    [ -n "$pid" ] || fail "no pid to look for"
+    run ipc_snapshot "ch03-ipc-$pid-"
+    refute_output --partial "ch03-ipc-$pid-"
+}
+
+# Start a long run, wait until its peer process exists, and print the peer's pid.
+peer_of() {
+    local i child
+    for ((i = 0; i < 500; i++)); do
+        child=$(pgrep -P "$KIT_PID" | head -1 || true)
+        [ -n "$child" ] && { echo "$child"; return 0; }
+        sleep 0.02
+    done
+    return 1
+}
+
+@test "quick run exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every byte received checked against its running sequence"
+    refute_output --partial "verification failed"
+    # one "->" line per experiment says what its numbers mean
+    assert_output --partial "-> 64-byte messages: the memcpy ceiling is"
+    assert_output --partial "-> text: encoding and decoding are"
+}
+
+@test "quick run leaves no process behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "quick run leaves nothing in /dev/shm, /dev/mqueue or the temp dir" {
+    mqueue_visible
+    assert_no_leftovers "$(printed_pid "$BATS_FILE_TMPDIR/out")"
+}
+
+@test "writes the three TSV files in the kit's format" {
+    for e in latency bandwidth serialization; do
+        [ -f "$QUICK/ch03-$e.tsv" ] || fail "missing ch03-$e.tsv"
+    done
+    assert_tsv "$QUICK"/ch03-*.tsv
+    run ls "$QUICK"
+    assert_equal "${#lines[@]}" 3
+}
+
+@test "latency: every channel on one CPU (x=1) and on two (x=2), in microseconds" {
+    requires cpus 2
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$QUICK/ch03-latency.tsv"
+    local expected="" c
+    for c in $CHANNELS; do expected+="$c/1/us"$'\n'"$c/2/us"$'\n'; done
+    assert_output "${expected%$'\n'}"
+}
+
+@test "bandwidth: memcpy and every channel at 64 B .. 256 KiB in --quick, in GB/s" {
+    run awk -F'\t' '$1 == "pipe" { print $2 }' "$QUICK/ch03-bandwidth.tsv"
+    assert_output "$(printf '%s\n' 0.0625 0.25 1 4 16 64 256)"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$QUICK/ch03-bandwidth.tsv"
+    assert_equal "$(printf '%s\n' "${lines[@]}" | sort -u | tr '\n' ' ')" \
+        "$(printf '%s\n' memcpy $CHANNELS | sort | tr '\n' ' ')"
+    assert_equal "${#lines[@]}" 56
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $3 != "GB/s"' "$QUICK/ch03-bandwidth.tsv"
+    assert_output ""
+}
+
+@test "serialization: four formats, bytes on the wire as the formats say" {
+    local n=1000
+    run kit ch03-ipc --only serialization --ints $n --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '/\/wire/ { print $1, $5 }' "$BATS_TEST_TMPDIR/ch03-serialization.tsv"
+    # an 8-byte length first; records are 4 + 8 bytes each; raw is the array; in place, a notice
+    assert_line "records/wire $((12 * n + 8))"
+    assert_line "raw-pipe/wire $((8 * n + 8))"
+    assert_line "raw-in-place/wire 8"
+    run awk -F'\t' '$1 == "text/wire" { print ($5 > 8 * 1000 + 8) }' "$BATS_TEST_TMPDIR/ch03-serialization.tsv"
+    assert_output 1
+    run awk -F'\t' '!/^#/ && $1 != "variant" { split($1, p, "/"); print p[2] }' "$QUICK/ch03-serialization.tsv"
+    assert_equal "$(printf '%s\n' "${lines[@]}" | sort | uniq -c | awk '{ print $1 }' | sort -u)" 4
+}
+
+@test "--corrupt-at: a flipped byte is caught on every channel" {
+    local c
+    for c in $CHANNELS; do
+        run kit ch03-ipc --only bandwidth --channel "$c" --max-size 1K --trials 1 --corrupt-at 300 \
+            --out "$BATS_TEST_TMPDIR"
+        assert_failure 1
+        assert_output --partial "verification failed: bandwidth $c 64: byte 300 of the stream is"
+    done
+}
+
+@test "--corrupt-at: the echo side of the latency experiment catches it too" {
+    run kit ch03-ipc --only latency --channel shm-zero-copy --pin spread --trials 1 --corrupt-at 0 \
+        --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: latency shm-zero-copy spread: byte 0 of the stream"
+    assert_output --partial "the echo process"
+}
+
+@test "--corrupt-at: a changed character of text, a changed byte of a record, are caught" {
+    run kit ch03-ipc --only serialization --ints 1000 --trials 1 --corrupt-at 5 --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: text: (integer [0-9]+ (arrived as|does not parse))"
+    # past the end of the text (about 10.4 bytes per integer), inside the records (12 per integer)
+    run kit ch03-ipc --only serialization --ints 1000 --trials 1 --corrupt-at 11500 --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: records: (integer|record) [0-9]+"
+}
+
+@test "a failed check leaves nothing behind either" {
+    mqueue_visible
+    local c
+    for c in fifo mqueue queue shm-zero-copy; do
+        run kit ch03-ipc --only bandwidth --channel "$c" --max-size 64 --trials 1 --corrupt-at 0 \
+            --out "$BATS_TEST_TMPDIR"
+        assert_failure 1
+        assert_no_leftovers "$(printf '%s\n' "$output" | sed -n 's/^parent pid \([0-9]*\):.*/\1/p')"
+    done
+}
+
+@test "--only and --channel choose what runs" {
+    run kit ch03-ipc --quick --only latency --channel mqueue --pin same --out "$BATS_TEST_TMPDIR/only"
+    assert_success
+    run ls "$BATS_TEST_TMPDIR/only"
+    assert_output "ch03-latency.tsv"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2 }' "$BATS_TEST_TMPDIR/only/ch03-latency.tsv"
+    assert_output "mqueue 1"
+}
+
+@test "--max-size sets the largest bandwidth message" {
+    run kit ch03-ipc --quick --only bandwidth --channel shm-ring --max-size 5K --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '$1 == "shm-ring" { print $2 }' "$BATS_TEST_TMPDIR/ch03-bandwidth.tsv"
+    assert_output "$(printf '%s\n' 0.0625 0.25 1 4 5)"
+}
+
+@test "--help prints the usage, the channels and the fault-injection switch" {
+    run kit ch03-ipc --help
+    assert_success
+    assert_output --partial "Usage: ch03-ipc"
+    assert_output --partial "shm-zero-copy"
+    assert_output --partial "--corrupt-at N"
+}
+
+bad_input() {
+    run kit ch03-ipc --out "$BATS_TEST_TMPDIR/bad" "$@"
+    assert_failure 2
+    assert_line --index 0 --regexp "^ch03-ipc: "
+    assert_output --partial "Usage: ch03-ipc"
+    refute_output --partial "parent pid"
+    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || [ -z "$(ls "$BATS_TEST_TMPDIR/bad")" ] || fail "wrote files before failing"
+}
+
+@test "bad input: unknown flag, unknown channel, unknown experiment" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch03-ipc: unknown option '--frobnicate'"
+    bad_input --channel carrier-pigeon
+    assert_line --index 0 "ch03-ipc: --channel: 'carrier-pigeon' is not a channel (accepted: pipe, socketpair, fifo, mqueue, queue, shm-ring, shm-zero-copy)"
+    bad_input --only throughput
+    assert_line --index 0 "ch03-ipc: --only: 'throughput' is not an experiment (accepted: latency, bandwidth, serialization)"
+}
+
+@test "bad input: --max-size not a size, out of range, not a multiple of 8" {
+    bad_input --max-size 4Q
+    assert_line --index 0 --partial "--max-size: '4Q' is not a size"
+    bad_input --max-size 1G
+    assert_line --index 0 "ch03-ipc: --max-size: 1G is out of range (accepted: 64 to 64M)"
+    bad_input --max-size 100
+    assert_line --index 0 "ch03-ipc: --max-size: 100 is not a multiple of 8 bytes (accepted: 64 to 64M)"
+}
+
+@test "bad input: --ints, --corrupt-at, --trials, --pin and a missing value" {
+    bad_input --ints 0
+    assert_line --index 0 "ch03-ipc: --ints: 0 is out of range (accepted: 1 to 10000000)"
+    bad_input --corrupt-at -1
+    assert_line --index 0 --partial "--corrupt-at: -1 is out of range (accepted: 0 to 1099511627776)"
+    bad_input --trials x
+    assert_line --index 0 "ch03-ipc: --trials: 'x' is not a whole number (accepted: 1 to 100000)"
+    bad_input --pin diagonal
+    assert_line --index 0 --partial "--pin: 'diagonal' is not a placement"
+    bad_input --channel
+    assert_line --index 0 "ch03-ipc: --channel needs a value"
+}
+
+# SIGINT or SIGTERM while the peer runs: exit by the signal, peer reaped, nothing left.
+stop_during() {
+    local sig=$1 status=$2 channel=$3
+    start_in_session ch03-ipc --only bandwidth --channel "$channel" --trials 100000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "bandwidth:"
+    peer_of >/dev/null || fail "no peer process appeared"
+    kill "-$sig" "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" "$status"
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --partial "cleaned up"
+    assert_session_empty "$KIT_PID"
+    assert_no_leftovers "$(printed_pid "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "SIGINT: prompt exit, peer killed and reaped, nothing left (fifo, mqueue)" {
+    mqueue_visible
+    stop_during INT 130 fifo
+    stop_during INT 130 mqueue
+}
+
+@test "SIGTERM: the same for the shared-memory channels (queue, shm-ring)" {
+    stop_during TERM 143 queue
+    stop_during TERM 143 shm-ring
+}
+
+# The peer is killed: the parent names it and its signal, exits 1, and leaves nothing.
+kill_peer_during() {
+    local experiment=$1 channel=$2
+    start_in_session ch03-ipc --only "$experiment" --channel "$channel" --trials 100000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "$experiment:"
+    local child
+    child=$(peer_of) || fail "$experiment $channel: no peer process appeared"
+    kill -KILL "$child"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch03-ipc: $experiment $channel .*: the (sender|echo) process \(pid [0-9]+\) was killed by signal 9"
+    assert_session_empty "$KIT_PID"
+    assert_no_leftovers "$(printed_pid "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "a killed peer is reported and nothing is left, on every channel" {
+    mqueue_visible
+    local c
+    for c in $CHANNELS; do
+        kill_peer_during bandwidth "$c"
+    done
+}
+
+@test "a killed echo process in the latency experiment is reported (robust mutex of the queue)" {
+    kill_peer_during latency queue
+}
+
+@test "a killed parent takes its peer with it (PR_SET_PDEATHSIG)" {
+    start_in_session ch03-ipc --only bandwidth --channel pipe --trials 100000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "bandwidth:"
+    peer_of >/dev/null || fail "no peer process appeared"
+    kill -KILL "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 137
+    assert_session_empty "$KIT_PID"
+}
+
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+@test "a receiver waiting on an empty shm-ring or shm-zero-copy sleeps in the futex, it does not spin" {
+    local c child before after
+    for c in shm-ring shm-zero-copy; do
+        start_in_session ch03-ipc --only bandwidth --channel "$c" --trials 100000 --out "$BATS_TEST_TMPDIR"
+        wait_for_output "bandwidth:"
+        child=$(peer_of) || fail "no peer process appeared"
+        kill -STOP "$child"            # the sender stops: the ring drains and stays empty
+        sleep 0.3
+        before=$(cpu_ticks "$KIT_PID")
+        sleep 1
+        after=$(cpu_ticks "$KIT_PID")
+        kill -CONT "$child"
+        kill -INT "$KIT_PID"
+        wait_kit 10
+        # a spinning receiver burns about one tick per 10 ms; a sleeping one wakes 5 times a second
+        [ $((after - before)) -lt 20 ] || fail "$c: the waiting receiver used $((after - before)) ticks in 1 s"
+    done
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 03 "$QUICK"
+}
