@@ -4,6 +4,11 @@
 # Usage: harness/peers.sh [N...]     (default: every chapter that has peers)
 #   chapter 1: fork + exit + wait latency (ch01-fork --only methods) vs stress-ng's fork
 #              stressor (one worker, one child per iteration), as a ratio.
+#   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
+#              beside Python's ProcessPoolExecutor and multiprocessing.Pool (pool_overhead.py).
+#   chapter 3: the pipe round trip beside `perf bench sched pipe`, the memcpy ceiling beside
+#              `perf bench mem memcpy`, both pinned the same way.
+#   chapter 6: the single-core search rate beside an optimized Python version (rect.py).
 # A tool that is missing is installed when we are root (apt-get), otherwise skipped with the
 # command that would install it. Timings: both sides run one after the other, never at once.
 set -euo pipefail
@@ -88,6 +93,65 @@ chapter2() {   # the C pool's start+stop fit and pool-of-1 cost beside Python's,
         printf "\n" }'
     echo "  (a least-squares fixed part can come out near zero or negative when the per-worker"
     echo "   part dominates; see book.md, chapter 2. Python: $(head -1 "$tmp/py.txt" | cut -d' ' -f2-))"
+}
+
+chapter3() {
+    echo "== chapter 3: pipe round trip with both processes on CPU 0; memcpy bandwidth of one CPU, 4 MiB"
+    if ! command -v perf >/dev/null; then
+        echo "peers: perf not available (install with: sudo apt-get install linux-perf); skipped" >&2
+        return 0
+    fi
+    if ! perf bench sched pipe -l 1000 >"$tmp/perf-probe.txt" 2>&1; then
+        echo "peers: perf bench refused to run; skipped:" >&2
+        sed 's/^/  /' "$tmp/perf-probe.txt" >&2
+        return 0
+    fi
+    local ours theirs ceiling zero copy
+    # Both sides measure the same way: many short runs, the median. (On a shared machine one
+    # long run also absorbs the time slices given to other processes.)
+    # The same placement on both sides: taskset pins perf to CPU 0, and its two processes inherit it.
+    theirs=$(for i in $(seq 9); do
+        taskset -c 0 perf bench sched pipe -l 2000 2>&1 | awk '$2 == "usecs/op" { print $1 }'
+    done | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    "$build/ch03-ipc" --only latency --channel pipe --pin same --trials 9 --out "$tmp" >/dev/null
+    ours=$(awk -F'\t' '$1 == "pipe" && $2 == 1 { print $5 }' "$tmp/ch03-latency.tsv")
+    [ -n "$theirs" ] && [ -n "$ours" ] || { echo "peers: could not read the pipe round trips"; return 1; }
+    printf '  %-52s %9.2f us\n' "ch03-ipc latency, pipe, --pin same (median of 9)" "$ours"
+    printf '  %-52s %9.2f us\n' "taskset -c 0 perf bench sched pipe -l 2000 (median of 9)" "$theirs"
+    awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio perf / ch03-ipc: %.2f (one round trip: two writes, two reads, two wake-ups)\n", a / b }'
+
+    # perf prints GB/sec in units of 2^30 bytes (MB/sec, 2^20, when slower); the kit's GB are 10^9
+    copy=$(for i in $(seq 9); do
+        perf bench mem memcpy -f default -s 4MB -l 2 2>&1 |
+            awk '$2 == "GB/sec" { printf "%.3f\n", $1 * 1.073741824 } $2 == "MB/sec" { printf "%.3f\n", $1 * 0.001048576 }'
+    done | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    [ -n "$copy" ] || { echo "peers: could not read perf's memcpy bandwidth"; return 1; }
+    "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size 4M --trials 9 --out "$tmp" >/dev/null 2>&1
+    ceiling=$(awk -F'\t' '$1 == "memcpy" && $2 == 4096 { print $5 }' "$tmp/ch03-bandwidth.tsv")
+    zero=$(awk -F'\t' '$1 == "shm-zero-copy" && $2 == 4096 { print $5 }' "$tmp/ch03-bandwidth.tsv")
+    printf '  %-52s %9.2f GB/s\n' "ch03-ipc memcpy ceiling, 4 MiB, 2 copies a trial (median of 9)" "$ceiling"
+    printf '  %-52s %9.2f GB/s\n' "perf bench mem memcpy -f default -s 4MB -l 2 (median of 9)" "$copy"
+    awk -v a="$copy" -v b="$ceiling" 'BEGIN { printf "  ratio perf / ch03-ipc: %.2f\n", a / b }'
+    awk -v z="$zero" -v c="$ceiling" 'BEGIN { printf "  ch03-ipc shm-zero-copy, 4 MiB messages: %.2f GB/s = %.0f%% of its memcpy ceiling\n", z, 100 * z / c }'
+    echo "  (see book.md, chapter 3, for what the ratios mean)"
+}
+
+chapter6() {
+    # The same first-column method in C and in plain Python (rect.py), one core each, one after
+    # the other; rate = rectangles per CPU-second after the (r-1)! symmetry factor. Python runs 4 of
+    # the 20 tasks (every task counts the same, and rect.py checks that), C all of them.
+    local r=4 n=7 ours theirs
+    echo "== chapter 6: signed Latin rectangles ($r,$n), first-column method, rectangles per CPU-second"
+    have python3 python3 || return 0
+    "$build/ch06-rectangles" "$r" "$n" --split first-column --workers 1 >"$tmp/c.txt"
+    ours=$(awk '$1 == "->" && /per CPU-second/ { print $2 }' "$tmp/c.txt")
+    python3 chapters/06-rectangles/rect.py "$r" "$n" --tasks 4 >"$tmp/py.txt"
+    theirs=$(sed -n 's/^rate_per_cpu_s=//p' "$tmp/py.txt")
+    [ -n "$ours" ] && [ -n "$theirs" ] || { echo "peers: could not read the rates:"; cat "$tmp/c.txt" "$tmp/py.txt"; return 1; }
+    printf '  %-44s %12.4g /CPU-s\n' "ch06-rectangles $r $n --split first-column" "$ours"
+    printf '  %-44s %12.4g /CPU-s\n' "python3 rect.py $r $n --tasks 4" "$theirs"
+    awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "  ratio C / Python: %.1f\n", a / b }'
+    echo "  (same algorithm, same counts (both verify them); see book.md, chapter 6)"
 }
 
 # -- each chapter's peers are a function chapterN above this line --

@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# Chapter 2: process pools and batching. Behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    need_program ch02-pool
+    export QUICK="$BATS_FILE_TMPDIR/quick"
+    # one --quick run for the whole file, in its own session so its processes can be counted
+    setsid timeout 60 "$KIT_BUILD/ch02-pool" --quick --out "$QUICK" \
+        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
+    local pid=$!
+    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
+    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+}
+
+# rows VARIANT-COLUMN... of a measurement table, without metadata and header
+data_rows() {
+    awk -F'\t' '!/^#/ && $1 != "variant"' "$1"
+}
+
+@test "quick run exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every map equals a sequential map"
+    assert_output --partial "effective CPUs:"
+    refute_output --partial "verification failed"
+}
+
+@test "quick run leaves no process behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "writes the five TSV files in the kit's format" {
+    for e in per-task-vs-pool chunksize overhead shell-pools workers; do
+        [ -f "$QUICK/ch02-$e.tsv" ] || fail "missing ch02-$e.tsv"
+    done
+    assert_tsv "$QUICK"/ch02-*.tsv
+    run ls "$QUICK"
+    assert_equal "${#lines[@]}" 5
+}
+
+@test "per-task-vs-pool: sequential, per-task, pool and speedup for three task sizes" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$QUICK/ch02-per-task-vs-pool.tsv"
+    assert_equal "${#lines[@]}" 12
+    assert_equal "$(printf '%s\n' "${lines[@]}" | sort | uniq -c | awk '{ print $1 }' | sort -u)" 3
+    run grep -E '^# workers=[0-9]+ chunk=1$' "$QUICK/ch02-per-task-vs-pool.tsv"
+    assert_success
+}
+
+@test "chunksize: 1, 2, 4, ... below T, then T, plus Python's default chunk" {
+    run kit ch02-pool --quick --only chunksize --tasks 100 --workers 2 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    # Pool.map's default for 100 tasks on 2 workers: ceil(100 / 8) = 13
+    run awk -F'\t' '$1 == "pool" { print $2 }' "$BATS_TEST_TMPDIR/ch02-chunksize.tsv"
+    assert_equal "$(echo $output)" "1 2 4 8 13 16 32 64 100"
+    run grep -E '^# tasks=100 python_default_chunk=13 ' "$BATS_TEST_TMPDIR/ch02-chunksize.tsv"
+    assert_success
+}
+
+@test "overhead: start, stop, start+stop for 1..16 workers, a fit, and pool-1 beside the loop" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2 }' "$QUICK/ch02-overhead.tsv"
+    assert_line "sequential 1"
+    assert_line "pool-1 1"
+    for n in 1 2 4 8 16; do
+        assert_line "start $n"
+        assert_line "stop $n"
+        assert_line "start+stop $n"
+    done
+    run grep -E '^# fit_fixed_us=-?[0-9.e+-]+ fit_per_worker_us=[0-9.e+-]+ tasks=50 framework_us=' "$QUICK/ch02-overhead.tsv"
+    assert_success
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "start\+stop = -?[0-9]+ us fixed \+ [0-9]+ us per worker"
+}
+
+@test "shell-pools: xargs, parallel, the pool running the program and calling the function" {
+    requires command parallel
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$QUICK/ch02-shell-pools.tsv"
+    assert_output "$(printf '%s\n' xargs parallel pool-exec pool-call)"
+}
+
+@test "shell-pools without GNU parallel: the row is skipped and the run says so" {
+    local bin="$BATS_TEST_TMPDIR/bin"
+    mkdir -p "$bin"
+    ln -s "$(command -v xargs)" "$bin/xargs"
+    run timeout 60 env PATH="$bin" "$KIT_BUILD/ch02-pool" --quick --only shell-pools --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "skipped: GNU parallel is not installed"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$BATS_TEST_TMPDIR/ch02-shell-pools.tsv"
+    assert_output "$(printf '%s\n' xargs pool-exec pool-call)"
+}
+
+@test "per-worker task counts: one row per worker, summing to T for every map" {
+    run kit ch02-pool --quick --only chunksize --tasks 300 --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "tasks per worker:"
+    # every (experiment, variant, x) group: 3 workers, tasks summing to map_tasks = 300
+    run awk -F'\t' '!/^#/ && $1 != "experiment" { key = $1 " " $3; n[key]++; sum[key] += $5; want[key] = $7 }
+        END { for (k in n) print k, n[k], sum[k] == want[k] ? "ok" : "bad " sum[k] " of " want[k] }' \
+        "$BATS_TEST_TMPDIR/ch02-workers.tsv"
+    assert_equal "${#lines[@]}" 11
+    refute_output --partial "bad"
+    refute_output --regexp " [0-24-9] ok$"
+}
+
+@test "per-worker task counts in the quick run sum to T in every experiment" {
+    run awk -F'\t' '!/^#/ && $1 != "experiment" { key = $1 " " $2 " " $3; sum[key] += $5; want[key] = $7 }
+        END { for (k in sum) print (sum[k] == want[k] ? "ok " : "bad ") k }' "$QUICK/ch02-workers.tsv"
+    assert_success
+    refute_output --partial "bad"
+    for e in per-task-vs-pool chunksize overhead shell-pools; do
+        assert_output --partial "ok $e"
+    done
+}
+
+@test "chunk larger than T: one chunk per worker at most, still verified" {
+    run kit ch02-pool --quick --only overhead --chunk 1000000 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '$1 == "overhead" { print $5, $6 }' "$BATS_TEST_TMPDIR/ch02-workers.tsv"
+    assert_output "50 1"
+}
+
+@test "a wrong result from a worker fails verification (exit 1)" {
+    run kit ch02-pool --quick --only chunksize --tasks 50 --trials 1 --corrupt-task 17 --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: chunksize: task 17 returned"
+}
+
+@test "a worker that dies by SIGKILL mid-map: reported with worker, signal and task; exit 1; nothing left" {
+    local before
+    before=$(ipc_snapshot ch02-pool)
+    start_in_session ch02-pool --quick --only chunksize --tasks 50 --trials 1 --kill-task 7 --out "$BATS_TEST_TMPDIR"
+    wait_kit 20
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch02-pool: worker [0-9]+ \(pid [0-9]+\) was killed by signal 9 \(Killed\) while running task 7; the map cannot finish"
+    assert_session_empty "$KIT_PID"
+    assert_equal "$(ipc_snapshot ch02-pool)" "$before"
+}
+
+@test "a worker killed from outside during a map: reported, exit 1, no hang, nothing left" {
+    start_in_session ch02-pool --quick --only chunksize --tasks 200000 --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "chunksize:"
+    sleep 0.3
+    local victim
+    victim=$(pgrep -P "$KIT_PID" | head -1)
+    [ -n "$victim" ] || fail "no worker found"
+    kill -KILL "$victim"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch02-pool: worker [0-9]+ \(pid $victim\) was killed by signal 9 \(Killed\) while (running task|idle)"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "SIGINT in the middle of a map: prompt exit, workers killed and reaped" {
+    start_in_session ch02-pool --quick --only chunksize --tasks 200000 --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "chunksize:"
+    sleep 0.3
+    kill -INT "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 130
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --partial "stopped by Interrupt; cleaned up"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "SIGTERM while xargs runs its jobs: xargs and its jobs are killed as a group" {
+    start_in_session ch02-pool --quick --only shell-pools --trials 1000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "shell-pools:"
+    sleep 0.3
+    kill -TERM "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 143
+    assert_session_empty "$KIT_PID"
+}
+
+@test "--tiny-job K prints the task number and its value" {
+    run kit ch02-pool --tiny-job 5
+    assert_success
+    assert_output --regexp "^5 [0-9]+$"
+}
+
+@test "--help prints the usage, with the test switches, and exits 0" {
+    run kit ch02-pool --help
+    assert_success
+    assert_output --partial "Usage: ch02-pool"
+    assert_output --partial "--chunk N"
+    assert_output --partial "--kill-task K"
+}
+
+bad_input() {
+    run kit ch02-pool --out "$BATS_TEST_TMPDIR/bad" "$@"
+    assert_failure 2
+    # one clear line first, then the usage; nothing was run or written
+    assert_line --index 0 --regexp "^ch02-pool: "
+    assert_output --partial "Usage: ch02-pool"
+    refute_output --partial "chunksize:"
+    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || [ -z "$(ls "$BATS_TEST_TMPDIR/bad")" ] || fail "wrote files before failing"
+}
+
+@test "bad input: chunk size 0" {
+    bad_input --chunk 0
+    assert_line --index 0 "ch02-pool: --chunk: 0 is out of range (accepted: 1 to 1000000)"
+}
+
+@test "bad input: more workers than the pool allows" {
+    bad_input --workers 257
+    assert_line --index 0 "ch02-pool: --workers: 257 is out of range (accepted: 1 to 256)"
+    bad_input --workers 0
+    assert_line --index 0 --partial "--workers: 0 is out of range"
+}
+
+@test "bad input: non-numbers" {
+    bad_input --tasks abc
+    assert_line --index 0 "ch02-pool: --tasks: 'abc' is not a whole number (accepted: 1 to 1000000)"
+    bad_input --chunk 4x
+    assert_line --index 0 --partial "--chunk: '4x' is not a whole number"
+    bad_input --trials many
+    assert_line --index 0 --partial "--trials: 'many' is not a whole number"
+    bad_input --kill-task -1
+    assert_line --index 0 --partial "--kill-task: -1 is out of range"
+}
+
+@test "bad input: unknown flag, unknown experiment, missing value" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch02-pool: unknown option '--frobnicate'"
+    bad_input --only nosuch
+    assert_line --index 0 "ch02-pool: --only: 'nosuch' is not an experiment (accepted: per-task-vs-pool, chunksize, overhead, shell-pools)"
+    bad_input --chunk
+    assert_line --index 0 "ch02-pool: --chunk needs a value"
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 02 "$QUICK"
+}
