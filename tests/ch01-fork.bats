@@ -89,13 +89,8 @@ setup_file() {
 }
 
 bad_input() {
-    run kit ch01-fork --out "$BATS_TEST_TMPDIR/bad" "$@"
-    assert_failure 2
-    # one clear line first, then the usage; nothing was run or written
-    assert_line --index 0 --regexp "^ch01-fork: "
-    assert_output --partial "Usage: ch01-fork"
+    usage_error ch01-fork "$@"
     refute_output --partial "methods:"
-    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || [ -z "$(ls "$BATS_TEST_TMPDIR/bad")" ] || fail "wrote files before failing"
 }
 
 @test "bad input: unknown flag" {

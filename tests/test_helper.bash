@@ -10,6 +10,7 @@
 #   wait_kit [S]                wait for PROG to end; KIT_STATUS = exit status (128+N for signal N)
 #   assert_session_empty PID    no process is left in the session PROG started
 #   ipc_snapshot PREFIX         the /dev/shm, /dev/mqueue and /tmp entries named PREFIX*, and SysV ids
+#   usage_error PROG ARGS...    PROG ARGS is rejected: exit 2, one line naming PROG, the usage, nothing run or written
 #   assert_tsv FILE...          harness/check-tsv.sh passes
 #   assert_plots_render NN DIR  every plots/chNN-*.gp draws a non-empty SVG and PNG from DIR
 bats_load_library bats-support
@@ -100,6 +101,17 @@ ipc_snapshot() {
     local prefix=$1
     ls -1 /dev/shm /dev/mqueue "${TMPDIR:-/tmp}" 2>/dev/null | grep -- "^$prefix" | sort || true
     ipcs -m -s -q 2>/dev/null | awk '$2 ~ /^[0-9]+$/ { print "sysv", $2 }' | sort || true
+}
+
+usage_error() {
+    local prog=$1
+    shift
+    run kit "$prog" --out "$BATS_TEST_TMPDIR/bad" "$@"
+    assert_failure 2
+    assert_line --index 0 --regexp "^$prog: "
+    assert_output --partial "Usage: $prog"
+    refute_line --regexp '^mode='   # the run header: no experiment started
+    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || [ -z "$(ls -A "$BATS_TEST_TMPDIR/bad")" ] || fail "wrote files before failing"
 }
 
 assert_tsv() {
