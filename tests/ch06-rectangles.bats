@@ -1,0 +1,333 @@
+#!/usr/bin/env bats
+# Chapter 6: signed Latin rectangles on a process pool. Exact counts and behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    need_program ch06-rectangles
+    export QUICK="$BATS_FILE_TMPDIR/quick"
+    # one --quick analysis for the whole file, in its own session so its processes can be counted
+    setsid timeout 60 "$KIT_BUILD/ch06-rectangles" --quick --out "$QUICK" \
+        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
+    local pid=$!
+    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
+    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+}
+
+# count R N [options]: "positive negative" from the program's output, separators removed
+count() {
+    run kit ch06-rectangles "$@"
+    assert_success
+    refute_output --partial "verification failed"
+    assert_line --regexp "^verification: "
+    local pos neg
+    pos=$(awk '$1 == "positive" { gsub(",", "", $2); print $2 }' <<<"$output")
+    neg=$(awk '$1 == "negative" { gsub(",", "", $2); print $2 }' <<<"$output")
+    echo "$pos $neg"
+}
+
+@test "quick analysis exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every run (loop, every pool, both setups, both splits) counted the same"
+    assert_output --partial "effective CPUs:"
+    assert_output --partial "sequential: 393,120 rectangles; positive and negative match the known values"
+}
+
+@test "quick analysis leaves no process behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "writes the five special TSV tables in the kit's format" {
+    for e in timeline workers overhead setup split; do
+        [ -f "$QUICK/ch06-$e.tsv" ] || fail "missing ch06-$e.tsv"
+    done
+    assert_tsv "$QUICK"/ch06-*.tsv
+    run ls "$QUICK"
+    assert_equal "${#lines[@]}" 5
+}
+
+@test "timeline: every one of the 10 first-column tasks of (4,6) exactly once, 39,312 rectangles each" {
+    run awk -F'\t' '!/^#/ && $1 != "worker" { print $2 }' "$QUICK/ch06-timeline.tsv"
+    assert_equal "$(sort -n <<<"$output" | tr '\n' ' ')" "0 1 2 3 4 5 6 7 8 9 "
+    # (4,6): 393,120 = 10 tasks x 3! x 6,552 counted
+    run awk -F'\t' '!/^#/ && $1 != "worker" { print $8 }' "$QUICK/ch06-timeline.tsv"
+    assert_equal "$(sort -u <<<"$output")" 39312
+}
+
+@test "overhead: the plain loop (0) and pools of 1, 2, 4 workers" {
+    run awk -F'\t' '!/^#/ && $1 != "workers" { print $1 }' "$QUICK/ch06-overhead.tsv"
+    local expected="0 1 2 4 "
+    case "$(nproc)" in 1 | 2 | 4) ;; *) expected="0 1 2 4 $(nproc) " ;; esac
+    assert_equal "$(tr '\n' ' ' <<<"$output")" "$expected"
+}
+
+@test "split: both splits count the same rectangles, cycle-type with less work" {
+    run awk -F'\t' '!/^#/ && $1 != "split" { print $1, $3, $8, $9 }' "$QUICK/ch06-split.tsv"
+    assert_line --index 0 --regexp '^first-column [0-9]+ 203040 190080$'
+    assert_line --index 1 --regexp '^cycle-type [0-9]+ 203040 190080$'
+    local fc cy
+    fc=$(cut -d' ' -f2 <<<"${lines[0]}") cy=$(cut -d' ' -f2 <<<"${lines[1]}")
+    [ "$cy" -lt "$fc" ] || fail "cycle-type work $cy is not below first-column work $fc"
+}
+
+@test "setup: per-task rebuilds the table once per task, per-worker at most once per first symbol" {
+    run awk -F'\t' '!/^#/ && $1 != "setup" { print $1, $2 }' "$QUICK/ch06-setup.tsv"
+    assert_line --index 0 "per-task 10"
+    local per_worker
+    per_worker=$(cut -d' ' -f2 <<<"${lines[1]}")
+    [ "$per_worker" -le "$((3 * $(nproc)))" ] || fail "per-worker built $per_worker tables"
+}
+
+@test "known values: every size in the issue's table, with both splits" {
+    local size expected
+    while read -r r n expected; do
+        for split in cycle-type first-column; do
+            assert_equal "$(count "$r" "$n" --split "$split" --workers 2)" "$expected"
+        done
+    done <<'EOF'
+2 4 3 6
+3 4 12 12
+4 4 24 0
+3 5 312 240
+4 5 384 960
+5 5 384 960
+2 6 130 135
+3 6 10480 10800
+4 6 203040 190080
+5 6 576000 552960
+6 6 426240 702720
+EOF
+}
+
+@test "each sorted first column of (5,6) gives 9,408 rectangles: 4,800 positive, 4,608 negative" {
+    run kit ch06-rectangles 5 6 --split first-column --task 1/1
+    assert_success
+    run awk -F'\t' 'NR > 1 { print $8, $9, $7 }' <<<"$output"
+    assert_equal "$(sort -u <<<"$output")" "4800 4608 24"
+    assert_equal "${#lines[@]}" 5
+}
+
+@test "r = 2: totals are the derangement numbers, differences (-1)^(n-1) (n-1), n = 2..16" {
+    local d0=1 d1=0 d n pos neg
+    for n in $(seq 2 16); do
+        d=$(((n - 1) * (d0 + d1)))
+        d0=$d1 d1=$d
+        read -r pos neg <<<"$(count 2 "$n" --workers 1)"
+        assert_equal "$((pos + neg))" "$d"
+        assert_equal "$((pos - neg))" "$(((n % 2 ? 1 : -1) * (n - 1)))"
+    done
+}
+
+@test "r = n and r = n - 1 have the same totals (n = 4..7)" {
+    local n a b pa na pb nb
+    for n in 4 5 6 7; do
+        read -r pa na <<<"$(count "$((n - 1))" "$n" --workers 1)"
+        read -r pb nb <<<"$(count "$n" "$n" --workers 1)"
+        assert_equal "$((pa + na))" "$((pb + nb))"
+    done
+}
+
+@test "7 x 7: 16,942,080 reduced Latin squares x 6! = 12,198,297,600 normalized squares" {
+    run kit ch06-rectangles 7 7 --workers 2
+    assert_success
+    assert_line --regexp '^  total +12,198,297,600$'
+    assert_output --partial "total = 16942080 reduced 7x7 rectangles x 6!/0!"
+}
+
+@test "(2..7, 7), (3,8), (4,8) match the published reduced-rectangle counts (smaller sizes: above)" {
+    local r n
+    for n in 7 8; do
+        for r in $(seq 2 "$n"); do
+            [ "$n" -lt 8 ] || [ "$r" -le 4 ] || continue
+            run kit ch06-rectangles "$r" "$n" --workers 1
+            assert_success
+            assert_output --regexp "verification: .*total = [0-9]+ reduced ${r}x${n} rectangles"
+        done
+    done
+}
+
+@test "the two splits agree on (3,7), (4,7) and (3,8)" {
+    local size
+    for size in "3 7" "4 7" "3 8"; do
+        assert_equal "$(count $size --split first-column)" "$(count $size --split cycle-type)"
+    done
+}
+
+@test "--task K/T rows merged by --merge equal the single-process count" {
+    local k
+    for k in 1 2 3; do
+        kit ch06-rectangles 5 6 --task "$k/3" >>"$BATS_TEST_TMPDIR/rows.tsv"
+    done
+    run kit ch06-rectangles 5 6 --merge "$BATS_TEST_TMPDIR/rows.tsv"
+    assert_success
+    assert_output --partial "every task exactly once"
+    assert_line --regexp '^  positive +576,000$'
+    assert_line --regexp '^  negative +552,960$'
+}
+
+@test "--merge refuses a task that appears twice or is missing" {
+    kit ch06-rectangles 4 6 --task 1/2 >"$BATS_TEST_TMPDIR/half.tsv"
+    run kit ch06-rectangles 4 6 --merge "$BATS_TEST_TMPDIR/half.tsv"
+    assert_failure 1
+    assert_output --regexp "verification failed: task [0-9]+ of 24 is missing"
+    cat "$BATS_TEST_TMPDIR/half.tsv" "$BATS_TEST_TMPDIR/half.tsv" >"$BATS_TEST_TMPDIR/twice.tsv"
+    run kit ch06-rectangles 4 6 --merge "$BATS_TEST_TMPDIR/twice.tsv"
+    assert_failure 1
+    assert_output --regexp "verification failed: .*task 0 appears twice"
+}
+
+@test "cluster script: merged result equals the single-process result" {
+    requires command parallel
+    run kit ch06-rectangles 5 7 --workers 2
+    assert_success
+    local single
+    single=$(grep -E '^  (positive|negative) ' <<<"$output")
+    RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=5 run timeout 60 "$KIT_ROOT/harness/rect-cluster.sh" 5 7 -j2
+    assert_success
+    assert_output --partial "all 40 tasks exactly once"
+    assert_equal "$(grep -E '^  (positive|negative) ' <<<"$output")" "$single"
+    [ "$(awk 'NR > 1' "$BATS_TEST_TMPDIR/ch06-cluster-5-7.joblog" | wc -l)" = 5 ] || fail "joblog: $(cat "$BATS_TEST_TMPDIR/ch06-cluster-5-7.joblog")"
+}
+
+@test "cluster script: a job that fails once is retried and the result is still exact" {
+    requires command parallel
+    # job 2 prints half a row and fails on its first attempt only
+    cat >"$BATS_TEST_TMPDIR/flaky" <<EOF
+#!/bin/sh
+case "\$*" in *"--task 2/"*)
+    if [ ! -e "$BATS_TEST_TMPDIR/failed-once" ]; then
+        touch "$BATS_TEST_TMPDIR/failed-once"; printf '3\t24\tcycle-type\t4'; exit 1
+    fi ;;
+esac
+exec "$KIT_BUILD/ch06-rectangles" "\$@"
+EOF
+    chmod +x "$BATS_TEST_TMPDIR/flaky"
+    RECT_PROGRAM="$BATS_TEST_TMPDIR/flaky" RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=4 \
+        run timeout 60 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 -j2
+    assert_success
+    [ -e "$BATS_TEST_TMPDIR/failed-once" ] || fail "the flaky job never failed"
+    assert_output --partial "all 24 tasks exactly once"
+    assert_line --regexp '^  positive +203,040$'
+    assert_line --regexp '^  negative +190,080$'
+}
+
+@test "cluster script: a job that always fails fails the run" {
+    requires command parallel
+    printf '#!/bin/sh\nexit 1\n' >"$BATS_TEST_TMPDIR/broken"
+    chmod +x "$BATS_TEST_TMPDIR/broken"
+    RECT_PROGRAM="$BATS_TEST_TMPDIR/broken" RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=2 RECT_RETRIES=2 \
+        run timeout 60 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 -j2
+    assert_failure 1
+    assert_output --partial "a job failed after 2 attempts"
+}
+
+@test "a worker killed mid-run is reported (worker, signal, task), exit 1, nothing left" {
+    start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes
+    wait_for_output "pool: 2 pre-forked workers"
+    local worker
+    for _ in $(seq 100); do
+        worker=$(pgrep -P "$KIT_PID" | head -1) && [ -n "$worker" ] && break
+        sleep 0.05
+    done
+    [ -n "$worker" ] || fail "no worker found"
+    sleep 0.3
+    kill -KILL "$worker"
+    wait_kit 20
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "worker [01] was killed by signal 9 \(Killed\) while running task [0-9]+ \(first column 1,[0-9,]+\)"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "SIGINT in the middle of a count: prompt exit, workers killed and reaped" {
+    start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes
+    wait_for_output "pool: 2 pre-forked workers"
+    sleep 0.3
+    kill -INT "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 130
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --partial "stopped by Interrupt; cleaned up"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "a killed parent takes its workers with it (PR_SET_PDEATHSIG)" {
+    start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes
+    wait_for_output "pool: 2 pre-forked workers"
+    sleep 0.3
+    kill -KILL "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 137
+    assert_session_empty "$KIT_PID"
+}
+
+@test "--help prints the usage and exits 0" {
+    run kit ch06-rectangles --help
+    assert_success
+    assert_output --partial "Usage: ch06-rectangles R N"
+    assert_output --partial "results/ch06-timeline.tsv"
+}
+
+bad_input() {
+    usage_error ch06-rectangles "$@"
+    refute_line --regexp "^  positive +[0-9]"
+}
+
+@test "bad input: r > n, r < 2, n > 16, n < 2" {
+    bad_input 5 4
+    assert_line --index 0 "ch06-rectangles: R: 5 is out of range (accepted: 2 to 4)"
+    bad_input 1 4
+    assert_line --index 0 "ch06-rectangles: R: 1 is out of range (accepted: 2 to 4)"
+    bad_input 3 17
+    assert_line --index 0 "ch06-rectangles: N: 17 is out of range (accepted: 2 to 16)"
+    bad_input 2 1
+    assert_line --index 0 "ch06-rectangles: N: 1 is out of range (accepted: 2 to 16)"
+}
+
+@test "bad input: non-numbers and a missing N" {
+    bad_input five 7
+    assert_line --index 0 "ch06-rectangles: R: 'five' is not a whole number (accepted: 2 to 7)"
+    bad_input 5 7x
+    assert_line --index 0 "ch06-rectangles: N: '7x' is not a whole number (accepted: 2 to 16)"
+    bad_input 5
+    assert_line --index 0 --partial "give both R and N"
+}
+
+@test "bad input: --task 5/4, 0/4, 3, and --split, --setup names" {
+    bad_input 4 6 --task 5/4
+    assert_line --index 0 "ch06-rectangles: --task: '5/4' is out of range (K/T with 1 <= K <= T <= 1000000)"
+    bad_input 4 6 --task 0/4
+    assert_line --index 0 --partial "--task: '0/4' is out of range"
+    bad_input 4 6 --task 3
+    assert_line --index 0 --partial "--task: '3' is not K/T"
+    bad_input 4 6 --split rows
+    assert_line --index 0 "ch06-rectangles: --split: 'rows' is not a split (accepted: cycle-type, first-column)"
+    bad_input 4 6 --setup never
+    assert_line --index 0 --partial "--setup: 'never' is not a setup"
+    bad_input --frobnicate
+    assert_line --index 0 "ch06-rectangles: unknown option '--frobnicate'"
+}
+
+@test "bad input: a size that would run for hours needs --yes; one that could overflow is refused" {
+    bad_input 9 9
+    assert_line --index 0 --regexp "\(9,9\) --split cycle-type would run about [0-9.e+]+ hours on [0-9]+ workers .*pass --yes"
+    bad_input 16 16
+    assert_line --index 0 --partial "(16,16): the count could reach 2^"
+}
+
+@test "rect.py: the Python version verifies the known values" {
+    requires command python3
+    local size
+    for size in "2 6" "4 6" "5 6"; do
+        run timeout 60 python3 "$KIT_ROOT/chapters/06-rectangles/rect.py" $size
+        assert_success
+        assert_output --partial "positive and negative match the known values"
+        assert_output --regexp "rate_per_cpu_s=[0-9.e+]+"
+    done
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 06 "$QUICK"
+}
