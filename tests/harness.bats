@@ -107,3 +107,12 @@ SH
     run grep -oE '^## Chapter [0-9]+' "$KIT_ROOT/book.md"
     assert_output "$(for n in $(seq 1 10); do echo "## Chapter $n"; done)"
 }
+
+@test "every figure the book embeds is committed under plots/reference/" {
+    local figure missing=()
+    for figure in $(grep -oE 'plots/reference/[A-Za-z0-9_-]+\.svg' "$KIT_ROOT/book.md" | sort -u); do
+        [ -s "$KIT_ROOT/$figure" ] || missing+=("$figure")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "missing: ${missing[*]} (make figures REFERENCE=1)"
+    [ -s "$KIT_ROOT/plots/reference/MACHINE.md" ] || fail "plots/reference/MACHINE.md is missing"
+}
