@@ -238,7 +238,7 @@ static inline void print_run_header(const struct kit_opts *o, const char *questi
     printf("mode=%s  %s\n", mode_name(o->mode), machine);
     printf("clock: CLOCK_MONOTONIC, %.0f ns per reading\n", clock_overhead_ns());
     if (getloadavg(load, 1) == 1 && load[0] > online_cpus() / 2.0)
-        warn("load average %.2f is above half the %d CPUs: other work shares this machine, timings will be noisy",
+        warn("load average %.2f over the last minute is above half the %d CPUs: if other work is running, timings will be noisy",
              load[0], online_cpus());
 }
 
