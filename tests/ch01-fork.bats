@@ -26,6 +26,15 @@ setup_file() {
     assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
 }
 
+@test "a run leaves no shared memory, message queue, temp file or SysV IPC object" {
+    local before after
+    before=$(ipc_snapshot ch01-fork)
+    run kit ch01-fork --quick --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    after=$(ipc_snapshot ch01-fork)
+    assert_equal "$after" "$before"
+}
+
 @test "writes the four TSV files in the kit's format" {
     for e in methods batch rss speedup; do
         [ -f "$QUICK/ch01-$e.tsv" ] || fail "missing ch01-$e.tsv"
