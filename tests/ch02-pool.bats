@@ -4,14 +4,7 @@
 load test_helper
 
 setup_file() {
-    need_program ch02-pool
-    export QUICK="$BATS_FILE_TMPDIR/quick"
-    # one --quick run for the whole file, in its own session so its processes can be counted
-    setsid timeout 60 "$KIT_BUILD/ch02-pool" --quick --out "$QUICK" \
-        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
-    local pid=$!
-    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
-    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+    quick_run_once ch02-pool
 }
 
 # rows VARIANT-COLUMN... of a measurement table, without metadata and header

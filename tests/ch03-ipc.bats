@@ -6,13 +6,7 @@ load test_helper
 CHANNELS="pipe socketpair fifo mqueue queue shm-ring shm-zero-copy"
 
 setup_file() {
-    need_program ch03-ipc
-    export QUICK="$BATS_FILE_TMPDIR/quick"
-    setsid timeout 60 "$KIT_BUILD/ch03-ipc" --quick --out "$QUICK" \
-        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
-    local pid=$!
-    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
-    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+    quick_run_once ch03-ipc
 }
 
 # The pid the program printed: its named objects are /ch03-ipc-<pid>-*.

@@ -4,15 +4,8 @@
 load test_helper
 
 setup_file() {
-    need_program ch04-locks
-    export QUICK="$BATS_FILE_TMPDIR/quick"
-    # one --quick run for the whole file, in its own session so its processes can be counted;
     # --workers 2 fixes the rows (P = 1, 2, 4) whatever the machine
-    setsid timeout 60 "$KIT_BUILD/ch04-locks" --quick --workers 2 --out "$QUICK" \
-        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
-    local pid=$!
-    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
-    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+    quick_run_once ch04-locks --workers 2
 }
 
 # a test that failed half-way must not leave its program running (it started it in a session)

@@ -4,15 +4,9 @@
 load test_helper
 
 setup_file() {
-    need_program ch05-mmap
-    export QUICK="$BATS_FILE_TMPDIR/quick"
     # the program makes its private data directory under $TMPDIR: ours, so leftovers are visible
     mkdir -p "$BATS_FILE_TMPDIR/tmp"
-    TMPDIR="$BATS_FILE_TMPDIR/tmp" setsid timeout 60 "$KIT_BUILD/ch05-mmap" --quick --workers 2 --out "$QUICK" \
-        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
-    local pid=$!
-    wait "$pid" && echo 0 >"$BATS_FILE_TMPDIR/status" || echo $? >"$BATS_FILE_TMPDIR/status"
-    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
+    TMPDIR="$BATS_FILE_TMPDIR/tmp" quick_run_once ch05-mmap --workers 2
 }
 
 setup() {

@@ -4,6 +4,7 @@
 #   requires WHAT [ARG]         skip with a reason: cpus N | command NAME | gnuplot
 #   kit PROG ARGS...            run build/PROG under coreutils timeout (bats 1.8.2 does not kill it)
 #   need_program PROG           fail setup clearly when PROG was not built
+#   quick_run_once PROG ARGS    in setup_file: one PROG --quick ARGS run for the whole file (see below)
 #   start_in_session PROG ARGS  start PROG in its own session (KIT_PID); output in $BATS_TEST_TMPDIR
 #   wait_for_output TEXT [S]    wait until PROG's stdout or stderr shows TEXT
 #   teardown                    kills whatever a failed test left running in its session
@@ -34,6 +35,22 @@ need_program() {
         echo "# $KIT_BUILD/$1 is not built: run make (or make test) first" >&3
         return 1
     }
+}
+
+# One --quick run shared by every test of a file, in its own session so that its processes
+# can be counted afterwards: QUICK is its --out directory, and $BATS_FILE_TMPDIR holds its
+# out, err, status (exit status) and sid (session id = its pid).
+quick_run_once() {
+    local prog=$1 pid status=0
+    shift
+    need_program "$prog"
+    export QUICK="$BATS_FILE_TMPDIR/quick"
+    setsid timeout 60 "$KIT_BUILD/$prog" --quick --out "$QUICK" "$@" \
+        >"$BATS_FILE_TMPDIR/out" 2>"$BATS_FILE_TMPDIR/err" 3>&- &
+    pid=$!
+    wait "$pid" || status=$?
+    echo "$status" >"$BATS_FILE_TMPDIR/status"
+    echo "$pid" >"$BATS_FILE_TMPDIR/sid"
 }
 
 kit() {
