@@ -29,12 +29,7 @@ setup_file() {
 }
 
 @test "writes the four TSV files in the kit's format" {
-    for e in methods batch rss speedup; do
-        [ -f "$QUICK/ch01-$e.tsv" ] || fail "missing ch01-$e.tsv"
-    done
-    assert_tsv "$QUICK"/ch01-*.tsv
-    run ls "$QUICK"
-    assert_equal "${#lines[@]}" 4
+    assert_tsv_files "$QUICK" ch01 methods batch rss speedup
 }
 
 @test "methods: one row per method, in microseconds" {

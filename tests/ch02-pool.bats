@@ -25,12 +25,7 @@ data_rows() {
 }
 
 @test "writes the five TSV files in the kit's format" {
-    for e in per-task-vs-pool chunksize overhead shell-pools workers; do
-        [ -f "$QUICK/ch02-$e.tsv" ] || fail "missing ch02-$e.tsv"
-    done
-    assert_tsv "$QUICK"/ch02-*.tsv
-    run ls "$QUICK"
-    assert_equal "${#lines[@]}" 5
+    assert_tsv_files "$QUICK" ch02 per-task-vs-pool chunksize overhead shell-pools workers
 }
 
 @test "per-task-vs-pool: sequential, per-task, pool and speedup for three task sizes" {

@@ -63,12 +63,7 @@ peer_of() {
 }
 
 @test "writes the three TSV files in the kit's format" {
-    for e in latency bandwidth serialization; do
-        [ -f "$QUICK/ch03-$e.tsv" ] || fail "missing ch03-$e.tsv"
-    done
-    assert_tsv "$QUICK"/ch03-*.tsv
-    run ls "$QUICK"
-    assert_equal "${#lines[@]}" 3
+    assert_tsv_files "$QUICK" ch03 latency bandwidth serialization
 }
 
 @test "latency: every channel on one CPU (x=1) and on two (x=2), in microseconds" {

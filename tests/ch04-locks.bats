@@ -28,12 +28,7 @@ rows_of() {
 }
 
 @test "writes the four TSV files in the kit's format" {
-    for e in per-increment contention robust lost-updates; do
-        [ -f "$QUICK/ch04-$e.tsv" ] || fail "missing ch04-$e.tsv"
-    done
-    assert_tsv "$QUICK"/ch04-*.tsv
-    run ls "$QUICK"
-    assert_equal "${#lines[@]}" 4
+    assert_tsv_files "$QUICK" ch04 per-increment contention robust lost-updates
 }
 
 @test "per-increment: all nine variants at P = 1, 2, 4, in ns" {

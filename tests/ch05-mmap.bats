@@ -60,12 +60,7 @@ assert_no_data_left() {
 }
 
 @test "writes the four TSV files in the kit's format" {
-    for e in methods cold workers bufsize; do
-        [ -f "$QUICK/ch05-$e.tsv" ] || fail "missing ch05-$e.tsv"
-    done
-    assert_tsv "$QUICK"/ch05-*.tsv
-    run ls "$QUICK"
-    assert_equal "${#lines[@]}" 4
+    assert_tsv_files "$QUICK" ch05 methods cold workers bufsize
 }
 
 @test "methods and cold: one row per method in MB/s, x = processes" {

@@ -32,12 +32,7 @@ count() {
 }
 
 @test "writes the five special TSV tables in the kit's format" {
-    for e in timeline workers overhead setup split; do
-        [ -f "$QUICK/ch06-$e.tsv" ] || fail "missing ch06-$e.tsv"
-    done
-    assert_tsv "$QUICK"/ch06-*.tsv
-    run ls "$QUICK"
-    assert_equal "${#lines[@]}" 5
+    assert_tsv_files "$QUICK" ch06 timeline workers overhead setup split
 }
 
 @test "timeline: every one of the 10 first-column tasks of (4,6) exactly once, 39,312 rectangles each" {

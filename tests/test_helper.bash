@@ -13,6 +13,7 @@
 #   ipc_snapshot PREFIX         the /dev/shm, /dev/mqueue and /tmp entries named PREFIX*, and SysV ids
 #   usage_error PROG ARGS...    PROG ARGS is rejected: exit 2, one line naming PROG, the usage, nothing run or written
 #   assert_tsv FILE...          harness/check-tsv.sh passes
+#   assert_tsv_files DIR chNN E...  DIR holds exactly chNN-E.tsv for each E, each in the kit's format
 #   assert_plots_render NN DIR  every plots/chNN-*.gp draws a non-empty SVG and PNG from DIR
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -134,6 +135,18 @@ usage_error() {
 assert_tsv() {
     run "$KIT_ROOT/harness/check-tsv.sh" "$@"
     assert_success
+}
+
+assert_tsv_files() {
+    local dir=$1 prefix=$2 e expected=()
+    shift 2
+    for e in "$@"; do
+        [ -f "$dir/$prefix-$e.tsv" ] || fail "missing $prefix-$e.tsv"
+        expected+=("$prefix-$e.tsv")
+    done
+    assert_tsv "${expected[@]/#/$dir/}"
+    run ls "$dir"
+    assert_equal "$(echo $output)" "$(printf '%s\n' "${expected[@]}" | sort | tr '\n' ' ' | sed 's/ $//')"
 }
 
 assert_plots_render() {
