@@ -6,6 +6,7 @@
  *   is_noisy()          max/min above NOISY_RATIO: the trials disagree, read with care
  *   keep()              a sink, so the compiler cannot delete work whose result is unused
  *   effective_cpus()    the same spin in 1 process vs in P at once: the parallelism really there
+ *   available_memory()  MemAvailable, for refusing sizes the machine cannot hold
  *   tsv_open/tsv_row    results/chNN-<experiment>.tsv with its # metadata block
  *
  * Include cli.h first. Needs _GNU_SOURCE (sched_setaffinity, getloadavg).
@@ -210,6 +211,21 @@ static inline void cpu_model(char *buf, size_t len)
         }
     }
     fclose(f);
+}
+
+/* MemAvailable: what the kernel thinks can be allocated without swapping. */
+static inline unsigned long long available_memory(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    if (!f)
+        die_errno("fopen /proc/meminfo");
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib * 1024;
 }
 
 /* "host=... cpus=2 model=... kernel=... date=... git=..." */

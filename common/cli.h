@@ -4,6 +4,8 @@
  * below), rejects bad input with one line that names the argument and the
  * accepted range, then its usage, and exit code 2 -- before any work starts.
  * Runtime failures exit 1; a stop signal cleans up and re-raises the signal.
+ * The children a program starts are tracked (track_child, reap_child), so that
+ * cleanup kills and reaps exactly those (kill_children).
  *
  * Header-only: each chapter is one translation unit, so `static` is enough.
  */
@@ -19,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -159,6 +163,65 @@ static inline void exit_if_stopped(void)
     signal(sig, SIG_DFL);
     raise(sig);
     _exit(128 + sig);
+}
+
+/* ---------- the children this process started ----------
+ * One table, so that a stop signal or a fatal error kills and reaps exactly the
+ * processes this program started, never anyone else's. A child that leads a process
+ * group (xargs, a shell) is killed with its whole group. A forked child inherits a copy
+ * of the table; kill_children() does nothing there, the table is not its own. */
+
+enum { MAX_CHILDREN = 4096 };
+static struct child {
+    pid_t pid;
+    bool group;
+} children[MAX_CHILDREN];
+static int child_count;
+static pid_t children_owner;
+
+static inline void track_child_as(pid_t pid, bool group)
+{
+    if (child_count == MAX_CHILDREN)
+        die("more than %d children at once", MAX_CHILDREN);
+    children_owner = getpid();
+    children[child_count++] = (struct child){pid, group};
+}
+
+static inline void track_child(pid_t pid) { track_child_as(pid, false); }
+
+static inline void forget_child(pid_t pid)
+{
+    for (int i = 0; i < child_count; i++) {
+        if (children[i].pid == pid) {
+            children[i] = children[--child_count];
+            return;
+        }
+    }
+}
+
+/* waitpid for one tracked child (a stop signal in the wait stops the program); its status. */
+static inline int reap_child(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) == -1) {
+        if (errno != EINTR)
+            die_errno("waitpid");
+        exit_if_stopped();
+    }
+    forget_child(pid);
+    return status;
+}
+
+static inline void kill_children(void)
+{
+    if (getpid() != children_owner)
+        return;
+    for (int i = 0; i < child_count; i++)
+        kill(children[i].group ? -children[i].pid : children[i].pid, SIGKILL);
+    for (int i = 0; i < child_count; i++)
+        while (waitpid(children[i].pid, NULL, 0) == -1 && errno == EINTR)
+            ;
+    child_count = 0;
 }
 
 /* ---------- parsing ---------- */

@@ -50,47 +50,6 @@ static const char usage[] =
 
 static const char *const experiments[] = {"methods", "batch", "rss", "speedup"};
 
-/* ---------- the children this process started (and only those) ---------- */
-
-enum { MAX_CHILDREN = 2048 };
-static pid_t children[MAX_CHILDREN];
-static int child_count;
-
-static void track_child(pid_t pid)
-{
-    if (child_count == MAX_CHILDREN)
-        die("more than %d children at once", MAX_CHILDREN);
-    children[child_count++] = pid;
-}
-
-/* Waits for one child we started; returns its raw status. */
-static int reap_child(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR)
-            die_errno("waitpid");
-        exit_if_stopped();
-    }
-    for (int i = 0; i < child_count; i++) {
-        if (children[i] == pid) {
-            children[i] = children[--child_count];
-            break;
-        }
-    }
-    return status;
-}
-
-/* On SIGINT/SIGTERM: kill and reap what we started, nothing else. */
-static void kill_children(void)
-{
-    for (int i = 0; i < child_count; i++)
-        kill(children[i], SIGKILL);
-    for (int i = 0; i < child_count; i++)
-        waitpid(children[i], NULL, 0);
-    child_count = 0;
-}
-
 static void expect_exit(int status, int expected, const char *what)
 {
     if (WIFSIGNALED(status))
@@ -326,20 +285,6 @@ static void run_batch(struct kit_opts *o)
 
 /* ---------- experiment 3: rss ---------- */
 
-static unsigned long long available_memory(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    unsigned long long kib = 0;
-    if (!f)
-        die_errno("fopen /proc/meminfo");
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib * 1024;
-}
-
 static const unsigned char PAGE_MARK = 0xa5;
 
 /* The child writes one byte into each page: every write is a copy-on-write fault
@@ -506,7 +451,7 @@ static double time_split(void *ctx)
         sum += p.sum;
     }
     while (child_count > 0)
-        expect_exit(reap_child(children[0]), 0, "speedup worker");
+        expect_exit(reap_child(children[0].pid), 0, "speedup worker");
     double elapsed = (double)(now_ns() - start) / 1e6;
     close(fds[0]);
     close(fds[1]);

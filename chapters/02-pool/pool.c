@@ -99,58 +99,7 @@ static uint64_t exec_task(long k, uint64_t unused);
 enum task_kind { TASK_SPIN, TASK_EXEC };
 static uint64_t (*const task_functions[])(long k, uint64_t arg) = {spin_task, exec_task};
 
-/* ---------- the children this process started (and only those) ---------- */
-
-enum { MAX_CHILDREN = 2048 };
-static struct child {
-    pid_t pid;
-    bool group;         /* a process group leader (xargs, parallel): kill its whole group */
-} children[MAX_CHILDREN];
-static int child_count;
 static pid_t parent_pid;
-
-static void track_child(pid_t pid, bool group)
-{
-    if (child_count == MAX_CHILDREN)
-        die("more than %d children at once", MAX_CHILDREN);
-    children[child_count++] = (struct child){pid, group};
-}
-
-static void untrack_child(pid_t pid)
-{
-    for (int i = 0; i < child_count; i++) {
-        if (children[i].pid == pid) {
-            children[i] = children[--child_count];
-            return;
-        }
-    }
-}
-
-static int reap_child(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR)
-            die_errno("waitpid");
-        exit_if_stopped();
-    }
-    untrack_child(pid);
-    return status;
-}
-
-/* On SIGINT/SIGTERM and on every exit of the parent (die, verification failure, a
- * dead worker): kill and reap what we started, nothing else. */
-static void kill_children(void)
-{
-    if (getpid() != parent_pid)
-        return;
-    for (int i = 0; i < child_count; i++)
-        kill(children[i].group ? -children[i].pid : children[i].pid, SIGKILL);
-    for (int i = 0; i < child_count; i++)
-        while (waitpid(children[i].pid, NULL, 0) == -1 && errno == EINTR)
-            ;
-    child_count = 0;
-}
 
 /* The first lines of every child we fork: die with the parent, default signals. */
 static void become_child(void)
@@ -368,7 +317,7 @@ static struct pool *pool_create(int size)
                 pin_to_cpu(w);
             worker_main(w, tasks[0], results[1]);
         }
-        track_child(pid, false);
+        track_child(pid);
         close_fd(tasks[0]);
         close_fd(results[1]);
         p->workers[w] = (struct worker){.pid = pid, .tasks_fd = tasks[1], .results_fd = results[0]};
@@ -661,7 +610,7 @@ static void per_task_map(int workers, uint64_t spins, long tasks, uint64_t *resu
                 msg.value = spin_task(started, spins);
                 _exit(write(fds[1], &msg, sizeof msg) == sizeof msg ? 0 : 1);
             }
-            track_child(pid, false);
+            track_child(pid);
         }
         int status;
         pid_t pid;
@@ -670,7 +619,7 @@ static void per_task_map(int workers, uint64_t spins, long tasks, uint64_t *resu
                 die_errno("waitpid");
             exit_if_stopped();
         }
-        untrack_child(pid);
+        forget_child(pid);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             char how[96];
             die("a per-task child (pid %ld) %s", (long)pid, status_text(status, how, sizeof how));
@@ -1077,7 +1026,7 @@ static double time_shell_tool(void *ctx)
         _exit(127);
     }
     setpgid(pid, pid);                      /* both sides, so it holds whoever runs first */
-    track_child(pid, true);
+    track_child_as(pid, true);   /* a group leader: killed with its group */
     close_fd(in[0]);
     close_fd(out[1]);
     /* the whole input fits in the pipe (T <= 4000 lines), so this cannot wait on the tool */

@@ -258,35 +258,6 @@ static const struct method {
 };
 enum { METHOD_COUNT = sizeof methods / sizeof methods[0], PREAD_N = 4, MMAP_N = 5 };
 
-/* ---------- the children this process started (and only those) ---------- */
-
-static pid_t children[MAX_PROCS];
-static int child_count;
-
-static void track_child(pid_t pid)
-{
-    if (child_count == MAX_PROCS)
-        die("more than %d children at once", MAX_PROCS);
-    children[child_count++] = pid;
-}
-
-static int reap_child(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR)
-            die_errno("waitpid");
-        exit_if_stopped();
-    }
-    for (int i = 0; i < child_count; i++) {
-        if (children[i] == pid) {
-            children[i] = children[--child_count];
-            break;
-        }
-    }
-    return status;
-}
-
 /* ---------- splitting the file across processes ---------- */
 
 struct report {             /* one pipe message per worker: 32 bytes, written atomically */
@@ -772,11 +743,7 @@ static void clean_up(void)
 {
     if (getpid() != data.owner)
         return;
-    for (int i = 0; i < child_count; i++)
-        kill(children[i], SIGKILL);
-    for (int i = 0; i < child_count; i++)
-        waitpid(children[i], NULL, 0);
-    child_count = 0;
+    kill_children();
     if (data.fd != -1)
         close(data.fd);
     data.fd = -1;
@@ -784,20 +751,6 @@ static void clean_up(void)
         data.made_file = false;
     if (data.made_dir && rmdir(data.dir) == 0)
         data.made_dir = false;
-}
-
-static unsigned long long available_memory(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    unsigned long long kib = 0;
-    if (!f)
-        die_errno("fopen /proc/meminfo");
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib * 1024;
 }
 
 /* Creates the empty data file -- proof that the directory takes files -- and checks
