@@ -138,25 +138,11 @@ bad_input() {
 }
 
 @test "SIGINT in the middle of a run: prompt exit, children killed and reaped" {
-    start_in_session ch01-fork --only batch --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "batch:"
-    sleep 0.3
-    kill -INT "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 130
-    run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --partial "stopped by Interrupt; cleaned up"
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run INT "batch:" ch01-fork --only batch --trials 1000 --out "$BATS_TEST_TMPDIR"
 }
 
 @test "SIGTERM during the speedup experiment: workers do not outlive the parent" {
-    start_in_session ch01-fork --only speedup --full --trials 50 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "speedup:"
-    sleep 0.3
-    kill -TERM "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 143
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run TERM "speedup:" ch01-fork --only speedup --full --trials 50 --out "$BATS_TEST_TMPDIR"
 }
 
 @test "a killed parent takes its working children with it (PR_SET_PDEATHSIG)" {

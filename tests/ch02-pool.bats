@@ -142,25 +142,11 @@ data_rows() {
 }
 
 @test "SIGINT in the middle of a map: prompt exit, workers killed and reaped" {
-    start_in_session ch02-pool --quick --only chunksize --tasks 200000 --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "chunksize:"
-    sleep 0.3
-    kill -INT "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 130
-    run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --partial "stopped by Interrupt; cleaned up"
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run INT "chunksize:" ch02-pool --quick --only chunksize --tasks 200000 --trials 1000 --out "$BATS_TEST_TMPDIR"
 }
 
 @test "SIGTERM while xargs runs its jobs: xargs and its jobs are killed as a group" {
-    start_in_session ch02-pool --quick --only shell-pools --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "shell-pools:"
-    sleep 0.3
-    kill -TERM "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 143
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run TERM "shell-pools:" ch02-pool --quick --only shell-pools --trials 1000 --out "$BATS_TEST_TMPDIR"
 }
 
 @test "--tiny-job K prints the task number and its value" {

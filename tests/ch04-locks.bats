@@ -173,15 +173,7 @@ bad_input() {
 }
 
 @test "SIGINT in the middle of a run: prompt exit, workers killed and reaped" {
-    start_in_session ch04-locks --only contention --variant semaphore,spinlock --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "contention:"
-    sleep 0.3
-    kill -INT "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 130
-    run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --partial "stopped by Interrupt; cleaned up"
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run INT "contention:" ch04-locks --only contention --variant semaphore,spinlock --trials 1000 --out "$BATS_TEST_TMPDIR"
 }
 
 @test "a killed parent takes its workers with it (PR_SET_PDEATHSIG), even spinning ones" {

@@ -217,26 +217,12 @@ bad_input() {
 }
 
 @test "SIGINT in the middle of a run: exit 130, workers reaped, data file removed" {
-    start_in_session ch05-mmap --only methods --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "methods:"
-    sleep 0.3
-    kill -INT "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 130
-    run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --partial "stopped by Interrupt; cleaned up"
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run INT "methods:" ch05-mmap --only methods --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
     assert_no_data_left "$TMPDIR"
 }
 
 @test "SIGTERM during the workers experiment: exit 143, workers reaped, data file removed" {
-    start_in_session ch05-mmap --only workers --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "workers:"
-    sleep 0.3
-    kill -TERM "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 143
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run TERM "workers:" ch05-mmap --only workers --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
     assert_no_data_left "$TMPDIR"
 }
 

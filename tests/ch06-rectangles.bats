@@ -229,15 +229,7 @@ EOF
 }
 
 @test "SIGINT in the middle of a count: prompt exit, workers killed and reaped" {
-    start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes
-    wait_for_output "pool: 2 pre-forked workers"
-    sleep 0.3
-    kill -INT "$KIT_PID"
-    wait_kit 10
-    assert_equal "$KIT_STATUS" 130
-    run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --partial "stopped by Interrupt; cleaned up"
-    assert_session_empty "$KIT_PID"
+    interrupt_mid_run INT "pool: 2 pre-forked workers" ch06-rectangles 5 7 --split first-column --workers 2 --yes
 }
 
 @test "a killed parent takes its workers with it (PR_SET_PDEATHSIG)" {

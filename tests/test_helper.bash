@@ -10,6 +10,8 @@
 #   teardown                    kills whatever a failed test left running in its session
 #   wait_kit [S]                wait for PROG to end; KIT_STATUS = exit status (128+N for signal N)
 #   assert_session_empty PID    no process is left in the session PROG started
+#   interrupt_mid_run SIG TEXT PROG ARGS  PROG gets SIG once TEXT shows; it must die of SIG promptly,
+#                               say it cleaned up, and leave no process behind
 #   ipc_snapshot PREFIX         the /dev/shm, /dev/mqueue and /tmp entries named PREFIX*, and SysV ids
 #   usage_error PROG ARGS...    PROG ARGS is rejected: exit 2, one line naming PROG, the usage, nothing run or written
 #   assert_tsv FILE...          harness/check-tsv.sh passes
@@ -113,6 +115,20 @@ assert_session_empty() {
         sleep 0.05
     done
     fail "processes left in session $sid: $(ps -o pid,stat,comm -p "$(echo $left | tr ' ' ,)" | tail -n +2 | tr '\n' ';')"
+}
+
+interrupt_mid_run() {
+    local sig=$1 text=$2
+    shift 2
+    start_in_session "$@"
+    wait_for_output "$text"
+    sleep 0.3
+    kill -"$sig" "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" $((128 + $(kill -l "$sig")))
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "stopped by [A-Za-z ]+; cleaned up"
+    assert_session_empty "$KIT_PID"
 }
 
 ipc_snapshot() {
