@@ -5,6 +5,7 @@
  *   stats_of()          median, min, max, mean, stddev of a sample
  *   is_noisy()          max/min above NOISY_RATIO: the trials disagree, read with care
  *   keep()              a sink, so the compiler cannot delete work whose result is unused
+ *   spin(), mix64()     CPU work and well-spread values with a checkable answer
  *   effective_cpus()    the same spin in 1 process vs in P at once: the parallelism really there
  *   available_memory()  MemAvailable, for refusing sizes the machine cannot hold
  *   tsv_open/tsv_row    results/chNN-<experiment>.tsv with its # metadata block
@@ -151,6 +152,15 @@ static inline uint64_t spin(uint64_t iterations)
         x ^= x << 17;
     }
     return x;
+}
+
+/* splitmix64's mixer: a well-spread 64-bit value from any x, for generated work and data. */
+static inline uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
 }
 
 /* Wall time for `procs` processes each running the same spin, started together. */

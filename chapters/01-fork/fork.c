@@ -390,20 +390,12 @@ static void run_rss(struct kit_opts *o, unsigned long long max_rss)
 
 /* ---------- experiment 4: speedup ---------- */
 
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15u;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
-}
-
-/* The job: sum of mix(i) over [begin, end), exact in 64-bit (mod 2^64) whatever the split. */
+/* The job: sum of mix64(i) over [begin, end), exact in 64-bit (mod 2^64) whatever the split. */
 static uint64_t sum_range(uint64_t begin, uint64_t end)
 {
     uint64_t sum = 0;
     for (uint64_t i = begin; i < end; i++)
-        sum += mix(i);
+        sum += mix64(i);
     return sum;
 }
 
@@ -472,7 +464,7 @@ static void run_speedup(struct kit_opts *o)
     uint64_t start = now_ns();
     uint64_t expected = sum_range(0, total);
     double sequential_ms = (double)(now_ns() - start) / 1e6;
-    printf("\nspeedup: sum of mix(i) for %llu values split across P processes (%ld trials); "
+    printf("\nspeedup: sum of mix64(i) for %llu values split across P processes (%ld trials); "
            "in-process sequential: %.1f ms\n", (unsigned long long)total, trials, sequential_ms);
     printf("  %-14s %8s %10s %10s %10s  %-4s %9s %10s\n", "variant", "P", "median", "min", "max",
            "unit", "speedup", "efficiency");

@@ -70,18 +70,10 @@ enum { MAX_WORKERS = 256 };
 
 /* ---------- the work: tasks with a checkable answer ---------- */
 
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15u;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
-}
-
 /* Task k: `spins` rounds of xorshift from a start that depends on k. About 2 ns a round. */
 static uint64_t spin_task(long k, uint64_t spins)
 {
-    uint64_t x = mix((uint64_t)k) | 1;
+    uint64_t x = mix64((uint64_t)k) | 1;
     for (uint64_t i = 0; i < spins; i++) {
         x ^= x << 13;
         x ^= x >> 7;

@@ -95,12 +95,12 @@ static float value_from(uint64_t random)
     return (float)((int)(random >> 56) - 128) / 8.0f;
 }
 
+/* splitmix64: the state steps by the golden ratio, each value is the mixed state. */
 static uint64_t next_random(uint64_t *state)
 {
-    uint64_t x = (*state += 0x9e3779b97f4a7c15u);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
+    uint64_t x = mix64(*state);
+    *state += 0x9e3779b97f4a7c15u;
+    return x;
 }
 
 /* The exact sum of the values in bytes [begin, end): begin on a page boundary,
