@@ -9,6 +9,7 @@
  *   effective_cpus()    the same spin in 1 process vs in P at once: the parallelism really there
  *   available_memory()  MemAvailable, for refusing sizes the machine cannot hold
  *   tsv_open/tsv_row    results/chNN-<experiment>.tsv with its # metadata block
+ *                       (tsv_open_noted: one more metadata line)
  *
  * Include cli.h first. Needs _GNU_SOURCE (sched_setaffinity, getloadavg).
  */
@@ -302,11 +303,28 @@ static inline FILE *tsv_open_table(const struct kit_opts *o, const char *experim
     return f;
 }
 
+#define MEASUREMENT_COLUMNS "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev"
+
 /* A measurement table: variant, x (named by `# x=`), unit, and the statistics. */
 static inline FILE *tsv_open(const struct kit_opts *o, const char *experiment, const char *x_name)
 {
     char columns[256];
-    snprintf(columns, sizeof columns, "# x=%s\nvariant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev", x_name);
+    snprintf(columns, sizeof columns, "# x=%s\n%s", x_name, MEASUREMENT_COLUMNS);
+    return tsv_open_table(o, experiment, columns);
+}
+
+/* The same with one more metadata line, "# key=value ...": what a plot or a reader needs
+ * beside the rows (a fitted line, the buffer size used). */
+__attribute__((format(printf, 4, 5)))
+static inline FILE *tsv_open_noted(const struct kit_opts *o, const char *experiment, const char *x_name,
+                                   const char *fmt, ...)
+{
+    char note[512], columns[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    snprintf(columns, sizeof columns, "# x=%s\n# %s\n%s", x_name, note, MEASUREMENT_COLUMNS);
     return tsv_open_table(o, experiment, columns);
 }
 

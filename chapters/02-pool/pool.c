@@ -677,10 +677,7 @@ static void run_per_task_vs_pool(struct run_config *c)
     };
     long trials = o->trials ? o->trials : by_mode(o, 3, 5, 11);
     int workers = (int)o->workers;
-    char columns[256];
-    snprintf(columns, sizeof columns, "# x=task_us\n# workers=%d chunk=%ld\n"
-             "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev", workers, c->chunk);
-    FILE *tsv = tsv_open_table(o, "per-task-vs-pool", columns);
+    FILE *tsv = tsv_open_noted(o, "per-task-vs-pool", "task_us", "workers=%d chunk=%ld", workers, c->chunk);
     struct stats speedups[3];
     double task_us[3];
 
@@ -780,12 +777,9 @@ static void run_chunksize(struct run_config *c)
     }
     /* free messages: every worker (up to the CPUs) at in-process speed */
     double ideal = (double)(o->workers < online_cpus() ? o->workers : online_cpus()) / task_us * 1e3;
-    char columns[256];
-    snprintf(columns, sizeof columns,
-             "# x=chunk\n# tasks=%ld python_default_chunk=%ld task_us=%.4g ideal_ktasks_per_s=%.6g\n"
-             "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev",
-             tasks, python_chunk, task_us, ideal);
-    FILE *tsv = tsv_open_table(o, "chunksize", columns);
+    FILE *tsv = tsv_open_noted(o, "chunksize", "chunk",
+                               "tasks=%ld python_default_chunk=%ld task_us=%.4g ideal_ktasks_per_s=%.6g",
+                               tasks, python_chunk, task_us, ideal);
 
     printf("\nchunksize: %ld tiny tasks (%.2f us each in-process) through a pool of %ld, chunk size "
            "1 .. T (%ld trials)\n", tasks, task_us, o->workers, trials);
@@ -923,12 +917,9 @@ static void run_overhead(struct run_config *c)
     }
     fit_line(x, y, SIZES, &fixed, &per_worker);
 
-    char columns[320];
-    snprintf(columns, sizeof columns,
-             "# x=workers\n# fit_fixed_us=%.6g fit_per_worker_us=%.6g tasks=%ld framework_us=%.6g\n"
-             "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev",
-             fixed, per_worker, tasks, framework_us);
-    FILE *tsv = tsv_open_table(o, "overhead", columns);
+    FILE *tsv = tsv_open_noted(o, "overhead", "workers",
+                               "fit_fixed_us=%.6g fit_per_worker_us=%.6g tasks=%ld framework_us=%.6g",
+                               fixed, per_worker, tasks, framework_us);
     printf("\noverhead: pool of 1 (create + map with chunk %ld + destroy) vs a plain loop, %ld tasks "
            "of ~%.0f us; then pool start and stop (%ld trials)\n", c->chunk, tasks, seq.median, trials);
     print_heading("workers");
@@ -1069,10 +1060,7 @@ static void run_shell_pools(struct run_config *c)
     char workers_text[16], xargs[PATH_MAX], parallel[PATH_MAX];
     snprintf(workers_text, sizeof workers_text, "%d", workers);
     uint64_t *expected = expected_results(TASK_EXEC, 0, tasks);
-    char columns[256];
-    snprintf(columns, sizeof columns, "# x=workers\n# jobs=%ld chunk=%ld\n"
-             "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev", tasks, c->chunk);
-    FILE *tsv = tsv_open_table(o, "shell-pools", columns);
+    FILE *tsv = tsv_open_noted(o, "shell-pools", "workers", "jobs=%ld chunk=%ld", tasks, c->chunk);
     struct stats s_xargs = {0}, s_parallel = {0}, s_exec, s_call;
 
     printf("\nshell-pools: %ld tiny jobs ('ch02-pool --tiny-job K', or the same work as a function "

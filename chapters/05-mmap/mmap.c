@@ -561,10 +561,8 @@ static void run_methods_table(struct kit_opts *o, bool cold, float *buf, size_t 
     const char *experiment = cold ? "cold" : "methods";
     long trials = o->trials ? o->trials : cold ? by_mode(o, 1, 3, 5) : by_mode(o, 3, 7, 15);
     int procs = (int)o->workers;
-    char columns[160], x[16], name[32];
-    snprintf(columns, sizeof columns,
-             "# x=processes\n# bufsize=%zu\nvariant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev", bufsize);
-    FILE *tsv = tsv_open_table(o, experiment, columns);
+    char x[16], name[32];
+    FILE *tsv = tsv_open_noted(o, experiment, "processes", "bufsize=%zu", bufsize);
     struct stats s[METHOD_COUNT];
     double most_resident = 0, major_per_mb = 0;
     struct method_trial *t = calloc(1, sizeof *t);
@@ -694,11 +692,7 @@ static void run_bufsize(struct kit_opts *o, float *buf)
     long trials = o->trials ? o->trials : by_mode(o, 2, 5, 11);
     int step = o->mode == MODE_QUICK ? 4 : 2;       /* powers of 4, or of 2 */
     long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    char columns[160];
-    snprintf(columns, sizeof columns,
-             "# x=buffer_kib\n# l2_cache_kib=%ld\nvariant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev",
-             l2 > 0 ? l2 / 1024 : 0);
-    FILE *tsv = tsv_open_table(o, "bufsize", columns);
+    FILE *tsv = tsv_open_noted(o, "bufsize", "buffer_kib", "l2_cache_kib=%ld", l2 > 0 ? l2 / 1024 : 0);
     struct stats first = {0}, best = {0}, last = {0};
     size_t best_size = 0;
     struct method_trial t = {.method = &methods[0], .procs = 1, .buf = buf};
