@@ -4,7 +4,8 @@
 #   make chapterN         check deps, build, run chapter N (classroom size), draw its figures
 #                         (pass options with ARGS="--quick", e.g. make chapter1 ARGS="--only rss")
 #   make figures          run every written chapter, then draw every figure into plots/out/
-#                         (REFERENCE=1 also refreshes plots/reference/, the figures the book embeds)
+#                         (REFERENCE=1 also refreshes plots/reference/, the figures the book embeds;
+#                         CHAPTERS="3 6" only those chapters)
 #   make test             build, then the bats suite (every program in --quick mode)
 #   make test SANITIZE=1  the same with AddressSanitizer + UBSan builds (in build/sanitize/)
 #   make peers            the chapters' numbers beside independent tools (stress-ng, perf bench)
@@ -37,7 +38,8 @@ export KIT_GIT := $(shell git describe --always --dirty 2>/dev/null || echo unkn
 
 all: $(PROGRAMS)
 
-$(BUILD)/ch%: $$(wildcard chapters/$$*/*.c) Makefile
+# A static pattern rule: only the programs, never the .d files included below.
+$(PROGRAMS): $(BUILD)/ch%: $$(wildcard chapters/$$*/*.c) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $(filter %.c,$^) $(LDLIBS)
 
@@ -57,7 +59,7 @@ test: all
 	fi
 
 figures: all
-	@harness/figures.sh $(if $(REFERENCE),--reference)
+	@harness/figures.sh $(if $(REFERENCE),--reference) $(CHAPTERS)
 
 peers: all
 	@harness/peers.sh

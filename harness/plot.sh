@@ -4,7 +4,8 @@
 # Usage: harness/plot.sh [--data DIR] [--out DIR] SCRIPT.gp...
 #   --data DIR   where the scripts read their TSV files (default: results)
 #   --out DIR    where the figures go (default: plots/out)
-# Without gnuplot it says the figures were skipped and exits 0.
+# Without gnuplot it says the figures were skipped and exits 0; a script whose TSV file is
+# missing (make chapterN ARGS="--only NAME" runs one experiment) is skipped with a note.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,13 @@ export GNUPLOT_LIB="$root/plots"
 status=0
 for script in "$@"; do
     name=$(basename "$script" .gp)
+    # a script names the tables it reads as datadir.'/chNN-x.tsv'; --only NAME writes just one
+    missing=$(grep -o "datadir\.'/[^']*'" "$script" | sed "s|datadir\.'/||; s|'\$||" | sort -u |
+        while read -r table; do [ -f "$data/$table" ] || echo "$table"; done)
+    if [ -n "$missing" ]; then
+        echo "figure skipped: $name (no $data/$(head -1 <<<"$missing"); that experiment did not run)"
+        continue
+    fi
     for term in svg png; do
         file="$out/$name.$term"
         if ! gnuplot -e "datadir='$data'; outfile='$file'; term='$term'" "$script"; then

@@ -21,10 +21,11 @@ if [ -z "$dir" ] || ! ls "$dir"*.c >/dev/null 2>&1; then
     exit 2
 fi
 name=$(basename "$dir")
-program=${KIT_BUILD:-build}/ch$name
+build=${KIT_BUILD:-build}          # absolute when make exports it
+program=$build/ch$name
 
 harness/deps.sh chapter
-make -s "$program"
+make -s BUILD="$build" "$program"  # the same directory on both sides, or make has no rule for it
 
 out=results timeout=${KIT_TIMEOUT:-600}
 prev=

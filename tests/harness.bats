@@ -33,6 +33,26 @@ SH
     assert_output "run-chapter.sh: chapter must be 1 to 10, not '11'"
 }
 
+@test "make chapterN on a fresh tree builds its program first; --only draws that figure, skips the rest" {
+    # the README's first command, in a copy with no build/ directory
+    local tree="$BATS_TEST_TMPDIR/tree"
+    mkdir -p "$tree"
+    cp -r "$KIT_ROOT"/{Makefile,common,chapters,harness,plots} "$tree"/
+    rm -rf "$tree/plots/out"
+    run make -s -C "$tree" chapter1 ARGS="--quick --only rss"
+    assert_success
+    [ -x "$tree/build/ch01-fork" ] || fail "make chapter1 did not build build/ch01-fork"
+    [ -s "$tree/plots/out/ch01-rss.svg" ] || fail "the rss figure was not drawn"
+    [ ! -e "$tree/plots/out/ch01-batch.svg" ] || fail "a figure without its data was drawn"
+    assert_output --partial "figure skipped: ch01-batch (no results/ch01-batch.tsv; that experiment did not run)"
+    # make -B remakes the included .d files too: only the programs may match the build rule
+    run make -s -C "$tree" -B BUILD=build/again build/again/ch01-fork
+    assert_success
+    run make -s -C "$tree" -B BUILD=build/again build/again/ch01-fork   # now with a .d file
+    assert_success
+    assert_output ""
+}
+
 @test "make chapterN for a chapter not written yet says so and fails" {
     local n missing=
     for n in $(seq 1 10); do
