@@ -1,45 +1,75 @@
 #!/usr/bin/env bash
-# figures.sh - what `make figures` does: run every written chapter at classroom size,
-# one after the other (never side by side: they would measure each other), then draw
-# every figure into plots/out/.
+# figures.sh - what `make figures` does: run every written chapter (or the ones named) at
+# classroom size, one after the other (never side by side: they would measure each other),
+# then draw their figures into plots/out/.
 #
-# Usage: harness/figures.sh [--reference]
-#   --reference  also copy the SVG figures to plots/reference/ (the ones book.md embeds)
-#                and record the machine they came from in plots/reference/MACHINE.md
+# Usage: harness/figures.sh [--reference] [N ...]
+#   N ...        only these chapters (default: every written chapter)
+#   --reference  also copy their SVG figures to plots/reference/ (the ones book.md embeds) and
+#                record, per chapter, the run they came from in plots/reference/MACHINE.md
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-reference=0
-case "${1:-}" in
---reference) reference=1 ;;
-"") ;;
-*) echo "usage: harness/figures.sh [--reference]" >&2; exit 2 ;;
-esac
+usage() { echo "usage: harness/figures.sh [--reference] [N ...]" >&2; exit 2; }
+reference=0 chosen=()
+for arg in "$@"; do
+    case "$arg" in
+    --reference) reference=1 ;;
+    [1-9] | 10) chosen+=("$arg") ;;
+    *) usage ;;
+    esac
+done
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 written=()
 for d in chapters/[0-9][0-9]-*/; do
     ls "$d"*.c >/dev/null 2>&1 && written+=("$((10#$(basename "$d" | cut -c1-2)))")
 done
-for n in "${written[@]}"; do
-    echo "== chapter $n" >&2
-    harness/run-chapter.sh "$n"
+[ ${#chosen[@]} -gt 0 ] || chosen=("${written[@]}")
+for n in "${chosen[@]}"; do
+    [[ " ${written[*]} " == *" $n "* ]] || { echo "figures.sh: chapter $n is not written yet" >&2; exit 2; }
 done
-
 if [ $reference -eq 1 ]; then
     command -v gnuplot >/dev/null || { echo "figures.sh: --reference needs gnuplot" >&2; exit 1; }
-    mkdir -p plots/reference
-    cp plots/out/*.svg plots/reference/
+fi
+
+machine_file=plots/reference/MACHINE.md
+# One table row per chapter: | N | date | git | load before | machine |
+record_run() {
+    local n=$1 load=$2 nn tsv header
+    nn=$(printf %02d "$n")
+    tsv=$(ls results/ch"$nn"-*.tsv | head -1)
+    header=$(sed -n '2s/^# //p' "$tsv")
+    local date git machine
+    date=$(tr ' ' '\n' <<<"$header" | sed -n 's/^date=//p')
+    git=$(tr ' ' '\n' <<<"$header" | sed -n 's/^git=//p')
+    machine=$(tr ' ' '\n' <<<"$header" | grep -v -e '^date=' -e '^git=' | tr '\n' ' ' | sed 's/ $//')
+    local rows=()
+    [ -f "$machine_file" ] && mapfile -t rows < <(grep -E '^\| [0-9]+ \|' "$machine_file" | grep -v -E "^\| $n \|")
+    rows+=("| $n | $date | $git | $load | $machine |")
     {
         echo "# Where the reference figures came from"
         echo
-        echo "Made by \`make figures REFERENCE=1\` on $(date -u +%Y-%m-%d)."
+        echo "Made by \`make figures REFERENCE=1\` (every chapter, one after another) or"
+        echo "\`make figures REFERENCE=1 CHAPTERS=\"N ...\"\` (those chapters). One row per chapter: the run"
+        echo "its figures (and the book's numbers quoted as *reference*) came from."
         echo
-        echo '```'
-        sed -n '2s/^# //p' "$(ls results/*.tsv | head -1)" | tr ' ' '\n'
-        echo "load average before the run: $load_before"
-        echo '```'
-    } >plots/reference/MACHINE.md
-    echo "reference figures: plots/reference/ ($(ls plots/reference/*.svg | wc -l) SVG files)"
-fi
+        echo "| chapter | date (UTC) | git | load average before | machine |"
+        echo "|---|---|---|---|---|"
+        printf '%s\n' "${rows[@]}" | sort -t'|' -k2,2n
+    } >"$machine_file.new"
+    mv "$machine_file.new" "$machine_file"
+}
+
+for n in "${chosen[@]}"; do
+    echo "== chapter $n" >&2
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    harness/run-chapter.sh "$n"
+    if [ $reference -eq 1 ]; then
+        mkdir -p plots/reference
+        cp plots/out/ch"$(printf %02d "$n")"-*.svg plots/reference/
+        record_run "$n" "$load_before"
+    fi
+done
+[ $reference -eq 1 ] && echo "reference figures: plots/reference/ ($(ls plots/reference/*.svg | wc -l) SVG files)"
+exit 0
