@@ -1,22 +1,23 @@
-# ch06-speedup: the same tasks on pools of W workers, speedup over the plain loop by wall and CPU time.
+# ch06-speedup: the same tasks on pools of W workers (shared-pipe dispatch), speedup over the plain loop
+# by wall and CPU time.
 load "style.gp"
 f = datadir.'/ch06-overhead.tsv'
 eval stamp(f)
 cpus = real(system(sprintf("sed -n '2s/.* cpus=\\([0-9]*\\).*/\\1/p' '%s'", f)))
 eff = real(meta(f, 'effective_cpus'))
-at2(col) = real(system(sprintf("awk -F'\t' '$1 == 2 { print $%d }' '%s'", col, f)))
+at2(col) = real(system(sprintf("awk -F'\t' '$1 == 2 && $2 == \"shared\" { print $%d }' '%s'", col, f)))
 set title sprintf("At 2 workers: CPU-time speedup %.2f, wall-time %.2f (%.2f effective CPUs of %g)", \
-                  at2(14), at2(13), eff, cpus)
+                  at2(19), at2(18), eff, cpus)
 set xlabel "workers in the pool (W)"
 set ylabel "speedup over the plain loop"
 set xrange [0.8:*]
 set yrange [0:*]
 set xtics 1
 set key top left
-pool = sprintf("< awk -F'\t' '!/^#/ && $1 + 0 > 0' '%s'", f)
+pool = sprintf("< awk -F'\t' '!/^#/ && $1 + 0 > 0 && $2 == \"shared\"' '%s'", f)
 ideal(w) = w < cpus ? w : cpus
 plot pool using 1:(ideal($1)) with lines lt 8 title 'wall ideal: min(W, CPUs)', \
      pool using 1:1 with lines lt 8 dt 3 title 'CPU-time ideal: W (as if every worker had a core)', \
      eff with lines lt 5 dt 3 title sprintf('effective CPUs (%.2f)', eff), \
-     pool using 1:14 with linespoints lt 1 title 'CPU time: loop CPU / busiest worker CPU', \
-     pool using 1:13 with linespoints lt 2 title 'wall time: loop wall / pool wall'
+     pool using 1:19 with linespoints lt 1 title 'CPU time: loop CPU / busiest worker CPU', \
+     pool using 1:18 with linespoints lt 2 title 'wall time: loop wall / pool wall'

@@ -43,11 +43,19 @@ count() {
     assert_equal "$(sort -u <<<"$output")" 39312
 }
 
-@test "overhead: the plain loop (0) and pools of 1, 2, 4 workers" {
-    run awk -F'\t' '!/^#/ && $1 != "workers" { print $1 }' "$QUICK/ch06-overhead.tsv"
-    local expected="0 1 2 4 "
-    case "$(nproc)" in 1 | 2 | 4) ;; *) expected="0 1 2 4 $(nproc) " ;; esac
-    assert_equal "$(tr '\n' ' ' <<<"$output")" "$expected"
+@test "overhead: the plain loop (0) and pools of 1, 2, 4 workers, each with both dispatches" {
+    run awk -F'\t' '!/^#/ && $1 != "workers" { printf "%s/%s ", $1, $2 }' "$QUICK/ch06-overhead.tsv"
+    local expected="0/- 1/parent 1/shared 2/parent 2/shared 4/parent 4/shared "
+    case "$(nproc)" in 1 | 2 | 4) ;; *) expected+="$(nproc)/parent $(nproc)/shared " ;; esac
+    assert_equal "$output" "$expected"
+}
+
+@test "overhead: every pool row has an empty-pool time, a pool CPU time and a gap, the loop none" {
+    run awk -F'\t' '!/^#/ && $1 != "workers" && $1 > 0 && !($10 > 0 && $13 > 0 && $23 > 0) { print }' \
+        "$QUICK/ch06-overhead.tsv"
+    assert_output ""
+    run awk -F'\t' '!/^#/ && $1 == 0 { print $2, $10, $13, $23 }' "$QUICK/ch06-overhead.tsv"
+    assert_output "- 0 0 0"
 }
 
 @test "split: both splits count the same rectangles, cycle-type with less work" {
@@ -86,6 +94,14 @@ count() {
 5 6 576000 552960
 6 6 426240 702720
 EOF
+}
+
+@test "both dispatches (shared pipe, parent) count the same on 3 workers, both splits" {
+    local dispatch
+    for dispatch in shared parent; do
+        assert_equal "$(count 4 7 --split first-column --workers 3 --dispatch "$dispatch")" "77529600 77656320"
+        assert_equal "$(count 5 7 --workers 3 --dispatch "$dispatch")" "2029086720 2028257280"
+    done
 }
 
 @test "each sorted first column of (5,6) gives 9,408 rectangles: 4,800 positive, 4,608 negative" {
@@ -210,8 +226,8 @@ EOF
     assert_output --partial "a job failed after 2 attempts"
 }
 
-@test "a worker killed mid-run is reported (worker, signal, task), exit 1, nothing left" {
-    start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes
+kill_a_worker() {
+    start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes "$@"
     wait_for_output "pool: 2 pre-forked workers"
     local worker
     for _ in $(seq 100); do
@@ -226,6 +242,14 @@ EOF
     run cat "$BATS_TEST_TMPDIR/err"
     assert_output --regexp "worker [01] was killed by signal 9 \(Killed\) while running task [0-9]+ \(first column 1,[0-9,]+\)"
     assert_session_empty "$KIT_PID"
+}
+
+@test "a worker killed mid-run is reported (worker, signal, task), exit 1, nothing left" {
+    kill_a_worker
+}
+
+@test "the same with the parent dealing the tasks (--dispatch parent)" {
+    kill_a_worker --dispatch parent
 }
 
 @test "SIGINT in the middle of a count: prompt exit, workers killed and reaped" {
@@ -274,7 +298,7 @@ bad_input() {
     assert_line --index 0 --partial "give both R and N"
 }
 
-@test "bad input: --task 5/4, 0/4, 3, and --split, --setup names" {
+@test "bad input: --task 5/4, 0/4, 3, and --split, --setup, --dispatch names" {
     bad_input 4 6 --task 5/4
     assert_line --index 0 "ch06-rectangles: --task: '5/4' is out of range (K/T with 1 <= K <= T <= 1000000)"
     bad_input 4 6 --task 0/4
@@ -285,6 +309,8 @@ bad_input() {
     assert_line --index 0 "ch06-rectangles: --split: 'rows' is not a split (accepted: cycle-type, first-column)"
     bad_input 4 6 --setup never
     assert_line --index 0 --partial "--setup: 'never' is not a setup"
+    bad_input 4 6 --dispatch queue
+    assert_line --index 0 "ch06-rectangles: --dispatch: 'queue' is not a dispatch (accepted: shared, parent)"
     bad_input --frobnicate
     assert_line --index 0 "ch06-rectangles: unknown option '--frobnicate'"
 }

@@ -12,11 +12,15 @@
  *   4. the last row counted, not enumerated: a DP over the set of symbols used so far
  *   5. the cycle-type split: row 2 fixed to one derangement per cycle type, times the
  *      class size and (r-2)!; about 100x less work, tasks of very unequal size
- * Tasks run on a pre-forked pool (one task pipe and one result pipe per worker, the next
- * task sent to whichever worker answers first). --analyze measures the pool the way a
+ * Tasks run on a pre-forked pool with dynamic scheduling. By default every task number waits
+ * in one pipe that all workers read (each 4-byte read takes one task) and results go straight
+ * into shared memory: the parent is not in the loop. --dispatch parent is the classic design for
+ * comparison (chapter 2, ProcessPoolExecutor): the parent sends each worker its next task when
+ * it reports the last one done, a round trip per task. --analyze measures the pool the way a
  * ProcessPoolExecutor user asks about it.
  *
- * Usage: ch06-rectangles R N [--split cycle-type|first-column] [--workers W] [--setup task|worker] [--yes]
+ * Usage: ch06-rectangles R N [--split cycle-type|first-column] [--workers W] [--dispatch shared|parent]
+ *                           [--setup task|worker] [--yes]
  *        ch06-rectangles R N --task K/T [--split S]      one TSV row per task of job K of T
  *        ch06-rectangles R N --merge FILE [--split S]    add up --task rows, each task exactly once
  *        ch06-rectangles [R N] --analyze [--quick | --full] [--workers W] [--trials N] [--out DIR]
@@ -27,20 +31,25 @@
  * Sample output line:
  *   positive        576,000
  * What to look for: the cycle-type split does ~100x less work than the first-column split;
- * starting and stopping a pool of 1 or 2 takes under a millisecond on a quiet machine, a task
- * round trip tens of microseconds; on a shared machine wall-time speedup drops while CPU-time
+ * a pool of 1 or 2 costs under a millisecond on a quiet machine when workers take their own
+ * tasks, while a round trip through the parent costs tens of microseconds per task; each
+ * worker adds a fork and a reap; on a shared machine wall-time speedup drops while CPU-time
  * speedup stays near the worker count.
  *
  * Verification: sizes with a known value (the issue's table, the published counts of reduced
  * Latin rectangles for n <= 8, derangement numbers and their signed sum (-1)^(n-1)(n-1) for
  * r = 2) are checked; the first-column split also checks that every task gave the same count;
- * --analyze checks every run against the sequential one.
+ * every pool run checks that each task came back exactly once; --analyze checks every run
+ * against the sequential one.
  * Counts are exact 128-bit integers; sizes whose count could pass 2^126 are refused.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -54,7 +63,8 @@ typedef unsigned __int128 u128;
 typedef __int128 i128;
 
 static const char usage[] =
-    "Usage: ch06-rectangles R N [--split cycle-type|first-column] [--workers W] [--setup task|worker] [--yes]\n"
+    "Usage: ch06-rectangles R N [--split cycle-type|first-column] [--workers W] [--dispatch shared|parent]\n"
+    "                           [--setup task|worker] [--yes]\n"
     "       ch06-rectangles R N --task K/T [--split S]     job K of T: one TSV row per task (stdout)\n"
     "       ch06-rectangles R N --merge FILE [--split S]   add up --task rows (FILE or - for stdin)\n"
     "       ch06-rectangles [R N] --analyze [--quick | --full] [--workers W] [--trials N] [--out DIR]\n"
@@ -64,6 +74,8 @@ static const char usage[] =
     "  --workers W   processes in the pool (default: online CPUs)\n"
     "  --setup task  rebuild the filtered derangement table for every task (the naive pool);\n"
     "  --setup worker  build each table once per worker and keep it (default)\n"
+    "  --dispatch D  shared (default): the workers take their tasks from one shared pipe and put\n"
+    "                results in shared memory; parent: the parent sends each worker its next task\n"
     "  --yes         run a size whose estimated time is over an hour\n"
     "  --task K/T    run the tasks i with i mod T = K-1 (1 <= K <= T); columns:\n"
     "                task tasks split r n label weight positive negative seconds\n"
@@ -75,11 +87,15 @@ static const char usage[] =
     "                             (one pool run at --workers W; times from the pool's start)\n"
     "  results/ch06-workers.tsv   worker pid tasks task_list setups setup_ms busy_ms cpu_ms\n"
     "                             rectangles rate_per_s (cpu_ms from wait4)\n"
-    "  results/ch06-overhead.tsv  workers trials wall_ms wall_min_ms wall_max_ms overhead_ms\n"
-    "                             overhead_min_ms overhead_max_ms startup_ms shutdown_ms busy_max_ms\n"
-    "                             cpu_max_ms speedup_wall speedup_cpu efficiency_wall efficiency_cpu\n"
-    "                             imbalance gap_us (workers=0 is the plain loop; overhead = wall - the\n"
-    "                             busiest worker's busy time; gap = median time between a worker's tasks)\n"
+    "  results/ch06-overhead.tsv  workers dispatch trials wall_ms wall_min_ms wall_max_ms overhead_ms\n"
+    "                             overhead_min_ms overhead_max_ms empty_ms empty_min_ms empty_max_ms\n"
+    "                             pool_cpu_ms startup_ms shutdown_ms busy_max_ms cpu_max_ms speedup_wall\n"
+    "                             speedup_cpu efficiency_wall efficiency_cpu imbalance gap_us\n"
+    "                             (workers 0, dispatch -: the plain loop. overhead = wall - the busiest\n"
+    "                             worker's busy time; empty = the same pool with tasks that return at once;\n"
+    "                             pool_cpu = CPU outside the tasks, parent and workers; startup = until the\n"
+    "                             last worker is set up; shutdown = last task's end to all reaped; gap =\n"
+    "                             median time between two tasks of a worker)\n"
     "  results/ch06-split.tsv     split tasks work_steps wall_ms cpu_ms largest_task_ms\n"
     "                             mean_task_ms positive negative\n"
     "  results/ch06-setup.tsv     setup setups setup_ms wall_ms\n";
@@ -395,6 +411,7 @@ struct job {
     enum setup setup;
     int task_count;
     struct task *tasks;
+    bool no_work;                    /* every task returns at once: the pool's cost alone */
     struct cycle_class classes[MAX_CLASSES];
     int class_count;
 };
@@ -540,7 +557,9 @@ static void run_task(const struct job *job, int index, struct search *s, struct 
     for (int row = 0; row < job->r; row++)
         s->first[row] = t->first[row];
     reset_columns(s);
-    if (t->cls >= 0) {                                    /* row 2 fixed to the class's representative */
+    if (job->no_work) {
+        /* --analyze's empty pool: the same tasks handed out and returned, nothing counted */
+    } else if (t->cls >= 0) {                             /* row 2 fixed to the class's representative */
         const struct cycle_class *c = &job->classes[t->cls];
         for (int j = 0; j < job->n; j++)
             s->col_used[j] |= 1u << c->rep[j];
@@ -576,18 +595,33 @@ static void run_task(const struct job *job, int index, struct search *s, struct 
 
 /* ---------- the pre-forked pool ---------- */
 
-struct worker {
+/* Who hands a worker its next task. shared: every task index is written up front into one pipe
+ * that all workers read; a read of 4 bytes takes one whole task (pipe reads and writes of up to
+ * PIPE_BUF bytes are never split), so the kernel deals them out and the parent is not in the
+ * loop. parent: each worker has its own task pipe, says "done" on its own pipe, and the parent
+ * sends the next task to whichever worker answered: a round trip through the parent per task,
+ * as in chapter 2's pool and ProcessPoolExecutor. */
+enum dispatch { DISPATCH_SHARED, DISPATCH_PARENT };
+static const char *const dispatch_names[] = {"shared", "parent"};
+
+struct worker_slot {          /* in shared memory: written by its worker, read by the parent */
+    int32_t running;          /* the task it is on, -1 between tasks */
+    int32_t tasks_done;
+    uint64_t ready_ns;        /* when it had been forked and set up */
+};
+
+struct worker {               /* the parent's side */
     pid_t pid;
-    int task_fd, result_fd;   /* the parent's ends */
-    int task;                 /* the task it is running, -1 when idle */
-    int tasks_done;
-    bool ready;
-    uint64_t cpu_ns;          /* from wait4 */
+    int task_fd;              /* parent dispatch: its task pipe; -1 when shared or closed */
+    int done_fd;              /* its "done" notes; end of file once it exits, however it exits */
 };
 
 static struct worker *workers;
 static int worker_count;
-static enum kit_pin worker_pin;      /* --pin: where the workers run */
+static struct worker_slot *slots;             /* MAP_SHARED, one per worker */
+static struct task_result *shared_results;    /* MAP_SHARED, by task index: no copy, no message */
+static enum kit_pin worker_pin;               /* --pin: where the workers run */
+static enum dispatch worker_dispatch = DISPATCH_SHARED;   /* --dispatch */
 
 /* On SIGINT/SIGTERM or a failure: kill and reap the workers we started, nothing else. */
 static void kill_workers(void)
@@ -635,7 +669,7 @@ static ssize_t read_message(int fd, void *buf, size_t len, bool parent)
         if (n == -1) {
             if (parent) {
                 kill_workers();
-                die_errno("read (result pipe)");
+                die_errno("read (done pipe)");
             }
             _exit(3);
         }
@@ -647,27 +681,34 @@ static ssize_t read_message(int fd, void *buf, size_t len, bool parent)
 }
 
 /* book:worker */
-static void worker_main(const struct job *job, int id, int task_fd, int result_fd)
+static void worker_main(const struct job *job, int id, int task_fd, int done_fd, bool say_done)
 {
     struct search s;
     struct derangement_table table = {job->n, {0}, {0}};
-    struct task_result res = {.worker = id, .task = -1};
+    struct worker_slot *me = &slots[id];
     search_init(&s, job->r, job->n);
-    write_all(result_fd, &res, sizeof res, NULL);        /* "ready": forked and set up */
+    __atomic_store_n(&me->ready_ns, now_ns(), __ATOMIC_RELAXED);
     int32_t task;
     while (read_message(task_fd, &task, sizeof task, false) == sizeof task) {
-        run_task(job, task, &s, &table, &res);
-        res.worker = id;
-        write_all(result_fd, &res, sizeof res, NULL);
+        if (task < 0 || task >= job->task_count)
+            _exit(3);
+        __atomic_store_n(&me->running, task, __ATOMIC_RELAXED);
+        run_task(job, task, &s, &table, &shared_results[task]);     /* the result, in place */
+        shared_results[task].worker = id;
+        __atomic_store_n(&me->running, -1, __ATOMIC_RELAXED);
+        __atomic_store_n(&me->tasks_done, me->tasks_done + 1, __ATOMIC_RELAXED);
+        if (say_done)
+            write_all(done_fd, &task, sizeof task, NULL);  /* parent dispatch: "next, please" */
     }
-    _exit(0);                                            /* the parent closed our task pipe: done */
+    _exit(0);                      /* end of file on the task pipe: no task is left */
 }
 /* end:worker */
 
-static void start_worker(const struct job *job, int id)
+/* shared_read_fd >= 0: the worker reads its tasks from the shared pipe; -1: from a pipe of its own. */
+static void start_worker(const struct job *job, int id, int shared_read_fd)
 {
-    int to_worker[2], from_worker[2];
-    if (pipe(to_worker) == -1 || pipe(from_worker) == -1)
+    int own[2] = {-1, -1}, done[2];
+    if ((shared_read_fd < 0 && pipe(own) == -1) || pipe(done) == -1)
         die_errno("pipe");
     fflush(stdout);                       /* a child must not inherit unwritten output */
     pid_t pid = fork();
@@ -681,22 +722,26 @@ static void start_worker(const struct job *job, int id)
         if (worker_pin != PIN_NONE)
             pin_to_cpu(worker_pin == PIN_SAME ? 0 : id);
         for (int w = 0; w < id; w++) {     /* the other workers' pipes are not ours */
-            close(workers[w].task_fd);
-            close(workers[w].result_fd);
+            if (workers[w].task_fd >= 0)
+                close(workers[w].task_fd);
+            close(workers[w].done_fd);
         }
-        close(to_worker[1]);
-        close(from_worker[0]);
-        worker_main(job, id, to_worker[0], from_worker[1]);
+        if (own[1] >= 0)
+            close(own[1]);
+        close(done[0]);
+        worker_main(job, id, shared_read_fd >= 0 ? shared_read_fd : own[0], done[1], shared_read_fd < 0);
     }
-    close(to_worker[0]);
-    close(from_worker[1]);
-    workers[id] = (struct worker){pid, to_worker[1], from_worker[0], -1, 0, false, 0};
+    if (own[0] >= 0)
+        close(own[0]);
+    close(done[1]);
+    workers[id] = (struct worker){pid, own[1], done[0]};
     worker_count = id + 1;
 }
 
 struct pool_run {
     int workers;
     uint64_t start_ns, wall_ns, startup_ns, shutdown_ns;
+    uint64_t parent_cpu_ns;                /* the parent's CPU time while the pool ran */
     struct task_result *results;           /* by task index */
     uint64_t *worker_cpu_ns;               /* by worker, from wait4 */
     pid_t *worker_pids;
@@ -710,17 +755,29 @@ static void describe_task(const struct job *job, int task, char *buf, size_t len
              task_label(job, &job->tasks[task], label, sizeof label));
 }
 
-/* A worker's result pipe ended before it finished: find out how it died, say so, clean up. */
-static void worker_lost(const struct job *job, int w)
+/* A worker's "done" pipe ended: it has exited. Reap it; unless it ended cleanly after its last
+ * task, say which worker died of what while running which task, and stop the run. */
+static void reap_worker(const struct job *job, int w, struct pool_run *run)
 {
-    int status = 0;
-    exit_if_stopped();                    /* a Ctrl-C reaches the workers too: that is no crash */
-    while (waitpid(workers[w].pid, &status, 0) == -1 && errno == EINTR)
+    int status;
+    struct rusage usage;
+    while (wait4(workers[w].pid, &status, 0, &usage) == -1) {
+        if (errno != EINTR) { kill_workers(); die_errno("wait4"); }
         exit_if_stopped();
+    }
+    run->worker_pids[w] = workers[w].pid;
     workers[w].pid = 0;
+    close(workers[w].done_fd);
+    workers[w].done_fd = -1;
+    run->worker_cpu_ns[w] = (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000u +
+                            (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000u;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+    exit_if_stopped();                    /* a Ctrl-C reaches the workers too: that is no crash */
+    int task = __atomic_load_n(&slots[w].running, __ATOMIC_RELAXED);
     char what[128] = "no task";
-    if (workers[w].task >= 0)
-        describe_task(job, workers[w].task, what, sizeof what);
+    if (task >= 0)
+        describe_task(job, task, what, sizeof what);
     kill_workers();
     if (WIFSIGNALED(status))
         die("worker %d was killed by signal %d (%s) while running %s; the run is incomplete",
@@ -732,29 +789,105 @@ static void worker_lost(const struct job *job, int w)
 static void send_task(int w, int task)
 {
     int32_t msg = task;
-    workers[w].task = task;
-    /* EPIPE: the worker is gone; the end of file on its result pipe will say how it died */
+    /* EPIPE: the worker is gone; the end of file on its done pipe will say how it died */
     if (write(workers[w].task_fd, &msg, sizeof msg) != (ssize_t)sizeof msg && errno != EPIPE) {
         kill_workers();
         die_errno("write (task pipe)");
     }
 }
 
-static void run_pool(const struct job *job, int count, struct pool_run *run)
+static void close_task_pipe(int w)
 {
+    if (workers[w].task_fd >= 0)
+        close(workers[w].task_fd);        /* end of file: the worker exits after its task */
+    workers[w].task_fd = -1;
+}
+
+/* Every task index goes into the shared pipe before the first fork. The pipe is made big enough
+ * for all of them (4 bytes a task), so the parent never waits to write and a worker never waits
+ * for the parent: it waits only for the pipe's lock while another worker takes a task. */
+static void fill_shared_pipe(int fds[2], int tasks)
+{
+    size_t bytes = (size_t)tasks * sizeof(int32_t);
+    if (pipe(fds) == -1)
+        die_errno("pipe (shared tasks)");
+    if (bytes > 65536 && fcntl(fds[1], F_SETPIPE_SZ, (int)bytes) == -1)
+        die("the shared task pipe cannot hold %d tasks (F_SETPIPE_SZ: %s; see /proc/sys/fs/pipe-max-size); "
+            "use --dispatch parent", tasks, strerror(errno));
+    if (fcntl(fds[1], F_SETFL, O_NONBLOCK) == -1)        /* full would be a bug: fail, never hang */
+        die_errno("fcntl (shared tasks)");
+    int32_t batch[PIPE_BUF / sizeof(int32_t)];
+    for (int next = 0; next < tasks;) {
+        int n = 0;
+        while (n < (int)(sizeof batch / sizeof batch[0]) && next < tasks)
+            batch[n++] = next++;
+        /* at most PIPE_BUF bytes: written whole, so a 4-byte read always takes one whole index */
+        if (write(fds[1], batch, (size_t)n * sizeof batch[0]) != (ssize_t)((size_t)n * sizeof batch[0]))
+            die_errno("write (shared task pipe)");
+    }
+    close(fds[1]);                         /* the workers read end of file once the pipe is empty */
+    fds[1] = -1;
+}
+
+static void *map_shared(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        die_errno("mmap (shared)");
+    return p;
+}
+
+static void check_every_task_done(const struct job *job, const struct pool_run *run, int tasks_run)
+{
+    if (tasks_run != job->task_count)
+        verification_failed("pool of %d: the workers ran %d tasks, not %d", run->workers, tasks_run,
+                            job->task_count);
+    for (int i = 0; i < job->task_count; i++) {
+        const struct task_result *res = &run->results[i];
+        if (res->task != i || res->worker < 0 || res->worker >= run->workers || res->end_ns < res->start_ns)
+            verification_failed("pool of %d: task %d has no result (the workers ended without it)",
+                                run->workers, i);
+    }
+}
+
+static void run_pool(const struct job *job, int count, enum dispatch dispatch, struct pool_run *run)
+{
+    int tasks = job->task_count, next = 0, running = count;
+    uint64_t parent_cpu_start = cpu_now_ns();
+    run->workers = count;
+    run->start_ns = now_ns();
     workers = calloc((size_t)count, sizeof *workers);
     struct pollfd *fds = calloc((size_t)count, sizeof *fds);
     if (!workers || !fds)
         die_errno("calloc");
-    run->workers = count;
-    run->start_ns = now_ns();
+    slots = map_shared((size_t)count * sizeof *slots);
+    shared_results = map_shared((size_t)tasks * sizeof *shared_results);
     for (int w = 0; w < count; w++)
-        start_worker(job, w);
-    int next = 0, ready = 0, done = 0;
-    uint64_t last_progress = run->start_ns, last_result = run->start_ns;
-    while (done < job->task_count || ready < count) {
+        slots[w].running = -1;
+    for (int i = 0; i < tasks; i++)
+        shared_results[i].task = -1;
+    /* book:deal */
+    int shared[2] = {-1, -1};
+    if (dispatch == DISPATCH_SHARED) {
+        fill_shared_pipe(shared, tasks);                     /* the tasks wait in the pipe */
+        next = tasks;
+    }
+    for (int w = 0; w < count; w++) {
+        start_worker(job, w, shared[0]);
+        if (dispatch == DISPATCH_PARENT) {
+            if (next < tasks)
+                send_task(w, next++);
+            else
+                close_task_pipe(w);
+        }
+    }
+    if (shared[0] >= 0)
+        close(shared[0]);                                    /* the workers have it now */
+    /* end:deal */
+    uint64_t last_progress = run->start_ns;
+    while (running > 0) {
         for (int w = 0; w < count; w++)
-            fds[w] = (struct pollfd){workers[w].result_fd, POLLIN, 0};
+            fds[w] = (struct pollfd){workers[w].done_fd, POLLIN, 0};   /* -1 (reaped): skipped */
         if (poll(fds, (nfds_t)count, 1000) == -1) {
             if (errno == EINTR) { exit_if_stopped(); continue; }
             kill_workers();
@@ -764,52 +897,43 @@ static void run_pool(const struct job *job, int count, struct pool_run *run)
         for (int w = 0; w < count; w++) {
             if (!(fds[w].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            struct task_result res;
-            if (read_message(workers[w].result_fd, &res, sizeof res, true) != sizeof res)
-                worker_lost(job, w);
-            if (res.task < 0) {                          /* ready */
-                workers[w].ready = true;
-                if (++ready == count)
-                    run->startup_ns = now_ns() - run->start_ns;
-            } else {
-                run->results[res.task] = res;
-                workers[w].tasks_done++;
-                done++;
-                last_result = now_ns();
+            int32_t done;
+            ssize_t got = read_message(workers[w].done_fd, &done, sizeof done, true);
+            if (got != sizeof done) {                        /* end of file: it has exited */
+                reap_worker(job, w, run);
+                running--;
+                continue;
             }
-            /* dynamic scheduling: the next task goes to whichever worker just answered */
-            if (next < job->task_count)
+            /* a note (parent dispatch only): the next task goes to whichever worker answered */
+            if (next < tasks)
                 send_task(w, next++);
             else
-                workers[w].task = -1;
+                close_task_pipe(w);
         }
         /* end:dispatch */
         if (count > 1 && now_ns() - last_progress > 5000000000u) {
-            progress("pool of %d: %d of %d tasks done", count, done, job->task_count);
+            int done = 0;
+            for (int w = 0; w < count; w++)
+                done += __atomic_load_n(&slots[w].tasks_done, __ATOMIC_RELAXED);
+            progress("pool of %d: %d of %d tasks done, %d workers running", count, done, tasks, running);
             last_progress = now_ns();
         }
     }
-    for (int w = 0; w < count; w++)
-        close(workers[w].task_fd);                       /* end of file: the worker exits */
+    uint64_t end = now_ns(), last_end = run->start_ns, last_ready = run->start_ns;
+    run->parent_cpu_ns = cpu_now_ns() - parent_cpu_start;
+    memcpy(run->results, shared_results, (size_t)tasks * sizeof *shared_results);
+    int tasks_run = 0;
     for (int w = 0; w < count; w++) {
-        int status;
-        struct rusage usage;
-        while (wait4(workers[w].pid, &status, 0, &usage) == -1) {
-            if (errno != EINTR) { kill_workers(); die_errno("wait4"); }
-            exit_if_stopped();
-        }
-        run->worker_pids[w] = workers[w].pid;
-        workers[w].pid = 0;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            kill_workers();
-            die("worker %d ended with status %d after its last task", w, status);
-        }
-        run->worker_cpu_ns[w] = (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000u +
-                                (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000u;
-        close(workers[w].result_fd);
+        last_ready = slots[w].ready_ns > last_ready ? slots[w].ready_ns : last_ready;
+        tasks_run += slots[w].tasks_done;
     }
-    uint64_t end = now_ns();
-    run->shutdown_ns = end - last_result;
+    munmap(shared_results, (size_t)tasks * sizeof *shared_results);
+    munmap(slots, (size_t)count * sizeof *slots);
+    check_every_task_done(job, run, tasks_run);
+    for (int i = 0; i < tasks; i++)
+        last_end = run->results[i].end_ns > last_end ? run->results[i].end_ns : last_end;
+    run->startup_ns = last_ready - run->start_ns;
+    run->shutdown_ns = end - last_end;
     run->wall_ns = end - run->start_ns;
     worker_count = 0;
     free(workers);
@@ -1084,12 +1208,14 @@ static void run_count(struct kit_opts *o, struct job *job, double estimate)
     else
         printf("its class size x (r-2)! = %s x class size (%d cycle types)\n",
                format_u128(factorial(job->r - 2), true, label, sizeof label), job->class_count);
-    printf("pool: %ld pre-forked workers, dynamic scheduling (a task pipe and a result pipe each); placement: %s\n",
-           o->workers, pin_name(o->pin));
+    printf("pool: %ld pre-forked workers, dynamic scheduling (%s); placement: %s\n", o->workers,
+           worker_dispatch == DISPATCH_SHARED ? "each takes its next task from one shared pipe"
+                                              : "the parent sends each worker its next task",
+           pin_name(o->pin));
     printf("estimate: %.2g steps of work (Knuth's random probes), about %.2g s at %.0f ns a step\n", estimate,
            estimate * NS_PER_WORK_UNIT / 1e9 / (double)o->workers, NS_PER_WORK_UNIT);
     pool_run_init(&run, job, (int)o->workers);
-    run_pool(job, (int)o->workers, &run);
+    run_pool(job, (int)o->workers, worker_dispatch, &run);
     struct count c = add_up(job, run.results);
     verify_equal_tasks(job, run.results);
     verify_count(job->r, job->n, c, what, sizeof what);
@@ -1196,6 +1322,7 @@ struct run_summary {
     double wall_ms, startup_ms, shutdown_ms, overhead_ms;
     double busy_max_ms, busy_mean_ms, cpu_max_ms, cpu_sum_ms, setup_ms;
     double gap_us;             /* median time between a worker's tasks: result out, next task in */
+    double pool_cpu_ms;        /* CPU time outside the tasks: the parent's, and the workers' own */
     int setups;
 };
 
@@ -1212,6 +1339,7 @@ static struct run_summary summarize(const struct job *job, const struct pool_run
     for (int i = 0; i < job->task_count; i++) {
         const struct task_result *res = &run->results[i];
         busy[res->worker] += ms(res->end_ns - res->start_ns);
+        s.pool_cpu_ms -= ms(res->cpu_ns);
         s.setups += res->setups;
         s.setup_ms += ms(res->setup_ns);
     }
@@ -1221,6 +1349,7 @@ static struct run_summary summarize(const struct job *job, const struct pool_run
         s.cpu_max_ms = ms(run->worker_cpu_ns[w]) > s.cpu_max_ms ? ms(run->worker_cpu_ns[w]) : s.cpu_max_ms;
         s.cpu_sum_ms += ms(run->worker_cpu_ns[w]);
     }
+    s.pool_cpu_ms += s.cpu_sum_ms + ms(run->parent_cpu_ns);
     /* a worker's tasks run in the order it got them, so its next start follows its last end */
     double *gaps = malloc((size_t)job->task_count * sizeof *gaps);
     uint64_t *last_end = calloc((size_t)run->workers, sizeof *last_end);
@@ -1272,10 +1401,11 @@ struct analysis {
     bool have_pool_at_w;
 };
 
-static void one_pool(struct analysis *a, const struct job *job, int w, struct pool_run *run, const char *what)
+static void one_pool(struct analysis *a, const struct job *job, int w, enum dispatch dispatch,
+                     struct pool_run *run, const char *what)
 {
     pool_run_init(run, job, w);
-    run_pool(job, w, run);
+    run_pool(job, w, dispatch, run);
     check_same_count(job, run, a->expected, what);
 }
 
@@ -1299,17 +1429,33 @@ static void analyze_sequential(struct analysis *a)
     pool_run_free(&run);
 }
 
-enum { MAX_TRIALS = 64, MAX_SIZES = 5 };
+enum { MAX_TRIALS = 64, MAX_SIZES = 5, DISPATCHES = 2 };
+static const enum dispatch dispatches_compared[DISPATCHES] = {DISPATCH_PARENT, DISPATCH_SHARED};
 
 struct overhead_samples {
     double wall[MAX_TRIALS], over[MAX_TRIALS], start[MAX_TRIALS], stop[MAX_TRIALS];
     double busy[MAX_TRIALS], cpu[MAX_TRIALS], imbalance[MAX_TRIALS], gap[MAX_TRIALS];
+    double empty[MAX_TRIALS], pool_cpu[MAX_TRIALS];
 };
 
-/* One trial is the loop and then every pool size, so a change in the machine's load between
- * trials hits all of them alike instead of one configuration. */
+/* The same tasks on a pool of w, each returning at once: what starting the workers, dealing the
+ * tasks and reaping the workers take when there is no work to hide behind or compete with. */
+static double empty_pool_ms(const struct job *job, int w, enum dispatch dispatch)
+{
+    struct job empty = *job;
+    struct pool_run run;
+    empty.no_work = true;
+    pool_run_init(&run, &empty, w);
+    run_pool(&empty, w, dispatch, &run);       /* checks that every task came back */
+    double wall = ms(run.wall_ns);
+    pool_run_free(&run);
+    return wall;
+}
+
+/* One trial is the loop and then every pool size and dispatch, so a change in the machine's load
+ * between trials hits all of them alike instead of one configuration. */
 static void overhead_trial(struct analysis *a, const int *sizes, int count, int t, struct overhead_samples *loop,
-                           struct overhead_samples *pools)
+                           struct overhead_samples (*pools)[DISPATCHES])
 {
     struct pool_run run;
     pool_run_init(&run, &a->job, 1);
@@ -1318,15 +1464,17 @@ static void overhead_trial(struct analysis *a, const int *sizes, int count, int 
     loop->wall[t] = ms(run.wall_ns);
     loop->cpu[t] = ms(run.worker_cpu_ns[0]);
     pool_run_free(&run);
-    for (int i = 0; i < count; i++) {
-        int w = sizes[i];
-        one_pool(a, &a->job, w, &run, "pool");
+    for (int i = 0; i < count * DISPATCHES; i++) {
+        int w = sizes[i / DISPATCHES];
+        enum dispatch dispatch = dispatches_compared[i % DISPATCHES];
+        one_pool(a, &a->job, w, dispatch, &run, dispatch_names[dispatch]);
         struct run_summary s = summarize(&a->job, &run);
-        struct overhead_samples *p = &pools[i];
+        struct overhead_samples *p = &pools[i / DISPATCHES][i % DISPATCHES];
         p->wall[t] = s.wall_ms, p->over[t] = s.overhead_ms, p->start[t] = s.startup_ms, p->stop[t] = s.shutdown_ms;
         p->busy[t] = s.busy_max_ms, p->cpu[t] = s.cpu_max_ms, p->imbalance[t] = s.busy_max_ms / s.busy_mean_ms;
-        p->gap[t] = s.gap_us;
-        if (w == a->o->workers && !a->have_pool_at_w) {
+        p->gap[t] = s.gap_us, p->pool_cpu[t] = s.pool_cpu_ms;
+        p->empty[t] = empty_pool_ms(&a->job, w, dispatch);
+        if (w == a->o->workers && dispatch == worker_dispatch && !a->have_pool_at_w) {
             a->pool_at_w = run;            /* the timeline shows this run */
             a->have_pool_at_w = true;
         } else {
@@ -1342,10 +1490,10 @@ static void analyze_overhead(struct analysis *a)
     int trials = a->trials < MAX_TRIALS ? (int)a->trials : MAX_TRIALS;
     if (o->workers != 1 && o->workers != 2 && o->workers != 4)
         sizes[count++] = (int)o->workers;
-    struct overhead_samples loop, pools[MAX_SIZES];
+    struct overhead_samples loop, pools[MAX_SIZES][DISPATCHES];
     for (int t = 0; t < trials; t++) {
-        progress("overhead: trial %d of %d (the loop, then pools of 1, 2, 4%s workers)", t + 1, trials,
-                 count > 3 ? " and --workers" : "");
+        progress("overhead: trial %d of %d (the loop, then pools of 1, 2, 4%s workers, both dispatches)", t + 1,
+                 trials, count > 3 ? " and --workers" : "");
         overhead_trial(a, sizes, count, t, &loop, pools);
     }
     struct stats loop_wall = stats_of(loop.wall, (size_t)trials);
@@ -1353,45 +1501,60 @@ static void analyze_overhead(struct analysis *a)
     a->seq_cpu_ms = median_of(loop.cpu, trials);
 
     FILE *tsv = tsv_open_table(o, "overhead",
-                               "workers\ttrials\twall_ms\twall_min_ms\twall_max_ms\toverhead_ms\toverhead_min_ms\t"
-                               "overhead_max_ms\tstartup_ms\tshutdown_ms\tbusy_max_ms\tcpu_max_ms\tspeedup_wall\t"
-                               "speedup_cpu\tefficiency_wall\tefficiency_cpu\timbalance\tgap_us");
-    printf("\noverhead: the same %d tasks in a plain loop and on pools of W workers (%d trials, medians)\n",
+                               "workers\tdispatch\ttrials\twall_ms\twall_min_ms\twall_max_ms\toverhead_ms\toverhead_min_ms\t"
+                               "overhead_max_ms\tempty_ms\tempty_min_ms\tempty_max_ms\tpool_cpu_ms\tstartup_ms\t"
+                               "shutdown_ms\tbusy_max_ms\tcpu_max_ms\tspeedup_wall\tspeedup_cpu\tefficiency_wall\t"
+                               "efficiency_cpu\timbalance\tgap_us");
+    printf("\noverhead: the same %d tasks in a plain loop and on pools of W workers, each task sent by the parent\n"
+           "or taken from the shared pipe; empty = the same pool with tasks that return at once (%d trials, medians)\n",
            a->job.task_count, trials);
-    printf("  %4s %10s %11s %10s %11s %8s %11s %10s %8s %8s %9s\n", "W", "wall ms", "overhead ms", "startup ms",
-           "shutdown ms", "gap us", "busy max ms", "cpu max ms", "speedup", "cpu spd", "imbalance");
-    printf("  %4s %10.2f %11s %10s %11s %8s %11.2f %10.2f %8.2f %8.2f %9.2f\n", "loop", a->seq_wall_ms, "-", "-", "-",
-           "-", a->seq_wall_ms, a->seq_cpu_ms, 1.0, 1.0, 1.0);
-    fprintf(tsv, "0\t%d\t%.4f\t%.4f\t%.4f\t0\t0\t0\t0\t0\t%.4f\t%.4f\t1\t1\t1\t1\t1\t0\n", trials, a->seq_wall_ms,
-            loop_wall.min, loop_wall.max, a->seq_wall_ms, a->seq_cpu_ms);
-    double overhead_at[MAX_SIZES] = {0}, wall_at[MAX_SIZES] = {0}, cpu_at[MAX_SIZES] = {0};
-    for (int i = 0; i < count; i++) {
-        struct overhead_samples *p = &pools[i];
-        int w = sizes[i];
+    printf("  %4s %8s %9s %11s %8s %11s %10s %11s %7s %8s %8s %9s\n", "W", "dispatch", "wall ms", "overhead ms",
+           "empty ms", "pool cpu ms", "startup ms", "shutdown ms", "gap us", "speedup", "cpu spd", "imbalance");
+    printf("  %4s %8s %9.2f %11s %8s %11s %10s %11s %7s %8.2f %8.2f %9.2f\n", "loop", "-", a->seq_wall_ms, "-", "-",
+           "-", "-", "-", "-", 1.0, 1.0, 1.0);
+    fprintf(tsv, "0\t-\t%d\t%.4f\t%.4f\t%.4f\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%.4f\t%.4f\t1\t1\t1\t1\t1\t0\n", trials,
+            a->seq_wall_ms, loop_wall.min, loop_wall.max, a->seq_wall_ms, a->seq_cpu_ms);
+    double overhead_at[MAX_SIZES][DISPATCHES] = {{0}}, gap_at[MAX_SIZES][DISPATCHES] = {{0}};
+    double empty_at[MAX_SIZES] = {0}, wall_at[MAX_SIZES] = {0}, cpu_at[MAX_SIZES] = {0};
+    for (int i = 0; i < count * DISPATCHES; i++) {
+        struct overhead_samples *p = &pools[i / DISPATCHES][i % DISPATCHES];
+        int w = sizes[i / DISPATCHES];
+        enum dispatch dispatch = dispatches_compared[i % DISPATCHES];
         struct stats sw = stats_of(p->wall, (size_t)trials), so = stats_of(p->over, (size_t)trials);
+        struct stats se = stats_of(p->empty, (size_t)trials);
         double cpu_max = median_of(p->cpu, trials), speedup_wall = a->seq_wall_ms / sw.median;
         double speedup_cpu = a->seq_cpu_ms / cpu_max, imbalance = median_of(p->imbalance, trials);
         double start = median_of(p->start, trials), stop = median_of(p->stop, trials), busy = median_of(p->busy, trials);
-        double gap = median_of(p->gap, trials);
-        overhead_at[i] = so.median, wall_at[i] = sw.median, cpu_at[i] = cpu_max;
-        printf("  %4d %10.2f %11.3f %10.3f %11.3f %8.1f %11.2f %10.2f %8.2f %8.2f %9.2f\n", w, sw.median, so.median,
-               start, stop, gap, busy, cpu_max, speedup_wall, speedup_cpu, imbalance);
-        fprintf(tsv, "%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\n",
-                w, trials, sw.median, sw.min, sw.max, so.median, so.min, so.max, start, stop, busy, cpu_max,
-                speedup_wall, speedup_cpu, speedup_wall / w, speedup_cpu / w, imbalance, gap);
+        double gap = median_of(p->gap, trials), pool_cpu = median_of(p->pool_cpu, trials);
+        overhead_at[i / DISPATCHES][i % DISPATCHES] = so.median, gap_at[i / DISPATCHES][i % DISPATCHES] = gap;
+        if (dispatch == DISPATCH_SHARED)
+            wall_at[i / DISPATCHES] = sw.median, cpu_at[i / DISPATCHES] = cpu_max, empty_at[i / DISPATCHES] = se.median;
+        printf("  %4d %8s %9.2f %11.3f %8.3f %11.3f %10.3f %11.3f %7.1f %8.2f %8.2f %9.2f%s\n", w,
+               dispatch_names[dispatch], sw.median, so.median, se.median, pool_cpu, start, stop, gap, speedup_wall,
+               speedup_cpu, imbalance, is_noisy(so) ? "  noisy" : "");
+        fprintf(tsv, "%d\t%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t"
+                     "%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\n",
+                w, dispatch_names[dispatch], trials, sw.median, sw.min, sw.max, so.median, so.min, so.max, se.median,
+                se.min, se.max, pool_cpu, start, stop, busy, cpu_max, speedup_wall, speedup_cpu, speedup_wall / w,
+                speedup_cpu / w, imbalance, gap);
     }
     tsv_close(tsv);
-    double slope = (overhead_at[2] - overhead_at[0]) / 3;
+    int cpus = online_cpus();
     printf("  -> a pool of 1 against the plain loop: %+.2f ms wall (%+.1f%%), %+.2f ms CPU (%+.1f%%): the framework's\n"
-           "     own cost. The pool's overhead (wall - busiest worker's busy time) is %.3f ms at W=1, %.3f ms at W=4:\n"
-           "     %s. At W=2: wall speedup %.2f, CPU-time speedup %.2f (loop CPU / busiest worker's\n"
-           "     CPU) with %.2f effective CPUs; a gap between the two is CPU time the machine gave to others.\n",
+           "     own cost. At W=1 the overhead (wall - busiest worker's busy time) is %.3f ms with the parent\n"
+           "     dealing, %.3f ms with the shared pipe: between two tasks a worker waited %.1f us for the round\n"
+           "     trip through the parent, %.1f us to read its next task itself. The empty pool (shared) takes\n"
+           "     %.3f, %.3f and %.3f ms at W = 1, 2, 4: %s.\n"
+           "     At W=2: wall speedup %.2f, CPU-time speedup %.2f (loop CPU / busiest worker's CPU) with %.2f\n"
+           "     effective CPUs; a gap between the two is CPU time the machine gave to others.%s\n",
            wall_at[0] - a->seq_wall_ms, 100 * (wall_at[0] - a->seq_wall_ms) / a->seq_wall_ms,
-           cpu_at[0] - a->seq_cpu_ms, 100 * (cpu_at[0] - a->seq_cpu_ms) / a->seq_cpu_ms, overhead_at[0],
-           overhead_at[2],
-           slope > 0.5 * overhead_at[0] ? "it grows with W (a fork, a pipe pair and a reap per worker)"
-                                        : "about fixed, not growing with W",
-           a->seq_wall_ms / wall_at[1], a->seq_cpu_ms / cpu_at[1], o->effective_cpus);
+           cpu_at[0] - a->seq_cpu_ms, 100 * (cpu_at[0] - a->seq_cpu_ms) / a->seq_cpu_ms, overhead_at[0][0],
+           overhead_at[0][1], gap_at[0][0], gap_at[0][1], empty_at[0], empty_at[1], empty_at[2],
+           empty_at[2] - empty_at[0] > 0.5 * empty_at[0] ? "it grows with W, a fork and a reap per worker"
+                                                         : "about fixed, not growing with W",
+           a->seq_wall_ms / wall_at[1], a->seq_cpu_ms / cpu_at[1], o->effective_cpus,
+           cpus < 4 ? "\n     With more workers than CPUs, the overhead also holds the time a worker waited for a CPU."
+                    : "");
 }
 
 static void analyze_timeline(struct analysis *a)
@@ -1399,7 +1562,7 @@ static void analyze_timeline(struct analysis *a)
     struct kit_opts *o = a->o;
     const struct job *job = &a->job;
     if (!a->have_pool_at_w) {
-        one_pool(a, job, (int)o->workers, &a->pool_at_w, "pool");
+        one_pool(a, job, (int)o->workers, worker_dispatch, &a->pool_at_w, "pool");
         a->have_pool_at_w = true;
     }
     const struct pool_run *run = &a->pool_at_w;
@@ -1476,7 +1639,7 @@ static void analyze_setup(struct analysis *a)
         struct job job = a->job;
         struct pool_run run;
         job.setup = (enum setup)mode;
-        one_pool(a, &job, (int)o->workers, &run, "setup");
+        one_pool(a, &job, (int)o->workers, worker_dispatch, &run, "setup");
         struct run_summary s = summarize(&job, &run);
         const char *name = mode == SETUP_PER_TASK ? "per-task" : "per-worker";
         printf("  %-11s %7d %10.2f %10.2f %14.3f\n", name, s.setups, s.setup_ms, s.wall_ms, s.setup_ms / s.setups);
@@ -1525,7 +1688,7 @@ static void analyze_split(struct analysis *a)
     for (int sp = SPLIT_FIRST_COLUMN; sp >= SPLIT_CYCLE_TYPE; sp--) {
         struct job job = new_job(a->job.r, a->job.n, (enum split)sp, SETUP_PER_WORKER);
         struct pool_run run;
-        one_pool(a, &job, (int)o->workers, &run, split_names[sp]);
+        one_pool(a, &job, (int)o->workers, worker_dispatch, &run, split_names[sp]);
         struct run_summary s = summarize(&job, &run);
         struct count c = add_up(&job, run.results);
         double *dur = malloc((size_t)job.task_count * sizeof *dur), largest = 0, sum = 0;
@@ -1612,7 +1775,7 @@ static void parse_task_slice(const char *text, long *k, long *t)
 int main(int argc, char **argv)
 {
     struct kit_opts o = kit_defaults("ch06-rectangles", usage, argc, argv);
-    const char *split_text = NULL, *setup_text = NULL, *task_text = NULL, *merge_path = NULL;
+    const char *split_text = NULL, *setup_text = NULL, *task_text = NULL, *merge_path = NULL, *dispatch_text = NULL;
     const char *sizes[2] = {NULL, NULL};
     int size_count = 0;
     bool analyze = false, yes = false;
@@ -1624,6 +1787,8 @@ int main(int argc, char **argv)
             split_text = option_value(argc, argv, &i, "--split");
         else if (is_opt(argv[i], "--setup"))
             setup_text = option_value(argc, argv, &i, "--setup");
+        else if (is_opt(argv[i], "--dispatch"))
+            dispatch_text = option_value(argc, argv, &i, "--dispatch");
         else if (is_opt(argv[i], "--task"))
             task_text = option_value(argc, argv, &i, "--task");
         else if (is_opt(argv[i], "--merge"))
@@ -1664,6 +1829,11 @@ int main(int argc, char **argv)
         if (strcmp(setup_text, "task") == 0) setup = SETUP_PER_TASK;
         else if (strcmp(setup_text, "worker") == 0) setup = SETUP_PER_WORKER;
         else die_usage("--setup: '%s' is not a setup (accepted: task, worker)", setup_text);
+    }
+    if (dispatch_text) {
+        if (strcmp(dispatch_text, "shared") == 0) worker_dispatch = DISPATCH_SHARED;
+        else if (strcmp(dispatch_text, "parent") == 0) worker_dispatch = DISPATCH_PARENT;
+        else die_usage("--dispatch: '%s' is not a dispatch (accepted: shared, parent)", dispatch_text);
     }
     long k = 0, t = 0;
     if (task_text)
