@@ -1544,14 +1544,13 @@ static void analyze_overhead(struct analysis *a)
            "     own cost. At W=1 the overhead (wall - busiest worker's busy time) is %.3f ms with the parent\n"
            "     dealing, %.3f ms with the shared pipe: between two tasks a worker waited %.1f us for the round\n"
            "     trip through the parent, %.1f us to read its next task itself. The empty pool (shared) takes\n"
-           "     %.3f, %.3f and %.3f ms at W = 1, 2, 4: %s.\n"
+           "     %.3f, %.3f and %.3f ms at W = 1, 2, 4: about %.3f ms fixed and %.3f ms per worker (a fork, a reap).\n"
            "     At W=2: wall speedup %.2f, CPU-time speedup %.2f (loop CPU / busiest worker's CPU) with %.2f\n"
            "     effective CPUs; a gap between the two is CPU time the machine gave to others.%s\n",
            wall_at[0] - a->seq_wall_ms, 100 * (wall_at[0] - a->seq_wall_ms) / a->seq_wall_ms,
            cpu_at[0] - a->seq_cpu_ms, 100 * (cpu_at[0] - a->seq_cpu_ms) / a->seq_cpu_ms, overhead_at[0][0],
            overhead_at[0][1], gap_at[0][0], gap_at[0][1], empty_at[0], empty_at[1], empty_at[2],
-           empty_at[2] - empty_at[0] > 0.5 * empty_at[0] ? "it grows with W, a fork and a reap per worker"
-                                                         : "about fixed, not growing with W",
+           empty_at[0] - (empty_at[2] - empty_at[0]) / 3, (empty_at[2] - empty_at[0]) / 3,
            a->seq_wall_ms / wall_at[1], a->seq_cpu_ms / cpu_at[1], o->effective_cpus,
            cpus < 4 ? "\n     With more workers than CPUs, the overhead also holds the time a worker waited for a CPU."
                     : "");
