@@ -12,7 +12,7 @@ set ylabel "milliseconds (log scale)"
 set logscale y
 set xrange [0.8:*]
 set xtics 1
-set key top right
+set key bottom right
 plot 1 with lines lt 8 dt 2 title 'goal: 1 ms', \
      dispatch('parent') using 1:7:8:9 with yerrorlines lt 2 title 'overhead, parent dispatch (wall - busiest worker busy)', \
      dispatch('shared') using 1:7:8:9 with yerrorlines lt 1 pt 7 title 'overhead, shared pipe', \
