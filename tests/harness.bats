@@ -53,6 +53,21 @@ SH
     assert_output ""
 }
 
+@test "figures.sh: a chapter that is not written, or not a chapter, is refused before any run" {
+    run "$KIT_ROOT/harness/figures.sh" --reference 11
+    assert_failure 2
+    assert_output "usage: harness/figures.sh [--reference] [N ...]"
+    local n missing=
+    for n in $(seq 1 10); do
+        ls "$KIT_ROOT"/chapters/"$(printf %02d "$n")"-*/*.c >/dev/null 2>&1 || { missing=$n; break; }
+    done
+    [ -n "$missing" ] || skip "every chapter is written"
+    run "$KIT_ROOT/harness/figures.sh" 1 "$missing"
+    assert_failure 2
+    assert_output "figures.sh: chapter $missing is not written yet"
+    refute_output --partial "== chapter 1"
+}
+
 @test "make chapterN for a chapter not written yet says so and fails" {
     local n missing=
     for n in $(seq 1 10); do
