@@ -39,16 +39,17 @@ SH
     mkdir -p "$tree"
     cp -r "$KIT_ROOT"/{Makefile,common,chapters,harness,plots} "$tree"/
     rm -rf "$tree/plots/out"
-    run make -s -C "$tree" chapter1 ARGS="--quick --only rss"
+    # as a user types it: not inside make test's variables (SANITIZE=1, KIT_BUILD)
+    run env -u MAKEFLAGS -u MFLAGS -u SANITIZE -u KIT_BUILD make -s -C "$tree" chapter1 ARGS="--quick --only rss"
     assert_success
     [ -x "$tree/build/ch01-fork" ] || fail "make chapter1 did not build build/ch01-fork"
     [ -s "$tree/plots/out/ch01-rss.svg" ] || fail "the rss figure was not drawn"
     [ ! -e "$tree/plots/out/ch01-batch.svg" ] || fail "a figure without its data was drawn"
     assert_output --partial "figure skipped: ch01-batch (no results/ch01-batch.tsv; that experiment did not run)"
     # make -B remakes the included .d files too: only the programs may match the build rule
-    run make -s -C "$tree" -B BUILD=build/again build/again/ch01-fork
+    run env -u MAKEFLAGS -u MFLAGS -u SANITIZE make -s -C "$tree" -B BUILD=build/again build/again/ch01-fork
     assert_success
-    run make -s -C "$tree" -B BUILD=build/again build/again/ch01-fork   # now with a .d file
+    run env -u MAKEFLAGS -u MFLAGS -u SANITIZE make -s -C "$tree" -B BUILD=build/again build/again/ch01-fork  # with a .d file
     assert_success
     assert_output ""
 }
