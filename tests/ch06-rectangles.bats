@@ -75,10 +75,12 @@ count() {
     [ "$per_worker" -le "$((3 * $(nproc)))" ] || fail "per-worker built $per_worker tables"
 }
 
-@test "known values: every size in the issue's table, with both splits" {
-    local size expected
+@test "known values: every size in the issue's table, with every split" {
+    local size expected splits
     while read -r r n expected; do
-        for split in cycle-type first-column; do
+        splits="cycle-type first-column"
+        [ "$r" -ge 4 ] && splits+=" cycle-type-fine"
+        for split in $splits; do
             assert_equal "$(count "$r" "$n" --split "$split" --workers 2)" "$expected"
         done
     done <<'EOF'
@@ -151,11 +153,23 @@ EOF
     done
 }
 
-@test "the two splits agree on (3,7), (4,7) and (3,8)" {
+@test "the splits agree on (3,7), (4,7), (6,7) and (3,8)" {
     local size
     for size in "3 7" "4 7" "3 8"; do
         assert_equal "$(count $size --split first-column)" "$(count $size --split cycle-type)"
     done
+    for size in "4 7" "6 7"; do
+        assert_equal "$(count $size --split cycle-type-fine)" "$(count $size --split cycle-type)"
+    done
+}
+
+@test "the default split goes finer only when cycle-type gives fewer than 64 tasks and R >= 4" {
+    run kit ch06-rectangles 5 7
+    assert_line --regexp '^\(5,7\), cycle-type-fine split: 184 tasks'
+    run kit ch06-rectangles 4 8
+    assert_line --regexp '^\(4,8\), cycle-type split: 105 tasks'
+    run kit ch06-rectangles 3 7
+    assert_line --regexp '^\(3,7\), cycle-type split: 20 tasks'
 }
 
 @test "--task K/T rows merged by --merge equal the single-process count" {
@@ -174,7 +188,7 @@ EOF
     kit ch06-rectangles 4 6 --task 1/2 >"$BATS_TEST_TMPDIR/half.tsv"
     run kit ch06-rectangles 4 6 --merge "$BATS_TEST_TMPDIR/half.tsv"
     assert_failure 1
-    assert_output --regexp "verification failed: task [0-9]+ of 24 is missing"
+    assert_output --regexp "verification failed: task [0-9]+ of 81 is missing"
     cat "$BATS_TEST_TMPDIR/half.tsv" "$BATS_TEST_TMPDIR/half.tsv" >"$BATS_TEST_TMPDIR/twice.tsv"
     run kit ch06-rectangles 4 6 --merge "$BATS_TEST_TMPDIR/twice.tsv"
     assert_failure 1
@@ -306,7 +320,9 @@ bad_input() {
     bad_input 4 6 --task 3
     assert_line --index 0 --partial "--task: '3' is not K/T"
     bad_input 4 6 --split rows
-    assert_line --index 0 "ch06-rectangles: --split: 'rows' is not a split (accepted: cycle-type, first-column)"
+    assert_line --index 0 "ch06-rectangles: --split: 'rows' is not a split (accepted: cycle-type, first-column, cycle-type-fine)"
+    bad_input 3 6 --split cycle-type-fine
+    assert_line --index 0 --partial "--split cycle-type-fine: R is 3, it needs R >= 4"
     bad_input 4 6 --setup never
     assert_line --index 0 --partial "--setup: 'never' is not a setup"
     bad_input 4 6 --dispatch queue
@@ -317,7 +333,7 @@ bad_input() {
 
 @test "bad input: a size that would run for hours needs --yes; one that could overflow is refused" {
     bad_input 9 9
-    assert_line --index 0 --regexp "\(9,9\) --split cycle-type would run about [0-9.e+]+ hours on [0-9]+ workers .*pass --yes"
+    assert_line --index 0 --regexp "\(9,9\) --split cycle-type-fine would run about [0-9.e+]+ hours on [0-9]+ workers .*pass --yes"
     bad_input 16 16
     assert_line --index 0 --partial "(16,16): the count could reach 2^"
 }

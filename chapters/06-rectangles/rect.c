@@ -63,14 +63,18 @@ typedef unsigned __int128 u128;
 typedef __int128 i128;
 
 static const char usage[] =
-    "Usage: ch06-rectangles R N [--split cycle-type|first-column] [--workers W] [--dispatch shared|parent]\n"
-    "                           [--setup task|worker] [--yes]\n"
+    "Usage: ch06-rectangles R N [--split cycle-type|cycle-type-fine|first-column] [--workers W]\n"
+    "                           [--dispatch shared|parent] [--setup task|worker] [--yes]\n"
     "       ch06-rectangles R N --task K/T [--split S]     job K of T: one TSV row per task (stdout)\n"
     "       ch06-rectangles R N --merge FILE [--split S]   add up --task rows (FILE or - for stdin)\n"
     "       ch06-rectangles [R N] --analyze [--quick | --full] [--workers W] [--trials N] [--out DIR]\n"
     "Counts normalized R x N Latin rectangles (first row 1..N) by sign: positive, negative,\n"
     "total, difference. 2 <= R <= N <= 16. Linux only.\n"
-    "  --split S     cycle-type (default, fastest) or first-column (--analyze's default)\n"
+    "  --split S     cycle-type: a task per cycle type of row 2 and sorted first column;\n"
+    "                cycle-type-fine: each of those split again by row 3's second symbol (R >= 4);\n"
+    "                first-column: a task per sorted first column (--analyze's default).\n"
+    "                Default: cycle-type, or cycle-type-fine when cycle-type gives fewer than 64\n"
+    "                tasks and R >= 4 (few big tasks leave a worker idle at the end)\n"
     "  --workers W   processes in the pool (default: online CPUs)\n"
     "  --setup task  rebuild the filtered derangement table for every task (the naive pool);\n"
     "  --setup worker  build each table once per worker and keep it (default)\n"
@@ -103,9 +107,10 @@ static const char usage[] =
 static const char *const experiments[] = {"timeline", "overhead", "setup", "split"};
 
 enum { MAX_N = 16, MAX_CLASSES = 64 };
-enum split { SPLIT_CYCLE_TYPE, SPLIT_FIRST_COLUMN };
+enum { FEW_TASKS = 64 };   /* the default split goes finer below this many cycle-type tasks */
+enum split { SPLIT_CYCLE_TYPE, SPLIT_FIRST_COLUMN, SPLIT_CYCLE_TYPE_FINE };
 enum setup { SETUP_PER_WORKER, SETUP_PER_TASK };
-static const char *const split_names[] = {"cycle-type", "first-column"};
+static const char *const split_names[] = {"cycle-type", "first-column", "cycle-type-fine"};
 
 /* ---------- exact counts ---------- */
 
@@ -350,6 +355,17 @@ static void count_last_row(struct search *s, unsigned parity)
 }
 /* end:last-row-dp */
 
+/* cycle-type-fine: row 3 starts with its first two symbols fixed (r >= 4, so it is not the last
+ * row); the DFS goes on from column 3 as if it had placed `second` itself. */
+static void count_from_second_cell(struct search *s, int second, unsigned parity)
+{
+    unsigned row_used = 1u << s->first[2], bit = 1u << second;
+    s->t.nodes++;
+    s->col_used[1] |= bit;
+    place_cells(s, 2, 2, row_used | bit, parity ^ parity_of[row_used & above[second]]);
+    s->col_used[1] &= ~bit;
+}
+
 static void count_from_row(struct search *s, int row, unsigned parity)
 {
     if (row == s->r) {                       /* only when row 2 was the last row (r = 2) */
@@ -403,6 +419,7 @@ struct cycle_class {
 struct task {
     uint8_t first[MAX_N];            /* first column, rows 1..r (row 1: 0) */
     int8_t cls;                      /* cycle class of row 2, -1 for the first-column split */
+    int8_t second;                   /* cycle-type-fine: row 3's symbol in column 2; else -1 */
 };
 
 struct job {
@@ -467,14 +484,38 @@ static void add_column_tasks(struct job *job, const int *pool, int pool_len, int
 }
 
 /* book:splits */
+/* Splitting large tasks: each cycle-type task once more, by the symbol row 3 puts in column 2
+ * (any symbol its column and its row do not hold yet). The same rectangles, n-3 or n-2 times as
+ * many tasks, each a part of one cycle-type task's search. */
+static void split_by_row3_second(struct job *job)
+{
+    struct task *finer = malloc((size_t)job->task_count * (size_t)job->n * sizeof *finer);
+    if (!finer)
+        die_errno("malloc (tasks)");
+    int count = 0;
+    for (int i = 0; i < job->task_count; i++) {
+        struct task t = job->tasks[i];
+        unsigned taken = 1u << 1 | 1u << job->classes[t.cls].rep[1] | 1u << t.first[2];
+        for (int sym = 0; sym < job->n; sym++)
+            if (!(taken & 1u << sym)) {
+                t.second = (int8_t)sym;
+                finer[count++] = t;
+            }
+    }
+    free(job->tasks);
+    job->tasks = finer;
+    job->task_count = count;
+}
+
 static void make_tasks(struct job *job)
 {
     int n = job->n, r = job->r, pool[MAX_N], parts[MAX_N];
-    struct task base = {{0}, -1};
+    struct task base = {{0}, -1, -1};
     job->class_count = 0;
     find_classes(job, parts, 0, n, n);
     size_t most = job->split == SPLIT_FIRST_COLUMN ? (size_t)binomial(n - 1, r - 1)
                                                    : (size_t)job->class_count * (size_t)binomial(n - 2, r - 2);
+
     job->tasks = malloc(most * sizeof *job->tasks);
     if (!job->tasks)
         die_errno("malloc (tasks)");
@@ -494,6 +535,8 @@ static void make_tasks(struct job *job)
             base.first[1] = (uint8_t)job->classes[c].rep[0];
             add_column_tasks(job, pool, n - 2, r - 2, 2, &base, 0);
         }
+        if (job->split == SPLIT_CYCLE_TYPE_FINE)
+            split_by_row3_second(job);
     }
 }
 
@@ -515,7 +558,8 @@ static u128 task_weight(const struct job *job, const struct task *t)
 }
 /* end:splits */
 
-/* "1,2,3,4,5" (the first column) or "4+3:3,4,5" (row 2's cycle type: rows 3..r's first symbols). */
+/* "1,2,3,4,5" (the first column), "4+3:3,4,5" (row 2's cycle type: rows 3..r's first symbols)
+ * or "4+3:3,4,5/6" (cycle-type-fine: and row 3's second symbol). */
 static const char *task_label(const struct job *job, const struct task *t, char *buf, size_t len)
 {
     int used = 0, from = t->cls >= 0 ? 2 : 0;
@@ -525,6 +569,8 @@ static const char *task_label(const struct job *job, const struct task *t, char 
     for (int row = from; row < job->r && used >= 0 && (size_t)used < len; row++)
         used += snprintf(buf + used, len - (size_t)used, "%s%d", row > from ? "," : t->cls >= 0 ? ":" : "",
                          t->first[row] + 1);
+    if (t->second >= 0 && used >= 0 && (size_t)used < len)
+        snprintf(buf + used, len - (size_t)used, "/%d", t->second + 1);
     return buf;
 }
 
@@ -563,7 +609,10 @@ static void run_task(const struct job *job, int index, struct search *s, struct 
         const struct cycle_class *c = &job->classes[t->cls];
         for (int j = 0; j < job->n; j++)
             s->col_used[j] |= 1u << c->rep[j];
-        count_from_row(s, 2, c->odd);
+        if (t->second < 0)
+            count_from_row(s, 2, c->odd);
+        else
+            count_from_second_cell(s, t->second, c->odd);
     } else if (job->r == 2) {                             /* row 2 is the last row */
         count_from_row(s, 1, 0);
     } else {                                              /* row 2 from the table's bucket */
@@ -751,7 +800,9 @@ static void describe_task(const struct job *job, int task, char *buf, size_t len
 {
     char label[64];
     snprintf(buf, len, "task %d (%s %s)", task,
-             job->split == SPLIT_FIRST_COLUMN ? "first column" : "row 2's cycle type:first symbols of rows 3..",
+             job->split == SPLIT_FIRST_COLUMN ? "first column"
+             : job->split == SPLIT_CYCLE_TYPE ? "row 2's cycle type:first symbols of rows 3.."
+                                              : "row 2's cycle type:first symbols of rows 3../row 3's second",
              task_label(job, &job->tasks[task], label, sizeof label));
 }
 
@@ -1123,6 +1174,8 @@ static double estimate_work(const struct job *job, int probes, uint64_t seed)
             unsigned row_used = 1u << s.first[row];
             for (int col = 1; col < job->n; col++) {
                 unsigned free = s.full & ~(s.col_used[col] | row_used);
+                if (row == 2 && col == 1 && t->second >= 0)
+                    free &= 1u << t->second;          /* cycle-type-fine: this cell is fixed */
                 int k = __builtin_popcount(free);
                 if (k == 0) { weight = 0; break; }
                 weight *= k;
@@ -1819,7 +1872,11 @@ int main(int argc, char **argv)
     if (split_text) {
         if (strcmp(split_text, "cycle-type") == 0) split = SPLIT_CYCLE_TYPE;
         else if (strcmp(split_text, "first-column") == 0) split = SPLIT_FIRST_COLUMN;
-        else die_usage("--split: '%s' is not a split (accepted: cycle-type, first-column)", split_text);
+        else if (strcmp(split_text, "cycle-type-fine") == 0) split = SPLIT_CYCLE_TYPE_FINE;
+        else die_usage("--split: '%s' is not a split (accepted: cycle-type, first-column, cycle-type-fine)",
+                       split_text);
+        if (split == SPLIT_CYCLE_TYPE_FINE && r < 4)
+            die_usage("--split cycle-type-fine: R is %d, it needs R >= 4 (row 3 must not be the last row)", r);
         if (analyze)
             die_usage("--split: --analyze always compares both splits");
     }
@@ -1849,6 +1906,10 @@ int main(int argc, char **argv)
         return 0;
     }
     struct job job = new_job(r, n, split, setup);
+    if (!split_text && job.task_count < FEW_TASKS && r >= 4) {
+        free(job.tasks);                      /* few big tasks: split them once more */
+        job = new_job(r, n, SPLIT_CYCLE_TYPE_FINE, setup);
+    }
     if (merge_path) {
         run_merge(&o, &job, merge_path);
     } else if (task_text) {
