@@ -11,7 +11,7 @@
 #                          add --basefile build/ch06-rectangles)
 # Environment:
 #   RECT_JOBS=T      how many jobs (default 16; more jobs than tasks leaves some empty)
-#   RECT_SPLIT=S     cycle-type (default) or first-column
+#   RECT_SPLIT=S     cycle-type (default), cycle-type-fine (R >= 4) or first-column
 #   RECT_RETRIES=N   attempts per job before the run fails (default 3)
 #   RECT_OUT=DIR     the job log and the rows go here (default results)
 #   RECT_PROGRAM=P   the program (default build/ch06-rectangles; the tests pass one that fails once)
