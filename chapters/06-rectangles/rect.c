@@ -1567,8 +1567,8 @@ static void analyze_overhead(struct analysis *a)
            "-", "-", "-", "-", 1.0, 1.0, 1.0);
     fprintf(tsv, "0\t-\t%d\t%.4f\t%.4f\t%.4f\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%.4f\t%.4f\t1\t1\t1\t1\t1\t0\n", trials,
             a->seq_wall_ms, loop_wall.min, loop_wall.max, a->seq_wall_ms, a->seq_cpu_ms);
-    double overhead_at[MAX_SIZES][DISPATCHES] = {{0}}, gap_at[MAX_SIZES][DISPATCHES] = {{0}};
-    double empty_at[MAX_SIZES] = {0}, wall_at[MAX_SIZES] = {0}, cpu_at[MAX_SIZES] = {0};
+    double overhead_w1[DISPATCHES] = {0}, gap_w1[DISPATCHES] = {0};     /* by dispatch, at W = 1 */
+    double empty_at[MAX_SIZES] = {0}, wall_at[MAX_SIZES] = {0}, cpu_at[MAX_SIZES] = {0};  /* shared */
     for (int i = 0; i < count * DISPATCHES; i++) {
         struct overhead_samples *p = &pools[i / DISPATCHES][i % DISPATCHES];
         int w = sizes[i / DISPATCHES];
@@ -1579,7 +1579,8 @@ static void analyze_overhead(struct analysis *a)
         double speedup_cpu = a->seq_cpu_ms / cpu_max, imbalance = median_of(p->imbalance, trials);
         double start = median_of(p->start, trials), stop = median_of(p->stop, trials), busy = median_of(p->busy, trials);
         double gap = median_of(p->gap, trials), pool_cpu = median_of(p->pool_cpu, trials);
-        overhead_at[i / DISPATCHES][i % DISPATCHES] = so.median, gap_at[i / DISPATCHES][i % DISPATCHES] = gap;
+        if (w == 1)
+            overhead_w1[dispatch] = so.median, gap_w1[dispatch] = gap;
         if (dispatch == DISPATCH_SHARED)
             wall_at[i / DISPATCHES] = sw.median, cpu_at[i / DISPATCHES] = cpu_max, empty_at[i / DISPATCHES] = se.median;
         printf("  %4d %8s %9.2f %11.3f %8.3f %11.3f %10.3f %11.3f %7.1f %8.2f %8.2f %9.2f%s\n", w,
@@ -1601,8 +1602,9 @@ static void analyze_overhead(struct analysis *a)
            "     At W=2: wall speedup %.2f, CPU-time speedup %.2f (loop CPU / busiest worker's CPU) with %.2f\n"
            "     effective CPUs; a gap between the two is CPU time the machine gave to others.%s\n",
            wall_at[0] - a->seq_wall_ms, 100 * (wall_at[0] - a->seq_wall_ms) / a->seq_wall_ms,
-           cpu_at[0] - a->seq_cpu_ms, 100 * (cpu_at[0] - a->seq_cpu_ms) / a->seq_cpu_ms, overhead_at[0][0],
-           overhead_at[0][1], gap_at[0][0], gap_at[0][1], empty_at[0], empty_at[1], empty_at[2],
+           cpu_at[0] - a->seq_cpu_ms, 100 * (cpu_at[0] - a->seq_cpu_ms) / a->seq_cpu_ms,
+           overhead_w1[DISPATCH_PARENT], overhead_w1[DISPATCH_SHARED], gap_w1[DISPATCH_PARENT],
+           gap_w1[DISPATCH_SHARED], empty_at[0], empty_at[1], empty_at[2],
            empty_at[0] - (empty_at[2] - empty_at[0]) / 3, (empty_at[2] - empty_at[0]) / 3,
            a->seq_wall_ms / wall_at[1], a->seq_cpu_ms / cpu_at[1], o->effective_cpus,
            cpus < 4 ? "\n     With more workers than CPUs, the overhead also holds the time a worker waited for a CPU."
