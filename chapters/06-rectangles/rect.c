@@ -11,7 +11,8 @@
  *      and all C(n-1, r-1) of them give the same count (checked)
  *   4. the last row counted, not enumerated: a DP over the set of symbols used so far
  *   5. the cycle-type split: row 2 fixed to one derangement per cycle type, times the
- *      class size and (r-2)!; about 100x less work, tasks of very unequal size
+ *      class size and (r-2)!; about 100x less work, tasks of very unequal size; when they
+ *      are few, cycle-type-fine splits each again by row 3's second symbol
  * Tasks run on a pre-forked pool with dynamic scheduling. By default every task number waits
  * in one pipe that all workers read (each 4-byte read takes one task) and results go straight
  * into shared memory: the parent is not in the loop. --dispatch parent is the classic design for
@@ -19,8 +20,8 @@
  * it reports the last one done, a round trip per task. --analyze measures the pool the way a
  * ProcessPoolExecutor user asks about it.
  *
- * Usage: ch06-rectangles R N [--split cycle-type|first-column] [--workers W] [--dispatch shared|parent]
- *                           [--setup task|worker] [--yes]
+ * Usage: ch06-rectangles R N [--split cycle-type|cycle-type-fine|first-column] [--workers W]
+ *                           [--dispatch shared|parent] [--setup task|worker] [--yes]
  *        ch06-rectangles R N --task K/T [--split S]      one TSV row per task of job K of T
  *        ch06-rectangles R N --merge FILE [--split S]    add up --task rows, each task exactly once
  *        ch06-rectangles [R N] --analyze [--quick | --full] [--workers W] [--trials N] [--out DIR]
@@ -515,7 +516,6 @@ static void make_tasks(struct job *job)
     find_classes(job, parts, 0, n, n);
     size_t most = job->split == SPLIT_FIRST_COLUMN ? (size_t)binomial(n - 1, r - 1)
                                                    : (size_t)job->class_count * (size_t)binomial(n - 2, r - 2);
-
     job->tasks = malloc(most * sizeof *job->tasks);
     if (!job->tasks)
         die_errno("malloc (tasks)");
