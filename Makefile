@@ -39,7 +39,8 @@ export KIT_GIT := $(shell git describe --always --dirty 2>/dev/null || echo unkn
 all: $(PROGRAMS)
 
 # A static pattern rule: only the programs, never the .d files included below.
-$(PROGRAMS): $(BUILD)/ch%: $$(wildcard chapters/$$*/*.c) Makefile
+# common/kit.c holds the few variables the common/ headers share across a program's files.
+$(PROGRAMS): $(BUILD)/ch%: $$(wildcard chapters/$$*/*.c chapters/$$*/*.h) common/kit.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $(filter %.c,$^) $(LDLIBS)
 

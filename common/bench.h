@@ -1,15 +1,20 @@
 /* bench.h - the kit's timing, statistics and TSV output.
  *
- *   now_ns()            CLOCK_MONOTONIC in nanoseconds (never wall-clock time)
- *   measure()           one warm-up, then N trials of a function; returns stats_of() them
- *   stats_of()          median, min, max, mean, stddev of a sample
- *   is_noisy()          max/min above NOISY_RATIO: the trials disagree, read with care
- *   keep()              a sink, so the compiler cannot delete work whose result is unused
- *   spin(), mix64()     CPU work and well-spread values with a checkable answer
- *   effective_cpus()    the same spin in 1 process vs in P at once: the parallelism really there
- *   available_memory()  MemAvailable, for refusing sizes the machine cannot hold
- *   tsv_open/tsv_row    results/chNN-<experiment>.tsv with its # metadata block
- *                       (tsv_open_noted: one more metadata line)
+ *   now_ns()             CLOCK_MONOTONIC in nanoseconds (never wall-clock time)
+ *   clock_overhead_ns()  what one reading costs
+ *   stats_of()           median, min, max, mean, stddev of a sample; ratio_of() two of them
+ *   is_noisy()           max/min above NOISY_RATIO: the trials disagree, read with care
+ *   measure()            one warm-up, then N trials of a function; returns stats_of() them
+ *   measure_alternating()  two variants trial by trial (A B A B ...), so load falls on both
+ *   trials_for()         --trials, or the mode's count
+ *   budget_for(), count_within(), measure_budgeted()   counts from a time budget per mode
+ *   keep()               a sink, so the compiler cannot delete work whose result is unused
+ *   spin(), mix64()      CPU work and well-spread values with a checkable answer
+ *   effective_cpus()     the same spin in 1 process vs in P at once: the parallelism really there
+ *   available_memory()   MemAvailable, for refusing sizes the machine cannot hold
+ *   print_run_header(), report_effective_cpus()   the lines every chapter opens with
+ *   tsv_open/tsv_row/tsv_close   results/chNN-<experiment>.tsv with its # metadata block,
+ *                        written whole or not at all (tsv_open_noted: one more metadata line)
  *
  * Include cli.h first. Needs _GNU_SOURCE (sched_setaffinity, getloadavg).
  */
@@ -24,6 +29,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "proc.h"
 
 #define NOISY_RATIO 2.0 /* max/min above this flags a point as noisy */
 
@@ -120,22 +126,75 @@ static inline struct stats measure(trial_fn trial, void *ctx, long trials)
     return s;
 }
 
+/* Two variants measured in alternation (A B A B ...), so a burst of load from elsewhere on
+ * the machine falls on both instead of on whichever ran then. */
+static inline void measure_alternating(trial_fn a, trial_fn b, void *ctx, long trials,
+                                       struct stats *sa, struct stats *sb)
+{
+    double *xa = malloc((size_t)trials * sizeof *xa), *xb = malloc((size_t)trials * sizeof *xb);
+    if (!xa || !xb)
+        die_errno("malloc");
+    exit_if_stopped();
+    a(ctx);                              /* warm-up, untimed */
+    b(ctx);
+    for (long t = 0; t < trials; t++) {
+        exit_if_stopped();
+        xa[t] = a(ctx);
+        xb[t] = b(ctx);
+    }
+    *sa = stats_of(xa, (size_t)trials);
+    *sb = stats_of(xb, (size_t)trials);
+    free(xa);
+    free(xb);
+}
+
+/* ---------- how many trials: --trials, or the mode's count, or a time budget ---------- */
+
+/* --trials N wins; otherwise the mode's count. */
+static inline long trials_for(const struct kit_opts *o, long quick, long normal, long full)
+{
+    return o->trials ? o->trials : (long)by_mode(o, quick, normal, full);
+}
+
+/* Seconds an experiment may take in this mode; --full has no budget. */
+static inline double budget_for(const struct kit_opts *o, double quick_s, double normal_s)
+{
+    return o->mode == MODE_QUICK ? quick_s : o->mode == MODE_FULL ? INFINITY : normal_s;
+}
+
+/* A count that fits `budget_s` when one unit took `unit_s`, within [least, most].
+ * The caller prints what it chose (progress) so a reader knows the sample size. */
+static inline long count_within(double budget_s, double unit_s, long least, long most)
+{
+    if (!(unit_s > 0) || !isfinite(budget_s))
+        return most;
+    double fits = budget_s / unit_s;
+    return fits < (double)least ? least : fits > (double)most ? most : (long)fits;
+}
+
+/* measure() with the trial count from --trials or from a budget: the warm-up is timed,
+ * and as many trials as fit `budget_s` are run (at least 3, at most `most`). */
+static inline struct stats measure_budgeted(const struct kit_opts *o, trial_fn trial, void *ctx,
+                                            double budget_s, long most)
+{
+    exit_if_stopped();
+    uint64_t start = now_ns();
+    trial(ctx);                          /* warm-up, untimed as a sample */
+    double warmup_s = (double)(now_ns() - start) / 1e9;
+    long trials = o->trials ? o->trials : count_within(budget_s, warmup_s, 3, most);
+    double *samples = malloc((size_t)trials * sizeof *samples);
+    if (!samples)
+        die_errno("malloc");
+    for (long t = 0; t < trials; t++) {
+        exit_if_stopped();
+        samples[t] = trial(ctx);
+    }
+    struct stats s = stats_of(samples, (size_t)trials);
+    free(samples);
+    return s;
+}
+
 /* ---------- placement and the parallelism actually available ---------- */
-
-static inline int online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-static inline void pin_to_cpu(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu % online_cpus(), &set);
-    if (sched_setaffinity(0, sizeof set, &set) == -1)
-        die_errno("sched_setaffinity");
-}
 
 static inline const char *pin_name(enum kit_pin pin)
 {
@@ -164,27 +223,24 @@ static inline uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+static inline int spin_child(int index, void *iterations)
+{
+    (void)index;
+    keep(spin(*(uint64_t *)iterations));
+    return 0;
+}
+
 /* Wall time for `procs` processes each running the same spin, started together. */
 static inline double spin_wall_ns(int procs, uint64_t iterations)
 {
+    pid_t pids[procs];
     uint64_t start = now_ns();
+    for (int p = 0; p < procs; p++)
+        pids[p] = start_worker(p, PIN_NONE, spin_child, &iterations);
     for (int p = 0; p < procs; p++) {
-        pid_t pid = fork();
-        if (pid == -1)
-            die_errno("fork");
-        if (pid == 0) {
-            keep(spin(iterations));
-            _exit(0);
-        }
-    }
-    for (int p = 0; p < procs; p++) {
-        int status;
-        while (wait(&status) == -1) {
-            if (errno != EINTR)
-                die_errno("wait");
-        }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            die("effective-CPU calibration: a spin child failed (status %d)", status);
+        int status = reap_child(pids[p]);
+        if (!ended_ok(status))
+            die_child("effective-CPU calibration: spin child", p, pids[p], status, "%s", "");
     }
     return (double)(now_ns() - start);
 }
@@ -281,17 +337,56 @@ static inline void report_effective_cpus(struct kit_opts *o, uint64_t spin_itera
              o->effective_cpus, procs, o->effective_cpus);
 }
 
-/* ---------- TSV output ---------- */
+/* ---------- TSV output ----------
+ * A TSV appears whole or not at all: rows go to a temporary file beside it, which replaces
+ * the old file only once every byte is on disk (rename is atomic). Two runs sharing --out
+ * cannot mix their rows, and a failed run (a full disk, a file-size limit, a crash) leaves the
+ * previous file as it was. A temporary file not yet renamed is removed at exit or on a stop. */
 
-static inline FILE *tsv_open_table(const struct kit_opts *o, const char *experiment, const char *columns)
+enum { MAX_OPEN_TSVS = 8 };
+struct open_tsv {
+    FILE *file;
+    pid_t owner;
+    char path[PATH_MAX], temp[PATH_MAX + 32];
+};
+extern struct open_tsv open_tsvs[MAX_OPEN_TSVS];
+
+static inline void remove_unfinished_tsvs(void)
+{
+    for (int i = 0; i < MAX_OPEN_TSVS; i++)
+        if (open_tsvs[i].file && open_tsvs[i].owner == getpid()) {
+            unlink(open_tsvs[i].temp);
+            open_tsvs[i].file = NULL;
+        }
+}
+
+static inline FILE *tsv_create(const char *path)
+{
+    for (int i = 0; i < MAX_OPEN_TSVS; i++) {
+        struct open_tsv *t = &open_tsvs[i];
+        if (t->file)
+            continue;
+        snprintf(t->path, sizeof t->path, "%s", path);
+        snprintf(t->temp, sizeof t->temp, "%s.%d.tmp", path, (int)getpid());
+        add_kit_cleanup(remove_unfinished_tsvs);
+        t->file = fopen(t->temp, "w");
+        if (!t->file)
+            die("cannot write %s: %s", t->temp, strerror(errno));
+        t->owner = getpid();
+        return t->file;
+    }
+    die("more than %d TSV files open at once", MAX_OPEN_TSVS);
+}
+
+static inline FILE *tsv_open_table(const struct kit_opts *o, const char *experiment,
+                                   const char *columns)
 {
     char path[PATH_MAX], machine[768];
     const char *dash = strchr(o->prog, '-');
-    if (snprintf(path, sizeof path, "%s/%.4s-%s.tsv", o->out_dir, o->prog, experiment) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%.4s-%s.tsv", o->out_dir, o->prog, experiment)
+        >= (int)sizeof path)
         die("output path too long");
-    FILE *f = fopen(path, "w");
-    if (!f)
-        die("cannot write %s: %s", path, strerror(errno));
+    FILE *f = tsv_create(path);
     machine_line(machine, sizeof machine);
     fprintf(f, "# chapter=%.2s program=%s experiment=%s mode=%s\n",
             o->prog + 2, dash ? dash + 1 : o->prog, experiment, mode_name(o->mode));
@@ -334,10 +429,29 @@ static inline void tsv_row(FILE *f, const char *variant, double x, const char *u
             variant, x, unit, s.n, s.median, s.min, s.max, s.mean, s.stddev);
 }
 
+/* Flushes the rows to disk and puts the file in place; any failure names the file and
+ * the error (ENOSPC, EFBIG) and leaves the previous file untouched. */
 static inline void tsv_close(FILE *f)
 {
-    if (ferror(f) | fclose(f))
-        die("writing a TSV file failed");
+    for (int i = 0; i < MAX_OPEN_TSVS; i++) {
+        struct open_tsv *t = &open_tsvs[i];
+        if (t->file != f)
+            continue;
+        t->file = NULL;
+        int failed = ferror(f), err = failed ? EIO : 0;
+        if (fflush(f) != 0)
+            failed = 1, err = errno;
+        if (fclose(f) != 0 && !failed)
+            failed = 1, err = errno;
+        if (!failed && rename(t->temp, t->path) != 0)
+            failed = 1, err = errno;
+        if (failed) {
+            unlink(t->temp);
+            die("writing %s failed: %s", t->path, strerror(err));
+        }
+        return;
+    }
+    die("tsv_close: not a TSV opened by tsv_open");
 }
 
 #endif

@@ -1,13 +1,22 @@
-/* cli.h - the kit's command line and error helpers.
+/* cli.h - the kit's command line, errors and stop signals.
  *
- * Every chapter program takes the same standard options (see kit_usage_common
- * below), rejects bad input with one line that names the argument and the
- * accepted range, then its usage, and exit code 2 -- before any work starts.
- * Runtime failures exit 1; a stop signal cleans up and re-raises the signal.
- * The children a program starts are tracked (track_child, reap_child), so that
- * cleanup kills and reaps exactly those (kill_children).
+ * Every chapter program takes the same standard options (kit_usage_common), rejects bad
+ * input with one line that names the argument and the accepted range, then its usage, and
+ * exit code 2 -- before any work starts. Runtime failures exit 1; a stop signal cleans up
+ * and re-raises the signal.
  *
- * Header-only: each chapter is one translation unit, so `static` is enough.
+ *   die(), die_errno(call)       a runtime failure: one line, exit 1
+ *   die_usage()                  bad input: one line, the usage, exit 2
+ *   verification_failed()        a wrong answer: exit 1, however fast it came
+ *   warn(), progress()           stderr, never the results
+ *   catch_stop_signals(cleanup)  SIGINT/SIGTERM set a flag; exit_if_stopped() acts on it
+ *   add_kit_cleanup(fn)          run at exit() and after a stop signal (children, open TSVs)
+ *   parse_count(), parse_size()  numbers with a name and a range; format_size()
+ *   kit_defaults(), kit_std_option(), check_only(), wanted(), prepare_out_dir()
+ *   by_mode()                    one value per mode: quick, default, full
+ *
+ * Functions are `static inline`; the few variables every file of a program shares (the
+ * program's name, the stop flag, the cleanups, the children) are defined once, in kit.c.
  */
 #ifndef KIT_CLI_H
 #define KIT_CLI_H
@@ -44,8 +53,9 @@ struct kit_opts {
     char args[512];         /* the command line, for the TSV metadata */
 };
 
-static const char *kit_prog = "kit";
-static const char *kit_usage = "";
+/* Shared by every file of a program, defined once in kit.c. */
+extern const char *kit_prog;
+extern const char *kit_usage;
 
 static const char kit_usage_common[] =
     "Standard options (every chapter):\n"
@@ -128,8 +138,8 @@ static inline void progress(const char *fmt, ...)
  * its cleanup, then dies of the same signal so its parent (make, a shell)
  * sees the interruption for what it was. */
 
-static volatile sig_atomic_t stop_signal;
-static void (*stop_cleanup)(void);
+extern volatile sig_atomic_t stop_signal;
+extern void (*stop_cleanup)(void);
 
 static inline void on_stop_signal(int sig) { stop_signal = sig; }
 
@@ -151,6 +161,30 @@ static inline void default_stop_signals(void)
     signal(SIGTERM, SIG_DFL);
 }
 
+/* The kit's own cleanups (kill and reap this program's children, remove a TSV not yet
+ * complete) run at exit() and after a stop signal alike, after the chapter's own. */
+enum { KIT_CLEANUPS = 8 };
+extern void (*kit_cleanups[KIT_CLEANUPS])(void);
+extern int kit_cleanup_count;
+
+static inline void run_kit_cleanups(void)
+{
+    while (kit_cleanup_count > 0)
+        kit_cleanups[--kit_cleanup_count]();
+}
+
+static inline void add_kit_cleanup(void (*cleanup)(void))
+{
+    for (int i = 0; i < kit_cleanup_count; i++)
+        if (kit_cleanups[i] == cleanup)
+            return;
+    if (kit_cleanup_count == 0 && atexit(run_kit_cleanups) != 0)
+        die("atexit failed");
+    if (kit_cleanup_count == KIT_CLEANUPS)
+        die("more than %d kit cleanups", KIT_CLEANUPS);
+    kit_cleanups[kit_cleanup_count++] = cleanup;
+}
+
 static inline void exit_if_stopped(void)
 {
     int sig = stop_signal;
@@ -158,70 +192,12 @@ static inline void exit_if_stopped(void)
         return;
     if (stop_cleanup)
         stop_cleanup();
+    run_kit_cleanups();
     fflush(stdout);
     fprintf(stderr, "%s: stopped by %s; cleaned up\n", kit_prog, strsignal(sig));
     signal(sig, SIG_DFL);
     raise(sig);
     _exit(128 + sig);
-}
-
-/* ---------- the children this process started ----------
- * One table, so that a stop signal or a fatal error kills and reaps exactly the
- * processes this program started, never anyone else's. A child that leads a process
- * group (xargs, a shell) is killed with its whole group. A forked child inherits a copy
- * of the table; kill_children() does nothing there, the table is not its own. */
-
-enum { MAX_CHILDREN = 4096 };
-static struct child {
-    pid_t pid;
-    bool group;
-} children[MAX_CHILDREN];
-static int child_count;
-static pid_t children_owner;
-
-static inline void track_child_as(pid_t pid, bool group)
-{
-    if (child_count == MAX_CHILDREN)
-        die("more than %d children at once", MAX_CHILDREN);
-    children_owner = getpid();
-    children[child_count++] = (struct child){pid, group};
-}
-
-static inline void track_child(pid_t pid) { track_child_as(pid, false); }
-
-static inline void forget_child(pid_t pid)
-{
-    for (int i = 0; i < child_count; i++) {
-        if (children[i].pid == pid) {
-            children[i] = children[--child_count];
-            return;
-        }
-    }
-}
-
-/* waitpid for one tracked child (a stop signal in the wait stops the program); its status. */
-static inline int reap_child(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR)
-            die_errno("waitpid");
-        exit_if_stopped();
-    }
-    forget_child(pid);
-    return status;
-}
-
-static inline void kill_children(void)
-{
-    if (getpid() != children_owner)
-        return;
-    for (int i = 0; i < child_count; i++)
-        kill(children[i].group ? -children[i].pid : children[i].pid, SIGKILL);
-    for (int i = 0; i < child_count; i++)
-        while (waitpid(children[i].pid, NULL, 0) == -1 && errno == EINTR)
-            ;
-    child_count = 0;
 }
 
 /* ---------- parsing ---------- */
@@ -317,6 +293,9 @@ static inline struct kit_opts kit_defaults(const char *prog, const char *usage, 
     /* Line-buffered even into a file or pipe: progress shows as it happens, and a
      * forked child never inherits half a buffer of the parent's output. */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Past a file-size limit, write() fails with EFBIG and the program says so, instead of
+     * dying of SIGXFSZ without a word. */
+    signal(SIGXFSZ, SIG_IGN);
     size_t used = 0;
     for (int i = 1; i < argc && used + 1 < sizeof o.args; i++) {
         int n = snprintf(o.args + used, sizeof o.args - used, "%s%s", i > 1 ? " " : "", argv[i]);
@@ -399,6 +378,9 @@ static inline void prepare_out_dir(const struct kit_opts *o)
                 break;
         }
     }
+    struct stat st;
+    if (stat(o->out_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        die_usage("--out: '%s' is not a directory", o->out_dir);
     if (access(o->out_dir, W_OK | X_OK) == -1)
         die_usage("--out: cannot write to '%s': %s", o->out_dir, strerror(errno));
 }

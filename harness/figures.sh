@@ -5,8 +5,9 @@
 #
 # Usage: harness/figures.sh [--reference] [N ...]
 #   N ...        only these chapters (default: every written chapter)
-#   --reference  also copy their SVG figures to plots/reference/ (the ones book.md embeds) and
-#                record, per chapter, the run they came from in plots/reference/MACHINE.md
+#   --reference  also copy their SVG figures to plots/reference/ (the ones book.md embeds), their
+#                TSVs and terminal output to plots/reference/data/ (where the book's numbers come
+#                from), and record, per chapter, the run in plots/reference/MACHINE.md
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,13 +62,23 @@ record_run() {
     mv "$machine_file.new" "$machine_file"
 }
 
+# Two figure runs at once would measure each other: the second waits for the first.
+exec 9>"${TMPDIR:-/tmp}/kit-figures.lock"
+flock 9
+
+data=plots/reference/data
 for n in "${chosen[@]}"; do
     echo "== chapter $n" >&2
+    nn=$(printf %02d "$n")
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-    harness/run-chapter.sh "$n"
+    rm -f results/ch"$nn"-*.tsv
+    harness/run-chapter.sh "$n" | tee results/ch"$nn"-output.txt
     if [ $reference -eq 1 ]; then
-        mkdir -p plots/reference
-        cp plots/out/ch"$(printf %02d "$n")"-*.svg plots/reference/
+        # the figures, and the data and terminal output the book's numbers are read from
+        mkdir -p plots/reference "$data"
+        cp plots/out/ch"$nn"-*.svg plots/reference/
+        rm -f "$data"/ch"$nn"-*
+        cp results/ch"$nn"-*.tsv results/ch"$nn"-output.txt "$data"/
         record_run "$n" "$load_before"
     fi
 done

@@ -154,7 +154,14 @@ chapter6() {
     echo "  (same algorithm, same counts (both verify them); see book.md, chapter 6)"
 }
 
-# -- each chapter's peers are a function chapterN above this line --
+# -- each chapter's peers are a function chapterN above this line, or in harness/peers.d/ --
+
+shopt -s nullglob
+for f in harness/peers.d/ch[0-9][0-9].sh; do
+    # shellcheck source=/dev/null
+    source "$f"
+done
+shopt -u nullglob
 
 chapters=("$@")
 [ ${#chapters[@]} -gt 0 ] || chapters=($(declare -F | awk '$3 ~ /^chapter[0-9]+$/ { print substr($3, 8) }' | sort -n))

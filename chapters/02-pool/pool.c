@@ -94,7 +94,7 @@ static uint64_t (*const task_functions[])(long k, uint64_t arg) = {spin_task, ex
 static pid_t parent_pid;
 
 /* The first lines of every child we fork: die with the parent, default signals. */
-static void become_child(void)
+static void become_pool_worker(void)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent_pid)        /* the parent died before prctl took effect */
@@ -298,7 +298,7 @@ static struct pool *pool_create(int size)
         if (pid == -1)
             die_errno("fork");
         if (pid == 0) {
-            become_child();
+            become_pool_worker();
             for (int older = 0; older < w; older++) {   /* other workers' pipes are not ours */
                 close(p->workers[older].tasks_fd);
                 close(p->workers[older].results_fd);
@@ -595,7 +595,7 @@ static void per_task_map(int workers, uint64_t spins, long tasks, uint64_t *resu
             if (pid == -1)
                 die_errno("fork");
             if (pid == 0) {
-                become_child();
+                become_pool_worker();
                 if (worker_pin == PIN_SPREAD)
                     pin_to_cpu((int)(started % workers));
                 msg.task = started;
@@ -1001,7 +1001,7 @@ static double time_shell_tool(void *ctx)
     if (pid == -1)
         die_errno("fork");
     if (pid == 0) {
-        become_child();
+        become_pool_worker();
         setpgid(0, 0);                      /* its own group: cleanup kills its jobs too */
         if (dup2(in[0], STDIN_FILENO) == -1 || dup2(out[1], STDOUT_FILENO) == -1)
             _exit(126);

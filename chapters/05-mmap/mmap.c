@@ -140,7 +140,7 @@ struct range {
 typedef double (*range_sum_fn)(int fd, struct range r, float *buf, size_t bufsize, uint64_t *done);
 
 /* Reads exactly `want` bytes unless the file ends first. */
-static size_t read_full(int fd, void *buf, size_t want, off_t *offset)
+static size_t read_until_full(int fd, void *buf, size_t want, off_t *offset)
 {
     size_t got = 0;
     while (got < want) {
@@ -166,7 +166,7 @@ static double sum_by_read(int fd, struct range r, float *buf, size_t bufsize, ui
         die_errno("lseek");
     for (*done = 0; *done < r.end - r.begin;) {
         size_t want = r.end - r.begin - *done < bufsize ? r.end - r.begin - *done : bufsize;
-        size_t got = read_full(fd, buf, want, NULL);
+        size_t got = read_until_full(fd, buf, want, NULL);
         sum += sum_values(buf, got / sizeof(float));
         *done += got;
         if (got < want)
@@ -184,7 +184,7 @@ static double sum_by_pread(int fd, struct range r, float *buf, size_t bufsize, u
     for (*done = 0; *done < r.end - r.begin;) {
         size_t want = r.end - r.begin - *done < bufsize ? r.end - r.begin - *done : bufsize;
         off_t offset = (off_t)(r.begin + *done);
-        size_t got = read_full(fd, buf, want, &offset);
+        size_t got = read_until_full(fd, buf, want, &offset);
         sum += sum_values(buf, got / sizeof(float));
         *done += got;
         if (got < want)

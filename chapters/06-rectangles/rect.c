@@ -754,7 +754,7 @@ static void worker_main(const struct job *job, int id, int task_fd, int done_fd,
 /* end:worker */
 
 /* shared_read_fd >= 0: the worker reads its tasks from the shared pipe; -1: from a pipe of its own. */
-static void start_worker(const struct job *job, int id, int shared_read_fd)
+static void start_pool_worker(const struct job *job, int id, int shared_read_fd)
 {
     int own[2] = {-1, -1}, done[2];
     if ((shared_read_fd < 0 && pipe(own) == -1) || pipe(done) == -1)
@@ -924,7 +924,7 @@ static void run_pool(const struct job *job, int count, enum dispatch dispatch, s
         next = tasks;
     }
     for (int w = 0; w < count; w++) {
-        start_worker(job, w, shared[0]);
+        start_pool_worker(job, w, shared[0]);
         if (dispatch == DISPATCH_PARENT) {
             if (next < tasks)
                 send_task(w, next++);
