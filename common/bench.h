@@ -24,6 +24,7 @@
 #include <math.h>
 #include <sched.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -338,15 +339,19 @@ static inline void report_effective_cpus(struct kit_opts *o, uint64_t spin_itera
 }
 
 /* ---------- TSV output ----------
- * A TSV appears whole or not at all: rows go to a temporary file beside it, which replaces
- * the old file only once every byte is on disk (rename is atomic). Two runs sharing --out
- * cannot mix their rows, and a failed run (a full disk, a file-size limit, a crash) leaves the
- * previous file as it was. A temporary file not yet renamed is removed at exit or on a stop. */
+ * A TSV appears whole or not at all. Its rows go to a file with no name yet (O_TMPFILE in
+ * the output directory), which is given a temporary name and renamed over the old file only
+ * once every byte is written (rename is atomic). Two runs sharing --out cannot mix their rows;
+ * a failed run (a full disk, a file-size limit) leaves the previous file as it was; and a run
+ * killed with SIGKILL leaves nothing, since a nameless file vanishes with its last descriptor.
+ * Where the filesystem has no O_TMPFILE, the temporary name is used from the start and removed
+ * at exit or on a stop signal. */
 
 enum { MAX_OPEN_TSVS = 8 };
 struct open_tsv {
     FILE *file;
     pid_t owner;
+    bool named;                     /* false: still nameless (O_TMPFILE) */
     char path[PATH_MAX], temp[PATH_MAX + 32];
 };
 extern struct open_tsv open_tsvs[MAX_OPEN_TSVS];
@@ -355,9 +360,21 @@ static inline void remove_unfinished_tsvs(void)
 {
     for (int i = 0; i < MAX_OPEN_TSVS; i++)
         if (open_tsvs[i].file && open_tsvs[i].owner == getpid()) {
-            unlink(open_tsvs[i].temp);
+            if (open_tsvs[i].named)
+                unlink(open_tsvs[i].temp);
             open_tsvs[i].file = NULL;
         }
+}
+
+/* A nameless file in the directory of `path`, or -1 where the filesystem cannot. */
+static inline int open_nameless(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    return open(slash ? dir : ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
 }
 
 static inline FILE *tsv_create(const char *path)
@@ -369,13 +386,30 @@ static inline FILE *tsv_create(const char *path)
         snprintf(t->path, sizeof t->path, "%s", path);
         snprintf(t->temp, sizeof t->temp, "%s.%d.tmp", path, (int)getpid());
         add_kit_cleanup(remove_unfinished_tsvs);
-        t->file = fopen(t->temp, "w");
-        if (!t->file)
-            die("cannot write %s: %s", t->temp, strerror(errno));
+        int fd = open_nameless(path);
+        t->named = fd == -1;
+        if (t->named)
+            fd = open(t->temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd == -1 || !(t->file = fdopen(fd, "w")))
+            die("cannot write %s: %s", t->named ? t->temp : path, strerror(errno));
         t->owner = getpid();
         return t->file;
     }
     die("more than %d TSV files open at once", MAX_OPEN_TSVS);
+}
+
+/* Gives a nameless file its temporary name: the step before the rename. */
+static inline int name_tsv(struct open_tsv *t, FILE *f)
+{
+    if (t->named)
+        return 0;
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fileno(f));
+    unlink(t->temp);
+    if (linkat(AT_FDCWD, self, AT_FDCWD, t->temp, AT_SYMLINK_FOLLOW) == -1)
+        return -1;
+    t->named = true;
+    return 0;
 }
 
 static inline FILE *tsv_open_table(const struct kit_opts *o, const char *experiment,
@@ -437,16 +471,17 @@ static inline void tsv_close(FILE *f)
         struct open_tsv *t = &open_tsvs[i];
         if (t->file != f)
             continue;
-        t->file = NULL;
         int failed = ferror(f), err = failed ? EIO : 0;
-        if (fflush(f) != 0)
+        if (fflush(f) != 0 || (!failed && name_tsv(t, f) != 0))
             failed = 1, err = errno;
+        t->file = NULL;
         if (fclose(f) != 0 && !failed)
             failed = 1, err = errno;
         if (!failed && rename(t->temp, t->path) != 0)
             failed = 1, err = errno;
         if (failed) {
-            unlink(t->temp);
+            if (t->named)
+                unlink(t->temp);
             die("writing %s failed: %s", t->path, strerror(err));
         }
         return;
