@@ -8,10 +8,12 @@ if (!exists("term")) term = 'svg'
 if (!exists("datadir")) datadir = 'results'
 if (!exists("outfile")) outfile = 'plot.'.term
 
+# An opaque white background: on a dark page (a dark editor or browser theme) a transparent
+# figure's black text and axes would disappear.
 if (term eq 'png') {
-    set terminal pngcairo size 1200,750 font 'DejaVu Sans,13' noenhanced
+    set terminal pngcairo size 1200,750 font 'DejaVu Sans,13' noenhanced background rgb 'white'
 } else {
-    set terminal svg size 900,560 dynamic font 'DejaVu Sans,12' noenhanced
+    set terminal svg size 900,560 dynamic font 'DejaVu Sans,12' noenhanced background rgb 'white'
 }
 set output outfile
 

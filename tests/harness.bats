@@ -151,4 +151,7 @@ SH
     done
     [ ${#missing[@]} -eq 0 ] || fail "missing: ${missing[*]} (make figures REFERENCE=1)"
     [ -s "$KIT_ROOT/plots/reference/MACHINE.md" ] || fail "plots/reference/MACHINE.md is missing"
+    for figure in $(grep -oE 'plots/reference/[A-Za-z0-9_-]+\.svg' "$KIT_ROOT/book.md" | sort -u); do
+        assert_white_background "$KIT_ROOT/$figure"
+    done
 }

@@ -16,7 +16,8 @@
 #   usage_error PROG ARGS...    PROG ARGS is rejected: exit 2, one line naming PROG, the usage, nothing run or written
 #   assert_tsv FILE...          harness/check-tsv.sh passes
 #   assert_tsv_files DIR chNN E...  DIR holds exactly chNN-E.tsv for each E, each in the kit's format
-#   assert_plots_render NN DIR  every plots/chNN-*.gp draws a non-empty SVG and PNG from DIR
+#   assert_plots_render NN DIR  every plots/chNN-*.gp draws a non-empty SVG (white background) and PNG
+#   assert_white_background SVG the figure paints an opaque white background
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -165,6 +166,13 @@ assert_tsv_files() {
     assert_equal "$(echo $output)" "$(printf '%s\n' "${expected[@]}" | sort | tr '\n' ' ' | sed 's/ $//')"
 }
 
+# An SVG from plots/style.gp paints an opaque white background first: on a dark page a
+# transparent figure's black text would vanish.
+assert_white_background() {
+    grep -qE '^<rect x="0" y="0" width="[0-9]+" height="[0-9]+" fill="#ffffff"/>$' "$1" ||
+        fail "$1 has no white background (plots/style.gp sets it)"
+}
+
 assert_plots_render() {
     local nn=$1 data=$2 out="$BATS_TEST_TMPDIR/plots" script name
     local scripts=("$KIT_ROOT"/plots/ch"$nn"-*.gp)
@@ -175,6 +183,7 @@ assert_plots_render() {
         name=$(basename "$script" .gp)
         [ -s "$out/$name.svg" ] || fail "$name.svg is missing or empty"
         grep -q '<svg' "$out/$name.svg" || fail "$name.svg is not SVG"
+        assert_white_background "$out/$name.svg"
         [ "$(head -c 4 "$out/$name.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "$name.png is not a PNG"
     done
 }
