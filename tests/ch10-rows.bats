@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# Chapter 10: processing many rows. Behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    # the program makes its data directory under $TMPDIR: ours, so leftovers are visible
+    mkdir -p "$BATS_FILE_TMPDIR/tmp"
+    TMPDIR="$BATS_FILE_TMPDIR/tmp" quick_run_once ch10-rows --workers 2
+}
+
+setup() {
+    export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+    mkdir -p "$TMPDIR"
+}
+
+# (no `run` here: the caller's $output and $lines stay as they were)
+assert_no_data_left() {
+    local left
+    left=$(ls -A "$1")
+    [ -z "$left" ] || fail "left behind in $1: $left"
+}
+
+assert_no_shm_left() {   # assert_no_shm_left PID
+    local left
+    left=$(ls -A /dev/shm 2>/dev/null | grep -- "^ch10-rows-$1-" || true)
+    [ -z "$left" ] || fail "left behind in /dev/shm: $left"
+}
+
+# The header and two rows a and b; key a: value 5 * (1 % 7 + 1) + 4 = 14, b: 7 * 3 + 23 = 44.
+# 19 + 11 = 30 bytes before the last row, which is 30 bytes long: with 2 workers the range
+# boundary (byte 30) falls exactly on a line start.
+two_rows() {
+    printf 'id,key,amount,text\n1,a,5,wxyz\n2,b,7,abcdefghijklmnopqrstuvw\n'
+}
+two_rows_totals=$'a 1 14 14 14\nb 1 44 44 44'
+
+# Every C method (and W = 1 .. 4) over FILE; the sequential totals must be EXPECTED.
+all_methods_agree() {
+    local file=$1 expected=$2
+    shift 2
+    run kit ch10-rows --input "$file" --only methods --workers 2 --trials 1 --totals "$BATS_TEST_TMPDIR/totals" \
+        --out "$BATS_TEST_TMPDIR/out" "$@"
+    assert_success
+    assert_output --partial "verification: every method's per-key count, sum, min and max equal"
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/totals")" "$expected"
+    run kit ch10-rows --input "$file" --only workers --workers 2 --trials 1 --out "$BATS_TEST_TMPDIR/out" "$@"
+    assert_success
+    run awk -F'\t' '$1 == "byte-ranges-pread" { print $2 }' "$BATS_TEST_TMPDIR/out/ch10-workers.tsv"
+    assert_output "$(seq 1 4)"
+}
+
+@test "quick run exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every method's per-key count, sum, min and max equal the sequential pass's, every row counted once"
+    assert_output --regexp "data: generated, 100000 rows, [0-9.]+ MB, 100 keys, 100001 lines; totals digest [0-9a-f]{16}"
+    assert_output --partial "effective CPUs:"
+    refute_output --partial "verification failed"
+}
+
+@test "quick run leaves no process, no data directory and no shared memory behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+    assert_no_data_left "$BATS_FILE_TMPDIR/tmp"
+    assert_no_shm_left "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "writes the four TSV files in the kit's format" {
+    assert_tsv_files "$QUICK" ch10 methods chunksize workers cold
+}
+
+@test "methods: every C method and shell tool, in Mrows/s, x = processes" {
+    local want=(sequential/1 per-row/2 chunks/2 byte-ranges-pread/2 byte-ranges-mmap/2 shared-output/2)
+    command -v parallel >/dev/null && want+=(parallel+awk/2)
+    want+=(awk/1 wc-l/1 cat/1)
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 }' "$QUICK/ch10-methods.tsv"
+    assert_output "$(printf '%s\n' "${want[@]}")"
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $3 != "Mrows/s"' "$QUICK/ch10-methods.tsv"
+    assert_output ""
+}
+
+@test "chunksize: K = 1 .. 100000; workers: three methods at W = 1 .. 4; cold: x = 0 and 1" {
+    run awk -F'\t' '$1 == "chunks" { print $2 }' "$QUICK/ch10-chunksize.tsv"
+    assert_output "$(printf '%s\n' 1 10 100 1000 10000 100000)"
+    run grep -E '^# sequential_mrows=[0-9.e+-]+ byte_ranges_mrows=[0-9.e+-]+ workers=2 messages=2000$' "$QUICK/ch10-chunksize.tsv"
+    assert_success
+    for v in byte-ranges-mmap byte-ranges-pread chunks; do
+        run awk -F'\t' -v v="$v" '$1 == v { print $2 }' "$QUICK/ch10-workers.tsv"
+        assert_output "$(seq 1 4)"
+    done
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 }' "$QUICK/ch10-cold.tsv"
+    assert_output "$(printf '%s\n' sequential/0 byte-ranges-pread/0 byte-ranges-mmap/0 cat/0 \
+        sequential/1 byte-ranges-pread/1 byte-ranges-mmap/1 cat/1)"
+    run grep -E '^# most_resident_after_evict=[01]\.[0-9]{4} workers=2$' "$QUICK/ch10-cold.tsv"
+    assert_success
+}
+
+@test "the sequential totals equal an independent awk over the same generated file" {
+    local f="$BATS_TEST_TMPDIR/rows.csv"
+    run kit ch10-rows --generate "$f" --rows 5000 --seed 3
+    assert_success
+    assert_output --regexp "rows\.csv: 5000 rows, [0-9]+ bytes \(seed 3\)"
+    run kit ch10-rows --input "$f" --only methods --workers 3 --trials 1 --totals "$BATS_TEST_TMPDIR/totals" \
+        --out "$BATS_TEST_TMPDIR/out"
+    assert_success
+    run awk -F, 'NR > 1 { v = $3 * ($1 % 7 + 1) + length($4); k = $2
+        if (!(k in n)) { lo[k] = v; hi[k] = v }
+        n[k]++; s[k] += v; if (v < lo[k]) lo[k] = v; if (v > hi[k]) hi[k] = v }
+        END { for (k in n) printf "%s %d %.0f %.0f %.0f\n", k, n[k], s[k], lo[k], hi[k] }' "$f"
+    assert_equal "$(LC_ALL=C sort <<<"$output")" "$(cat "$BATS_TEST_TMPDIR/totals")"
+    [ "$(awk '{ n += $2 } END { print n }' "$BATS_TEST_TMPDIR/totals")" = 5000 ] || fail "rows do not add up to 5000"
+}
+
+@test "boundary: a range boundary exactly on a line start, and rows straddling boundaries" {
+    two_rows >"$BATS_TEST_TMPDIR/two.csv"
+    [ "$(wc -c <"$BATS_TEST_TMPDIR/two.csv")" = 60 ] || fail "the test file must be 60 bytes"
+    all_methods_agree "$BATS_TEST_TMPDIR/two.csv" "$two_rows_totals"
+}
+
+@test "boundary: a file without a final newline" {
+    two_rows | head -c -1 >"$BATS_TEST_TMPDIR/nonl.csv"
+    all_methods_agree "$BATS_TEST_TMPDIR/nonl.csv" "$two_rows_totals"
+}
+
+@test "boundary: CRLF line ends give the same totals as LF" {
+    two_rows | sed 's/$/\r/' >"$BATS_TEST_TMPDIR/crlf.csv"
+    all_methods_agree "$BATS_TEST_TMPDIR/crlf.csv" "$two_rows_totals"
+}
+
+@test "boundary: empty lines are skipped, not counted" {
+    printf 'id,key,amount,text\n\n1,a,5,wxyz\n\n\n2,b,7,abcdefghijklmnopqrstuvw\n\n' >"$BATS_TEST_TMPDIR/empty.csv"
+    all_methods_agree "$BATS_TEST_TMPDIR/empty.csv" "$two_rows_totals"
+}
+
+@test "boundary: a row longer than the read block (4 KiB) and than a pipe's buffer" {
+    local text
+    text=$(head -c 100000 /dev/zero | tr '\0' x)
+    { two_rows; printf '3,a,-2,%s\n' "$text"; two_rows | tail -n 2; } >"$BATS_TEST_TMPDIR/long.csv"
+    # key a: 14, -2 * 4 + 100000 = 99992, 14; key b: 44 twice
+    all_methods_agree "$BATS_TEST_TMPDIR/long.csv" $'a 3 100020 14 99992\nb 2 88 44 44' --block 4K
+}
+
+@test "boundary: a quoted field is refused with its line number (exit 2, nothing run)" {
+    { two_rows; printf '3,a,5,"x,y"\n'; } >"$BATS_TEST_TMPDIR/quoted.csv"
+    usage_error ch10-rows --input "$BATS_TEST_TMPDIR/quoted.csv"
+    assert_line --index 0 "ch10-rows: --input: '$BATS_TEST_TMPDIR/quoted.csv', line 4: a double quote: quoted fields are outside this chapter's CSV subset"
+}
+
+@test "a worker that drops a row is caught" {
+    run kit ch10-rows --quick --only workers --workers 1 --trials 1 --inject drop-row --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: byte-ranges-mmap: 99999 rows counted, the sequential pass counted 100000"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "--only writes that experiment alone, --help prints the usage and the CSV subset" {
+    run kit ch10-rows --quick --only cold --trials 1 --out "$BATS_TEST_TMPDIR/only"
+    assert_success
+    run ls "$BATS_TEST_TMPDIR/only"
+    assert_output "ch10-cold.tsv"
+    run kit ch10-rows --help
+    assert_success
+    assert_output --partial "Usage: ch10-rows"
+    assert_output --partial "The CSV subset:"
+}
+
+bad_input() {
+    usage_error ch10-rows "$@"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "bad input: flags and numbers" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch10-rows: unknown option '--frobnicate'"
+    bad_input --rows 0
+    assert_line --index 0 "ch10-rows: --rows: 0 is out of range (accepted: 1000 to 1000000000)"
+    bad_input --rows many
+    assert_line --index 0 --partial "--rows: 'many' is not a whole number"
+    bad_input --chunk 0
+    assert_line --index 0 "ch10-rows: --chunk: 0 is out of range (accepted: 1 to 1000000)"
+    bad_input --messages 0
+    assert_line --index 0 --partial "--messages: 0 is out of range"
+    bad_input --block 1K
+    assert_line --index 0 "ch10-rows: --block: 1K is out of range (accepted: 4K to 64M)"
+    bad_input --workers 0
+    assert_line --index 0 "ch10-rows: --workers: 0 is out of range (accepted: 1 to 1024)"
+    bad_input --only nosuch
+    assert_line --index 0 "ch10-rows: --only: 'nosuch' is not an experiment (accepted: methods, chunksize, workers, cold)"
+    bad_input --inject typo
+    assert_line --index 0 "ch10-rows: --inject: 'typo' is not a fault (accepted: drop-row)"
+    bad_input --rows
+    assert_line --index 0 "ch10-rows: --rows needs a value"
+}
+
+@test "bad input: --input missing, a directory, empty, a header only, not 4 fields, with --rows" {
+    bad_input --input "$BATS_TEST_TMPDIR/no-such.csv"
+    assert_line --index 0 "ch10-rows: --input: cannot open '$BATS_TEST_TMPDIR/no-such.csv': No such file or directory"
+    bad_input --input "$BATS_TEST_TMPDIR"
+    assert_line --index 0 "ch10-rows: --input: '$BATS_TEST_TMPDIR' is not a regular file"
+    : >"$BATS_TEST_TMPDIR/empty.csv"
+    bad_input --input "$BATS_TEST_TMPDIR/empty.csv"
+    assert_line --index 0 --partial "is empty (a header line and at least one row are needed)"
+    printf 'id,key,amount,text\n' >"$BATS_TEST_TMPDIR/header.csv"
+    bad_input --input "$BATS_TEST_TMPDIR/header.csv"
+    assert_line --index 0 "ch10-rows: --input: '$BATS_TEST_TMPDIR/header.csv' has no rows after its header line"
+    { two_rows; printf '3,a,5\n'; } >"$BATS_TEST_TMPDIR/three.csv"
+    bad_input --input "$BATS_TEST_TMPDIR/three.csv"
+    assert_line --index 0 "ch10-rows: --input: '$BATS_TEST_TMPDIR/three.csv', line 4: not 4 comma-separated fields (id,key,amount,text)"
+    bad_input --input "$BATS_TEST_TMPDIR/three.csv" --rows 5000
+    assert_line --index 0 "ch10-rows: --rows: not with --input (the file has the rows it has)"
+}
+
+@test "SIGINT in the middle of a run: exit 130, workers reaped, data and shared memory removed" {
+    interrupt_mid_run INT "methods:" ch10-rows --only methods --rows 200000 --trials 100000 --out "$BATS_TEST_TMPDIR"
+    assert_no_data_left "$TMPDIR"
+    assert_no_shm_left "$KIT_PID"
+}
+
+@test "SIGTERM during the workers experiment: exit 143, workers reaped, data removed" {
+    interrupt_mid_run TERM "workers:" ch10-rows --only workers --rows 200000 --trials 100000 --out "$BATS_TEST_TMPDIR"
+    assert_no_data_left "$TMPDIR"
+    assert_no_shm_left "$KIT_PID"
+}
+
+# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat). The sanitizer
+# build's leak check clones a tracer at exit (exit signal 0), which must not be killed.
+forked_children_of() {
+    local pid chld
+    chld=$(kill -l CHLD)
+    for pid in $(pgrep -P "$1"); do
+        [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f36)" != "$chld" ] || echo "$pid"
+    done
+}
+
+@test "a killed worker is reported (which worker, which signal, which method), exit 1, nothing left" {
+    start_in_session ch10-rows --only workers --rows 200000 --trials 100000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:"
+    local i pid
+    for ((i = 0; i < 400; i++)); do
+        kill -0 "$KIT_PID" 2>/dev/null || break
+        for pid in $(forked_children_of "$KIT_PID"); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        sleep 0.02
+    done
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch10-rows: worker [0-9]+ \(pid [0-9]+\) killed by signal 9 \(Killed\) while running (byte-ranges-mmap|byte-ranges-pread|chunks)[ ,]"
+    assert_session_empty "$KIT_PID"
+    assert_no_data_left "$TMPDIR"
+    assert_no_shm_left "$KIT_PID"
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 10 "$QUICK"
+}
