@@ -333,7 +333,11 @@ static inline void report_effective_cpus(struct kit_opts *o, uint64_t spin_itera
     o->effective_cpus = effective_cpus(procs, spin_iterations);
     printf("effective CPUs: %.2f of %d (the same spin in 1 process vs in %d at once)\n",
            o->effective_cpus, procs, procs);
-    if (o->effective_cpus < 0.75 * procs)
+    if (o->effective_cpus > 1.1 * procs)
+        warn("%.2f effective CPUs is more than the %d online: the 1-process spin was slowed by "
+             "other work, so this calibration cannot be trusted; rerun on a quieter machine",
+             o->effective_cpus, procs);
+    else if (o->effective_cpus < 0.75 * procs)
         warn("only %.2f of %d CPUs were available during calibration: read speedups against %.2f",
              o->effective_cpus, procs, o->effective_cpus);
 }

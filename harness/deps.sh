@@ -30,13 +30,20 @@ fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 apt_line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends ${missing[*]}"
+# Quietly: one line per package; apt's own output goes to a log, shown (and kept) on failure.
 install_now() {
-    echo "deps: installing ${missing[*]}" >&2
-    local sudo=()
+    local sudo=() log p
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    "${sudo[@]}" apt-get -qq update >&2
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -qq -o DPkg::Lock::Timeout=300 \
-        install -y --no-install-recommends "${missing[@]}" >&2
+    log=$(mktemp "${TMPDIR:-/tmp}/kit-deps.XXXXXX")
+    for p in "${missing[@]}"; do echo "deps: installing $p" >&2; done
+    if ! { "${sudo[@]}" apt-get -q update &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -q -o DPkg::Lock::Timeout=300 \
+            install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        tail -5 "$log" >&2
+        echo "deps: apt-get failed; its full output is in $log" >&2
+        exit 1
+    fi
+    rm -f "$log"
 }
 
 case "$mode" in

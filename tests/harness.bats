@@ -155,3 +155,25 @@ SH
         assert_white_background "$KIT_ROOT/$figure"
     done
 }
+
+@test "deps.sh installs quietly: one line per package, apt's output kept in a log only on failure" {
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    cat >"$BATS_TEST_TMPDIR/bin/dpkg-query" <<'SH'
+#!/bin/sh
+for last; do :; done
+case "$last" in gnuplot-nox | parallel) echo not-installed ;; *) echo installed ;; esac
+SH
+    printf '#!/bin/sh\necho 0\n' >"$BATS_TEST_TMPDIR/bin/id"
+    printf '#!/bin/sh\necho "apt noise: $*"\n[ -z "$APT_FAILS" ] || [ "$1" != -q ] || [ "$2" = update ] || exit 100\n' \
+        >"$BATS_TEST_TMPDIR/bin/apt-get"
+    chmod +x "$BATS_TEST_TMPDIR"/bin/*
+    for c in bash cc make awk env mktemp rm tail; do ln -sf "$(command -v $c)" "$BATS_TEST_TMPDIR/bin/$c"; done
+    PATH="$BATS_TEST_TMPDIR/bin" TMPDIR="$BATS_TEST_TMPDIR" run "$KIT_ROOT/harness/deps.sh" install
+    assert_success
+    assert_output "$(printf 'deps: installing parallel\ndeps: installing gnuplot-nox')"
+    [ -z "$(ls "$BATS_TEST_TMPDIR" | grep kit-deps)" ] || fail "the log of a good install was kept"
+    APT_FAILS=1 PATH="$BATS_TEST_TMPDIR/bin" TMPDIR="$BATS_TEST_TMPDIR" run "$KIT_ROOT/harness/deps.sh" install
+    assert_failure 1
+    assert_output --regexp "deps: apt-get failed; its full output is in $BATS_TEST_TMPDIR/kit-deps\.[A-Za-z0-9]+"
+    assert_output --partial "apt noise: -q -o DPkg::Lock::Timeout=300 install"
+}
