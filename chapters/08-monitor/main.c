@@ -1,0 +1,950 @@
+/* ch08-monitor - monitoring a multiprocess run: what every process did, sample by sample, and
+ * what watching costs. The sampler is sampler.c, the built-in workloads workloads.c; this file
+ * holds the per-process bookkeeping, the experiments, the options and main.
+ *
+ * Usage: ch08-monitor [--quick | --full] [--only EXPERIMENT] [--out DIR] ...   the experiments
+ *        ch08-monitor --workload NAME [--duration MS] [--period MS] ...          watch a workload
+ *        ch08-monitor [--period MS] [--out DIR] -- COMMAND [ARGS...]             watch a command
+ * Linux only (/proc, schedstat, PR_SET_CHILD_SUBREAPER).
+ * Exit: 0 ok, 1 runtime or verification failure (a killed worker included), 2 usage error;
+ * watching a command: the command's own exit status (128 + N when killed by signal N).
+ *
+ * Sample output line:
+ *   spin-0        4711  101   1012.3    1014.1    99.8   100.0    1.1      0     25     12.0
+ * What to look for: the sampler costs tens of microseconds per process per sample; a 100 ms
+ * sampler misses most children that live a few ms; run delay grows once there are more
+ * runnable processes than CPUs.
+ *
+ * Verification: each process's sampled CPU time never exceeds wait4's account of it (beyond
+ * 1 ms of rounding) and falls short of it by no more than the time between its last sample
+ * and its end (a single-threaded process cannot use more than that); timestamps increase;
+ * every short-lived child started ran exactly once (counted by its parent and by a pipe).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <math.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "cli.h"
+#include "proc.h"
+#include "bench.h"
+#include "report.h"
+#include "sampler.h"
+
+static const char usage[] =
+    "Usage: ch08-monitor [--quick | --full] [--only EXPERIMENT] [--out DIR] [--trials N]\n"
+    "       ch08-monitor --workload NAME [--workers N] [--duration MS] [--period MS]\n"
+    "                    [--size SIZE] [--children N] [--out DIR]\n"
+    "       ch08-monitor [--period MS] [--out DIR] -- COMMAND [ARGS...]\n"
+    "Watches a process tree from /proc: per process CPU %, RSS, context switches, the CPU it ran\n"
+    "on and the time it waited for one (schedstat run delay); the machine's /proc/stat and\n"
+    "/proc/pressure/cpu. Linux only.\n"
+    "  --workload NAME  watch a built-in workload: pool (--workers CPU-bound workers),\n"
+    "                   oversubscribed (2 x CPUs of them), memory (RSS grows to --size),\n"
+    "                   ping-pong (two processes trading messages), short-lived (--children\n"
+    "                   children of 2 ms of CPU each, one after another), mixed (one of each)\n"
+    "  -- COMMAND ...   run COMMAND and watch its process tree; exits with its status\n"
+    "  --duration MS    how long a workload keeps busy (10..3600000; default 3000, quick 250)\n"
+    "  --period MS      sampling period (1..60000; default 10)\n"
+    "  --size SIZE      the memory workload's final RSS (1M..4G; default 64M, quick 16M)\n"
+    "  --children N     the short-lived workload's children (1..10000; default 200, quick 15)\n"
+    "Experiments (--only): timeline (mixed workload every 10 ms), overhead (the sampler's CPU\n"
+    "  against period and processes watched), accuracy (sampled CPU vs wait4 per period; short\n"
+    "  children seen), run-delay (1 .. 2 x CPUs spin workers: time waiting for a CPU).\n"
+    "TSVs: ch08-overhead, ch08-accuracy, ch08-run-delay (measurement tables), and two special\n"
+    "  tables written by timeline and by every watch:\n"
+    "  ch08-timeline: t_ms slot role pid state cpu cpu_pct rss_kib voluntary involuntary\n"
+    "    run_delay_ms (one row per process per sample; cpu = the CPU it last ran on; cpu_pct of\n"
+    "    one CPU since its previous sample, or since it started for its first)\n"
+    "  ch08-processes: slot role pid ppid first_ms last_ms samples sampled_cpu_ms\n"
+    "    rusage_cpu_ms peak_cpu_pct peak_rss_kib voluntary involuntary run_delay_ms end\n"
+    "    (rusage_cpu_ms: wait4's account, nan for a process this program did not reap;\n"
+    "    end: exit:N, signal:N, or - )\n";
+
+static const char *const experiments[] = {"timeline", "overhead", "accuracy", "run-delay"};
+
+struct settings {
+    const char *workload;          /* --workload NAME, or NULL */
+    char **command;                /* -- COMMAND ARGS..., or NULL */
+    long duration_ms, period_ms, children;
+    unsigned long long size;
+};
+
+/* ---------- what the driver remembers of each process ---------- */
+
+struct tracked {
+    pid_t pid, ppid;
+    char role[24];
+    int slot;
+    uint64_t first_ns, last_ns, samples;
+    struct proc_sample last;       /* the latest periodic sample */
+    double peak_pct;
+    uint64_t peak_rss;
+    bool reaped, has_final;
+    struct proc_sample final;      /* read while it was a zombie, just before wait4 */
+    int status;
+    uint64_t rusage_cpu_ns, reaped_ns;
+};
+
+struct session {
+    const struct kit_opts *o;
+    struct workload *wl;           /* NULL when watching a command */
+    pid_t command;
+    FILE *timeline;                /* NULL: do not write one */
+    struct tracked *procs;
+    size_t count, cap;
+    char slot_keys[64][24];
+    int slots;
+    uint64_t stop_after_ns;        /* overhead: stop the loop then; 0 = when the roots end */
+    uint64_t last_t_ns;
+    struct system_sample first_sys, last_sys;
+    bool have_sys;
+    double peak_total_pct;         /* what a peak-only summary reports */
+    uint64_t peak_total_rss;
+    size_t peak_processes;
+};
+
+static struct tracked *find_tracked(struct session *s, pid_t pid)
+{
+    for (size_t i = s->count; i-- > 0;)
+        if (s->procs[i].pid == pid)
+            return &s->procs[i];
+    return NULL;
+}
+
+/* A slot is a row of the timeline figure: one per role in a workload (all short children share
+ * one), one per process for a command (the 64th and later share the last). */
+static int slot_for(struct session *s, const char *key)
+{
+    for (int i = 0; i < s->slots; i++)
+        if (strcmp(s->slot_keys[i], key) == 0)
+            return i;
+    if (s->slots == 64)
+        return 63;
+    snprintf(s->slot_keys[s->slots], sizeof s->slot_keys[0], "%s", key);
+    return s->slots++;
+}
+
+static struct tracked *add_tracked(struct session *s, const struct proc_sample *p, uint64_t t)
+{
+    if (s->count == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        if (!(s->procs = realloc(s->procs, s->cap * sizeof *s->procs)))
+            die_errno("realloc");
+    }
+    struct tracked *tr = &s->procs[s->count++];
+    memset(tr, 0, sizeof *tr);
+    tr->pid = p->pid;
+    tr->ppid = p->ppid;
+    tr->first_ns = t;
+    const char *role = s->wl ? role_of(s->wl, p->pid, p->ppid) : NULL;
+    snprintf(tr->role, sizeof tr->role, "%s", role ? role : p->comm);
+    char key[24];
+    snprintf(key, sizeof key, "%d", (int)p->pid);
+    tr->slot = slot_for(s, s->wl ? tr->role : key);
+    return tr;
+}
+
+static uint64_t boottime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU % of one CPU since the previous sample; for a first sample, since the process started
+ * (psutil's cpu_percent() answers 0.0 there instead: it has nothing to subtract from). */
+static double cpu_percent(const struct tracked *tr, const struct proc_sample *p, uint64_t t)
+{
+    if (tr->samples > 0 && t > tr->last_ns)
+        return 100.0 * (double)(p->cpu_ns - tr->last.cpu_ns) / (double)(t - tr->last_ns);
+    double started = (double)p->start_ticks * 1e9 / (double)clock_ticks_per_second();
+    double age = (double)boottime_ns() - started;
+    return age > 0 ? 100.0 * (double)p->cpu_ns / age : NAN;
+}
+
+static double record_sample(struct session *s, const struct proc_sample *p, uint64_t t)
+{
+    struct tracked *tr = find_tracked(s, p->pid);
+    if (!tr)
+        tr = add_tracked(s, p, t);
+    if (tr->samples > 0 && p->cpu_ns < tr->last.cpu_ns)
+        verification_failed("pid %d: CPU time went backwards (%llu ns, then %llu ns)",
+                            (int)p->pid, (unsigned long long)tr->last.cpu_ns,
+                            (unsigned long long)p->cpu_ns);
+    double pct = cpu_percent(tr, p, t);
+    if (pct > tr->peak_pct)
+        tr->peak_pct = pct;
+    if (p->rss_bytes > tr->peak_rss)
+        tr->peak_rss = p->rss_bytes;
+    if (s->timeline)
+        fprintf(s->timeline, "%.3f\t%d\t%s\t%d\t%c\t%d\t%.2f\t%llu\t%llu\t%llu\t%.3f\n",
+                (double)t / 1e6, tr->slot, tr->role, (int)p->pid, p->state, p->cpu, pct,
+                (unsigned long long)(p->rss_bytes / 1024),
+                (unsigned long long)p->voluntary_switches,
+                (unsigned long long)p->involuntary_switches, (double)p->run_delay_ns / 1e6);
+    tr->last = *p;
+    tr->last_ns = t;
+    tr->samples++;
+    return pct;
+}
+
+static void on_sample(struct watch *w, uint64_t t, const struct proc_sample *procs, size_t count,
+                      const struct system_sample *sys)
+{
+    struct session *s = w->ctx;
+    if (s->have_sys && t <= s->last_t_ns)
+        verification_failed("sample timestamps do not increase: %llu ns after %llu ns",
+                            (unsigned long long)t, (unsigned long long)s->last_t_ns);
+    s->last_t_ns = t;
+    if (!s->have_sys)
+        s->first_sys = *sys;
+    s->last_sys = *sys;
+    s->have_sys = true;
+    double total_pct = 0;
+    uint64_t total_rss = 0;
+    for (size_t i = 0; i < count; i++) {
+        double pct = record_sample(s, &procs[i], t);
+        total_pct += isfinite(pct) ? pct : 0;
+        total_rss += procs[i].rss_bytes;
+    }
+    s->peak_total_pct = fmax(s->peak_total_pct, total_pct);
+    if (total_rss > s->peak_total_rss)
+        s->peak_total_rss = total_rss;
+    if (count > s->peak_processes)
+        s->peak_processes = count;
+    if (s->stop_after_ns && t >= s->stop_after_ns)
+        w->roots_left = 0;
+}
+
+/* ---------- the end of a process: wait4's account, checked against the samples ---------- */
+
+static bool is_root(const struct session *s, pid_t pid, int *index)
+{
+    if (!s->wl) {
+        *index = 0;
+        return pid == s->command;
+    }
+    for (int i = 0; i < s->wl->started; i++)
+        if (s->wl->pids[i] == pid) {
+            *index = i;
+            return true;
+        }
+    return false;
+}
+
+/* Sampled CPU can lag the truth, never lead it; and a single-threaded process that was not
+ * waiting for children (`alone`) cannot have used more than the time since its last sample,
+ * and its final numbers, read as a zombie, are the truth itself. */
+static void check_against_rusage(const struct tracked *tr, bool alone)
+{
+    const uint64_t rounding_ns = 1000000;  /* rusage is in us, schedstat lags by up to a tick */
+    uint64_t sampled = tr->last.cpu_ns, truth = tr->rusage_cpu_ns;
+    if (sampled > truth + rounding_ns)
+        verification_failed("%s (pid %d): sampled %.3f ms of CPU, wait4 says %.3f ms",
+                            tr->role, (int)tr->pid, sampled / 1e6, truth / 1e6);
+    alone = alone && tr->last.threads <= 1;
+    uint64_t gap = tr->reaped_ns - tr->last_ns;
+    if (alone && truth > sampled + gap + 2 * rounding_ns)
+        verification_failed("%s (pid %d): wait4 says %.3f ms of CPU, %.3f ms more than sampled "
+                            "%.3f ms before its end",
+                            tr->role, (int)tr->pid, truth / 1e6, (truth - sampled) / 1e6, gap / 1e6);
+    uint64_t final = tr->final.cpu_ns;
+    if (alone && tr->has_final && (final > truth + rounding_ns || truth > final + rounding_ns))
+        verification_failed("%s (pid %d): its final schedstat says %.3f ms of CPU, wait4 %.3f ms",
+                            tr->role, (int)tr->pid, final / 1e6, truth / 1e6);
+}
+
+static void on_end(struct watch *w, const struct ended_process *e)
+{
+    struct session *s = w->ctx;
+    struct tracked *tr = find_tracked(s, e->pid);
+    if (!tr) {                        /* it lived and died between two samples */
+        struct proc_sample unseen = {.pid = e->pid, .ppid = getpid()};
+        snprintf(unseen.comm, sizeof unseen.comm, "%s", "unseen");
+        tr = add_tracked(s, &unseen, e->t_ns);
+    }
+    tr->reaped = true;
+    tr->status = e->status;
+    tr->rusage_cpu_ns = cpu_of(&e->usage);
+    tr->reaped_ns = e->t_ns;
+    tr->has_final = e->has_last;
+    tr->final = e->last;
+    if (tr->samples > 0)
+        check_against_rusage(tr, s->wl && e->pid != s->wl->spawner);
+    int index;
+    if (!is_root(s, e->pid, &index))
+        return;
+    w->roots_left--;
+    if (s->wl && !ended_ok(e->status))
+        die_child("worker", index, e->pid, e->status, "(%s) while running workload %s",
+                  s->wl->roles[index], s->wl->name);
+}
+
+/* ---------- one watched run ---------- */
+
+static void session_start(struct session *s, const struct kit_opts *o, bool timeline)
+{
+    memset(s, 0, sizeof *s);
+    s->o = o;
+    if (timeline)
+        s->timeline = tsv_open_table(o, "timeline",
+                                     "t_ms\tslot\trole\tpid\tstate\tcpu\tcpu_pct\trss_kib\t"
+                                     "voluntary\tinvoluntary\trun_delay_ms");
+}
+
+static void watch_session(struct session *s, struct watch *w, uint64_t period_ns, int roots)
+{
+    memset(w, 0, sizeof *w);
+    w->period_ns = period_ns;
+    w->roots_left = roots;
+    w->on_sample = on_sample;
+    w->on_end = on_end;
+    w->ctx = s;
+    watch_tree(w);
+    if (s->timeline) {
+        tsv_close(s->timeline);
+        s->timeline = NULL;
+    }
+}
+
+/* Runs the workload under the watcher; checks that every short child ran exactly once. */
+static void watch_workload(struct session *s, struct watch *w, struct workload *wl,
+                           uint64_t period_ns)
+{
+    s->wl = wl;
+    start_workload(wl);
+    watch_session(s, w, period_ns, wl->started);
+    long counted = short_children_counted(wl);
+    if (counted != wl->short_children)
+        verification_failed("workload %s: %d short-lived children started, %ld ran",
+                            wl->name, wl->short_children, counted);
+}
+
+static void session_end(struct session *s)
+{
+    free(s->procs);
+    s->procs = NULL;
+    s->count = s->cap = 0;
+}
+
+/* ---------- the per-process table: terminal (one line per slot) and TSV (per process) ---- */
+
+static void write_processes_tsv(const struct session *s)
+{
+    FILE *f = tsv_open_table(s->o, "processes",
+                             "slot\trole\tpid\tppid\tfirst_ms\tlast_ms\tsamples\tsampled_cpu_ms\t"
+                             "rusage_cpu_ms\tpeak_cpu_pct\tpeak_rss_kib\tvoluntary\tinvoluntary\t"
+                             "run_delay_ms\tend");
+    for (size_t i = 0; i < s->count; i++) {
+        const struct tracked *tr = &s->procs[i];
+        char end[24] = "-";
+        if (tr->reaped && WIFSIGNALED(tr->status))
+            snprintf(end, sizeof end, "signal:%d", WTERMSIG(tr->status));
+        else if (tr->reaped)
+            snprintf(end, sizeof end, "exit:%d", WEXITSTATUS(tr->status));
+        fprintf(f, "%d\t%s\t%d\t%d\t%.3f\t%.3f\t%llu\t%.3f\t%.3f\t%.2f\t%llu\t%llu\t%llu\t%.3f\t%s\n",
+                tr->slot, tr->role, (int)tr->pid, (int)tr->ppid, tr->first_ns / 1e6,
+                tr->last_ns / 1e6, (unsigned long long)tr->samples, tr->last.cpu_ns / 1e6,
+                tr->reaped ? tr->rusage_cpu_ns / 1e6 : NAN, tr->peak_pct,
+                (unsigned long long)(tr->peak_rss / 1024),
+                (unsigned long long)tr->last.voluntary_switches,
+                (unsigned long long)tr->last.involuntary_switches, tr->last.run_delay_ns / 1e6, end);
+    }
+    tsv_close(f);
+}
+
+/* One slot's processes added up (a role of a workload, or one process of a command). */
+struct slot_total {
+    const char *role;
+    int processes, seen;
+    pid_t pid;
+    uint64_t samples, sampled_cpu, rusage_cpu, peak_rss, voluntary, involuntary, run_delay;
+    double peak_pct;
+    bool all_reaped;
+};
+
+static struct slot_total slot_total(const struct session *s, int slot)
+{
+    struct slot_total t = {.all_reaped = true};
+    for (size_t i = 0; i < s->count; i++) {
+        const struct tracked *tr = &s->procs[i];
+        if (tr->slot != slot)
+            continue;
+        t.role = tr->role;
+        t.pid = tr->pid;
+        t.processes++;
+        t.seen += tr->samples > 0;
+        t.samples += tr->samples;
+        t.sampled_cpu += tr->last.cpu_ns;
+        t.rusage_cpu += tr->rusage_cpu_ns;
+        t.all_reaped = t.all_reaped && tr->reaped;
+        t.peak_rss = tr->peak_rss > t.peak_rss ? tr->peak_rss : t.peak_rss;
+        t.peak_pct = fmax(t.peak_pct, tr->peak_pct);
+        t.voluntary += tr->last.voluntary_switches;
+        t.involuntary += tr->last.involuntary_switches;
+        t.run_delay += tr->last.run_delay_ns;
+    }
+    return t;
+}
+
+static void print_processes(const struct session *s, const struct watch *w)
+{
+    printf("  %-12s %7s %7s %10s %10s %7s %8s %8s %8s %9s\n", "process", "pid", "samples",
+           "CPU ms", "wait4 ms", "peak %", "RSS MiB", "vol cs", "invol cs", "delay ms");
+    for (int slot = 0; slot < s->slots; slot++) {
+        struct slot_total t = slot_total(s, slot);
+        char pid[16], wait4[16] = "-";
+        if (t.processes == 1)
+            snprintf(pid, sizeof pid, "%d", (int)t.pid);
+        else
+            snprintf(pid, sizeof pid, "%dx", t.processes);
+        if (t.all_reaped)
+            snprintf(wait4, sizeof wait4, "%.1f", t.rusage_cpu / 1e6);
+        printf("  %-12s %7s %7llu %10.1f %10s %7.1f %8.1f %8llu %8llu %9.1f\n", t.role, pid,
+               (unsigned long long)t.samples, t.sampled_cpu / 1e6, wait4, t.peak_pct,
+               t.peak_rss / 1048576.0, (unsigned long long)t.voluntary,
+               (unsigned long long)t.involuntary, t.run_delay / 1e6);
+    }
+    printf("  %llu samples in %.2f s every %.0f ms (%llu late); sampling cost %.1f us of CPU per "
+           "process per sample\n", (unsigned long long)w->samples, w->elapsed_ns / 1e9,
+           w->period_ns / 1e6, (unsigned long long)w->late_samples,
+           w->processes_sampled ? w->sampling_cpu_ns / 1e3 / (double)w->processes_sampled : 0.0);
+}
+
+/* The machine while it ran: CPU busy and CPU pressure between the first and last samples. */
+static void print_machine(const struct session *s)
+{
+    const struct system_sample *a = &s->first_sys, *b = &s->last_sys;
+    if (!s->have_sys || b->total_ticks <= a->total_ticks)
+        return;
+    double busy = 100.0 * (double)(b->busy_ticks - a->busy_ticks) /
+                  (double)(b->total_ticks - a->total_ticks);
+    printf("  machine: CPUs %.0f%% busy (/proc/stat)", busy);
+    if (b->has_pressure && s->last_t_ns > 0)
+        printf("; some task waiting for a CPU %.0f%% of the time (/proc/pressure/cpu)",
+               100.0 * (double)(b->pressure_some_us - a->pressure_some_us) / (s->last_t_ns / 1e3));
+    printf("\n");
+}
+
+static const struct tracked *find_role(const struct session *s, const char *role)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->procs[i].role, role) == 0)
+            return &s->procs[i];
+    return NULL;
+}
+
+/* What a peak-only summary says, then what the timeline adds: each line from the rows. */
+static void timeline_conclusion(const struct session *s, const struct workload *wl)
+{
+    printf("  -> a peak-only summary says: CPU %.0f%% of one CPU, RSS %.1f MiB, %zu processes;\n",
+           s->peak_total_pct, s->peak_total_rss / 1048576.0, s->peak_processes);
+    const struct tracked *ping = find_role(s, "ping"), *memory = find_role(s, "memory");
+    const struct tracked *spin = find_role(s, "spin-0");
+    if (ping && ping->samples)
+        printf("     the timeline shows ping: %llu voluntary switches for %.1f ms of CPU "
+               "(%.1f us each)\n", (unsigned long long)ping->last.voluntary_switches,
+               ping->last.cpu_ns / 1e6,
+               ping->last.cpu_ns / 1e3 / (double)(ping->last.voluntary_switches + 1));
+    if (memory && memory->samples)
+        printf("     memory grew to %.1f MiB over %.2f s, not all at once\n",
+               memory->peak_rss / 1048576.0, (memory->last_ns - memory->first_ns) / 1e9);
+    if (spin && spin->samples)
+        printf("     spin-0 waited %.0f ms for a CPU while using %.0f ms of one\n",
+               spin->last.run_delay_ns / 1e6, spin->last.cpu_ns / 1e6);
+    if (wl->short_children) {
+        struct slot_total t = slot_total(s, find_role(s, "short") ? find_role(s, "short")->slot : -1);
+        printf("     the sampler saw %d of the %d short-lived children (all %d ran: counted)\n",
+               t.seen, wl->short_children, wl->short_children);
+    }
+}
+
+/* ---------- experiment 1: timeline ---------- */
+
+static const uint64_t MS = 1000000;
+
+static void define_from(struct workload *wl, const char *name, const struct kit_opts *o,
+                        const struct settings *set)
+{
+    long duration = set->duration_ms ? set->duration_ms : (long)by_mode(o, 250, 3000, 10000);
+    unsigned long long size = set->size ? set->size : (unsigned long long)by_mode(o, 16, 64, 256) << 20;
+    long children = set->children ? set->children : (long)by_mode(o, 15, 200, 1000);
+    define_workload(wl, name, (int)o->workers, (uint64_t)duration * MS, size, (int)children);
+}
+
+static void watch_and_report(const struct kit_opts *o, struct workload *wl, uint64_t period_ns)
+{
+    struct session s;
+    struct watch w;
+    session_start(&s, o, true);
+    progress("watching workload %s: %d processes for %.1f s, every %.0f ms", wl->name,
+             wl->spin_workers + (wl->memory_bytes > 0) + 2 * wl->ping_pong +
+                 (wl->short_children > 0), wl->duration_ns / 1e9, period_ns / 1e6);
+    watch_workload(&s, &w, wl, period_ns);
+    print_processes(&s, &w);
+    print_machine(&s);
+    write_processes_tsv(&s);
+    timeline_conclusion(&s, wl);
+    session_end(&s);
+}
+
+static void run_timeline(const struct kit_opts *o, const struct settings *set)
+{
+    printf("\n== timeline: the mixed workload sampled every 10 ms (ch08-timeline.tsv)\n");
+    struct workload wl;
+    define_from(&wl, "mixed", o, set);
+    watch_and_report(o, &wl, 10 * MS);
+}
+
+/* ---------- experiment 2: what watching costs ---------- */
+
+struct sampling_trial {
+    size_t expected;               /* processes in the tree */
+    long samples;
+    struct proc_sample *buf;
+};
+
+/* CPU per sample of the whole tree, in us; every sample must find every process. */
+static double time_samples(void *ctx)
+{
+    struct sampling_trial *t = ctx;
+    double start = thread_cpu_ns();
+    for (long k = 0; k < t->samples; k++) {
+        size_t found = sample_tree(getpid(), t->buf, t->expected + 1);
+        if (found != t->expected)
+            verification_failed("overhead: a sample found %zu processes, %zu are running",
+                                 found, t->expected);
+    }
+    return (thread_cpu_ns() - start) / 1e3 / (double)t->samples;
+}
+
+struct loop_trial {
+    const struct kit_opts *o;
+    uint64_t period_ns, length_ns;
+};
+
+/* The sampling loop at one period for a fixed time: its CPU as a % of one CPU. */
+static double time_loop(void *ctx)
+{
+    struct loop_trial *t = ctx;
+    struct session s;
+    struct watch w;
+    session_start(&s, t->o, false);
+    s.stop_after_ns = t->length_ns;
+    double start = thread_cpu_ns();
+    watch_session(&s, &w, t->period_ns, 1);
+    double cpu = thread_cpu_ns() - start;
+    session_end(&s);
+    return 100.0 * cpu / (double)w.elapsed_ns;
+}
+
+static struct stats scaled(struct stats st, double by)
+{
+    st.median *= by, st.min *= by, st.max *= by, st.mean *= by, st.stddev *= by;
+    return st;
+}
+
+static void overhead_by_processes(const struct kit_opts *o, struct report *r)
+{
+    static const long counts[] = {1, 4, 8, 16, 64};
+    long most = by_mode(o, 8, 64, 64), trials = trials_for(o, 3, 7, 15);
+    struct sampling_trial t = {0};
+    if (!(t.buf = malloc(((size_t)most + 1) * sizeof *t.buf)))
+        die_errno("malloc");
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0] && counts[k] <= most; k++) {
+        while ((long)t.expected < counts[k])
+            start_worker((int)t.expected++, PIN_NONE, sleep_until_killed, NULL);
+        t.samples = 640 / counts[k] > 10 ? 640 / counts[k] : 10;
+        struct stats st = measure(time_samples, &t, trials);
+        report_add(r, "per-sample", (double)counts[k], "us", st);
+        report_add(r, "per-process", (double)counts[k], "us", scaled(st, 1.0 / (double)counts[k]));
+    }
+    free(t.buf);
+}
+
+static void overhead_by_period(const struct kit_opts *o, struct report *r)
+{
+    static const long periods_ms[] = {1, 10, 100, 1000};
+    long longest = by_mode(o, 10, 100, 1000), trials = trials_for(o, 2, 3, 5);
+    struct loop_trial t = {o, 0, (uint64_t)by_mode(o, 100, 300, 3000) * MS};
+    double per_sample = median_of(r, "per-sample", 8);
+    for (size_t k = 0; k < sizeof periods_ms / sizeof periods_ms[0]; k++) {
+        if (periods_ms[k] > longest)
+            break;
+        t.period_ns = (uint64_t)periods_ms[k] * MS;
+        report_add(r, "loop", (double)periods_ms[k], "% of a CPU", measure(time_loop, &t, trials));
+        struct stats predicted = {.n = 1};
+        predicted.median = predicted.min = predicted.max = predicted.mean =
+            100.0 * per_sample / (periods_ms[k] * 1e3);
+        report_add(r, "predicted", (double)periods_ms[k], "% of a CPU", predicted);
+        report_comment(r, "per-sample cost at 8 processes / period");
+    }
+}
+
+static void run_overhead(const struct kit_opts *o)
+{
+    printf("\n== overhead: the sampler's own CPU, by processes watched (sleeping children) and "
+           "by period (8 of them)\n");
+    struct report r;
+    report_start(&r, o, "overhead", "processes_or_period_ms");
+    report_note(&r, "per-sample,per-process: x=processes; loop,predicted: x=period_ms");
+    overhead_by_processes(o, &r);
+    kill_children();
+    for (int i = 0; i < 8; i++)
+        start_worker(i, PIN_NONE, sleep_until_killed, NULL);
+    overhead_by_period(o, &r);
+    kill_children();
+    double per_process = median_of(&r, "per-process", by_mode(o, 8, 64, 64));
+    double at10 = median_of(&r, "loop", 10);
+    report_finish(&r);
+    printf("  -> reading one process costs %.1f us of CPU per sample; watching 8 every 10 ms "
+           "costs %.2f%% of one CPU (%s the 1%% goal)\n",
+           per_process, at10, at10 < 1 ? "within" : "above");
+}
+
+/* ---------- experiment 3: sampling vs accounting ---------- */
+
+struct accuracy_run {
+    double missed_pct;             /* spin workers' CPU that no sample saw, % of wait4's total */
+    double seen_pct;               /* short children seen in at least one sample */
+};
+
+/* Two workers burn a known CPU time each while a spawner starts short children; the samples
+ * are compared with wait4's account. */
+static struct accuracy_run accuracy_once(const struct kit_opts *o, uint64_t period_ns)
+{
+    struct workload wl;
+    define_workload(&wl, "accuracy", 2, 0, 0, 0);
+    wl.spin_workers = 2;
+    wl.short_children = (int)by_mode(o, 15, 100, 300);
+    wl.spin_by_cpu = true;
+    wl.spin_cpu_ns = (uint64_t)by_mode(o, 30, 300, 1000) * MS;
+    struct session s;
+    struct watch w;
+    session_start(&s, o, false);
+    watch_workload(&s, &w, &wl, period_ns);
+    uint64_t sampled = 0, truth = 0;
+    int seen = 0;
+    for (size_t i = 0; i < s.count; i++) {
+        const struct tracked *tr = &s.procs[i];
+        if (strncmp(tr->role, "spin-", 5) == 0) {
+            if (tr->rusage_cpu_ns + MS < wl.spin_cpu_ns)
+                verification_failed("accuracy: %s used %.1f ms of CPU, it was to burn %.1f ms",
+                                    tr->role, tr->rusage_cpu_ns / 1e6, wl.spin_cpu_ns / 1e6);
+            sampled += tr->last.cpu_ns;
+            truth += tr->rusage_cpu_ns;
+        }
+        seen += strcmp(tr->role, "short") == 0 && tr->samples > 0;
+    }
+    session_end(&s);
+    return (struct accuracy_run){100.0 * ((double)truth - (double)sampled) / (double)truth,
+                                 100.0 * seen / wl.short_children};
+}
+
+static void run_accuracy(const struct kit_opts *o)
+{
+    printf("\n== accuracy: CPU summed from samples vs wait4's account, and short children "
+           "seen, by period\n");
+    static const long periods_ms[] = {1, 10, 100, 1000};
+    long trials = trials_for(o, 1, 3, 7);
+    struct report r;
+    report_start(&r, o, "accuracy", "period_ms");
+    accuracy_once(o, 10 * MS);           /* warm-up */
+    for (size_t k = 0; k < sizeof periods_ms / sizeof periods_ms[0]; k++) {
+        if (o->mode == MODE_QUICK && (periods_ms[k] == 1 || periods_ms[k] == 1000))
+            continue;
+        double missed[trials], seen[trials];
+        for (long t = 0; t < trials; t++) {
+            exit_if_stopped();
+            struct accuracy_run run = accuracy_once(o, (uint64_t)periods_ms[k] * MS);
+            missed[t] = run.missed_pct;
+            seen[t] = run.seen_pct;
+        }
+        report_add(&r, "spin-cpu-missed", (double)periods_ms[k], "%", stats_of(missed, (size_t)trials));
+        report_add(&r, "short-seen", (double)periods_ms[k], "% of children", stats_of(seen, (size_t)trials));
+    }
+    double missed10 = median_of(&r, "spin-cpu-missed", 10), seen100 = median_of(&r, "short-seen", 100);
+    report_finish(&r);
+    printf("  -> every 10 ms the samples missed %.2f%% of the CPU wait4 counted (%s the 2%% goal);"
+           " every 100 ms (the tutorial's period) the sampler saw %.0f%% of the short children;"
+           " wait4 counted all of them\n", missed10, missed10 <= 2 ? "within" : "above", seen100);
+}
+
+/* ---------- experiment 4: run delay, the time spent waiting for a CPU ---------- */
+
+struct delay_run {
+    double delay_ms, waiting_pct, pressure_pct, wall_ms;
+};
+
+static struct delay_run delay_once(const struct kit_opts *o, int workers)
+{
+    struct workload wl;
+    define_workload(&wl, "pool", workers, 0, 0, 0);
+    wl.spin_by_cpu = true;
+    wl.spin_cpu_ns = (uint64_t)by_mode(o, 15, 200, 1000) * MS;
+    struct session s;
+    struct watch w;
+    session_start(&s, o, false);
+    watch_workload(&s, &w, &wl, 10 * MS);
+    double delay = 0, cpu = 0;
+    for (size_t i = 0; i < s.count; i++)
+        if (s.procs[i].has_final) {
+            delay += (double)s.procs[i].final.run_delay_ns;
+            cpu += (double)s.procs[i].final.cpu_ns;
+        }
+    struct delay_run run = {delay / workers / 1e6, 100.0 * delay / (delay + cpu), NAN,
+                            w.elapsed_ns / 1e6};
+    if (s.last_sys.has_pressure)
+        run.pressure_pct = 100.0 * (double)(s.last_sys.pressure_some_us -
+                                            s.first_sys.pressure_some_us) / (s.last_t_ns / 1e3);
+    session_end(&s);
+    return run;
+}
+
+static void add_delay_rows(struct report *r, int workers, struct delay_run *runs, long n)
+{
+    double v[n];
+    const char *names[] = {"run-delay", "waiting-share", "psi-some", "wall"};
+    const char *units[] = {"ms per worker", "% of its time", "% of wall", "ms"};
+    for (int k = 0; k < 4; k++) {
+        for (long t = 0; t < n; t++)
+            v[t] = k == 0 ? runs[t].delay_ms : k == 1 ? runs[t].waiting_pct
+                 : k == 2 ? runs[t].pressure_pct : runs[t].wall_ms;
+        if (k == 2 && !isfinite(v[0]))
+            continue;                    /* no /proc/pressure/cpu on this kernel */
+        report_add(r, names[k], workers, units[k], stats_of(v, (size_t)n));
+    }
+}
+
+static void run_delay(const struct kit_opts *o)
+{
+    int cpus = online_cpus();
+    printf("\n== run-delay: 1 .. %d CPU-bound workers on %d CPUs, each burning the same CPU "
+           "time: how long each waited for a CPU (schedstat)\n", 2 * cpus, cpus);
+    long trials = trials_for(o, 1, 3, 7);
+    struct report r;
+    report_start(&r, o, "run-delay", "workers");
+    delay_once(o, 1);                    /* warm-up */
+    for (int workers = 1; workers <= 2 * cpus; workers++) {
+        if (o->mode == MODE_QUICK && workers != 1 && workers != 2 * cpus)
+            continue;
+        struct delay_run runs[trials];
+        for (long t = 0; t < trials; t++) {
+            exit_if_stopped();
+            runs[t] = delay_once(o, workers);
+        }
+        add_delay_rows(&r, workers, runs, trials);
+    }
+    double alone = median_of(&r, "waiting-share", 1), over = median_of(&r, "waiting-share", 2 * cpus);
+    report_finish(&r);
+    printf("  -> alone a worker waited %.0f%% of its time for a CPU; %d workers on %d CPUs "
+           "waited %.0f%% (ideal: %.0f%%): oversubscription shows as run delay, not as CPU %%\n",
+           alone, 2 * cpus, cpus, over, 50.0);
+}
+
+/* ---------- nothing left behind ----------
+ * This process is the subreaper of everything below it (PR_SET_CHILD_SUBREAPER): a process
+ * whose parent dies is handed to it instead of to init, which on some machines never reaps.
+ * At exit and after a stop signal, after the kit has killed and reaped the children it
+ * started: the orphans handed over meanwhile are killed (a workload's, or those in the watched
+ * command's process group) and reaped. Other processes a command left running stay running. */
+
+static pid_t monitor_pid, command_group;
+
+static bool reap_one_orphan_round(void)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)monitor_pid, (int)monitor_pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    bool any = false;
+    for (char *p = buf, *end; *p; p = end) {
+        pid_t pid = (pid_t)strtol(p, &end, 10);
+        if (end == p)
+            break;
+        struct proc_sample st;
+        bool zombie = sample_process(pid, &st) && st.state == 'Z';
+        if (zombie || command_group == 0 || getpgid(pid) == command_group) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+                ;
+            any = true;
+        }
+    }
+    return any;
+}
+
+static void reap_orphans(void)
+{
+    if (getpid() != monitor_pid)
+        return;
+    for (int round = 0; round < 1000 && reap_one_orphan_round(); round++)
+        ;
+}
+
+static void become_subreaper(void)
+{
+    monitor_pid = getpid();
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+        die_errno("prctl PR_SET_CHILD_SUBREAPER");
+    add_kit_cleanup(reap_orphans);
+}
+
+/* ---------- watching a command ---------- */
+
+/* The command must exist before anything starts: a typo is a usage error, not a run. */
+static void check_command(const char *name)
+{
+    if (strchr(name, '/')) {
+        if (access(name, X_OK) == -1)
+            die_usage("--: cannot run '%s': %s", name, strerror(errno));
+        return;
+    }
+    const char *path = getenv("PATH");
+    char dir[PATH_MAX];
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t len = strcspn(p, ":");
+        snprintf(dir, sizeof dir, "%.*s/%s", (int)len, p, name);
+        if (len > 0 && access(dir, X_OK) == 0)
+            return;
+        p += len + (p[len] == ':');
+    }
+    die_usage("--: command '%s' not found in PATH", name);
+}
+
+/* In its own process group, so a stop signal can end the whole tree; this process becomes
+ * the subreaper of everything below it, so orphans come back to it and are accounted too. */
+static pid_t start_command(char **argv)
+{
+    pid_t parent = getpid();
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == -1)
+        die_errno("fork");
+    if (pid == 0) {
+        setpgid(0, 0);
+        become_child(parent, PIN_NONE, 0);
+        execvp(argv[0], argv);
+        fprintf(stderr, "%s: cannot run %s: %s\n", kit_prog, argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);                   /* both sides: whichever runs first */
+    track_child_as(pid, true);
+    command_group = pid;
+    return pid;
+}
+
+static int watch_command(const struct kit_opts *o, const struct settings *set)
+{
+    struct session s;
+    struct watch w;
+    session_start(&s, o, true);
+    s.command = start_command(set->command);
+    progress("watching %s (pid %d) every %ld ms", set->command[0], (int)s.command, set->period_ms);
+    watch_session(&s, &w, (uint64_t)set->period_ms * MS, 1);
+    const struct tracked *root = find_tracked(&s, s.command);
+    int status = root ? root->status : 0;
+    printf("\n== %s: every process of its tree, sampled every %ld ms (ch08-timeline.tsv)\n",
+           set->command[0], set->period_ms);
+    print_processes(&s, &w);
+    print_machine(&s);
+    write_processes_tsv(&s);
+    char how[96];
+    printf("  -> %s %s; %zu processes seen, peak CPU %.0f%% of one CPU, peak RSS %.1f MiB\n",
+           set->command[0], how_it_ended(status, how, sizeof how), s.count, s.peak_total_pct,
+           s.peak_total_rss / 1048576.0);
+    struct proc_sample left[8];
+    size_t still = sample_tree(getpid(), left, 8);
+    if (still > 0)
+        warn("%zu process%s started by %s outlived it: those in its process group are stopped "
+             "now, the others left running", still, still > 1 ? "es" : "", set->command[0]);
+    session_end(&s);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* ---------- options and main ---------- */
+
+static struct settings parse_args(struct kit_opts *o, int argc, char **argv)
+{
+    struct settings set = {.period_ms = 10};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            if (i + 1 >= argc)
+                die_usage("--: needs a command to run");
+            set.command = argv + i + 1;
+            break;
+        } else if (kit_std_option(o, argc, argv, &i)) {
+            continue;
+        } else if (is_opt(arg, "--workload")) {
+            set.workload = option_value(argc, argv, &i, "--workload");
+            if (!is_workload(set.workload))
+                die_usage("--workload: '%s' is not a workload (accepted: pool, oversubscribed, "
+                          "memory, ping-pong, short-lived, mixed)", set.workload);
+        } else if (is_opt(arg, "--duration")) {
+            set.duration_ms = (long)parse_count("--duration", option_value(argc, argv, &i, "--duration"), 10, 3600000);
+        } else if (is_opt(arg, "--period")) {
+            set.period_ms = (long)parse_count("--period", option_value(argc, argv, &i, "--period"), 1, 60000);
+        } else if (is_opt(arg, "--children")) {
+            set.children = (long)parse_count("--children", option_value(argc, argv, &i, "--children"), 1, 10000);
+        } else if (is_opt(arg, "--size")) {
+            set.size = parse_size("--size", option_value(argc, argv, &i, "--size"), 1ull << 20, 4ull << 30);
+        } else {
+            die_usage("unknown option '%s'", arg);
+        }
+    }
+    return set;
+}
+
+static void check_settings(const struct kit_opts *o, const struct settings *set)
+{
+    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
+    if (set->workload && set->command)
+        die_usage("--workload and -- COMMAND: watch one or the other");
+    if ((set->workload || set->command) && o->only)
+        die_usage("--only picks an experiment; --workload and -- COMMAND watch instead");
+    if (set->command)
+        check_command(set->command[0]);
+    if (set->workload && strcmp(set->workload, "pool") == 0 && o->workers > 64)
+        die_usage("--workers: %ld is out of range for the pool workload (accepted: 1 to 64)",
+                  o->workers);
+    if (set->size && set->size > available_memory() / 2)
+        die_usage("--size: %llu MiB is more than half the memory available", set->size >> 20);
+}
+
+int main(int argc, char **argv)
+{
+    struct kit_opts o = kit_defaults("ch08-monitor", usage, argc, argv);
+    struct settings set = parse_args(&o, argc, argv);
+    check_settings(&o, &set);
+    prepare_out_dir(&o);
+    catch_stop_signals(NULL);
+    become_subreaper();
+    print_run_header(&o, "what did every process do, second by second, and what does watching cost?");
+    if (set.command)
+        return watch_command(&o, &set);
+    if (set.workload) {
+        struct workload wl;
+        define_from(&wl, set.workload, &o, &set);
+        watch_and_report(&o, &wl, (uint64_t)set.period_ms * MS);
+        return 0;
+    }
+    if (!have_schedstat())
+        warn("no /proc/PID/schedstat on this kernel: CPU time in 10 ms ticks, no run delay");
+    report_effective_cpus(&o, (uint64_t)by_mode(&o, 5000000, 20000000, 50000000));
+    if (wanted(&o, "timeline"))
+        run_timeline(&o, &set);
+    if (wanted(&o, "overhead"))
+        run_overhead(&o);
+    if (wanted(&o, "accuracy"))
+        run_accuracy(&o);
+    if (wanted(&o, "run-delay"))
+        run_delay(&o);
+    return 0;
+}

@@ -1,0 +1,296 @@
+/* sampler.c - watching a process tree from /proc: what each process did, sample by sample.
+ *
+ * The kernel keeps a running account of every process and shows it as text files:
+ *   /proc/PID/stat        state, parent, CPU time in clock ticks (user, system, and children
+ *                         already waited for), the CPU it last ran on, when it started
+ *   /proc/PID/statm       memory in pages: size, resident, shared, ...
+ *   /proc/PID/status      the same and more, one "Name: value" per line; the only place with
+ *                         voluntary and involuntary context switches
+ *   /proc/PID/schedstat   time on a CPU and time spent runnable but waiting for one, in ns
+ *   /proc/PID/task/PID/children   the processes it started that are still alive
+ *   /proc/stat, /proc/pressure/cpu   the same for the whole machine
+ * A sampler reads them every period and subtracts: CPU % is the CPU time gained between two
+ * samples over the time between them. Two things follow, and the chapter measures both:
+ *   - reading costs: four small files per process per sample, each an open, a read that makes
+ *     the kernel format text, a close;
+ *   - sampling misses: CPU used after a process's last sample, and processes that start and end
+ *     between two samples. The kernel does not lose them: when a parent waits for a child
+ *     (wait4), the child's CPU, and that of every child *it* waited for, is added to the
+ *     parent's account (stat's cutime/cstime, wait4's rusage). So the watcher is the parent
+ *     (or the subreaper) of what it watches, and takes the final account from wait4.
+ * What to look for: the loop in watch_tree (sample, reap, sleep to the next tick), and how
+ * little of it is the sampling proper.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
+
+#include "cli.h"
+#include "proc.h"
+#include "bench.h"
+#include "sampler.h"
+
+/* ---------- reading one /proc file ----------
+ * One open, one read, one close: the kernel formats the text on the read. The files are
+ * small (stat is ~300 bytes, status ~1.5 KiB), so one buffer holds all of it. */
+
+static ssize_t read_proc_file(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        return -1;                       /* the process is gone: not an error */
+    ssize_t n;
+    do
+        n = read(fd, buf, len - 1);
+    while (n == -1 && errno == EINTR);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
+/* ---------- one process ---------- */
+
+/* /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and ')', so the fields are
+ * counted from the last ')'. Field numbers are the ones proc(5) uses. */
+/* book:stat */
+static bool parse_stat(const char *text, struct proc_sample *s)
+{
+    const char *open = strchr(text, '('), *close = strrchr(text, ')');
+    if (!open || !close || close < open)
+        return false;
+    size_t len = (size_t)(close - open - 1);
+    if (len >= sizeof s->comm)
+        len = sizeof s->comm - 1;
+    memcpy(s->comm, open + 1, len);
+    s->comm[len] = '\0';
+    unsigned long long v[40] = {0};      /* v[k] = field k, from field 4 (ppid) on */
+    const char *p = close + 2;
+    s->state = *p++;
+    for (int field = 4; field <= 39 && *p; field++) {
+        char *end;
+        v[field] = strtoull(p, &end, 10);
+        p = *end ? end + 1 : end;
+    }
+    s->ppid = (pid_t)v[4];
+    s->user_ticks = v[14];
+    s->system_ticks = v[15];
+    s->reaped_children_ticks = v[16] + v[17];
+    s->threads = (int)v[20];
+    s->start_ticks = v[22];
+    s->cpu = (int)v[39];
+    return true;
+}
+/* end:stat */
+
+/* /proc/PID/status: one "Key:\tvalue" per line; only two of its ~55 lines are wanted. */
+static void parse_status(const char *text, struct proc_sample *s)
+{
+    const char *vol = strstr(text, "\nvoluntary_ctxt_switches:");
+    const char *invol = strstr(text, "\nnonvoluntary_ctxt_switches:");
+    if (vol)
+        s->voluntary_switches = strtoull(strchr(vol + 1, ':') + 1, NULL, 10);
+    if (invol)
+        s->involuntary_switches = strtoull(strchr(invol + 1, ':') + 1, NULL, 10);
+}
+
+long clock_ticks_per_second(void)
+{
+    static long hz;
+    if (!hz)
+        hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+    return hz;
+}
+
+/* false when the process is gone (it may end between any two reads: then the sample is
+ * incomplete and is dropped, as if the process had ended just before). */
+/* book:sample-process */
+bool sample_process(pid_t pid, struct proc_sample *s)
+{
+    char path[64], buf[4096];
+    memset(s, 0, sizeof *s);
+    s->pid = pid;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_proc_file(path, buf, sizeof buf) < 0 || !parse_stat(buf, s))
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    unsigned long long size_pages, resident_pages;
+    if (read_proc_file(path, buf, sizeof buf) < 0 ||
+        sscanf(buf, "%llu %llu", &size_pages, &resident_pages) != 2)
+        return false;
+    s->rss_bytes = resident_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if (read_proc_file(path, buf, sizeof buf) < 0)
+        return false;
+    parse_status(buf, s);
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    unsigned long long on_cpu, waiting;
+    if (read_proc_file(path, buf, sizeof buf) >= 0 &&
+        sscanf(buf, "%llu %llu", &on_cpu, &waiting) == 2) {
+        s->cpu_ns = on_cpu;
+        s->run_delay_ns = waiting;
+    }
+    /* schedstat is the main thread's alone; stat's ticks (10 ms grain) count every thread */
+    if (s->threads > 1 || s->cpu_ns == 0)
+        s->cpu_ns = (s->user_ticks + s->system_ticks) * (1000000000u / clock_ticks_per_second());
+    return true;
+}
+/* end:sample-process */
+
+bool have_schedstat(void)
+{
+    char buf[128];
+    return read_proc_file("/proc/self/schedstat", buf, sizeof buf) > 0;
+}
+
+/* ---------- the tree: every descendant of root ----------
+ * /proc/PID/task/PID/children lists the live children of a process's main thread (the kit's
+ * processes and most programs fork from it). A breadth-first walk from root finds every
+ * descendant alive at this instant; root itself is not included. */
+/* book:tree */
+size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
+{
+    size_t count = 0, next = 0;
+    pid_t parent = root;
+    for (;;) {
+        char path[64], buf[8192];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)parent, (int)parent);
+        if (read_proc_file(path, buf, sizeof buf) > 0) {
+            for (char *p = buf, *end; *p && count < max; p = end) {
+                long pid = strtol(p, &end, 10);
+                if (end == p)
+                    break;
+                if (sample_process((pid_t)pid, &out[count]))
+                    count++;
+            }
+        }
+        if (next == count)
+            return count;
+        parent = out[next++].pid;        /* then the children of each one found */
+    }
+}
+/* end:tree */
+
+/* ---------- the whole machine ---------- */
+
+void sample_system(struct system_sample *s)
+{
+    char buf[4096];
+    memset(s, 0, sizeof *s);
+    unsigned long long t[8] = {0};
+    if (read_proc_file("/proc/stat", buf, sizeof buf) > 0 &&
+        sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &t[0], &t[1], &t[2], &t[3],
+               &t[4], &t[5], &t[6], &t[7]) == 8) {
+        for (int i = 0; i < 8; i++)
+            s->total_ticks += t[i];
+        s->busy_ticks = s->total_ticks - t[3] - t[4];     /* minus idle and iowait */
+    }
+    /* "some avg10=.. avg60=.. avg300=.. total=US": total is the time, since boot, during
+     * which at least one runnable task was waiting for a CPU */
+    const char *total;
+    if (read_proc_file("/proc/pressure/cpu", buf, sizeof buf) > 0 &&
+        (total = strstr(buf, "total=")) != NULL) {
+        s->has_pressure = true;
+        s->pressure_some_us = strtoull(total + 6, NULL, 10);
+    }
+}
+
+/* ---------- the loop: sample, reap, sleep to the next tick ---------- */
+
+double thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+uint64_t cpu_of(const struct rusage *u)
+{
+    return (uint64_t)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1000u;
+}
+
+/* SIGCHLD cuts the sleep short so an ended child is reaped at once, not at the next tick. */
+static void on_child(int sig) { (void)sig; }
+
+/* Every child that has ended: a last look at its /proc files while it is a zombie (waitid
+ * with WNOWAIT finds it without reaping it), then wait4 reaps it and returns the kernel's
+ * account. Once reaped, /proc/PID is gone. */
+/* book:reap */
+static void reap_ended(struct watch *w)
+{
+    siginfo_t info;
+    for (;;) {
+        info.si_pid = 0;
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == -1) {
+            if (errno == ECHILD)
+                return;
+            die_errno("waitid");
+        }
+        if (info.si_pid == 0)
+            return;                      /* children left, none ended */
+        struct ended_process e = {.pid = info.si_pid};
+        e.has_last = sample_process(e.pid, &e.last);
+        if (wait4(e.pid, &e.status, 0, &e.usage) == -1)
+            die_errno("wait4");
+        forget_child(e.pid);
+        e.t_ns = now_ns() - w->start_ns;
+        w->on_end(w, &e);
+    }
+}
+/* end:reap */
+
+static void take_sample(struct watch *w, struct proc_sample **buf, size_t *cap)
+{
+    struct system_sample sys;
+    double cpu_before = thread_cpu_ns();
+    uint64_t t = now_ns() - w->start_ns;
+    size_t count;
+    while ((count = sample_tree(getpid(), *buf, *cap)) == *cap) {   /* more than fit: grow */
+        *cap *= 2;
+        if (!(*buf = realloc(*buf, *cap * sizeof **buf)))
+            die_errno("realloc");
+    }
+    sample_system(&sys);
+    w->sampling_cpu_ns += (uint64_t)(thread_cpu_ns() - cpu_before);
+    w->samples++;
+    w->processes_sampled += count;
+    w->on_sample(w, t, *buf, count, &sys);
+}
+
+/* book:watch */
+void watch_tree(struct watch *w)
+{
+    struct sigaction child = {.sa_handler = on_child}, saved;
+    sigemptyset(&child.sa_mask);         /* no SA_RESTART: the sleep returns EINTR */
+    if (sigaction(SIGCHLD, &child, &saved) == -1)
+        die_errno("sigaction");
+    size_t cap = 256;
+    struct proc_sample *buf = malloc(cap * sizeof *buf);
+    if (!buf)
+        die_errno("malloc");
+    w->start_ns = now_ns();
+    uint64_t tick = w->start_ns;
+    while (w->roots_left > 0) {
+        take_sample(w, &buf, &cap);
+        reap_ended(w);
+        tick += w->period_ns;
+        if (tick < now_ns()) {           /* the sampler fell behind: skip, never burst */
+            w->late_samples++;
+            tick = now_ns();
+        }
+        struct timespec at = {(time_t)(tick / 1000000000u), (long)(tick % 1000000000u)};
+        while (w->roots_left > 0 &&
+               clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+            exit_if_stopped();
+            reap_ended(w);               /* a child ended: account for it now */
+        }
+    }
+    w->elapsed_ns = now_ns() - w->start_ns;
+    free(buf);
+    if (sigaction(SIGCHLD, &saved, NULL) == -1)
+        die_errno("sigaction");
+}
+/* end:watch */
