@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""casestudy.py - chapter 9's Python twin: the tutorial's case study as printed, then corrected.
+
+The tutorial sums sin(x) * cos(x) + sqrt(|x|) over float32 values twice: "naive" (chunks copied
+and handed to Pool.map) and "optimized" (the values in SharedMemory, workers given index ranges
+and summing in batches). As printed, both hand Pool a function it cannot pickle: the naive
+worker is a function nested inside a method, the optimized one a bound method of a class
+defined inside a function. This program rebuilds that shape, runs it and reports the error and
+how long it took to appear; then it runs corrected versions (module-level workers) on the same
+values as ch09-casestudy (same generator, same seed), with NumPy in one process as the floor,
+and splits each run into the chapter's phases where Python lets us see them.
+
+Usage: python3 chapters/09-casestudy/casestudy.py [--quick | --full] [--elements N]
+           [--workers N] [--seed S] [--trials N] [--out DIR]
+Writes DIR/ch09-python-ladder.tsv (variant x=elements unit=ms) and DIR/ch09-python-phases.tsv
+(the C program's phase columns). Without NumPy it prints the install command and exits 0.
+Exit: 0 ok, 1 verification failure, 2 usage error.
+
+Phases in Python: start = Pool() returning; distribute = copying the chunks or filling the
+shared memory, plus what map() took beyond the slowest worker's own compute time (pickling,
+sending, unpickling, the results coming back); compute = the slowest worker's compute time,
+measured inside the worker; collect = adding the results; teardown = leaving the with-block.
+"""
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import socket
+import sys
+import time
+
+try:
+    import numpy as np
+    from multiprocessing import shared_memory
+except ImportError:
+    print("casestudy.py: skipped: NumPy is not installed "
+          "(sudo apt-get install python3-numpy)")
+    sys.exit(0)
+
+BATCH = 10000                      # the tutorial's batch size, in values
+BOUND = 1e-5                       # relative error allowed against the float64 reference
+
+
+# ---------- the values: the same generator as ch09-casestudy (splitmix64, 24 bits) ----------
+
+def mix64(x):
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def make_values(count, seed):
+    with np.errstate(over="ignore"):
+        base = mix64(np.array([seed], dtype=np.uint64))[0]
+        index = np.arange(count, dtype=np.uint64) + base
+        bits = mix64(index) >> np.uint64(40)
+    return (bits.astype(np.float32) * np.float32(2.0 ** -24)).astype(np.float32)
+
+
+def work(values):
+    """The tutorial's arithmetic, in float32 as NumPy does it; the sum accumulated in float64."""
+    return float(np.sum(np.sin(values) * np.cos(values) + np.sqrt(np.abs(values)),
+                        dtype=np.float64))
+
+
+def reference(values):
+    """The same sum with every step in float64: what each version is checked against."""
+    x = values.astype(np.float64)
+    return float(np.sum(np.sin(x) * np.cos(x) + np.sqrt(np.abs(x))))
+
+
+# ---------- 1. the tutorial's shape, as printed ----------
+
+def as_printed(values, workers):
+    """The shape of the tutorial's code: a class defined inside a function; its naive method
+    passes a nested function to Pool.map, its optimized method passes a bound method to
+    Pool.starmap. Returns [(version, seconds until the error, error text)]."""
+
+    class Processor:
+        def naive(self, chunks):
+            def naive_worker(chunk):
+                return work(chunk)
+            with mp.Pool(workers) as pool:
+                return pool.map(naive_worker, chunks)
+
+        def attach_and_sum(self, name, begin, end):
+            shm = shared_memory.SharedMemory(name=name)
+            view = np.ndarray((len(values),), dtype=np.float32, buffer=shm.buf)
+            total = work(view[begin:end])
+            del view
+            shm.close()
+            return total
+
+        def optimized(self, name, ranges):
+            with mp.Pool(workers) as pool:
+                return pool.starmap(self.attach_and_sum, [(name, b, e) for b, e in ranges])
+
+    outcomes = []
+    processor = Processor()
+    start = time.perf_counter()
+    try:
+        processor.naive(split(values, workers))
+        outcomes.append(("naive-as-printed", time.perf_counter() - start, "ran"))
+    except Exception as error:          # the point is to show which error it is
+        outcomes.append(("naive-as-printed", time.perf_counter() - start,
+                         f"{type(error).__name__}: {error}"))
+    shm = shared_memory.SharedMemory(create=True, size=values.nbytes)
+    try:
+        np.ndarray(values.shape, dtype=np.float32, buffer=shm.buf)[:] = values
+        start = time.perf_counter()
+        try:
+            processor.optimized(shm.name, ranges_of(len(values), workers))
+            outcomes.append(("optimized-as-printed", time.perf_counter() - start, "ran"))
+        except Exception as error:
+            outcomes.append(("optimized-as-printed", time.perf_counter() - start,
+                             f"{type(error).__name__}: {error}"))
+    finally:
+        shm.close()
+        shm.unlink()
+    return outcomes
+
+
+# ---------- 2. corrected: the workers at module level ----------
+
+def split(values, workers):
+    return [values[b:e].copy() for b, e in ranges_of(len(values), workers)]
+
+
+def ranges_of(count, workers):
+    return [(count * w // workers, count * (w + 1) // workers) for w in range(workers)]
+
+
+def naive_worker(chunk):
+    start = time.perf_counter()
+    total = work(chunk)
+    return total, time.perf_counter() - start
+
+
+def optimized_worker(name, count, begin, end):
+    start = time.perf_counter()
+    shm = shared_memory.SharedMemory(name=name)
+    data = np.ndarray((count,), dtype=np.float32, buffer=shm.buf)
+    total = 0.0
+    for b in range(begin, end, BATCH):          # batches, as the tutorial does
+        total += work(data[b:min(b + BATCH, end)])
+    del data
+    shm.close()
+    return total, time.perf_counter() - start
+
+
+def run_sequential(values, workers):
+    phases = dict.fromkeys(PHASES, 0.0)
+    t0 = time.perf_counter()
+    total = work(values)
+    phases["compute"] = time.perf_counter() - t0
+    return total, phases
+
+
+def run_naive(values, workers):
+    phases = dict.fromkeys(PHASES, 0.0)
+    t0 = time.perf_counter()
+    chunks = split(values, workers)             # "copying is expensive!"
+    t1 = time.perf_counter()
+    with mp.Pool(workers) as pool:
+        t2 = time.perf_counter()
+        results = pool.map(naive_worker, chunks)
+        t3 = time.perf_counter()
+        total = sum(r for r, _ in results)
+        t4 = time.perf_counter()
+    t5 = time.perf_counter()
+    slowest = max(c for _, c in results)
+    phases.update(start=t2 - t1, distribute=(t1 - t0) + (t3 - t2 - slowest), compute=slowest,
+                  collect=t4 - t3, teardown=t5 - t4)
+    return total, phases
+
+
+def run_optimized(values, workers):
+    phases = dict.fromkeys(PHASES, 0.0)
+    t0 = time.perf_counter()
+    shm = shared_memory.SharedMemory(create=True, size=values.nbytes)
+    try:
+        np.ndarray(values.shape, dtype=np.float32, buffer=shm.buf)[:] = values
+        t1 = time.perf_counter()
+        tasks = [(shm.name, len(values), b, e) for b, e in ranges_of(len(values), workers)]
+        with mp.Pool(workers) as pool:
+            t2 = time.perf_counter()
+            results = pool.starmap(optimized_worker, tasks)
+            t3 = time.perf_counter()
+            total = sum(r for r, _ in results)
+            t4 = time.perf_counter()
+        t5 = time.perf_counter()
+    finally:
+        shm.close()
+        shm.unlink()
+    slowest = max(c for _, c in results)
+    phases.update(start=t2 - t1, distribute=(t1 - t0) + (t3 - t2 - slowest), compute=slowest,
+                  collect=t4 - t3, teardown=t5 - t4 + (time.perf_counter() - t5))
+    return total, phases
+
+
+PHASES = ("start", "distribute", "compute", "collect", "teardown")
+VERSIONS = (("numpy-sequential", run_sequential), ("naive-fixed", run_naive),
+            ("optimized-fixed", run_optimized))
+
+
+# ---------- measuring, checking, writing ----------
+
+def measure(run, values, workers, trials, expected, name):
+    run(values, workers)                                   # warm-up
+    samples = []
+    for _ in range(trials):
+        t0 = time.perf_counter()
+        total, phases = run(values, workers)
+        wall = time.perf_counter() - t0
+        error = abs(total - expected) / expected
+        if error > BOUND:
+            print(f"casestudy.py: verification failed: {name}: {total!r}, float64 reference "
+                  f"{expected!r} (relative error {error:.2e} > {BOUND:g})", file=sys.stderr)
+            sys.exit(1)
+        samples.append((wall, phases, total))
+    samples.sort(key=lambda s: s[0])
+    return samples
+
+
+def stats_row(variant, x, walls_ms):
+    walls = sorted(walls_ms)
+    n = len(walls)
+    median = walls[n // 2] if n % 2 else (walls[n // 2 - 1] + walls[n // 2]) / 2
+    mean = sum(walls) / n
+    sd = (sum((w - mean) ** 2 for w in walls) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    return f"{variant}\t{x}\tms\t{n}\t{median:.6g}\t{walls[0]:.6g}\t{walls[-1]:.6g}\t{mean:.6g}\t{sd:.6g}"
+
+
+def metadata(args, experiment):
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip().replace(" ", "_")
+                    break
+    except OSError:
+        pass
+    date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    git = os.environ.get("KIT_GIT") or "unknown"
+    return (f"# chapter=09 program=casestudy-python experiment={experiment} mode={args.mode}\n"
+            f"# host={socket.gethostname()} cpus={os.cpu_count()} model={model} "
+            f"kernel={platform.release()} date={date} git={git}\n"
+            f"# args={' '.join(sys.argv[1:])}\n")
+
+
+def write_tsv(path, text):
+    temp = f"{path}.{os.getpid()}.tmp"
+    with open(temp, "w") as f:
+        f.write(text)
+    os.replace(temp, path)
+
+
+def parse():
+    p = argparse.ArgumentParser(description="chapter 9's Python twin")
+    p.add_argument("--quick", dest="mode", action="store_const", const="quick", default="default")
+    p.add_argument("--full", dest="mode", action="store_const", const="full")
+    p.add_argument("--elements", type=int)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--trials", type=int)
+    p.add_argument("--out", default="results")
+    args = p.parse_args()
+    args.elements = args.elements or {"quick": 1000000, "default": 10000000,
+                                      "full": 100000000}[args.mode]
+    args.trials = args.trials or {"quick": 1, "default": 3, "full": 5}[args.mode]
+    if not 1000 <= args.elements <= 10 ** 9 or not 1 <= args.workers <= 1024 or args.trials < 1:
+        p.error("--elements must be 1000..10^9, --workers 1..1024, --trials >= 1")
+    return args
+
+
+def main():
+    args = parse()
+    mp.set_start_method("fork")            # what Linux uses; the pickling error is the same
+    os.makedirs(args.out, exist_ok=True)
+    values = make_values(args.elements, args.seed)
+    expected = reference(values)
+    n, w = args.elements, args.workers
+    print(f"casestudy.py: Python {platform.python_version()}, NumPy {np.__version__}, "
+          f"{n} values, W = {w}, {args.trials} trial(s) + 1 warm-up")
+    print(f"float64 reference: {expected!r}; every version must agree within {BOUND:g} relative")
+    rows, phase_rows = [], []
+    for name, seconds, what in as_printed(values, w):
+        print(f"{name:22s} failed after {seconds * 1e3:8.2f} ms: {what}" if what != "ran"
+              else f"{name:22s} ran ({seconds * 1e3:.2f} ms)")
+        rows.append(stats_row(name, n, [seconds * 1e3]))
+    for name, run in VERSIONS:
+        samples = measure(run, values, w, args.trials, expected, name)
+        wall, phases, total = samples[len(samples) // 2]
+        rows.append(stats_row(name, n, [s[0] * 1e3 for s in samples]))
+        ms = [phases[p] * 1e3 for p in PHASES]
+        off = 100 * (wall - sum(phases.values())) / wall
+        phase_rows.append(f"{name}\t{n}\t1\t{w}\t" + "\t".join(f"{v:.4f}" for v in ms)
+                          + f"\t{sum(ms):.4f}\t{wall * 1e3:.4f}\t{off:.2f}")
+        print(f"{name:22s} {wall * 1e3:9.2f} ms (median)  total={total!r}  phases ms: "
+              + " ".join(f"{p}={v:.2f}" for p, v in zip(PHASES, ms)))
+    write_tsv(os.path.join(args.out, "ch09-python-ladder.tsv"),
+              metadata(args, "ladder") + "# x=elements\n"
+              "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n" + "\n".join(rows) + "\n")
+    write_tsv(os.path.join(args.out, "ch09-python-phases.tsv"),
+              metadata(args, "phases") + "rung\telements\tunits\tworkers\t"
+              + "\t".join(f"{p}_ms" for p in PHASES) + "\tsum_ms\twall_ms\tunaccounted_pct\n"
+              + "\n".join(phase_rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,657 @@
+/* ch09-casestudy - naive vs optimized, end to end, and where the time goes. The driver:
+ * options, experiments, tables, conclusions. The rungs of the ladder are in rungs.c.
+ *
+ * Four experiments, each its own TSV files and --only name:
+ *   ladder     every rung at the default size: wall time, speedup over rung 0, and the phases
+ *              of the median trial (start, distribute, compute, collect, teardown), which must
+ *              add up to the wall time; plus pool-pipe and pool-shm at a small input, where
+ *              shared memory is not worth setting up
+ *   intensity  the naive rung (fork-per-chunk-pipe) against the optimized one (pool-shm-batched)
+ *              as the work per value grows from 1 to 256 units: where copying stops mattering
+ *   amdahl     the optimized rung at 1..2 x CPUs workers, beside the speedup the serial part
+ *              of its own breakdown predicts
+ *   size       rungs 0, 1, 2 and 5 from 10^4 values to --elements: fixed costs vs per-value costs
+ *
+ * Usage: ch09-casestudy [--quick | --full] [--only EXPERIMENT] [--elements N] [--units U]
+ *                       [--chunk B] [--batch B] [--trials N] [--workers N] [--out DIR]
+ * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
+ * Sample output line (ladder):
+ *   pool-shm-batched         1e+07      37.29      36.11      40.02  ms  1.95x rung 0
+ * Every trial of every rung is checked against rung 0 bit for bit, block by block.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+
+#include "report.h"
+#include "rungs.h"
+
+static const char usage[] =
+    "Usage: ch09-casestudy [--quick | --full] [--only ladder|intensity|amdahl|size]\n"
+    "                      [--elements N] [--units U] [--chunk B] [--batch B] [--trials N]\n"
+    "                      [--workers N] [--pin none|same|spread] [--out DIR]\n"
+    "Naive vs optimized, end to end: the sum of sin(x)cos(x) + sqrt|x| over float32 values,\n"
+    "climbed rung by rung, each rung's time split into phases. (Linux only: shm_open, poll.)\n"
+    "  --elements N   values at the default size (1K..1G; default 1M quick, 10M default,\n"
+    "                 100M full; K, M, G are 1000s here: 10M = 10,000,000 as in the tutorial)\n"
+    "  --units U      times the arithmetic is done per value in ladder, amdahl, size (1..256;\n"
+    "                 default 1, the tutorial's)\n"
+    "  --chunk B      blocks of 4096 values per chunk in rungs 1 and 2 (1..65536; default 64)\n"
+    "  --batch B      blocks per batch in pool-shm-batched (1..65536; default 16 = 256 KiB)\n"
+    "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
+    "pool-shm-batched always pins its workers (spread); --pin places the other rungs.\n"
+    "Test switch (make a failure happen on purpose):\n"
+    "  --inject corrupt   one bit of one value changes on its way to a worker\n"
+    "  --inject partial   a worker returns one block's partial sum one unit in the last place off\n"
+    "Writes results/ch09-{ladder,intensity,amdahl}.tsv with results/ch09-EXP-phases.tsv\n"
+    "(columns: rung elements units workers start_ms distribute_ms compute_ms collect_ms\n"
+    "teardown_ms sum_ms wall_ms unaccounted_pct, the median trial of each point), and\n"
+    "results/ch09-size.tsv.\n";
+
+static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size"};
+
+/* Phases must add up to the wall time within this fraction, or the run says where not. */
+#define CLOSES_WITHIN 0.05
+
+struct ch09_opts {
+    struct kit_opts kit;
+    size_t elements;
+    int units;
+    size_t chunk_blocks, batch_blocks;
+    enum fault fault;
+    long trials;
+};
+
+/* ---------- one rung, measured and checked ---------- */
+
+/* Rung 0's partial sums: what every rung must return, bit for bit. */
+struct reference {
+    double *partials;
+    double total;
+};
+
+struct measured {
+    struct stats wall_ms;
+    double phase_ms[PHASES];    /* of the median trial */
+    double trial_wall_ms;       /* that trial's wall time */
+    double worst_unaccounted;   /* over every trial, as a fraction of its wall time */
+};
+
+static struct rung_run rung_run_for(const struct ch09_opts *o, const struct input *in,
+                                    int workers)
+{
+    struct rung_run r = {.in = in, .workers = workers, .pin = o->kit.pin,
+                         .chunk_blocks = o->chunk_blocks, .batch_blocks = o->batch_blocks,
+                         .fault = o->fault};
+    r.partials = calloc(in->blocks, sizeof *r.partials);
+    if (!r.partials)
+        die_errno("calloc");
+    return r;
+}
+
+static struct reference reference_of(const struct ch09_opts *o, const struct input *in)
+{
+    struct rung_run r = rung_run_for(o, in, 1);
+    rungs[0].run(&r);
+    return (struct reference){r.partials, r.total};
+}
+
+/* book:verify */
+static void verify(const char *rung, const struct rung_run *r, const struct reference *ref)
+{
+    for (size_t b = 0; b < r->in->blocks; b++)
+        if (memcmp(&r->partials[b], &ref->partials[b], sizeof(double)) != 0)
+            verification_failed("%s: block %zu summed to %a (%.17g); rung 0 got %a (%.17g)",
+                                rung, b, r->partials[b], r->partials[b], ref->partials[b],
+                                ref->partials[b]);
+    if (memcmp(&r->total, &ref->total, sizeof(double)) != 0)
+        verification_failed("%s: total %a; rung 0 got %a", rung, r->total, ref->total);
+}
+/* end:verify */
+
+static double sum_of(const double *phase_ms)
+{
+    double sum = 0;
+    for (int p = 0; p < PHASES; p++)
+        sum += phase_ms[p];
+    return sum;
+}
+
+/* One run: wall time from outside the rung, phases from inside, result checked. */
+static double run_once(struct rung_run *r, const struct rung *rung, const struct reference *ref,
+                       double *phase_ms)
+{
+    memset(r->phase_ns, 0, sizeof r->phase_ns);
+    exit_if_stopped();
+    uint64_t start = now_ns();
+    rung->run(r);
+    double wall_ms = (double)(now_ns() - start) / 1e6;
+    verify(rung->name, r, ref);
+    for (int p = 0; p < PHASES; p++)
+        phase_ms[p] = r->phase_ns[p] / 1e6;
+    return wall_ms;
+}
+
+static struct measured measure_rung(const struct ch09_opts *o, const struct rung *rung,
+                                    const struct input *in, const struct reference *ref,
+                                    int workers)
+{
+    struct rung_run r = rung_run_for(o, in, workers);
+    long n = o->trials;
+    double *walls = calloc((size_t)n, sizeof *walls), *sorted = calloc((size_t)n, sizeof *sorted);
+    double (*phases)[PHASES] = malloc((size_t)n * sizeof *phases);
+    if (!walls || !sorted || !phases)
+        die_errno("malloc");
+    struct measured m = {0};
+    run_once(&r, rung, ref, phases[0]);                 /* warm-up, checked, not kept */
+    for (long t = 0; t < n; t++) {
+        walls[t] = sorted[t] = run_once(&r, rung, ref, phases[t]);
+        double off = fabs(walls[t] - sum_of(phases[t])) / walls[t];
+        m.worst_unaccounted = off > m.worst_unaccounted ? off : m.worst_unaccounted;
+    }
+    m.wall_ms = stats_of(sorted, (size_t)n);
+    long median_trial = 0;                              /* the trial nearest the median */
+    for (long t = 1; t < n; t++)
+        if (fabs(walls[t] - m.wall_ms.median) < fabs(walls[median_trial] - m.wall_ms.median))
+            median_trial = t;
+    memcpy(m.phase_ms, phases[median_trial], sizeof m.phase_ms);
+    m.trial_wall_ms = walls[median_trial];
+    free(walls);
+    free(sorted);
+    free(phases);
+    free(r.partials);
+    return m;
+}
+
+/* ---------- the phase tables: terminal and TSV ---------- */
+
+struct phase_point {
+    char rung[32];
+    size_t elements;
+    int units, workers;
+    struct measured m;
+};
+
+enum { MAX_PHASE_POINTS = 64 };
+struct phase_table {
+    const struct ch09_opts *o;
+    char experiment[32];
+    struct phase_point points[MAX_PHASE_POINTS];
+    int count;
+};
+
+static void phase_add(struct phase_table *t, const char *rung, const struct input *in,
+                      int workers, const struct measured *m)
+{
+    if (t->count == MAX_PHASE_POINTS)
+        die("more than %d points in a phase table", MAX_PHASE_POINTS);
+    struct phase_point *p = &t->points[t->count++];
+    snprintf(p->rung, sizeof p->rung, "%s", rung);
+    p->elements = in->count;
+    p->units = in->units;
+    p->workers = workers;
+    p->m = *m;
+}
+
+static void phase_row(FILE *tsv, const struct phase_point *pt)
+{
+    const double *p = pt->m.phase_ms;
+    double wall = pt->m.trial_wall_ms, sum = sum_of(p), off = 100 * (wall - sum) / wall;
+    printf("  %-20s %10zu %5d %3d %8.2f %10.2f %8.2f %8.2f %8.2f %8.2f %8.2f %6.1f%%%s\n",
+           pt->rung, pt->elements, pt->units, pt->workers, p[0], p[1], p[2], p[3], p[4], sum,
+           wall, off, pt->m.worst_unaccounted > CLOSES_WITHIN ? "  a trial did not close" : "");
+    fprintf(tsv, "%s\t%zu\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\n",
+            pt->rung, pt->elements, pt->units, pt->workers, p[0], p[1], p[2], p[3], p[4], sum,
+            wall, off);
+}
+
+/* book:closes */
+/* The table, and whether the accounting closed: in every trial the phases must add up to the
+ * wall time measured around the rung within 5%. */
+static void phase_table_finish(const struct phase_table *t)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-phases", t->experiment);
+    FILE *tsv = tsv_open_table(&t->o->kit, name,
+                               "rung\telements\tunits\tworkers\tstart_ms\tdistribute_ms"
+                               "\tcompute_ms\tcollect_ms\tteardown_ms\tsum_ms\twall_ms"
+                               "\tunaccounted_pct");
+    printf("  phases of the median trial (ms):\n  %-20s %10s %5s %3s %8s %10s %8s %8s %8s %8s "
+           "%8s %7s\n", "rung", "elements", "units", "W", "start", "distribute", "compute",
+           "collect", "teardown", "sum", "wall", "unacc.");
+    const struct phase_point *worst = &t->points[0];
+    for (int i = 0; i < t->count; i++) {
+        phase_row(tsv, &t->points[i]);
+        if (t->points[i].m.worst_unaccounted > worst->m.worst_unaccounted)
+            worst = &t->points[i];
+    }
+    tsv_close(tsv);
+    double share = 100 * worst->m.worst_unaccounted;
+    if (worst->m.worst_unaccounted <= CLOSES_WITHIN)
+        printf("  -> accounting closes: in every trial the phases added up to the wall time "
+               "within %.1f%% (worst: %s, %zu values, W = %d)\n", share, worst->rung,
+               worst->elements, worst->workers);
+    else
+        printf("  -> accounting does NOT close everywhere: in one trial of %s (%zu values, "
+               "W = %d) %.1f%% of the wall time fell outside every phase\n", worst->rung,
+               worst->elements, worst->workers, share);
+}
+/* end:closes */
+
+/* ---------- experiment 1: the ladder ---------- */
+
+
+static void ladder_point(const struct ch09_opts *o, struct report *rep, struct phase_table *t,
+                         const struct rung *rung, const struct input *in)
+{
+    struct reference ref = reference_of(o, in);
+    struct measured m = measure_rung(o, rung, in, &ref, (int)o->kit.workers);
+    free(ref.partials);
+    report_add(rep, rung->name, (double)in->count, "ms", m.wall_ms);
+    double floor_ms = median_of(rep, rungs[0].name, (double)in->count);
+    if (rung != &rungs[0] && floor_ms > 0)
+        report_comment(rep, "%.2fx rung 0; %s (ch. %s)", floor_ms / m.wall_ms.median,
+                       rung->change, rung->taught);
+    phase_add(t, rung->name, in, (int)o->kit.workers, &m);
+}
+
+static double phase_of(const struct phase_table *t, const char *rung, size_t elements,
+                       enum phase p)
+{
+    for (int i = 0; i < t->count; i++)
+        if (strcmp(t->points[i].rung, rung) == 0 && t->points[i].elements == elements)
+            return t->points[i].m.phase_ms[p];
+    return NAN;
+}
+
+/* The rung that does not pay: shared memory for an input smaller than its set-up costs. */
+static void small_input_conclusion(const struct report *rep, const struct phase_table *t,
+                                   size_t small)
+{
+    double pipe = median_of(rep, "pool-pipe", (double)small);
+    double shm = median_of(rep, "pool-shm", (double)small);
+    double pipe_d = phase_of(t, "pool-pipe", small, PHASE_DISTRIBUTE);
+    double shm_d = phase_of(t, "pool-shm", small, PHASE_DISTRIBUTE);
+    if (shm > pipe)
+        printf("  -> at %zu values (%zu KB) shared memory does not pay: pool-shm took %.3f ms, "
+               "pool-pipe %.3f ms (%.2fx); distributing cost %.3f ms against %.3f ms through "
+               "pipes (create, size, map, copy, attach in every worker, unlink)\n", small,
+               small * 4 / 1000, shm, pipe, shm / pipe, shm_d, pipe_d);
+    else
+        printf("  -> at %zu values shared memory still paid in this run: pool-shm %.3f ms, "
+               "pool-pipe %.3f ms (distributing: %.3f against %.3f ms)\n", small, shm, pipe,
+               shm_d, pipe_d);
+}
+
+static void ladder_conclusions(const struct ch09_opts *o, const struct report *rep,
+                               const struct phase_table *t, size_t n, size_t small)
+{
+    double seq = median_of(rep, "sequential", (double)n);
+    double naive = median_of(rep, "fork-per-chunk-pipe", (double)n);
+    double best = median_of(rep, "pool-shm-batched", (double)n);
+    printf("  -> naive / optimized = %.2fx (%.1f / %.1f ms): the tutorial's one number; the "
+           "optimized rung is %.2fx one process\n", naive / best, naive, best, seq / best);
+    int step = 1;
+    double gain = 0;
+    for (int i = 1; i < rung_count; i++) {
+        double g = median_of(rep, rungs[i - 1].name, (double)n) /
+                   median_of(rep, rungs[i].name, (double)n);
+        if (i > 1 && g > gain) {
+            gain = g;
+            step = i;
+        }
+    }
+    printf("  -> the largest step among the parallel rungs: %s -> %s, %.2fx (%s)\n",
+           rungs[step - 1].name, rungs[step].name, gain, rungs[step].change);
+    double goal = 0.8 * o->kit.effective_cpus;
+    printf("  -> goal: pool-shm-batched at >= 0.8 x %.2f effective CPUs = %.2fx rung 0's "
+           "throughput: %s (%.2fx)\n", o->kit.effective_cpus, goal,
+           seq / best >= goal ? "met" : "NOT met", seq / best);
+    small_input_conclusion(rep, t, small);
+}
+
+static void run_ladder(const struct ch09_opts *o)
+{
+    struct input in, small;
+    size_t small_count = o->elements < 16000 ? o->elements : 16000;
+    make_input(&in, o->elements, o->kit.seed, o->units);
+    printf("\nladder: %zu values, %d unit(s) of work each, W = %ld, %ld trials + 1 warm-up per "
+           "rung; every trial's %zu block sums checked bit for bit against rung 0\n", in.count,
+           in.units, o->kit.workers, o->trials, in.blocks);
+    struct report rep;
+    report_start(&rep, &o->kit, "ladder", "elements");
+    struct phase_table t = {.o = o, .experiment = "ladder"};
+    for (int i = 0; i < rung_count; i++) {
+        progress("ladder: rung %d of %d (%s)", i, rung_count - 1, rungs[i].name);
+        ladder_point(o, &rep, &t, &rungs[i], &in);
+    }
+    struct reference ref = reference_of(o, &in);
+    printf("  result: %.17g (every rung: exactly this)\n", ref.total);
+    free(ref.partials);
+    free_input(&in);
+    make_input(&small, small_count, o->kit.seed, o->units);
+    ladder_point(o, &rep, &t, find_rung("pool-pipe"), &small);
+    ladder_point(o, &rep, &t, find_rung("pool-shm"), &small);
+    free_input(&small);
+    report_print(&rep);
+    report_write(&rep);
+    phase_table_finish(&t);
+    ladder_conclusions(o, &rep, &t, o->elements, small_count);
+    free(rep.rows);
+}
+
+/* ---------- experiment 2: intensity ---------- */
+
+static struct stats one_value(double v) { return (struct stats){1, v, v, v, v, 0}; }
+
+static struct stats scaled(struct stats s, double factor)
+{
+    s.median *= factor, s.min *= factor, s.max *= factor, s.mean *= factor, s.stddev *= factor;
+    return s;
+}
+
+/* Where the naive rung's copying (distribute) falls below its compute: between two measured
+ * intensities, on log scales. */
+static double crossover(const double *units, const double *copy_per_compute, int count)
+{
+    for (int i = 1; i < count; i++) {
+        double a = copy_per_compute[i - 1], b = copy_per_compute[i];
+        if (a >= 1 && b < 1)
+            return units[i - 1] * pow(units[i] / units[i - 1], log(a) / (log(a) - log(b)));
+    }
+    return NAN;
+}
+
+static void intensity_conclusion(const double *units, const double *ratio, int count)
+{
+    double at = crossover(units, ratio, count), predicted = units[0] * ratio[0];
+    if (isnan(at)) {
+        printf("  -> copying %s compute at every intensity measured (copy/compute %.2f at %g "
+               "unit(s), %.2f at %g)\n", ratio[0] < 1 ? "stayed below" : "stayed above",
+               ratio[0], units[0], ratio[count - 1], units[count - 1]);
+        return;
+    }
+    printf("  -> crossover: the naive rung's copying costs as much as the work itself at %.1f "
+           "units per value; predicted from %g unit(s) (copying constant, the work growing with "
+           "the units): %.1f, %s\n", at, units[0], predicted,
+           at <= 2 * predicted && at >= predicted / 2 ? "within a factor 2"
+                                                      : "NOT within a factor 2");
+}
+
+/* book:intensity */
+/* Copying against computing: the naive rung's distribute phase (copies and pipe writes, done by
+ * the parent alone) against the work itself in one process (rung 0). */
+static void intensity_point(const struct ch09_opts *o, struct report *rep, struct phase_table *t,
+                            const struct input *in, double *copy_per_compute)
+{
+    const struct rung *naive = find_rung("fork-per-chunk-pipe");
+    const struct rung *best = find_rung("pool-shm-batched");
+    struct reference ref = reference_of(o, in);
+    int w = (int)o->kit.workers;
+    struct measured seq = measure_rung(o, &rungs[0], in, &ref, 1);
+    struct measured a = measure_rung(o, naive, in, &ref, w), b = measure_rung(o, best, in, &ref, w);
+    free(ref.partials);
+    double per_value = 1e6 / (double)in->count;
+    report_add(rep, rungs[0].name, in->units, "ns/value", scaled(seq.wall_ms, per_value));
+    report_add(rep, naive->name, in->units, "ns/value", scaled(a.wall_ms, per_value));
+    report_add(rep, best->name, in->units, "ns/value", scaled(b.wall_ms, per_value));
+    report_add(rep, "ratio", in->units, "x", ratio_of(a.wall_ms, b.wall_ms));
+    report_comment(rep, "naive / optimized");
+    *copy_per_compute = a.phase_ms[PHASE_DISTRIBUTE] / seq.trial_wall_ms;
+    report_add(rep, "copy/compute", in->units, "x", one_value(*copy_per_compute));
+    report_comment(rep, "naive's distribute phase / one process's time");
+    phase_add(t, naive->name, in, w, &a);
+    phase_add(t, best->name, in, w, &b);
+}
+/* end:intensity */
+
+static void run_intensity(const struct ch09_opts *o)
+{
+    double units[9];
+    int count = 0;
+    for (int u = 1; u <= 256; u *= o->kit.mode == MODE_QUICK ? 4 : 2)
+        units[count++] = u;
+    long long work = by_mode(&o->kit, 500000, 8000000, 64000000);
+    printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), 1..256 "
+           "units of work per value, about %lld value-units per point (fewer values as the "
+           "units grow), W = %ld\n", work, o->kit.workers);
+    struct report rep;
+    report_start(&rep, &o->kit, "intensity", "units");
+    struct phase_table t = {.o = o, .experiment = "intensity"};
+    double copy_per_compute[9];
+    for (int i = 0; i < count; i++) {
+        struct input in;
+        long long values = work / (long long)units[i];
+        make_input(&in, (size_t)(values < 16000 ? 16000 : values), o->kit.seed, (int)units[i]);
+        progress("intensity: %g units, %zu values", units[i], in.count);
+        intensity_point(o, &rep, &t, &in, &copy_per_compute[i]);
+        free_input(&in);
+    }
+    report_note(&rep, "crossover_units=%.3g predicted_units=%.3g",
+                crossover(units, copy_per_compute, count), units[0] * copy_per_compute[0]);
+    report_finish(&rep);
+    phase_table_finish(&t);
+    intensity_conclusion(units, copy_per_compute, count);
+}
+
+/* ---------- experiment 3: amdahl ---------- */
+
+/* book:amdahl */
+/* The serial part is what the optimized rung's own breakdown at W = 1 shows outside compute
+ * (start, distribute, collect, teardown); Amdahl's law divides only the rest among W workers. */
+static double amdahl_speedup(double sequential_ms, const struct measured *one_worker, double w)
+{
+    double compute = one_worker->phase_ms[PHASE_COMPUTE];
+    double serial = one_worker->trial_wall_ms - compute;
+    return sequential_ms / (serial + compute / w);
+}
+/* end:amdahl */
+
+static void amdahl_conclusion(const struct report *rep, double effective, int cpus, int most)
+{
+    double at_cpus = median_of(rep, "measured", cpus);
+    double at_most = median_of(rep, "measured", most);
+    printf("  -> at W = %d (the CPUs): measured %.2fx rung 0, Amdahl predicts %.2fx (%.2fx with "
+           "the %.2f effective CPUs)\n", cpus, at_cpus, median_of(rep, "amdahl", cpus),
+           median_of(rep, "amdahl-cpus", cpus), effective);
+    printf("  -> at W = %d: measured %.2fx; Amdahl alone would give %.2fx: %s\n", most, at_most,
+           median_of(rep, "amdahl", most),
+           at_most < 0.8 * median_of(rep, "amdahl", most)
+               ? "beyond the CPUs the limit is the CPU count, not the serial part"
+               : "the serial part is the limit here");
+}
+
+static void run_amdahl(const struct ch09_opts *o)
+{
+    const struct rung *best = find_rung("pool-shm-batched");
+    int most = 2 * (int)o->kit.workers;
+    struct input in;
+    make_input(&in, o->elements, o->kit.seed, o->units);
+    printf("\namdahl: pool-shm-batched at W = 1..%d, %zu values; the serial part measured at "
+           "W = 1\n", most, in.count);
+    struct reference ref = reference_of(o, &in);
+    struct measured seq = measure_rung(o, &rungs[0], &in, &ref, 1), one = {0};
+    struct report rep;
+    report_start(&rep, &o->kit, "amdahl", "workers");
+    struct phase_table t = {.o = o, .experiment = "amdahl"};
+    phase_add(&t, rungs[0].name, &in, 1, &seq);
+    for (int w = 1; w <= most; w++) {
+        progress("amdahl: W = %d of %d", w, most);
+        struct measured m = measure_rung(o, best, &in, &ref, w);
+        if (w == 1)
+            one = m;
+        phase_add(&t, best->name, &in, w, &m);
+        double cpus = w < o->kit.effective_cpus ? w : o->kit.effective_cpus;
+        report_add(&rep, "measured", w, "x", ratio_of(seq.wall_ms, m.wall_ms));
+        report_add(&rep, "amdahl", w, "x", one_value(amdahl_speedup(seq.trial_wall_ms, &one, w)));
+        report_add(&rep, "amdahl-cpus", w, "x",
+                   one_value(amdahl_speedup(seq.trial_wall_ms, &one, cpus)));
+    }
+    double serial = one.trial_wall_ms - one.phase_ms[PHASE_COMPUTE];
+    report_note(&rep, "serial_fraction=%.4f serial_ms=%.3f sequential_ms=%.3f",
+                serial / one.trial_wall_ms, serial, seq.trial_wall_ms);
+    printf("  serial part at W = 1: %.2f of %.2f ms = %.1f%% (start, distribute, collect, "
+           "teardown); one process: %.2f ms\n", serial, one.trial_wall_ms,
+           100 * serial / one.trial_wall_ms, seq.trial_wall_ms);
+    free(ref.partials);
+    free_input(&in);
+    report_print(&rep);
+    report_write(&rep);
+    phase_table_finish(&t);
+    amdahl_conclusion(&rep, o->kit.effective_cpus, online_cpus(), most);
+    free(rep.rows);
+}
+
+/* ---------- experiment 4: size ---------- */
+
+static void size_conclusion(const struct report *rep, const double *sizes, int count)
+{
+    for (int i = 0; i < count; i++) {
+        double seq = median_of(rep, "sequential", sizes[i]);
+        double best = median_of(rep, "pool-shm-batched", sizes[i]);
+        if (best < seq) {
+            printf("  -> the optimized rung first beats one process at %.0f values (%.0f against "
+                   "%.0f ns per value)", sizes[i], best, seq);
+            if (i > 0)
+                printf("; at %.0f it lost (%.0f against %.0f)", sizes[i - 1],
+                       median_of(rep, "pool-shm-batched", sizes[i - 1]),
+                       median_of(rep, "sequential", sizes[i - 1]));
+            printf("\n");
+            return;
+        }
+    }
+    printf("  -> one process was faster at every size measured: fixed costs dominate up to %.0f "
+           "values\n", sizes[count - 1]);
+}
+
+static void run_size(const struct ch09_opts *o)
+{
+    static const char *const names[] = {"sequential", "fork-per-chunk-pipe", "pool-pipe",
+                                        "pool-shm-batched"};
+    double sizes[8];
+    int count = 0;
+    for (double s = 1e4; s <= (double)o->elements && count < 7; s *= 10)
+        sizes[count++] = s;
+    if (count == 0 || sizes[count - 1] < (double)o->elements)
+        sizes[count++] = (double)o->elements;
+    printf("\nsize: rungs 0, 1, 2 and 5 from %.0f to %zu values, W = %ld: wall time per value\n",
+           sizes[0], o->elements, o->kit.workers);
+    struct report rep;
+    report_start(&rep, &o->kit, "size", "elements");
+    for (int i = 0; i < count; i++) {
+        struct input in;
+        make_input(&in, (size_t)sizes[i], o->kit.seed, o->units);
+        struct reference ref = reference_of(o, &in);
+        progress("size: %zu values", in.count);
+        for (int k = 0; k < 4; k++) {
+            struct measured m = measure_rung(o, find_rung(names[k]), &in, &ref,
+                                             (int)o->kit.workers);
+            report_add(&rep, names[k], sizes[i], "ns/value", scaled(m.wall_ms, 1e6 / sizes[i]));
+        }
+        free(ref.partials);
+        free_input(&in);
+    }
+    report_print(&rep);
+    report_write(&rep);
+    size_conclusion(&rep, sizes, count);
+    free(rep.rows);
+}
+
+/* ---------- options and main ---------- */
+
+/* A count of values: digits with an optional K, M or G meaning 10^3, 10^6, 10^9. */
+static size_t parse_elements(const char *text)
+{
+    static const char *const range = "accepted: 1K to 1G";
+    char digits[32];
+    size_t len = strlen(text);
+    unsigned long long multiple = 1;
+    if (len == 0 || len >= sizeof digits)
+        die_usage("--elements: '%s' is not a count (%s)", text, range);
+    memcpy(digits, text, len + 1);
+    switch (digits[len - 1]) {
+    case 'K': case 'k': multiple = 1000; break;
+    case 'M': case 'm': multiple = 1000000; break;
+    case 'G': case 'g': multiple = 1000000000; break;
+    }
+    if (multiple > 1)
+        digits[--len] = '\0';
+    if (len == 0 || strspn(digits, "0123456789") != len)
+        die_usage("--elements: '%s' is not a count (a whole number with an optional K, M or G "
+                  "suffix; %s)", text, range);
+    errno = 0;
+    unsigned long long n = strtoull(digits, NULL, 10);
+    if (errno == ERANGE || n > 1000000000ULL / multiple || n * multiple < 1000)
+        die_usage("--elements: %s is out of range (%s)", text, range);
+    return (size_t)(n * multiple);
+}
+
+static enum fault parse_fault(const char *text)
+{
+    if (strcmp(text, "corrupt") == 0)
+        return FAULT_CORRUPT;
+    if (strcmp(text, "partial") == 0)
+        return FAULT_PARTIAL;
+    die_usage("--inject: '%s' is not a fault (accepted: corrupt, partial)", text);
+}
+
+static void parse_args(struct ch09_opts *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (kit_std_option(&o->kit, argc, argv, &i))
+            continue;
+        if (is_opt(a, "--elements"))
+            o->elements = parse_elements(option_value(argc, argv, &i, "--elements"));
+        else if (is_opt(a, "--units"))
+            o->units = (int)parse_count("--units", option_value(argc, argv, &i, "--units"), 1, 256);
+        else if (is_opt(a, "--chunk"))
+            o->chunk_blocks = (size_t)parse_count("--chunk", option_value(argc, argv, &i, "--chunk"),
+                                                  1, 65536);
+        else if (is_opt(a, "--batch"))
+            o->batch_blocks = (size_t)parse_count("--batch", option_value(argc, argv, &i, "--batch"),
+                                                  1, 65536);
+        else if (is_opt(a, "--inject"))
+            o->fault = parse_fault(option_value(argc, argv, &i, "--inject"));
+        else
+            die_usage("unknown option '%s'", a);
+    }
+}
+
+/* The values, their copy in shared memory, the chunks in flight: about 10 bytes per value. */
+static void check_memory(const struct ch09_opts *o)
+{
+    unsigned long long need = 12ULL * o->elements, have = available_memory();
+    char need_text[32], have_text[32];
+    if (need > have)
+        die_usage("--elements: %zu values need about %s of memory; %s is available", o->elements,
+                  format_size(need, need_text, sizeof need_text),
+                  format_size(have, have_text, sizeof have_text));
+}
+
+int main(int argc, char **argv)
+{
+    struct ch09_opts o = {.kit = kit_defaults("ch09-casestudy", usage, argc, argv), .units = 1,
+                          .chunk_blocks = 64, .batch_blocks = 16};
+    parse_args(&o, argc, argv);
+    check_only(&o.kit, experiments, sizeof experiments / sizeof experiments[0]);
+    if (!o.elements)
+        o.elements = (size_t)by_mode(&o.kit, 1000000, 10000000, 100000000);
+    check_memory(&o);
+    prepare_out_dir(&o.kit);
+    catch_stop_signals(kill_children);
+    signal(SIGPIPE, SIG_IGN);       /* a dead worker's pipe gives EPIPE, which we report */
+    o.trials = trials_for(&o.kit, 2, 5, 11);
+    print_run_header(&o.kit, "naive vs optimized, end to end, and where the time goes");
+    report_effective_cpus(&o.kit, (uint64_t)by_mode(&o.kit, 2000000, 20000000, 50000000));
+    printf("workers: %ld; placement: %s (pool-shm-batched: spread); blocks of %d values\n",
+           o.kit.workers, pin_name(o.kit.pin), BLOCK_VALUES);
+    if (wanted(&o.kit, "ladder"))
+        run_ladder(&o);
+    if (wanted(&o.kit, "intensity"))
+        run_intensity(&o);
+    if (wanted(&o.kit, "amdahl"))
+        run_amdahl(&o);
+    if (wanted(&o.kit, "size"))
+        run_size(&o);
+    return 0;
+}

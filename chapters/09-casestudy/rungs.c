@@ -1,0 +1,704 @@
+/* rungs.c - one computation climbed as a ladder, one change per rung, every rung's wall time
+ * split into the phases the parent lives through.
+ *
+ * The computation is the tutorial's case study: the sum of sin(x) * cos(x) + sqrt(|x|) over
+ * float32 values. The rungs:
+ *   0 sequential            one process: the floor every rung is read against
+ *   1 fork-per-chunk-pipe   a fresh process per chunk, the chunk copied and sent through a pipe
+ *   2 pool-pipe             the processes started once and reused for every chunk
+ *   3 pool-chunked          the same, with four chunks per worker (the pool rule of chapter 2)
+ *   4 pool-shm              the data in shared memory, each worker given an index range: no copy
+ *   5 pool-shm-batched      workers take cache-sized batches from a shared counter, pinned
+ *
+ * What to look for: each rung keeps the one before it and changes one thing, so the difference
+ * between two rungs' phase bars is what that one change bought. The parent charges every moment
+ * of its timeline to a phase (start, distribute, compute, collect, teardown) with a pair of clock
+ * readings around each step; the driver compares the sum with the wall time it measured itself.
+ * "compute" is the time the parent waits for results: the part of the work that distribution
+ * did not overlap.
+ *
+ * Every rung returns one partial sum per block of BLOCK_VALUES values, and the parent adds them
+ * in block order: the same floating-point additions in the same order on every rung, so every
+ * rung must return rung 0's result bit for bit. The data is checked where it is received: each
+ * block carries a checksum made with the values, and the worker recomputes it.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "bench.h"
+#include "rungs.h"
+
+const char *const phase_names[PHASES] = {"start", "distribute", "compute", "collect", "teardown"};
+
+/* ---------- the computation and its checks ---------- */
+
+/* book:work */
+/* The tutorial's arithmetic in float32, as NumPy does it, `units` times per value (the intensity
+ * experiment varies it); one block's sum is accumulated in double. */
+static double block_sum(const float *values, size_t n, int units)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (int u = 0; u < units; u++) {
+            float x = values[i] + (float)u * 0x1p-8f;
+            sum += sinf(x) * cosf(x) + sqrtf(fabsf(x));
+        }
+    }
+    return sum;
+}
+
+/* The blocks' partial sums, always added in block order. */
+double add_partials(const double *partials, size_t blocks)
+{
+    double total = 0;
+    for (size_t b = 0; b < blocks; b++)
+        total += partials[b];
+    return total;
+}
+/* end:work */
+
+/* A weighted sum of the values' bits: any one changed value, and any two swapped, change it. */
+static uint64_t block_checksum(const float *values, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &values[i], sizeof bits);
+        sum += (uint64_t)bits * (2 * i + 1);
+    }
+    return sum;
+}
+
+static size_t first_value(size_t block) { return block * BLOCK_VALUES; }
+
+/* Values in blocks [first, first + blocks): the last block of the input may be short. */
+static size_t values_in(const struct input *in, size_t first, size_t blocks)
+{
+    size_t end = first_value(first + blocks);
+    return (end < in->count ? end : in->count) - first_value(first);
+}
+
+void make_input(struct input *in, size_t count, unsigned long seed, int units)
+{
+    in->count = count;
+    in->blocks = (count + BLOCK_VALUES - 1) / BLOCK_VALUES;
+    in->units = units;
+    in->values = malloc(count * sizeof *in->values);
+    in->checks = malloc(in->blocks * sizeof *in->checks);
+    if (!in->values || !in->checks)
+        die_errno("malloc");
+    uint64_t base = mix64(seed);
+    for (size_t i = 0; i < count; i++)      /* 24 random bits: exact in a float, in [0, 1) */
+        in->values[i] = (float)(mix64(base + i) >> 40) * 0x1p-24f;
+    for (size_t b = 0; b < in->blocks; b++)
+        in->checks[b] = block_checksum(in->values + first_value(b), values_in(in, b, 1));
+}
+
+void free_input(struct input *in)
+{
+    free(in->values);
+    free(in->checks);
+    memset(in, 0, sizeof *in);
+}
+
+/* The block a fault switch changes: the middle one. */
+static size_t faulty_block(const struct input *in) { return in->blocks / 2; }
+
+/* A worker's check of the blocks it received: the first bad one, or -1. */
+struct received_check {
+    int64_t bad_block;
+    uint64_t sent, received;
+};
+
+static void check_blocks(const struct input *in, const float *values, const uint64_t *checks,
+                         size_t first, size_t blocks, struct received_check *c)
+{
+    for (size_t k = 0; k < blocks && c->bad_block < 0; k++) {
+        uint64_t got = block_checksum(values + first_value(k), values_in(in, first + k, 1));
+        if (got != checks[k])
+            *c = (struct received_check){(int64_t)(first + k), checks[k], got};
+    }
+}
+
+static void sum_blocks(const struct input *in, const float *values, size_t first, size_t blocks,
+                       double *partials, enum fault fault)
+{
+    for (size_t k = 0; k < blocks; k++)
+        partials[k] = block_sum(values + first_value(k), values_in(in, first + k, 1), in->units);
+    size_t bad = faulty_block(in);
+    if (fault == FAULT_PARTIAL && bad >= first && bad < first + blocks)
+        partials[bad - first] = nextafter(partials[bad - first], INFINITY);
+}
+
+/* ---------- the parent's clock: every step charged to a phase ---------- */
+
+struct phase_clock {
+    uint64_t since;
+    double *ns;
+};
+
+static void begin(struct phase_clock *pc) { pc->since = now_ns(); }
+
+static void charge(struct phase_clock *pc, enum phase p)
+{
+    pc->ns[p] += (double)(now_ns() - pc->since);
+}
+
+/* ---------- rung 0: one process ---------- */
+
+/* book:sequential */
+static void run_sequential(struct rung_run *r)
+{
+    const struct input *in = r->in;
+    struct phase_clock pc = {0, r->phase_ns};
+    begin(&pc);
+    sum_blocks(in, in->values, 0, in->blocks, r->partials, FAULT_NONE);
+    charge(&pc, PHASE_COMPUTE);
+    begin(&pc);
+    r->total = add_partials(r->partials, in->blocks);
+    charge(&pc, PHASE_COLLECT);
+}
+/* end:sequential */
+
+/* ---------- the crew: workers, each with a task pipe in and a result pipe out ---------- */
+
+/* A chunk travels as a task header, its values, then their checksums; a result comes back as
+ * a result header, then the partial sums (none when they are in shared memory). */
+struct task {
+    uint32_t first_block, blocks, batch_blocks;
+    char shm_name[64];          /* "" for a chunk sent through the pipe */
+};
+struct result {
+    uint32_t first_block, blocks;
+    struct received_check check;
+};
+
+struct slot {
+    pid_t pid;
+    int task_fd, result_fd;     /* the parent's ends; -1 when closed */
+    size_t first_block, blocks; /* what it is working on, for the report of its death */
+};
+
+struct crew {
+    struct rung_run *r;
+    const char *rung;
+    struct slot *slots;
+    int size;
+    int (*work)(int index, void *crew);
+    char *message;              /* a chunk, encoded */
+    size_t max_blocks;
+};
+
+static void crew_open(struct crew *c, struct rung_run *r, const char *rung,
+                      int (*work)(int, void *), size_t max_blocks)
+{
+    *c = (struct crew){.r = r, .rung = rung, .size = r->workers, .work = work,
+                       .max_blocks = max_blocks};
+    c->slots = calloc((size_t)c->size, sizeof *c->slots);
+    c->message = max_blocks ? malloc(sizeof(struct task) + max_blocks * BLOCK_VALUES * 4
+                                     + max_blocks * sizeof(uint64_t)) : NULL;
+    if (!c->slots || (max_blocks && !c->message))
+        die_errno("malloc");
+    for (int s = 0; s < c->size; s++)
+        c->slots[s] = (struct slot){.pid = -1, .task_fd = -1, .result_fd = -1};
+}
+
+static void crew_close(struct crew *c)
+{
+    free(c->slots);
+    free(c->message);
+}
+
+/* A worker that died (or broke its pipe) ends the run with one sentence saying what it did. */
+__attribute__((noreturn))
+static void worker_failed(struct crew *c, int s)
+{
+    struct slot *w = &c->slots[s];
+    int status = reap_child(w->pid);
+    if (w->blocks)
+        die_child("worker", s, w->pid, status, "while working on blocks %zu..%zu of %s",
+                  w->first_block, w->first_block + w->blocks - 1, c->rung);
+    die_child("worker", s, w->pid, status, "in %s", c->rung);
+}
+
+/* What a new worker gets: the crew (to close the parent's ends) and its own two pipe ends. */
+struct worker_arg {
+    struct crew *c;
+    int task_fd, result_fd;
+};
+
+/* Fork worker s with its two pipes; it says "ready" once it runs. */
+static void start_one(struct crew *c, int s, enum kit_pin pin)
+{
+    int task[2], result[2];
+    if (pipe(task) == -1 || pipe(result) == -1)
+        die_errno("pipe");
+    c->slots[s].task_fd = task[1];
+    c->slots[s].result_fd = result[0];
+    struct worker_arg arg = {c, task[0], result[1]};
+    c->slots[s].pid = start_worker(s, pin, c->work, &arg);
+    close(task[0]);
+    close(result[1]);
+}
+
+static void wait_ready(struct crew *c, int s)
+{
+    char ready;
+    if (read_full(c->slots[s].result_fd, &ready, 1) != 1)
+        worker_failed(c, s);
+}
+
+/* Closing the task pipe tells the worker to exit; then it is reaped and must have ended well. */
+static void stop_one(struct crew *c, int s)
+{
+    struct slot *w = &c->slots[s];
+    close(w->task_fd);
+    int status = reap_child(w->pid);
+    if (!ended_ok(status))
+        die_child("worker", s, w->pid, status, "after its last task in %s", c->rung);
+    close(w->result_fd);
+    w->task_fd = w->result_fd = -1;
+    w->pid = -1;
+}
+
+/* In a new worker: only its own two ends stay open, or a pipe would never see end-of-file. */
+static void close_parent_ends(struct crew *c)
+{
+    for (int s = 0; s < c->size; s++) {
+        if (c->slots[s].task_fd >= 0)
+            close(c->slots[s].task_fd);
+        if (c->slots[s].result_fd >= 0)
+            close(c->slots[s].result_fd);
+    }
+}
+
+/* The next worker with something to say (a result, or end-of-file because it died). */
+static int wait_for_result(struct crew *c)
+{
+    struct pollfd fds[c->size];
+    for (int s = 0; s < c->size; s++)
+        fds[s] = (struct pollfd){.fd = c->slots[s].result_fd, .events = POLLIN};
+    for (;;) {
+        int n = poll(fds, (nfds_t)c->size, -1);
+        if (n == -1 && errno == EINTR) {
+            exit_if_stopped();
+            continue;
+        }
+        if (n == -1)
+            die_errno("poll");
+        for (int s = 0; s < c->size; s++)
+            if (fds[s].revents)
+                return s;
+    }
+}
+
+/* A result header, then (for a chunk sent through the pipe) its partial sums. */
+static void receive_result(struct crew *c, int s, bool partials_follow)
+{
+    struct slot *w = &c->slots[s];
+    struct result res;
+    if (read_full(w->result_fd, &res, sizeof res) != sizeof res)
+        worker_failed(c, s);
+    if (res.check.bad_block >= 0)
+        verification_failed("%s: worker %d received block %lld with checksum %016llx; the parent "
+                             "sent %016llx (the data changed on the way)", c->rung, s,
+                             (long long)res.check.bad_block,
+                             (unsigned long long)res.check.received,
+                             (unsigned long long)res.check.sent);
+    size_t bytes = res.blocks * sizeof(double);
+    if (partials_follow &&
+        read_full(w->result_fd, c->r->partials + res.first_block, bytes) != bytes)
+        worker_failed(c, s);
+    w->blocks = 0;
+}
+
+/* ---------- rungs 1-3: chunks copied through pipes ---------- */
+
+/* book:pipe-worker */
+/* A worker: read a chunk (header, values, checksums), check it, sum its blocks, send the partial
+ * sums back; until the parent closes the task pipe. */
+static int pipe_worker(int index, void *arg)
+{
+    const struct worker_arg *a = arg;
+    struct crew *c = a->c;
+    const struct input *in = c->r->in;
+    int task_fd = a->task_fd, result_fd = a->result_fd;
+    close_parent_ends(c);
+    size_t most = c->max_blocks;
+    float *values = malloc(most * BLOCK_VALUES * sizeof *values);
+    uint64_t *checks = malloc(most * sizeof *checks);
+    double *partials = malloc(most * sizeof *partials);
+    if (!values || !checks || !partials || !write_full(result_fd, "r", 1))
+        return 3;
+    struct task t;
+    while (read_full(task_fd, &t, sizeof t) == sizeof t) {
+        size_t n = values_in(in, t.first_block, t.blocks);
+        if (read_full(task_fd, values, n * sizeof *values) != n * sizeof *values ||
+            read_full(task_fd, checks, t.blocks * sizeof *checks) != t.blocks * sizeof *checks)
+            return 4;
+        struct result res = {t.first_block, t.blocks, {-1, 0, 0}};
+        check_blocks(in, values, checks, t.first_block, t.blocks, &res.check);
+        if (res.check.bad_block < 0)
+            sum_blocks(in, values, t.first_block, t.blocks, partials, c->r->fault);
+        if (!write_full(result_fd, &res, sizeof res) ||
+            !write_full(result_fd, partials, t.blocks * sizeof *partials))
+            return 5;
+    }
+    (void)index;
+    return 0;
+}
+/* end:pipe-worker */
+
+/* book:send-chunk */
+/* The parent encodes a chunk: a copy of its values and checksums behind a header (what pickling
+ * a NumPy slice does), written to the worker's pipe. */
+static void send_chunk(struct crew *c, int s, size_t first, size_t blocks)
+{
+    const struct input *in = c->r->in;
+    size_t n = values_in(in, first, blocks);
+    struct task t = {(uint32_t)first, (uint32_t)blocks, 0, ""};
+    char *p = c->message;
+    memcpy(p, &t, sizeof t);
+    memcpy(p + sizeof t, in->values + first_value(first), n * sizeof(float));
+    memcpy(p + sizeof t + n * sizeof(float), in->checks + first, blocks * sizeof(uint64_t));
+    size_t bad = faulty_block(in);
+    if (c->r->fault == FAULT_CORRUPT && bad >= first && bad < first + blocks)
+        p[sizeof t + first_value(bad - first) * sizeof(float)] ^= 1;   /* one bit of one value */
+    c->slots[s].first_block = first;
+    c->slots[s].blocks = blocks;
+    if (!write_full(c->slots[s].task_fd, p, sizeof t + n * sizeof(float) + blocks * sizeof(uint64_t)))
+        worker_failed(c, s);
+}
+/* end:send-chunk */
+
+static void start_all(struct crew *c, enum kit_pin pin)
+{
+    for (int s = 0; s < c->size; s++)
+        start_one(c, s, pin);
+    for (int s = 0; s < c->size; s++)
+        wait_ready(c, s);
+}
+
+/* Chunk number `chunk` to worker s; a fresh process for it first when `fresh`. */
+static void give_chunk(struct crew *c, struct phase_clock *pc, int s, size_t chunk,
+                       size_t chunk_blocks, bool fresh)
+{
+    if (fresh) {
+        begin(pc);
+        start_one(c, s, c->r->pin);
+        wait_ready(c, s);
+        charge(pc, PHASE_START);
+    }
+    size_t first = chunk * chunk_blocks, left = c->r->in->blocks - first;
+    begin(pc);
+    send_chunk(c, s, first, left < chunk_blocks ? left : chunk_blocks);
+    charge(pc, PHASE_DISTRIBUTE);
+}
+
+/* book:deal */
+/* Rungs 1-3: one chunk to each worker, then the next chunk to whichever answers first. With
+ * `fresh`, every chunk gets a new process, which is stopped once its result is in. */
+static void deal_chunks(struct crew *c, struct phase_clock *pc, size_t chunk_blocks, bool fresh)
+{
+    size_t blocks = c->r->in->blocks, chunks = (blocks + chunk_blocks - 1) / chunk_blocks;
+    size_t next = 0, done = 0;
+    for (int s = 0; s < c->size && next < chunks; s++)
+        give_chunk(c, pc, s, next++, chunk_blocks, fresh);
+    while (done < chunks) {
+        begin(pc);
+        int s = wait_for_result(c);
+        charge(pc, PHASE_COMPUTE);
+        begin(pc);
+        receive_result(c, s, true);
+        done++;
+        charge(pc, PHASE_COLLECT);
+        if (fresh) {
+            begin(pc);
+            stop_one(c, s);
+            charge(pc, PHASE_TEARDOWN);
+        }
+        if (next < chunks)
+            give_chunk(c, pc, s, next++, chunk_blocks, fresh);
+    }
+}
+/* end:deal */
+
+/* Four chunks per worker, as multiprocessing.Pool.map chooses (chapter 2). */
+size_t default_chunk_blocks(size_t blocks, int workers)
+{
+    size_t chunks = 4 * (size_t)workers;
+    size_t per = (blocks + chunks - 1) / chunks;
+    return per ? per : 1;
+}
+
+static void add_up(struct rung_run *r, struct phase_clock *pc)
+{
+    begin(pc);
+    r->total = add_partials(r->partials, r->in->blocks);
+    charge(pc, PHASE_COLLECT);
+}
+
+static void run_fork_per_chunk(struct rung_run *r)
+{
+    struct crew c;
+    struct phase_clock pc = {0, r->phase_ns};
+    crew_open(&c, r, "fork-per-chunk-pipe", pipe_worker, r->chunk_blocks);
+    deal_chunks(&c, &pc, r->chunk_blocks, true);
+    add_up(r, &pc);
+    crew_close(&c);
+}
+
+/* book:pool */
+static void run_pool_of_pipes(struct rung_run *r, const char *name, size_t chunk_blocks)
+{
+    struct crew c;
+    struct phase_clock pc = {0, r->phase_ns};
+    crew_open(&c, r, name, pipe_worker, chunk_blocks);
+    begin(&pc);
+    start_all(&c, r->pin);
+    charge(&pc, PHASE_START);
+    deal_chunks(&c, &pc, chunk_blocks, false);
+    add_up(r, &pc);
+    begin(&pc);
+    for (int s = 0; s < c.size; s++)
+        stop_one(&c, s);
+    charge(&pc, PHASE_TEARDOWN);
+    crew_close(&c);
+}
+/* end:pool */
+
+static void run_pool_pipe(struct rung_run *r)
+{
+    run_pool_of_pipes(r, "pool-pipe", r->chunk_blocks);
+}
+
+static void run_pool_chunked(struct rung_run *r)
+{
+    run_pool_of_pipes(r, "pool-chunked", default_chunk_blocks(r->in->blocks, r->workers));
+}
+
+/* ---------- rungs 4-5: the data in shared memory ---------- */
+
+/* One object: a counter (its own cache line), the values, their checksums, the partial sums. */
+struct shared {
+    char name[64];
+    char *base;
+    size_t bytes;
+    _Atomic uint64_t *next_block;
+    float *values;
+    uint64_t *checks;
+    double *partials;
+};
+
+static void lay_out(struct shared *m, const struct input *in)
+{
+    size_t values_bytes = (in->count * sizeof(float) + 7) & ~(size_t)7;
+    m->bytes = 64 + values_bytes + in->blocks * (sizeof(uint64_t) + sizeof(double));
+    m->next_block = (_Atomic uint64_t *)m->base;
+    m->values = (float *)(m->base + 64);
+    m->checks = (uint64_t *)(m->base + 64 + values_bytes);
+    m->partials = (double *)(m->checks + in->blocks);
+}
+
+/* The name still to unlink, and the process that may unlink it (never a worker). */
+static char live_name[64];
+static pid_t live_owner;
+
+void remove_shared_memory(void)
+{
+    if (live_name[0] && getpid() == live_owner)
+        shm_unlink(live_name);
+    live_name[0] = '\0';
+}
+
+/* book:share */
+static void share_input(struct shared *m, const struct rung_run *r)
+{
+    const struct input *in = r->in;
+    snprintf(m->name, sizeof m->name, "/%s-%d-data", kit_prog, (int)getpid());
+    add_kit_cleanup(remove_shared_memory);
+    int fd = shm_open(m->name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (fd == -1)
+        die_errno("shm_open");
+    snprintf(live_name, sizeof live_name, "%s", m->name);
+    live_owner = getpid();
+    m->base = NULL;
+    lay_out(m, in);
+    if (ftruncate(fd, (off_t)m->bytes) == -1)
+        die_errno("ftruncate");
+    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m->base == MAP_FAILED)
+        die_errno("mmap");
+    close(fd);
+    lay_out(m, in);
+    atomic_store(m->next_block, 0);
+    memcpy(m->values, in->values, in->count * sizeof(float));
+    memcpy(m->checks, in->checks, in->blocks * sizeof(uint64_t));
+    if (r->fault == FAULT_CORRUPT)
+        ((char *)m->values)[first_value(faulty_block(in)) * sizeof(float)] ^= 1;
+}
+/* end:share */
+
+/* In a worker: map the object by its name, as the tutorial's SharedMemory(name=...) does. */
+static bool attach_shared(struct shared *m, const char *name, const struct input *in)
+{
+    int fd = shm_open(name, O_RDWR, 0);
+    if (fd == -1)
+        return false;
+    m->base = NULL;
+    lay_out(m, in);
+    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m->base == MAP_FAILED)
+        return false;
+    lay_out(m, in);
+    return true;
+}
+
+static void shared_blocks(const struct shared *m, const struct input *in, size_t first,
+                          size_t blocks, struct received_check *check, enum fault fault)
+{
+    check_blocks(in, m->values + first_value(first), m->checks + first, first, blocks, check);
+    if (check->bad_block < 0)
+        sum_blocks(in, m->values + first_value(first), first, blocks, m->partials + first, fault);
+}
+
+/* book:shm-worker */
+/* A worker: attach, say so, sum its range (or take batches from the shared counter until none
+ * are left), write the partial sums in place, report. No value is copied. */
+static int shm_worker(int index, void *arg)
+{
+    const struct worker_arg *a = arg;
+    struct crew *c = a->c;
+    const struct input *in = c->r->in;
+    int task_fd = a->task_fd, result_fd = a->result_fd;
+    close_parent_ends(c);
+    if (!write_full(result_fd, "r", 1))
+        return 3;
+    struct task t;
+    while (read_full(task_fd, &t, sizeof t) == sizeof t) {
+        struct shared m;
+        if (!attach_shared(&m, t.shm_name, in) || !write_full(result_fd, "a", 1))
+            return 4;
+        struct result res = {t.first_block, 0, {-1, 0, 0}};
+        if (t.batch_blocks == 0)
+            shared_blocks(&m, in, t.first_block, t.blocks, &res.check, c->r->fault);
+        for (size_t b; t.batch_blocks &&
+                       (b = atomic_fetch_add(m.next_block, t.batch_blocks)) < in->blocks;) {
+            size_t left = in->blocks - b;
+            shared_blocks(&m, in, b, left < t.batch_blocks ? left : t.batch_blocks, &res.check,
+                          c->r->fault);
+        }
+        munmap(m.base, m.bytes);
+        if (!write_full(result_fd, &res, sizeof res))
+            return 5;
+    }
+    (void)index;
+    return 0;
+}
+/* end:shm-worker */
+
+static void send_task(struct crew *c, int s, const struct shared *m, size_t first,
+                      size_t blocks, size_t batch_blocks)
+{
+    struct task t = {(uint32_t)first, (uint32_t)blocks, (uint32_t)batch_blocks, ""};
+    snprintf(t.shm_name, sizeof t.shm_name, "%s", m->name);
+    c->slots[s].first_block = first;
+    c->slots[s].blocks = blocks;
+    if (!write_full(c->slots[s].task_fd, &t, sizeof t))
+        worker_failed(c, s);
+}
+
+/* Every worker has mapped the object: its name can go, so nothing is left if we die later. */
+static void hand_out_shared(struct crew *c, struct shared *m, size_t batch_blocks)
+{
+    size_t blocks = c->r->in->blocks;
+    for (int s = 0; s < c->size; s++) {
+        size_t first = blocks * (size_t)s / (size_t)c->size;
+        size_t end = blocks * (size_t)(s + 1) / (size_t)c->size;
+        if (batch_blocks)
+            send_task(c, s, m, 0, 0, batch_blocks);
+        else
+            send_task(c, s, m, first, end - first, 0);
+    }
+    for (int s = 0; s < c->size; s++) {
+        char attached;
+        if (read_full(c->slots[s].result_fd, &attached, 1) != 1)
+            worker_failed(c, s);
+    }
+    remove_shared_memory();
+}
+
+/* book:shm-rung */
+static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks,
+                       enum kit_pin pin)
+{
+    struct crew c;
+    struct shared m;
+    struct phase_clock pc = {0, r->phase_ns};
+    crew_open(&c, r, name, shm_worker, 0);
+    begin(&pc);
+    start_all(&c, pin);
+    charge(&pc, PHASE_START);
+    begin(&pc);
+    share_input(&m, r);
+    hand_out_shared(&c, &m, batch_blocks);
+    charge(&pc, PHASE_DISTRIBUTE);
+    for (int done = 0; done < c.size; done++) {
+        begin(&pc);
+        int s = wait_for_result(&c);
+        charge(&pc, PHASE_COMPUTE);
+        begin(&pc);
+        receive_result(&c, s, false);
+        charge(&pc, PHASE_COLLECT);
+    }
+    begin(&pc);
+    memcpy(r->partials, m.partials, r->in->blocks * sizeof(double));
+    charge(&pc, PHASE_COLLECT);
+    add_up(r, &pc);
+    begin(&pc);
+    for (int s = 0; s < c.size; s++)
+        stop_one(&c, s);
+    munmap(m.base, m.bytes);
+    charge(&pc, PHASE_TEARDOWN);
+    crew_close(&c);
+}
+/* end:shm-rung */
+
+static void run_pool_shm(struct rung_run *r)
+{
+    run_shared(r, "pool-shm", 0, r->pin);
+}
+
+/* The optimized rung pins its workers whatever --pin says: one CPU each. */
+static void run_pool_shm_batched(struct rung_run *r)
+{
+    run_shared(r, "pool-shm-batched", r->batch_blocks, PIN_SPREAD);
+}
+
+/* ---------- the ladder ---------- */
+
+const struct rung rungs[] = {
+    {"sequential", run_sequential, "one process: the floor", "-"},
+    {"fork-per-chunk-pipe", run_fork_per_chunk, "a process per chunk, chunks copied into pipes",
+     "1, 3"},
+    {"pool-pipe", run_pool_pipe, "processes started once, reused for every chunk", "2"},
+    {"pool-chunked", run_pool_chunked, "4 chunks per worker (the Pool.map rule)", "2"},
+    {"pool-shm", run_pool_shm, "values in shared memory, index ranges: no copy", "3, 5"},
+    {"pool-shm-batched", run_pool_shm_batched, "batches from a shared counter, workers pinned",
+     "2, 4, 1"},
+};
+const int rung_count = (int)(sizeof rungs / sizeof rungs[0]);
+
+const struct rung *find_rung(const char *name)
+{
+    for (int i = 0; i < rung_count; i++)
+        if (strcmp(rungs[i].name, name) == 0)
+            return &rungs[i];
+    die("no rung named %s", name);
+}

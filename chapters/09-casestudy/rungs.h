@@ -1,0 +1,62 @@
+/* rungs.h - what rungs.c (one computation climbed rung by rung, every rung timed by phases)
+ * offers main.c. */
+#ifndef CH09_RUNGS_H
+#define CH09_RUNGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+/* The input is cut into blocks of this many values. A block's partial sum is the unit every rung
+ * computes and returns, and the parent adds the partials in block order: the same additions in
+ * the same order whatever the rung or the worker count, so every result is bit for bit rung 0's. */
+enum { BLOCK_VALUES = 4096 };
+
+/* The phases a rung's wall time is split into, as the parent lives them. */
+enum phase { PHASE_START, PHASE_DISTRIBUTE, PHASE_COMPUTE, PHASE_COLLECT, PHASE_TEARDOWN,
+             PHASES };
+extern const char *const phase_names[PHASES];
+
+struct input {
+    float *values;              /* `count` values in [0, 1), from a seed */
+    size_t count, blocks;
+    uint64_t *checks;           /* one checksum per block, made with the values */
+    int units;                  /* how many times the arithmetic is done per value */
+};
+
+/* Test switches: a value changed after its checksum was made (caught where it is received), or
+ * one block's partial sum off by one unit in the last place (caught against rung 0). */
+enum fault { FAULT_NONE, FAULT_CORRUPT, FAULT_PARTIAL };
+
+struct rung_run {
+    const struct input *in;
+    int workers;
+    enum kit_pin pin;
+    size_t chunk_blocks;        /* rungs 1 and 2: blocks per chunk */
+    size_t batch_blocks;        /* rung 5: blocks per batch */
+    enum fault fault;
+    double *partials;           /* out: one partial sum per block */
+    double total;               /* out: the partials added in block order */
+    double phase_ns[PHASES];    /* out: the parent's time in each phase */
+};
+
+struct rung {
+    const char *name;
+    void (*run)(struct rung_run *r);
+    const char *change;         /* the one change from the rung before */
+    const char *taught;         /* the chapters that teach it */
+};
+extern const struct rung rungs[];
+extern const int rung_count;
+const struct rung *find_rung(const char *name);
+
+void make_input(struct input *in, size_t count, unsigned long seed, int units);
+void free_input(struct input *in);
+double add_partials(const double *partials, size_t blocks);
+size_t default_chunk_blocks(size_t blocks, int workers);
+
+/* Removes this run's shared-memory object if one exists (at exit and after a stop signal). */
+void remove_shared_memory(void);
+
+#endif
