@@ -10,6 +10,7 @@
 #   make test SANITIZE=1  the same with AddressSanitizer + UBSan builds (in build/sanitize/)
 #   make peers            the chapters' numbers beside independent tools (stress-ng, perf bench)
 #   make book             refresh the code excerpts in book.md from the sources
+#   make book-html        book.md as one standalone page, build/book.html (pandoc)
 #   make deps             install the missing Debian packages
 #   make clean            remove build/, results/ and plots/out/
 
@@ -33,7 +34,7 @@ export KIT_BUILD := $(abspath $(BUILD))
 export KIT_GIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .DELETE_ON_ERROR:
-.PHONY: all test peers figures book deps clean FORCE
+.PHONY: all test peers figures book book-html deps clean FORCE
 .SECONDEXPANSION:
 
 all: $(PROGRAMS)
@@ -67,6 +68,10 @@ peers: all
 
 book:
 	@harness/book-sync.sh --update
+
+book-html:
+	@harness/deps.sh book
+	@harness/book-html.sh
 
 deps:
 	@harness/deps.sh install

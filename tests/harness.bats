@@ -177,3 +177,32 @@ SH
     assert_output --regexp "deps: apt-get failed; its full output is in $BATS_TEST_TMPDIR/kit-deps\.[A-Za-z0-9]+"
     assert_output --partial "apt noise: -q -o DPkg::Lock::Timeout=300 install"
 }
+
+# The page and a probe that, once everything loaded, writes what it found into the DOM.
+probe_page() {
+    awk 'FNR == NR { probe = probe $0 "\n"; next } /<\/body>/ { printf "%s", probe } { print }' \
+        "$KIT_ROOT/tests/probe/book-probe.html" "$1" >"$2"
+    timeout 90 chromium-headless-shell --no-sandbox --disable-gpu --virtual-time-budget=10000 \
+        --dump-dom "file://$2" 2>/dev/null | grep -o 'data-probe="[^"]*"'
+}
+
+@test "make book-html: one page where every figure loads and every internal link has its anchor" {
+    requires command pandoc
+    requires command chromium-headless-shell
+    run "$KIT_ROOT/harness/book-html.sh" "$BATS_TEST_TMPDIR/book.html"
+    assert_success
+    local figures
+    figures=$(grep -c '^!\[' "$KIT_ROOT/book.md")
+    [ "$figures" -ge 20 ] || fail "book.md embeds only $figures figures"
+    assert_output "book: $BATS_TEST_TMPDIR/book.html ($figures figures inlined)"
+    run probe_page "$BATS_TEST_TMPDIR/book.html" "$BATS_TEST_TMPDIR/probe.html"
+    assert_output "data-probe=\"images=$figures broken=0 missing=\""
+}
+
+@test "the book probe sees a broken figure and a link to a missing anchor" {
+    requires command chromium-headless-shell
+    printf '<html><body><img src="nowhere.svg"><a href="#gone">x</a></body></html>\n' \
+        >"$BATS_TEST_TMPDIR/bad.html"
+    run probe_page "$BATS_TEST_TMPDIR/bad.html" "$BATS_TEST_TMPDIR/probe.html"
+    assert_output 'data-probe="images=1 broken=1 missing=gone"'
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# book-html.sh - what `make book-html` does: book.md as one standalone HTML page.
+#
+# Usage: harness/book-html.sh [OUT]    (default: build/book.html)
+#   pandoc renders book.md with a table of contents and highlighted code, and inlines every
+#   figure, so the page can be mailed or put on a course site as one file.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${1:-build/book.html}
+command -v pandoc >/dev/null || { echo "book-html: pandoc is not installed (make deps)" >&2; exit 1; }
+mkdir -p "$(dirname "$out")"
+tmp="$out.$$.tmp"
+trap 'rm -f "$tmp"' EXIT
+pandoc book.md --from gfm+tex_math_dollars --standalone --self-contained --toc --toc-depth 2 \
+    --highlight-style tango --to html5 \
+    --metadata pagetitle="Multiprocessing performance from first principles" \
+    --resource-path . --output "$tmp"
+mv "$tmp" "$out"
+echo "book: $out ($(grep -o '<img ' "$out" | wc -l) figures inlined)"
