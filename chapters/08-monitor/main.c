@@ -58,8 +58,10 @@ static const char usage[] =
     "    run_delay_ms (one row per process per sample; cpu = the CPU it last ran on; cpu_pct of\n"
     "    one CPU since its previous sample, or since it started for its first)\n"
     "  ch08-processes: slot role pid ppid first_ms last_ms samples sampled_cpu_ms\n"
-    "    rusage_cpu_ms peak_cpu_pct peak_rss_kib voluntary involuntary run_delay_ms end\n"
-    "    (rusage_cpu_ms: wait4's account, nan for a process this program did not reap;\n"
+    "    rusage_cpu_ms reaped_ms peak_cpu_pct peak_rss_kib voluntary involuntary run_delay_ms\n"
+    "    end (rusage_cpu_ms, reaped_ms: wait4's account and when, nan for a process this\n"
+    "    program did not reap, e.g. a child its parent waited for; first_ms, last_ms: its\n"
+    "    first and last sample;\n"
     "    end: exit:N, signal:N, or - )\n";
 
 static const char *const experiments[] = {"timeline", "overhead", "accuracy", "run-delay"};
@@ -169,7 +171,8 @@ static double record_sample(struct session *s, const struct proc_sample *p, uint
     struct tracked *tr = find_tracked(s, p->pid);
     if (!tr)
         tr = add_tracked(s, p, t);
-    if (tr->samples > 0 && p->cpu_ns < tr->last.cpu_ns)
+    /* (a process with threads is counted in ticks, and may start threads between samples) */
+    if (tr->samples > 0 && p->threads <= 1 && tr->last.threads <= 1 && p->cpu_ns < tr->last.cpu_ns)
         verification_failed("pid %d: CPU time went backwards (%llu ns, then %llu ns)",
                             (int)p->pid, (unsigned long long)tr->last.cpu_ns,
                             (unsigned long long)p->cpu_ns);
@@ -249,7 +252,8 @@ static void check_against_rusage(const struct tracked *tr, bool alone)
     if (alone && truth > sampled + gap + 2 * rounding_ns)
         verification_failed("%s (pid %d): wait4 says %.3f ms of CPU, %.3f ms more than sampled "
                             "%.3f ms before its end",
-                            tr->role, (int)tr->pid, truth / 1e6, (truth - sampled) / 1e6, gap / 1e6);
+                            tr->role, (int)tr->pid, truth / 1e6, (truth - sampled) / 1e6,
+                            gap / 1e6);
     uint64_t final = tr->final.cpu_ns;
     if (alone && tr->has_final && (final > truth + rounding_ns || truth > final + rounding_ns))
         verification_failed("%s (pid %d): its final schedstat says %.3f ms of CPU, wait4 %.3f ms",
@@ -335,8 +339,8 @@ static void write_processes_tsv(const struct session *s)
 {
     FILE *f = tsv_open_table(s->o, "processes",
                              "slot\trole\tpid\tppid\tfirst_ms\tlast_ms\tsamples\tsampled_cpu_ms\t"
-                             "rusage_cpu_ms\tpeak_cpu_pct\tpeak_rss_kib\tvoluntary\tinvoluntary\t"
-                             "run_delay_ms\tend");
+                             "rusage_cpu_ms\treaped_ms\tpeak_cpu_pct\tpeak_rss_kib\tvoluntary\t"
+                             "involuntary\trun_delay_ms\tend");
     for (size_t i = 0; i < s->count; i++) {
         const struct tracked *tr = &s->procs[i];
         char end[24] = "-";
@@ -344,13 +348,15 @@ static void write_processes_tsv(const struct session *s)
             snprintf(end, sizeof end, "signal:%d", WTERMSIG(tr->status));
         else if (tr->reaped)
             snprintf(end, sizeof end, "exit:%d", WEXITSTATUS(tr->status));
-        fprintf(f, "%d\t%s\t%d\t%d\t%.3f\t%.3f\t%llu\t%.3f\t%.3f\t%.2f\t%llu\t%llu\t%llu\t%.3f\t%s\n",
-                tr->slot, tr->role, (int)tr->pid, (int)tr->ppid, tr->first_ns / 1e6,
+        fprintf(f, "%d\t%s\t%d\t%d\t%.3f\t%.3f\t%llu\t%.3f\t%.3f\t%.3f\t%.2f\t%llu\t%llu\t%llu\t"
+                "%.3f\t%s\n", tr->slot, tr->role, (int)tr->pid, (int)tr->ppid, tr->first_ns / 1e6,
                 tr->last_ns / 1e6, (unsigned long long)tr->samples, tr->last.cpu_ns / 1e6,
-                tr->reaped ? tr->rusage_cpu_ns / 1e6 : NAN, tr->peak_pct,
+                tr->reaped ? tr->rusage_cpu_ns / 1e6 : NAN, tr->reaped ? tr->reaped_ns / 1e6 : NAN,
+                tr->peak_pct,
                 (unsigned long long)(tr->peak_rss / 1024),
                 (unsigned long long)tr->last.voluntary_switches,
-                (unsigned long long)tr->last.involuntary_switches, tr->last.run_delay_ns / 1e6, end);
+                (unsigned long long)tr->last.involuntary_switches, tr->last.run_delay_ns / 1e6,
+                end);
     }
     tsv_close(f);
 }
@@ -455,7 +461,8 @@ static void timeline_conclusion(const struct session *s, const struct workload *
         printf("     spin-0 waited %.0f ms for a CPU while using %.0f ms of one\n",
                spin->last.run_delay_ns / 1e6, spin->last.cpu_ns / 1e6);
     if (wl->short_children) {
-        struct slot_total t = slot_total(s, find_role(s, "short") ? find_role(s, "short")->slot : -1);
+        const struct tracked *first_short = find_role(s, "short");
+        struct slot_total t = slot_total(s, first_short ? first_short->slot : -1);
         printf("     the sampler saw %d of the %d short-lived children (all %d ran: counted)\n",
                t.seen, wl->short_children, wl->short_children);
     }
@@ -469,7 +476,8 @@ static void define_from(struct workload *wl, const char *name, const struct kit_
                         const struct settings *set)
 {
     long duration = set->duration_ms ? set->duration_ms : (long)by_mode(o, 250, 3000, 10000);
-    unsigned long long size = set->size ? set->size : (unsigned long long)by_mode(o, 16, 64, 256) << 20;
+    unsigned long long size = set->size ? set->size
+                                        : (unsigned long long)by_mode(o, 16, 64, 256) << 20;
     long children = set->children ? set->children : (long)by_mode(o, 15, 200, 1000);
     define_workload(wl, name, (int)o->workers, (uint64_t)duration * MS, size, (int)children);
 }
@@ -662,10 +670,12 @@ static void run_accuracy(const struct kit_opts *o)
             missed[t] = run.missed_pct;
             seen[t] = run.seen_pct;
         }
-        report_add(&r, "spin-cpu-missed", (double)periods_ms[k], "%", stats_of(missed, (size_t)trials));
-        report_add(&r, "short-seen", (double)periods_ms[k], "% of children", stats_of(seen, (size_t)trials));
+        double x = (double)periods_ms[k];
+        report_add(&r, "spin-cpu-missed", x, "%", stats_of(missed, (size_t)trials));
+        report_add(&r, "short-seen", x, "% of children", stats_of(seen, (size_t)trials));
     }
-    double missed10 = median_of(&r, "spin-cpu-missed", 10), seen100 = median_of(&r, "short-seen", 100);
+    double missed10 = median_of(&r, "spin-cpu-missed", 10);
+    double seen100 = median_of(&r, "short-seen", 100);
     report_finish(&r);
     printf("  -> every 10 ms the samples missed %.2f%% of the CPU wait4 counted (%s the 2%% goal);"
            " every 100 ms (the tutorial's period) the sampler saw %.0f%% of the short children;"
@@ -737,7 +747,8 @@ static void run_delay(const struct kit_opts *o)
         }
         add_delay_rows(&r, workers, runs, trials);
     }
-    double alone = median_of(&r, "waiting-share", 1), over = median_of(&r, "waiting-share", 2 * cpus);
+    double alone = median_of(&r, "waiting-share", 1);
+    double over = median_of(&r, "waiting-share", 2 * cpus);
     report_finish(&r);
     printf("  -> alone a worker waited %.0f%% of its time for a CPU; %d workers on %d CPUs "
            "waited %.0f%% (ideal: %.0f%%): oversubscription shows as run delay, not as CPU %%\n",
@@ -888,13 +899,18 @@ static struct settings parse_args(struct kit_opts *o, int argc, char **argv)
                 die_usage("--workload: '%s' is not a workload (accepted: pool, oversubscribed, "
                           "memory, ping-pong, short-lived, mixed)", set.workload);
         } else if (is_opt(arg, "--duration")) {
-            set.duration_ms = (long)parse_count("--duration", option_value(argc, argv, &i, "--duration"), 10, 3600000);
+            set.duration_ms = (long)parse_count("--duration",
+                                                option_value(argc, argv, &i, "--duration"),
+                                                10, 3600000);
         } else if (is_opt(arg, "--period")) {
-            set.period_ms = (long)parse_count("--period", option_value(argc, argv, &i, "--period"), 1, 60000);
+            set.period_ms = (long)parse_count("--period",
+                                              option_value(argc, argv, &i, "--period"), 1, 60000);
         } else if (is_opt(arg, "--children")) {
-            set.children = (long)parse_count("--children", option_value(argc, argv, &i, "--children"), 1, 10000);
+            set.children = (long)parse_count("--children",
+                                             option_value(argc, argv, &i, "--children"), 1, 10000);
         } else if (is_opt(arg, "--size")) {
-            set.size = parse_size("--size", option_value(argc, argv, &i, "--size"), 1ull << 20, 4ull << 30);
+            set.size = parse_size("--size", option_value(argc, argv, &i, "--size"),
+                                  1ull << 20, 4ull << 30);
         } else {
             die_usage("unknown option '%s'", arg);
         }
@@ -926,7 +942,8 @@ int main(int argc, char **argv)
     prepare_out_dir(&o);
     catch_stop_signals(NULL);
     become_subreaper();
-    print_run_header(&o, "what did every process do, second by second, and what does watching cost?");
+    print_run_header(&o, "what did every process do, sample by sample, and what does watching "
+                         "cost?");
     if (set.command)
         return watch_command(&o, &set);
     if (set.workload) {

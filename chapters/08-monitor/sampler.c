@@ -131,6 +131,8 @@ bool sample_process(pid_t pid, struct proc_sample *s)
         sscanf(buf, "%llu %llu", &on_cpu, &waiting) == 2) {
         s->cpu_ns = on_cpu;
         s->run_delay_ns = waiting;
+    } else if (have_schedstat()) {
+        return false;                    /* gone between two reads */
     }
     /* schedstat is the main thread's alone; stat's ticks (10 ms grain) count every thread */
     if (s->threads > 1 || s->cpu_ns == 0)
@@ -141,8 +143,11 @@ bool sample_process(pid_t pid, struct proc_sample *s)
 
 bool have_schedstat(void)
 {
+    static int have = -1;
     char buf[128];
-    return read_proc_file("/proc/self/schedstat", buf, sizeof buf) > 0;
+    if (have == -1)
+        have = read_proc_file("/proc/self/schedstat", buf, sizeof buf) > 0;
+    return have;
 }
 
 /* ---------- the tree: every descendant of root ----------

@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# Chapter 8: monitoring a process tree from /proc. Exact facts (exit codes, counts, schemas, the
+# bounds the kernel's accounting guarantees), never timings.
+
+load test_helper
+
+setup_file() {
+    quick_run_once ch08-monitor
+}
+
+# the rows of a special table, without metadata and header
+rows() { grep -v '^#' "$1" | tail -n +2; }
+
+# sampled CPU never above wait4's account (1 ms of rounding), and below it by no more than the
+# time between the last sample and the reaping (one thread cannot use more): for every process
+# that was reaped by the monitor, has no children of its own and was sampled at least once
+assert_cpu_within_rusage() {
+    run awk -F'\t' '!/^#/ && $1 != "slot" && $10 != "nan" && $2 != "spawner" && $7 > 0 {
+        sampled = $8; truth = $9; gap = $10 - $6
+        if (sampled > truth + 1 || truth - sampled > gap + 2) print "bad:", $0 }' "$1"
+    assert_output ""
+}
+
+@test "quick run exits 0 and prints every experiment's conclusion" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    refute_output --partial "verification failed"
+    assert_output --partial "effective CPUs:"
+    assert_output --partial "-> a peak-only summary says:"
+    assert_output --partial "-> reading one process costs"
+    assert_output --partial "-> every 10 ms the samples missed"
+    assert_output --partial "-> alone a worker waited"
+}
+
+@test "quick run: every short-lived child is counted, exactly 15" {
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "the sampler saw [0-9]+ of the 15 short-lived children \(all 15 ran: counted\)"
+}
+
+@test "quick run leaves no process behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "writes the five TSV tables in the kit's format" {
+    assert_tsv_files "$QUICK" ch08 timeline processes overhead accuracy run-delay
+}
+
+@test "processes: the mixed workload's five processes, each once, each exited 0 and reaped" {
+    run awk -F'\t' '!/^#/ && $1 != "slot" && $2 != "short" { print $2, $16 }' "$QUICK/ch08-processes.tsv"
+    assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "memory exit:0 ping exit:0 pong exit:0 spawner exit:0 spin-0 exit:0 "
+}
+
+@test "processes: short-lived children are the spawner's, at most 15 seen, reaped by it" {
+    local spawner
+    spawner=$(awk -F'\t' '$2 == "spawner" { print $3 }' "$QUICK/ch08-processes.tsv")
+    run awk -F'\t' -v s="$spawner" '$2 == "short" && ($4 != s || $9 != "nan") { print "bad:", $0 }' \
+        "$QUICK/ch08-processes.tsv"
+    assert_output ""
+    [ "$(awk -F'\t' '$2 == "short"' "$QUICK/ch08-processes.tsv" | wc -l)" -le 15 ]
+}
+
+@test "processes: sampled CPU within wait4's account, short by at most the time after the last sample" {
+    assert_cpu_within_rusage "$QUICK/ch08-processes.tsv"
+}
+
+@test "timeline: 11 fields a row, time never decreasing, valid CPUs, every pid in the processes table" {
+    run awk -F'\t' -v cpus="$(nproc)" 'NF != 11 || $1 < t || $6 < 0 || $6 >= cpus || $5 !~ /^[A-Za-z]$/ {
+        print "bad:", $0 } { t = $1 }' <(rows "$QUICK/ch08-timeline.tsv")
+    assert_output ""
+    run comm -23 <(rows "$QUICK/ch08-timeline.tsv" | cut -f4 | sort -u) \
+        <(rows "$QUICK/ch08-processes.tsv" | cut -f3 | sort -u)
+    assert_output ""
+}
+
+@test "overhead, accuracy, run-delay: the rows quick mode promises" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { printf "%s/%s ", $1, $2 }' "$QUICK/ch08-overhead.tsv"
+    assert_output "per-sample/1 per-process/1 per-sample/4 per-process/4 per-sample/8 per-process/8 loop/1 predicted/1 loop/10 predicted/10 "
+    run awk -F'\t' '!/^#/ && $1 != "variant" { printf "%s/%s ", $1, $2 }' "$QUICK/ch08-accuracy.tsv"
+    assert_output "spin-cpu-missed/10 short-seen/10 spin-cpu-missed/100 short-seen/100 "
+    run awk -F'\t' '!/^#/ && $1 == "waiting-share" { printf "%s ", $2 }' "$QUICK/ch08-run-delay.tsv"
+    assert_output "1 $((2 * $(nproc))) "
+    run awk -F'\t' '$1 == "short-seen" && ($5 < 0 || $7 > 100) { print "bad:", $0 }' "$QUICK/ch08-accuracy.tsv"
+    assert_output ""
+}
+
+@test "a known spin workload: two workers, wait4 agrees with the samples within the gap after the last" {
+    run kit ch08-monitor --workload pool --workers 2 --duration 300 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    refute_output --partial "verification failed"
+    run awk -F'\t' '$2 ~ /^spin-/ { print $2, $16 }' "$BATS_TEST_TMPDIR/ch08-processes.tsv"
+    assert_output $'spin-0 exit:0\nspin-1 exit:0'
+    assert_cpu_within_rusage "$BATS_TEST_TMPDIR/ch08-processes.tsv"
+    assert_tsv_files "$BATS_TEST_TMPDIR" ch08 timeline processes
+}
+
+@test "short-lived workload: all 40 children ran, counted twice (their parent and a pipe)" {
+    run kit ch08-monitor --workload short-lived --children 40 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --regexp "the sampler saw [0-9]+ of the 40 short-lived children \(all 40 ran: counted\)"
+}
+
+@test "every workload runs and verifies (memory, ping-pong, oversubscribed)" {
+    local w
+    for w in memory ping-pong oversubscribed; do
+        run kit ch08-monitor --workload "$w" --duration 150 --size 4M --out "$BATS_TEST_TMPDIR/$w"
+        assert_success
+        refute_output --partial "verification failed"
+    done
+    run awk -F'\t' '$2 ~ /^spin-/' "$BATS_TEST_TMPDIR/oversubscribed/ch08-processes.tsv"
+    assert_equal "${#lines[@]}" "$((2 * $(nproc)))"
+}
+
+@test "-- COMMAND: its exit status is passed on, its tree written to the timeline" {
+    run kit ch08-monitor --out "$BATS_TEST_TMPDIR" -- sh -c 'sleep 0.1 & wait; exit 3'
+    assert_failure 3
+    assert_output --partial "sh exited with status 3"
+    run awk -F'\t' '$2 == "sh" && $16 == "exit:3"' "$BATS_TEST_TMPDIR/ch08-processes.tsv"
+    assert_equal "${#lines[@]}" 1
+    assert_tsv_files "$BATS_TEST_TMPDIR" ch08 timeline processes
+}
+
+@test "-- COMMAND killed by a signal: 128 + the signal, like a shell" {
+    run kit ch08-monitor --out "$BATS_TEST_TMPDIR" -- sh -c 'kill -TERM $$'
+    assert_failure 143
+    assert_output --partial "killed by signal 15"
+}
+
+@test "-- COMMAND: an orphan in its process group is stopped and reaped, nothing left" {
+    start_in_session ch08-monitor --out "$BATS_TEST_TMPDIR" -- sh -c '(sleep 30 &); exit 0'
+    wait_kit 20
+    assert_equal "$KIT_STATUS" 0
+    assert_session_empty "$KIT_PID"
+}
+
+@test "-- COMMAND that does not exist: exit 2 before anything runs" {
+    usage_error ch08-monitor -- no-such-command-ch08
+    assert_line --index 0 "ch08-monitor: --: command 'no-such-command-ch08' not found in PATH"
+    usage_error ch08-monitor -- ./no/such/path
+}
+
+@test "bad input: one line naming the argument, the usage, exit 2 (11 cases)" {
+    usage_error ch08-monitor --frobnicate
+    assert_line --index 0 "ch08-monitor: unknown option '--frobnicate'"
+    usage_error ch08-monitor --workload bogus
+    assert_line --index 0 --partial "--workload: 'bogus' is not a workload"
+    usage_error ch08-monitor --period 0
+    assert_line --index 0 "ch08-monitor: --period: 0 is out of range (accepted: 1 to 60000)"
+    usage_error ch08-monitor --period abc
+    assert_line --index 0 --partial "--period: 'abc' is not a whole number"
+    usage_error ch08-monitor --workload pool --duration 5
+    assert_line --index 0 --partial "--duration: 5 is out of range"
+    usage_error ch08-monitor --workload short-lived --children 0
+    assert_line --index 0 --partial "--children: 0 is out of range"
+    usage_error ch08-monitor --workload memory --size 1K
+    assert_line --index 0 --partial "--size: 1K is out of range"
+    usage_error ch08-monitor --only bogus
+    assert_line --index 0 --partial "--only: 'bogus' is not an experiment"
+    usage_error ch08-monitor --workload pool -- true
+    assert_line --index 0 "ch08-monitor: --workload and -- COMMAND: watch one or the other"
+    usage_error ch08-monitor --
+    assert_line --index 0 "ch08-monitor: --: needs a command to run"
+    usage_error ch08-monitor --only timeline --workload pool
+    assert_line --index 0 --partial "--only picks an experiment"
+}
+
+@test "--help prints the usage and exits 0" {
+    run kit ch08-monitor --help
+    assert_success
+    assert_output --partial "Usage: ch08-monitor"
+    assert_output --partial "-- COMMAND"
+}
+
+@test "SIGINT while watching the mixed workload: prompt exit, every process reaped" {
+    interrupt_mid_run INT "watching workload mixed" ch08-monitor --workload mixed --duration 20000 --out "$BATS_TEST_TMPDIR"
+}
+
+@test "SIGTERM while watching a command: its whole process group is stopped" {
+    interrupt_mid_run TERM "watching sh" ch08-monitor --out "$BATS_TEST_TMPDIR" -- sh -c 'sleep 30 & sleep 30'
+}
+
+@test "a killed worker is reported (which worker, which signal, what it ran) and nothing is left" {
+    start_in_session ch08-monitor --workload pool --workers 2 --duration 20000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "watching workload pool"
+    local worker
+    for _ in $(seq 100); do
+        worker=$(pgrep -P "$KIT_PID" | head -1 || true)
+        [ -n "$worker" ] && break
+        sleep 0.05
+    done
+    kill -KILL "$worker"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "worker [0-9] \(pid $worker\) killed by signal 9 \(Killed\) \(spin-[0-9]\) while running workload pool"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "the figures render from the quick run" {
+    requires gnuplot
+    assert_plots_render 08 "$QUICK"
+}
