@@ -199,6 +199,27 @@ bad_input() {
     assert_line --index 0 "ch03-ipc: --channel needs a value"
 }
 
+@test "bad input: --corrupt-at past the last byte this run sends could never fire" {
+    bad_input --corrupt-at 100000000
+    assert_line --index 0 --regexp "^ch03-ipc: --corrupt-at: 100000000 is past the last byte this run sends, so it could never fire \(accepted here: 0 to [0-9]+\)$"
+    # records are the longest wire: 12 bytes an integer
+    bad_input --only serialization --ints 1000 --corrupt-at 12000
+    assert_line --index 0 "ch03-ipc: --corrupt-at: 12000 is past the last byte this run sends, so it could never fire (accepted here: 0 to 11999)"
+    # --quick, 64-byte messages: 256 a trial, one warm-up and one trial: 32768 bytes
+    bad_input --quick --only bandwidth --channel pipe --max-size 64 --trials 1 --corrupt-at 32768
+    assert_line --index 0 --partial "(accepted here: 0 to 32767)"
+}
+
+@test "--corrupt-at: the last byte of the accepted range fires" {
+    run kit ch03-ipc --only serialization --ints 1000 --trials 1 --corrupt-at 11999 --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: records:"
+    run kit ch03-ipc --quick --only bandwidth --channel pipe --max-size 64 --trials 1 --corrupt-at 32767 \
+        --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: bandwidth pipe 64: byte 32767 of the stream is"
+}
+
 # SIGINT or SIGTERM while the peer runs: exit by the signal, peer reaped, nothing left.
 stop_during() {
     local sig=$1 status=$2 channel=$3
@@ -261,6 +282,43 @@ kill_peer_during() {
     wait_kit 10
     assert_equal "$KIT_STATUS" 137
     assert_session_empty "$KIT_PID"
+}
+
+@test "a killed parent leaves no name behind (fifo, mqueue, queue, shm-zero-copy)" {
+    mqueue_visible
+    local c pid
+    for c in fifo mqueue queue shm-zero-copy; do
+        start_in_session ch03-ipc --only bandwidth --channel "$c" --trials 100000 --out "$BATS_TEST_TMPDIR"
+        wait_for_output "bandwidth:"
+        peer_of >/dev/null || fail "$c: no peer process appeared"
+        pid=$KIT_PID
+        kill -KILL "$pid"
+        wait_kit 10
+        assert_session_empty "$pid"
+        assert_no_leftovers "$pid"
+    done
+}
+
+# The parent's system calls: at every fork, no name this run made may still exist (a SIGKILL
+# can come at any moment; the descriptors and mappings the child inherits need no name).
+@test "every name is removed before the peer is forked, on every channel" {
+    requires command strace
+    strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+    local trace="$BATS_TEST_TMPDIR/trace"
+    run timeout 120 strace -qq -e signal=none -o "$trace" \
+        -e trace=mkdir,mknod,mknodat,openat,unlink,rmdir,mq_open,mq_unlink,clone,clone3,fork,vfork \
+        "$KIT_BUILD/ch03-ipc" --quick --only latency --pin same --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk '
+        /ch03-ipc-/ && / = [0-9]/ {
+            match($0, /"[^"]*"/); name = substr($0, RSTART, RLENGTH)
+            if ($0 ~ /^(mkdir|mknod|mknodat|mq_open)\(/ || ($0 ~ /^openat\(/ && /O_CREAT/)) { alive[name] = 1; made++ }
+            if ($0 ~ /^(unlink|rmdir|mq_unlink)\(/) delete alive[name]
+        }
+        /^(clone|clone3|fork|vfork)\(/ { forks++; for (n in alive) print "forked while " n " existed" }
+        END { print forks " forks, " made " names made" }' "$trace"
+    refute_output --partial "forked while"
+    assert_output --regexp "^7 forks, [1-9][0-9]* names made$"
 }
 
 # CPU time (user + system, in clock ticks) a process has used so far.

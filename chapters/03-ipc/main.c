@@ -1,0 +1,904 @@
+/* ch03-ipc - pipes vs queues vs shared memory, and what serialization costs: the driver.
+ *
+ * Read channels.c first: the seven channels and the payload every one of them carries.
+ * This file starts the peer process, runs three experiments with it, prints their tables,
+ * writes their TSV files and says what the numbers mean. Each experiment has its --only name:
+ *   latency        round trip of a 64-byte message (ping-pong), per channel, with both
+ *                  processes on one CPU (--pin same, x=1) and on two (--pin spread, x=2);
+ *                  without --pin both are measured; --pin none lets the scheduler place (x=0)
+ *   bandwidth      one-way throughput against message size, per channel, beside the
+ *                  single-core memcpy bandwidth of this machine (variant memcpy): the ceiling
+ *   serialization  1,000,000 integers sent as text (printf/strtoll), as length-prefixed binary
+ *                  records, as the raw array through a pipe, and raw in place (shared memory):
+ *                  encode, transfer and decode time, bytes on the wire
+ *
+ * Usage: ch03-ipc [--quick | --full] [--only latency|bandwidth|serialization]
+ *                 [--channel NAME] [--pin none|same|spread] [--max-size SIZE] [--ints N]
+ *                 [--corrupt-at N] [--trials N] [--seed S] [--out DIR]
+ * Linux only (futex, POSIX message queues, sched_setaffinity, PR_SET_PDEATHSIG).
+ * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
+ *
+ * Sample output line (latency: us per round trip, median (min), on one CPU, on two, ratio):
+ *   shm-zero-copy   3.4 (3.4)             17.3 (16.7)             5.12x
+ * What to look for: on one CPU a pipe round trip is a few microseconds, across two CPUs
+ * several times more (each message wakes a sleeping CPU); small messages rank channels by
+ * per-message cost, large ones by the copies they make, and the zero-copy channel runs
+ * near memcpy speed; text encoding costs far more than moving its bytes.
+ *
+ * Verification: every word of every message is checked against a running sequence, so a
+ * lost, repeated, reordered or changed byte fails the run (--corrupt-at proves it); decoded
+ * integers must equal the originals; the peer process must exit 0 and is always reaped.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "proc.h"
+#include "bench.h"
+#include "report.h"
+#include "channels.h"
+
+static const char usage[] =
+    "Usage: ch03-ipc [--quick | --full] [--only latency|bandwidth|serialization]\n"
+    "                [--channel NAME] [--pin none|same|spread] [--max-size SIZE] [--ints N]\n"
+    "                [--corrupt-at N] [--trials N] [--seed S] [--out DIR]\n"
+    "Pipes vs queues vs shared memory, and what serialization costs (Linux only).\n"
+    "  --channel NAME   latency and bandwidth for one channel only: pipe, socketpair, fifo,\n"
+    "                   mqueue, queue, shm-ring, shm-zero-copy (default: all)\n"
+    "  --pin            latency: without --pin both same (x=1) and spread (x=2) are measured;\n"
+    "                   bandwidth and serialization: spread unless --pin says otherwise\n"
+    "  --max-size SIZE  largest bandwidth message, a multiple of 8 (64 to 64M; default 256K\n"
+    "                   quick, 4M default, 16M full); sizes go 64, 256, 1K, ... up to it\n"
+    "  --ints N         integers in the serialization experiment (1 to 10000000;\n"
+    "                   default 100000 quick, 1000000 otherwise)\n"
+    "  --corrupt-at N   fault injection: every sender flips one bit of byte N of what it sends\n"
+    "                   (0 up to the last byte this run sends); the run must end with\n"
+    "                   'verification failed' and exit 1\n"
+    "Writes results/ch03-latency.tsv (x = CPUs used: 1 same, 2 spread, 0 scheduler; us per\n"
+    "round trip), ch03-bandwidth.tsv (x = message size in KiB; GB/s = 10^9 bytes/s, variant\n"
+    "memcpy is the ceiling) and ch03-serialization.tsv (x = integers; variants FORMAT/encode,\n"
+    "/transfer, /decode, /total in ms, /wire in bytes, /share = encode+decode in % of total).\n";
+
+static const char *const experiments[] = {"latency", "bandwidth", "serialization"};
+
+/* Every option, resolved once: the experiments read their sizes from here. */
+struct plan {
+    const struct kit_opts *o;
+    int channel;                /* --channel: its kind, or -1 for every channel */
+    bool pin_given;
+    long ping_trials, ping_rounds;          /* latency */
+    long flow_trials;                       /* bandwidth */
+    size_t max_size;
+    long ship_trials;                       /* serialization */
+    size_t ints;
+    uint64_t corrupt_at;                    /* UINT64_MAX: no fault injected */
+};
+
+/* ---------- the peer process: started, watched, reaped ---------- */
+
+enum placement { ON_ONE_CPU, ON_TWO_CPUS, ANYWHERE };
+static const char *const placement_names[] = {"same", "spread", "none"};
+static const enum kit_pin placement_pins[] = {PIN_SAME, PIN_SPREAD, PIN_NONE};
+static const int placement_cpus[] = {1, 2, 0};      /* the x of the latency TSV */
+
+/* The one peer that runs at a time. The channels call check_peer and peer_gone from deep
+ * inside their waits, so what those need to know lives here. */
+static struct {
+    bool in_peer;           /* true in the peer process itself */
+    pid_t pid;              /* the parent's peer, 0 when none runs */
+    const char *role;       /* "sender" or "echo": what the peer does */
+    char task[96];          /* "bandwidth pipe 64K" */
+    int control;            /* this side's end of the control socket */
+    cpu_set_t cpus;         /* the parent's CPUs before it was placed for the peer */
+} peer = {.control = -1};
+
+__attribute__((noreturn))
+static void report_peer_end(int status, const char *how)
+{
+    char ended[96];
+    if (WIFSIGNALED(status))
+        die("%s: the %s process (pid %d) was %s", peer.task, peer.role, (int)peer.pid,
+            how_it_ended(status, ended, sizeof ended));
+    if (!ended_ok(status))
+        die("%s: the %s process (pid %d) %s (its message is above)", peer.task, peer.role,
+            (int)peer.pid, how_it_ended(status, ended, sizeof ended));
+    die("%s: the %s process (pid %d) exited before finishing its part (%s)", peer.task,
+        peer.role, (int)peer.pid, how);
+}
+
+/* A wait timed out or was interrupted: stop if asked to; if the peer is gone, fail at
+ * once, naming it and its signal. Never blocks. (In the peer, the parent's death kills it.) */
+void check_peer(void)
+{
+    exit_if_stopped();
+    int status;
+    if (!peer.in_peer && peer.pid > 0 && waitpid(peer.pid, &status, WNOHANG) == peer.pid) {
+        forget_child(peer.pid);
+        report_peer_end(status, "it ended while this side waited");
+    }
+}
+
+/* The other end closed. In the parent: wait for the peer and say how it ended. In the
+ * peer: the parent failed and says why itself. */
+void peer_gone(const char *how)
+{
+    exit_if_stopped();
+    if (peer.in_peer)
+        _exit(EXIT_RUNTIME);
+    if (peer.pid <= 0)
+        die("%s: %s", peer.task, how);
+    report_peer_end(reap_child(peer.pid), how);
+}
+
+static void tell_peer(int fd)
+{
+    if (!write_full(fd, "g", 1))
+        peer_gone("write to the control socket");
+}
+
+static void hear_from_peer(int fd)
+{
+    char byte;
+    if (read_full(fd, &byte, 1) != 1)
+        peer_gone("read from the control socket");
+}
+
+struct peer_job {
+    struct channel *ch;
+    int control[2];         /* [0] the parent's end, [1] the peer's */
+    void (*body)(struct channel *ch, void *arg);
+    void *arg;
+};
+
+static int run_peer(int index, void *arg)
+{
+    (void)index;
+    struct peer_job *job = arg;
+    peer.in_peer = true;
+    peer.control = job->control[1];
+    if (close(job->control[0]) == -1)
+        die_errno("close");
+    attach_channel(job->ch, false);
+    tell_peer(peer.control);                     /* ready */
+    job->body(job->ch, job->arg);
+    return 0;
+}
+
+/* Fork the peer; it attaches to the channel, says it is ready, runs body and exits 0. */
+static void start_peer(struct channel *ch, enum placement where, const char *role,
+                       void (*body)(struct channel *, void *), void *arg)
+{
+    struct peer_job job = {ch, {-1, -1}, body, arg};
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, job.control) == -1)
+        die_errno("socketpair");
+    if (sched_getaffinity(0, sizeof peer.cpus, &peer.cpus) == -1)
+        die_errno("sched_getaffinity");
+    if (where != ANYWHERE)
+        pin_to_cpu(0);                           /* the peer: CPU 0 (same) or CPU 1 (spread) */
+    peer.pid = start_worker(1, placement_pins[where], run_peer, &job);
+    peer.role = role;
+    peer.control = job.control[0];
+    if (close(job.control[1]) == -1)
+        die_errno("close");
+    attach_channel(ch, true);
+    hear_from_peer(peer.control);
+}
+
+/* Reap the peer, check it finished its part, and release the channel. */
+static void finish_peer(struct channel *ch)
+{
+    int status = reap_child(peer.pid);
+    if (!ended_ok(status))
+        report_peer_end(status, "");
+    peer.pid = 0;
+    if (close(peer.control) == -1)
+        die_errno("close");
+    close_channel(ch);
+    if (sched_setaffinity(0, sizeof peer.cpus, &peer.cpus) == -1)
+        die_errno("sched_setaffinity");
+}
+
+static struct stream stream_for(const struct plan *pl, enum direction dir, const char *what)
+{
+    uint64_t salt = mix64(pl->o->seed * 2 + (uint64_t)dir);
+    return (struct stream){0, salt, pl->corrupt_at, what};
+}
+
+static bool channel_wanted(const struct plan *pl, int kind)
+{
+    return pl->channel == -1 || pl->channel == kind;
+}
+
+static enum placement default_placement(const struct plan *pl)
+{
+    if (pl->pin_given)
+        return pl->o->pin == PIN_SAME ? ON_ONE_CPU
+             : pl->o->pin == PIN_SPREAD ? ON_TWO_CPUS : ANYWHERE;
+    return online_cpus() > 1 ? ON_TWO_CPUS : ON_ONE_CPU;
+}
+
+/* A report's rows are written once the experiment is over: the TSV appears whole. */
+static void write_report(struct report *r)
+{
+    report_write(r);
+    free(r->rows);
+}
+
+/* ---------- experiment 1: latency ---------- */
+
+enum { PING_BYTES = 64 };
+
+struct ping {
+    struct channel *ch;
+    struct stream out, in;
+    long rounds;            /* per trial */
+    long total_rounds;      /* warm-up + trials, for the echo side */
+};
+
+/* The peer: receive each message, check it, answer with the next message of its own stream. */
+static void echo_body(struct channel *ch, void *arg)
+{
+    struct ping *p = arg;
+    for (long r = 0; r < p->total_rounds; r++) {
+        receive_message(ch, DOWN, &p->in, PING_BYTES);
+        send_message(ch, UP, &p->out, PING_BYTES);
+    }
+}
+
+/* book:ping */
+static double time_round_trips(void *ctx)
+{
+    struct ping *p = ctx;
+    uint64_t start = now_ns();
+    for (long r = 0; r < p->rounds; r++) {
+        send_message(p->ch, DOWN, &p->out, PING_BYTES);
+        receive_message(p->ch, UP, &p->in, PING_BYTES);
+    }
+    return (double)(now_ns() - start) / (double)p->rounds / 1e3;
+}
+/* end:ping */
+
+static struct stats latency_point(const struct plan *pl, int kind, enum placement where)
+{
+    snprintf(peer.task, sizeof peer.task, "latency %s %s", channel_name(kind),
+             placement_names[where]);
+    struct channel *ch = open_channel(kind, PING_BYTES);
+    long rounds = pl->ping_rounds;
+    struct ping echo = {ch, stream_for(pl, UP, peer.task), stream_for(pl, DOWN, peer.task),
+                        rounds, rounds * (pl->ping_trials + 1)};
+    start_peer(ch, where, "echo", echo_body, &echo);
+    struct ping ping = {ch, echo.in, echo.out, rounds, 0};
+    struct stats s = measure(time_round_trips, &ping, pl->ping_trials);
+    finish_peer(ch);
+    return s;
+}
+
+static int latency_placements(const struct plan *pl, enum placement wheres[2])
+{
+    if (pl->pin_given) {
+        wheres[0] = default_placement(pl);
+        return 1;
+    }
+    wheres[0] = ON_ONE_CPU;
+    wheres[1] = ON_TWO_CPUS;
+    return online_cpus() > 1 ? 2 : 1;
+}
+
+static void print_latency_header(const struct plan *pl, const enum placement *wheres, int n)
+{
+    static const char *const titles[] = {"one CPU: us (min)", "two CPUs: us (min)",
+                                         "scheduler: us (min)"};
+    printf("\nlatency: round trip of a %d-byte message, parent -> child -> parent "
+           "(%ld trials x %ld round trips)\n", PING_BYTES, pl->ping_trials, pl->ping_rounds);
+    printf("  %-14s", "channel");
+    for (int w = 0; w < n; w++)
+        printf("  %-20s", titles[wheres[w]]);
+    printf("%s\n", n == 2 ? "  two/one" : "");
+}
+
+static void print_latency_row(const struct report *r, int kind, const enum placement *wheres,
+                              int n)
+{
+    const char *name = channel_name(kind);
+    printf("  %-14s", name);
+    for (int w = 0; w < n; w++) {
+        const struct stats *s = report_find(r, name, placement_cpus[wheres[w]]);
+        char cell[32];
+        snprintf(cell, sizeof cell, "%.1f (%.1f)%s", s->median, s->min, is_noisy(*s) ? "*" : "");
+        printf("  %-20s", cell);
+    }
+    if (n == 2)
+        printf("  %6.2fx", median_of(r, name, 2) / median_of(r, name, 1));
+    printf("\n");
+}
+
+/* What the pipe's two placements say, then the spread between the channels. */
+static void latency_conclusions(const struct report *r, enum placement last)
+{
+    double one = median_of(r, "pipe", 1), two = median_of(r, "pipe", 2);
+    if (one > 0 && two > 0) {
+        printf("  -> a pipe round trip costs %.1f us with both processes on one CPU and %.1f us "
+               "across two (%.2fx):\n", one, two, two / one);
+        if (two > 1.2 * one)
+            printf("     on one CPU the writer hands its CPU straight to the reader; across "
+                   "two, each message\n     must wake the other CPU, which costs more than "
+                   "the whole round trip on one.\n");
+        else if (two * 1.2 < one)
+            printf("     here two CPUs are cheaper: the other CPU was awake (busy or "
+                   "spinning), so no wake-up was paid.\n");
+        else
+            printf("     about the same here: the wake-up of the other CPU costs no more than "
+                   "a context switch.\n");
+    }
+    int best = -1, worst = -1, x = placement_cpus[last];
+    for (int k = 0; k < CHANNEL_COUNT; k++) {
+        double m = median_of(r, channel_name(k), x);
+        if (m > 0 && (best == -1 || m < median_of(r, channel_name(best), x)))
+            best = k;
+        if (m > 0 && (worst == -1 || m > median_of(r, channel_name(worst), x)))
+            worst = k;
+    }
+    if (best == worst)
+        return;
+    double fast = median_of(r, channel_name(best), x), slow = median_of(r, channel_name(worst), x);
+    printf("  -> %s: fastest %s (%.1f us), slowest %s (%.1f us), %.1fx apart; the message is "
+           "only %d bytes,\n     so this is the cost of a wake-up and the calls around it, "
+           "not of copying.\n", placement_names[last], channel_name(best), fast,
+           channel_name(worst), slow, slow / fast, PING_BYTES);
+}
+
+static void run_latency(const struct plan *pl)
+{
+    enum placement wheres[2];
+    int n = latency_placements(pl, wheres);
+    struct report r;
+    report_start(&r, pl->o, "latency", "cpus");
+    print_latency_header(pl, wheres, n);
+    for (int k = 0; k < CHANNEL_COUNT; k++) {
+        if (!channel_wanted(pl, k))
+            continue;
+        for (int w = 0; w < n; w++)
+            report_add(&r, channel_name(k), placement_cpus[wheres[w]], "us",
+                       latency_point(pl, k, wheres[w]));
+        print_latency_row(&r, k, wheres, n);
+    }
+    printf("  (* noisy: the slowest trial took over %.0fx the fastest)\n", NOISY_RATIO);
+    latency_conclusions(&r, wheres[n - 1]);
+    write_report(&r);
+}
+
+/* ---------- experiment 2: bandwidth ---------- */
+
+struct flow {
+    struct channel *ch;
+    struct stream stream;
+    size_t bytes;
+    long messages;          /* per trial */
+    long total_messages;    /* warm-up + trials, for the sending side */
+    uint64_t boundary;      /* when the previous trial's last byte was checked */
+};
+
+/* The peer sends; the parent receives, so the check and the clock are on the same side. */
+static void sender_body(struct channel *ch, void *arg)
+{
+    struct flow *f = arg;
+    for (long m = 0; m < f->total_messages; m++)
+        send_message(ch, UP, &f->stream, f->bytes);
+}
+
+/* book:flow */
+/* The sender streams without pause; a trial is the time between the receiver's checks of
+ * two trial-ending messages, so it measures the steady flow, not the start. */
+static double time_flow(void *ctx)
+{
+    struct flow *f = ctx;
+    for (long m = 0; m < f->messages; m++)
+        receive_message(f->ch, UP, &f->stream, f->bytes);
+    uint64_t now = now_ns();
+    double gb_per_s = (double)f->bytes * (double)f->messages / (double)(now - f->boundary);
+    f->boundary = now;
+    return gb_per_s;   /* bytes per ns = GB/s */
+}
+/* end:flow */
+
+struct copy_trial {
+    unsigned char *from, *to;
+    size_t bytes;
+    long copies;
+};
+
+static double time_memcpy(void *ctx)
+{
+    struct copy_trial *t = ctx;
+    uint64_t start = now_ns();
+    for (long c = 0; c < t->copies; c++) {
+        memcpy(t->to, t->from, t->bytes);
+        keep(t->to[c % t->bytes]);
+    }
+    return (double)t->bytes * (double)t->copies / (double)(now_ns() - start);
+}
+
+static long messages_per_trial(const struct kit_opts *o, size_t bytes)
+{
+    long volume = (long)by_mode(o, 256 << 10, 2 << 20, 8 << 20);
+    long cap = (long)by_mode(o, 256, 2048, 8192);
+    long m = volume / (long)bytes;
+    return m < 2 ? 2 : m > cap ? cap : m;
+}
+
+/* 64, 256, 1K, ... (times 4) below --max-size, then --max-size itself. */
+static int bandwidth_sizes(const struct plan *pl, size_t sizes[16])
+{
+    int n = 0;
+    for (size_t b = 64; b < pl->max_size && n < 15; b *= 4)
+        sizes[n++] = b;
+    sizes[n++] = pl->max_size;
+    return n;
+}
+
+static struct stats bandwidth_point(const struct plan *pl, int kind, size_t bytes)
+{
+    char size[16];
+    snprintf(peer.task, sizeof peer.task, "bandwidth %s %s", channel_name(kind),
+             format_size(bytes, size, sizeof size));
+    struct channel *ch = open_channel(kind, bytes);
+    long messages = messages_per_trial(pl->o, bytes);
+    struct flow f = {ch, stream_for(pl, UP, peer.task), bytes, messages,
+                     messages * (pl->flow_trials + 1), 0};
+    start_peer(ch, default_placement(pl), "sender", sender_body, &f);
+    f.boundary = now_ns();
+    struct stats s = measure(time_flow, &f, pl->flow_trials);
+    finish_peer(ch);
+    return s;
+}
+
+static struct stats memcpy_point(const struct plan *pl, size_t bytes)
+{
+    struct copy_trial t = {malloc(bytes), malloc(bytes), bytes, messages_per_trial(pl->o, bytes)};
+    if (!t.from || !t.to)
+        die_errno("malloc");
+    memset(t.from, 1, bytes);
+    memset(t.to, 2, bytes);
+    /* cheap, and the line everything is read against: three times the trials */
+    struct stats s = measure(time_memcpy, &t, 3 * pl->flow_trials);
+    if (memcmp(t.from, t.to, bytes) != 0)
+        verification_failed("memcpy of %zu bytes: the copy differs from the source", bytes);
+    free(t.from);
+    free(t.to);
+    return s;
+}
+
+/* What the smallest and the largest messages say, against the memcpy ceiling. */
+static void bandwidth_conclusions(const struct report *r, size_t smallest, size_t largest)
+{
+    double small_x = (double)smallest / 1024, x = (double)largest / 1024;
+    double small_ceiling = median_of(r, "memcpy", small_x), ceiling = median_of(r, "memcpy", x);
+    bool all_below = true;
+    int best = -1;
+    for (int k = 0; k < CHANNEL_COUNT; k++) {
+        const char *name = channel_name(k);
+        all_below = all_below && !(median_of(r, name, small_x) >= small_ceiling);
+        if (strcmp(name, "shm-zero-copy") != 0 && median_of(r, name, x) > 0
+            && (best == -1 || median_of(r, name, x) > median_of(r, channel_name(best), x)))
+            best = k;
+    }
+    char small[16], big[16];
+    printf("  -> %s-byte messages: the memcpy ceiling is %.1f GB/s%s;\n     at %s the single-CPU "
+           "memcpy ceiling is %.2f GB/s", format_size(smallest, small, sizeof small), small_ceiling,
+           all_below ? " but a channel pays a hand-over per message" : "",
+           format_size(largest, big, sizeof big), ceiling);
+    double zero = median_of(r, "shm-zero-copy", x);
+    if (zero > 0)
+        printf(", shm-zero-copy moves %.2f GB/s (%.0f%% of it)", zero, 100 * zero / ceiling);
+    if (best != -1)
+        printf(",\n     the best copying channel, %s, %.2f GB/s (%.0f%%): every byte it moves is "
+               "copied twice", channel_name(best), median_of(r, channel_name(best), x),
+               100 * median_of(r, channel_name(best), x) / ceiling);
+    printf(".\n");
+}
+
+static void run_bandwidth(const struct plan *pl)
+{
+    size_t sizes[16];
+    int nsizes = bandwidth_sizes(pl, sizes), done = 0, count = 0;
+    struct report r;
+    report_start(&r, pl->o, "bandwidth", "msg_kib");
+    printf("\nbandwidth: one-way throughput, GB/s (10^9 bytes/s), by message size; placement %s; "
+           "%ld trials\n  %-14s", placement_names[default_placement(pl)], pl->flow_trials,
+           "channel");
+    for (int i = 0; i < nsizes; i++) {
+        char size[16];
+        printf(" %7s", format_size(sizes[i], size, sizeof size));
+    }
+    printf("\n");
+    for (int k = 0; k < CHANNEL_COUNT; k++)
+        count += channel_wanted(pl, k);
+    for (int k = 0; k < CHANNEL_COUNT + 1; k++) {       /* the last row: memcpy, the ceiling */
+        if (k < CHANNEL_COUNT && !channel_wanted(pl, k))
+            continue;
+        if (k < CHANNEL_COUNT && pl->o->mode != MODE_QUICK)
+            progress("bandwidth: %s (%d of %d channels)", channel_name(k), ++done, count);
+        const char *name = k < CHANNEL_COUNT ? channel_name(k) : "memcpy";
+        printf("  %-14s", name);
+        for (int i = 0; i < nsizes; i++) {
+            struct stats s = k < CHANNEL_COUNT ? bandwidth_point(pl, k, sizes[i])
+                                               : memcpy_point(pl, sizes[i]);
+            report_add(&r, name, (double)sizes[i] / 1024, "GB/s", s);
+            printf(" %7.2f", s.median);
+        }
+        printf("%s\n", k < CHANNEL_COUNT ? "" : "   (one CPU copying: the ceiling)");
+    }
+    bandwidth_conclusions(&r, sizes[0], sizes[nsizes - 1]);
+    write_report(&r);
+}
+
+/* ---------- experiment 3: serialization ---------- */
+
+/* book:formats */
+/* text: one decimal number and a newline per integer, as printf writes and strtoll reads. */
+static size_t encode_text(const int64_t *values, size_t n, unsigned char *out)
+{
+    char *p = (char *)out;
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%" PRId64 "\n", values[i]);
+    return (size_t)(p - (char *)out);
+}
+
+static void decode_text(const unsigned char *in, size_t bytes, int64_t *values, size_t n)
+{
+    const char *p = (const char *)in, *end = p + bytes;   /* in[bytes] is a '\0' */
+    for (size_t i = 0; i < n; i++) {
+        char *stop;
+        errno = 0;
+        long long v = strtoll(p, &stop, 10);
+        if (stop == p || stop >= end || *stop != '\n' || errno)
+            verification_failed("text: integer %zu does not parse (byte %td)", i,
+                                p - (const char *)in);
+        values[i] = v;
+        p = stop + 1;
+    }
+    if (p != end)
+        verification_failed("text: %td bytes left after %zu integers", end - p, n);
+}
+/* end:formats */
+
+/* records: each integer its own record, a 4-byte length then the 8 bytes of the value. */
+enum { RECORD_BYTES = 12 };
+
+static size_t encode_records(const int64_t *values, size_t n, unsigned char *out)
+{
+    const uint32_t length = sizeof(int64_t);
+    for (size_t i = 0; i < n; i++, out += RECORD_BYTES) {
+        memcpy(out, &length, 4);
+        memcpy(out + 4, &values[i], 8);
+    }
+    return n * RECORD_BYTES;
+}
+
+static void decode_records(const unsigned char *in, size_t bytes, int64_t *values, size_t n)
+{
+    if (bytes != n * RECORD_BYTES)
+        verification_failed("records: %zu bytes for %zu records of 12", bytes, n);
+    for (size_t i = 0; i < n; i++, in += RECORD_BYTES) {
+        uint32_t length;
+        memcpy(&length, in, 4);
+        if (length != sizeof(int64_t))
+            verification_failed("records: record %zu says it is %" PRIu32 " bytes long, "
+                                "expected 8", i, length);
+        memcpy(&values[i], in + 4, 8);
+    }
+}
+
+static const struct format {
+    const char *name;
+    size_t (*encode)(const int64_t *values, size_t n, unsigned char *out);   /* NULL: raw */
+    void (*decode)(const unsigned char *in, size_t bytes, int64_t *values, size_t n);
+    bool in_place;
+    const char *how;
+} formats[] = {
+    {"text", encode_text, decode_text, false, "printf / strtoll, through a pipe"},
+    {"records", encode_records, decode_records, false,
+     "length-prefixed binary records, through a pipe"},
+    {"raw-pipe", NULL, NULL, false, "the array's own bytes, through a pipe"},
+    {"raw-in-place", NULL, NULL, true, "the array in shared memory; a notice through a pipe"},
+};
+enum { FORMAT_COUNT = sizeof formats / sizeof formats[0] };
+enum { PHASE_ENCODE, PHASE_TRANSFER, PHASE_DECODE, PHASE_TOTAL, PHASES };
+static const char *const phase_names[] = {"encode", "transfer", "decode", "total", "share",
+                                          "wire"};
+
+/* What one format's run needs on both sides. */
+struct shipment {
+    const struct format *format;
+    int64_t *values;            /* the originals, in a shared mapping (in place: read there) */
+    size_t n;
+    unsigned char *wire;        /* the sender's private encode buffer */
+    _Atomic uint64_t *encoded;  /* shared: [0] encode start, [1] encode end (sender's clock) */
+    long trials;                /* warm-up included */
+    uint64_t corrupt_at;
+    unsigned char *inbox;       /* the receiver's buffer, wire_capacity(n) */
+    int64_t *decoded;
+    const int64_t *expected;    /* the parent's own copy of the originals */
+    uint64_t wire_bytes;        /* what the last shipment put on the wire */
+};
+
+static size_t wire_capacity(size_t n) { return n * 21 + 1; }   /* "-1000000000\n" fits in 21 */
+
+/* The peer: on the parent's word, encode (or not), then send a length and the bytes. */
+static void shipper_body(struct channel *ch, void *arg)
+{
+    struct shipment *s = arg;
+    for (long t = 0; t < s->trials; t++) {
+        hear_from_peer(peer.control);
+        uint64_t start = now_ns();
+        unsigned char *wire = (unsigned char *)s->values;      /* raw: the array is the message */
+        uint64_t bytes = s->n * sizeof(int64_t);
+        if (s->format->encode)
+            bytes = s->format->encode(s->values, s->n, wire = s->wire);
+        uint64_t end = now_ns();
+        if (t == 0 && s->corrupt_at < bytes)
+            wire[s->corrupt_at] ^= CORRUPT_BIT;                 /* --corrupt-at */
+        atomic_store(&s->encoded[0], start);
+        atomic_store(&s->encoded[1], end);
+        send_bytes(ch, UP, &bytes, sizeof bytes);
+        if (!s->format->in_place)
+            send_bytes(ch, UP, wire, bytes);
+    }
+}
+
+/* Every integer as it arrived, against the originals (untimed). */
+static void check_integers(const struct shipment *s, const int64_t *result)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (result[i] != s->expected[i])
+            verification_failed("%s: integer %zu arrived as %" PRId64 ", expected %" PRId64,
+                                s->format->name, i, result[i], s->expected[i]);
+}
+
+/* The parent: one shipment, timed phase by phase, then checked. */
+static void receive_shipment(struct channel *ch, struct shipment *s, double ms[PHASES])
+{
+    uint64_t bytes;
+    const int64_t *result = s->values;
+    tell_peer(peer.control);
+    receive_bytes(ch, UP, &bytes, sizeof bytes);
+    if (!s->format->in_place) {
+        if (bytes >= wire_capacity(s->n))
+            verification_failed("%s: the sender announced %" PRIu64 " bytes", s->format->name,
+                                bytes);
+        receive_bytes(ch, UP, s->inbox, bytes);
+        s->inbox[bytes] = '\0';
+        result = (const int64_t *)s->inbox;                    /* raw: the bytes are the array */
+    }
+    uint64_t received = now_ns();
+    if (s->format->decode)
+        s->format->decode(s->inbox, bytes, s->decoded, s->n);
+    else if (!s->format->in_place && bytes != s->n * sizeof(int64_t))
+        verification_failed("%s: %" PRIu64 " bytes for %zu integers", s->format->name, bytes,
+                            s->n);
+    uint64_t decoded = now_ns();
+    uint64_t start = atomic_load(&s->encoded[0]), end = atomic_load(&s->encoded[1]);
+    ms[PHASE_ENCODE] = (double)(end - start) / 1e6;
+    ms[PHASE_TRANSFER] = (double)(received - end) / 1e6;
+    ms[PHASE_DECODE] = (double)(decoded - received) / 1e6;
+    ms[PHASE_TOTAL] = (double)(decoded - start) / 1e6;
+    check_integers(s, s->format->decode ? s->decoded : result);
+    s->wire_bytes = s->format->in_place ? sizeof bytes : sizeof bytes + bytes;
+}
+
+static void make_values(int64_t *values, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)     /* -10^9 .. 10^9: 1 to 11 characters as text */
+        values[i] = (int64_t)(mix64(mix64(seed) + i) % 2000000001u) - 1000000000;
+}
+
+static void *map_anonymous(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        die_errno("mmap");
+    return p;
+}
+
+static void *zeroed(size_t bytes)      /* faulted in before anything is timed */
+{
+    void *p = malloc(bytes);
+    if (!p)
+        die_errno("malloc");
+    return memset(p, 0, bytes);
+}
+
+/* One format: a fresh pipe and peer, a warm-up and the trials; six rows of the report. */
+static void ship_format(const struct plan *pl, struct shipment *s, struct report *r)
+{
+    long trials = pl->ship_trials;
+    snprintf(peer.task, sizeof peer.task, "serialization %s", s->format->name);
+    make_values(s->values, s->n, pl->o->seed);
+    struct channel *ch = open_channel(channel_named("pipe"), 64);   /* as under Python's Pipe */
+    start_peer(ch, default_placement(pl), "sender", shipper_body, s);
+    double *samples = zeroed((size_t)trials * (PHASES + 1) * sizeof *samples), ms[PHASES];
+    receive_shipment(ch, s, ms);                     /* warm-up */
+    for (long t = 0; t < trials; t++) {
+        exit_if_stopped();
+        receive_shipment(ch, s, ms);
+        for (int p = 0; p < PHASES; p++)
+            samples[p * trials + t] = ms[p];
+        samples[PHASES * trials + t] =
+            100 * (ms[PHASE_ENCODE] + ms[PHASE_DECODE]) / ms[PHASE_TOTAL];
+    }
+    finish_peer(ch);
+    for (int p = 0; p <= PHASES + 1; p++) {
+        char variant[48];
+        double w = (double)s->wire_bytes;
+        struct stats st = p <= PHASES ? stats_of(samples + p * trials, (size_t)trials)
+                                      : (struct stats){(size_t)trials, w, w, w, w, 0};
+        snprintf(variant, sizeof variant, "%s/%s", s->format->name, phase_names[p]);
+        report_add(r, variant, (double)s->n, p < PHASES ? "ms" : p == PHASES ? "%" : "bytes", st);
+    }
+    free(samples);
+}
+
+/* The median of FORMAT/PHASE, e.g. "text/total". */
+static double phase_median(const struct report *r, const char *format, const char *phase,
+                           double n)
+{
+    char variant[48];
+    snprintf(variant, sizeof variant, "%s/%s", format, phase);
+    return median_of(r, variant, n);
+}
+
+static void print_format_row(const struct report *r, const struct format *f, double n)
+{
+    double enc = phase_median(r, f->name, "encode", n), dec = phase_median(r, f->name, "decode", n);
+    double total = phase_median(r, f->name, "total", n);
+    printf("  %-13s %9.2f %9.2f %9.2f %9.2f %12.0f %7.0f%%   %s\n", f->name, enc,
+           phase_median(r, f->name, "transfer", n), dec, total,
+           phase_median(r, f->name, "wire", n), 100 * (enc + dec) / total, f->how);
+}
+
+static void serialization_conclusions(const struct report *r, double n)
+{
+    double text = phase_median(r, "text", "total", n), rec = phase_median(r, "records", "total", n);
+    printf("  -> text: encoding and decoding are %.0f%% of its %.1f ms, and its %.0f bytes are "
+           "%.1fx the raw array;\n     records: %.0f%% of %.1f ms; the raw array through a "
+           "pipe: %.1f ms, all of it copying;\n     in place nothing is copied: %.3f ms, the "
+           "time for a notice to cross.\n",
+           100 * (phase_median(r, "text", "encode", n) + phase_median(r, "text", "decode", n))
+               / text, text, phase_median(r, "text", "wire", n),
+           phase_median(r, "text", "wire", n) / phase_median(r, "raw-pipe", "wire", n),
+           100 * (phase_median(r, "records", "encode", n)
+                  + phase_median(r, "records", "decode", n)) / rec,
+           rec, phase_median(r, "raw-pipe", "total", n), phase_median(r, "raw-in-place", "total", n));
+}
+
+static void run_serialization(const struct plan *pl)
+{
+    size_t n = pl->ints;
+    int64_t *expected = zeroed(n * sizeof *expected);
+    make_values(expected, n, pl->o->seed);
+    struct shipment s = {
+        .values = map_anonymous(n * sizeof(int64_t)), .n = n, .wire = zeroed(wire_capacity(n)),
+        .encoded = map_anonymous(2 * sizeof(uint64_t)), .trials = pl->ship_trials + 1,
+        .corrupt_at = pl->corrupt_at, .inbox = zeroed(wire_capacity(n)),
+        .decoded = zeroed(n * sizeof(int64_t)), .expected = expected};
+    struct report r;
+    report_start(&r, pl->o, "serialization", "ints");
+    printf("\nserialization: %zu integers from the child to the parent, ms per phase (median of "
+           "%ld trials); placement %s\n", n, pl->ship_trials,
+           placement_names[default_placement(pl)]);
+    printf("  %-13s %9s %9s %9s %9s %12s %8s   %s\n", "format", "encode", "transfer", "decode",
+           "total", "wire bytes", "enc+dec", "how");
+    for (int f = 0; f < FORMAT_COUNT; f++) {
+        s.format = &formats[f];
+        ship_format(pl, &s, &r);
+        print_format_row(&r, &formats[f], (double)n);
+    }
+    serialization_conclusions(&r, (double)n);
+    write_report(&r);
+    free(s.wire);
+    free(s.inbox);
+    free(s.decoded);
+    free(expected);
+    if (munmap(s.values, n * sizeof(int64_t)) == -1 || munmap((void *)s.encoded, 16) == -1)
+        die_errno("munmap");
+}
+
+/* ---------- options ---------- */
+
+/* The last byte a sender of this run sends, plus one: --corrupt-at must fall below it. */
+static uint64_t longest_stream(const struct plan *pl)
+{
+    uint64_t most = 0;
+    if (wanted(pl->o, "latency"))
+        most = (uint64_t)pl->ping_rounds * (uint64_t)(pl->ping_trials + 1) * PING_BYTES;
+    size_t sizes[16];
+    int nsizes = bandwidth_sizes(pl, sizes);
+    for (int i = 0; wanted(pl->o, "bandwidth") && i < nsizes; i++) {
+        uint64_t bytes = (uint64_t)messages_per_trial(pl->o, sizes[i])
+                       * (uint64_t)(pl->flow_trials + 1) * sizes[i];
+        most = bytes > most ? bytes : most;
+    }
+    if (wanted(pl->o, "serialization") && pl->ints * RECORD_BYTES > most)
+        most = pl->ints * RECORD_BYTES;              /* records: the longest wire of the four */
+    return most;
+}
+
+static void parse_channel(struct plan *pl, const char *name)
+{
+    pl->channel = channel_named(name);
+    if (pl->channel == -1)
+        die_usage("--channel: '%s' is not a channel (accepted: pipe, socketpair, fifo, mqueue, "
+                  "queue, shm-ring, shm-zero-copy)", name);
+}
+
+/* The standard options and this chapter's; then every size resolved, before any work. */
+static void parse_options(struct plan *pl, struct kit_opts *o, int argc, char **argv)
+{
+    const char *max_size = NULL, *ints = NULL, *corrupt_at = NULL;
+    for (int i = 1; i < argc; i++) {
+        pl->pin_given |= is_opt(argv[i], "--pin");
+        if (kit_std_option(o, argc, argv, &i))
+            continue;
+        if (is_opt(argv[i], "--max-size"))
+            max_size = option_value(argc, argv, &i, "--max-size");
+        else if (is_opt(argv[i], "--ints"))
+            ints = option_value(argc, argv, &i, "--ints");
+        else if (is_opt(argv[i], "--corrupt-at"))
+            corrupt_at = option_value(argc, argv, &i, "--corrupt-at");
+        else if (is_opt(argv[i], "--channel"))
+            parse_channel(pl, option_value(argc, argv, &i, "--channel"));
+        else
+            die_usage("unknown option '%s'", argv[i]);
+    }
+    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
+    pl->max_size = max_size ? parse_size("--max-size", max_size, 64, 64 << 20)
+                            : (size_t)by_mode(o, 256 << 10, 4 << 20, 16 << 20);
+    if (pl->max_size % WORD)
+        die_usage("--max-size: %s is not a multiple of 8 bytes (accepted: 64 to 64M)", max_size);
+    pl->ints = ints ? (size_t)parse_count("--ints", ints, 1, 10000000)
+                    : (size_t)by_mode(o, 100000, 1000000, 1000000);
+    pl->ping_trials = trials_for(o, 3, 9, 21);
+    pl->ping_rounds = (long)by_mode(o, 100, 500, 5000);
+    pl->flow_trials = trials_for(o, 3, 7, 15);
+    pl->ship_trials = trials_for(o, 3, 3, 11);       /* 1M integers as text: ~1 s a trial */
+    if (!corrupt_at)
+        return;
+    pl->corrupt_at = (uint64_t)parse_count("--corrupt-at", corrupt_at, 0, 1LL << 40);
+    uint64_t longest = longest_stream(pl);
+    if (pl->corrupt_at >= longest)
+        die_usage("--corrupt-at: %s is past the last byte this run sends, so it could never fire "
+                  "(accepted here: 0 to %" PRIu64 ")", corrupt_at, longest - 1);
+}
+
+int main(int argc, char **argv)
+{
+    struct kit_opts o = kit_defaults("ch03-ipc", usage, argc, argv);
+    struct plan pl = {.o = &o, .channel = -1, .corrupt_at = UINT64_MAX};
+    parse_options(&pl, &o, argc, argv);
+    prepare_out_dir(&o);
+    catch_stop_signals(NULL);
+    signal(SIGPIPE, SIG_IGN);   /* a write to a dead reader returns EPIPE, and we say who died */
+
+    print_run_header(&o, "pipes vs queues vs shared memory, and what serialization costs");
+    const char *tmp = getenv("TMPDIR");
+    int pid = (int)getpid();
+    printf("parent pid %d: named objects are /dev/shm/ch03-ipc-%d-*, /dev/mqueue/ch03-ipc-%d-* "
+           "and\n  %s/ch03-ipc-%d-fifo-*/, each removed before the peer process starts\n",
+           pid, pid, pid, tmp && *tmp ? tmp : "/tmp", pid);
+    if (pl.corrupt_at != UINT64_MAX)
+        printf("fault injection: every sender flips bit 0x%02x of byte %" PRIu64 " of what it "
+               "sends\n", CORRUPT_BIT, pl.corrupt_at);
+    if (wanted(&o, "latency"))
+        run_latency(&pl);
+    if (wanted(&o, "bandwidth"))
+        run_bandwidth(&pl);
+    if (wanted(&o, "serialization"))
+        run_serialization(&pl);
+    printf("\nverification: every byte received checked against its running sequence, decoded "
+           "integers equal\nthe originals, every peer process exited 0 and was reaped, no named "
+           "object left behind.\nTSV files: %s/ch03-*.tsv\n", o.out_dir);
+    return 0;
+}
