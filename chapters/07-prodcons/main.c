@@ -595,6 +595,7 @@ static void run_capacity(const struct config *cfg)
     const size_t *caps = quick ? few : all;
     int ncaps = quick ? 3 : 9;
     long trials = trials_for(&cfg->o, 1, 3, 10);
+    char skipped[1024] = "";
     struct report r, blocked;
     report_start(&r, &cfg->o, "capacity", "capacity");
     report_start(&blocked, &cfg->o, "capacity-blocked", "capacity");
@@ -610,14 +611,21 @@ static void run_capacity(const struct config *cfg)
             struct stats rate, block;
             struct outcome last;
             if (!measure_point(&t, by_mode(&cfg->o, 1, 3, 20) / 100.0, trials, &rate, &block,
-                               &last))
-                continue;                    /* not offered: said in the usage and the book */
+                               &last)) {
+                size_t used = strlen(skipped);
+                snprintf(skipped + used, sizeof skipped - used, "%s%s at %zu (%s)",
+                         used ? ", " : "", queue_kind_names[k], caps[i], strerror(errno));
+                continue;
+            }
             report_add(&r, queue_kind_names[k], (double)caps[i], "Mitems/s", rate);
             report_add(&blocked, queue_kind_names[k], (double)caps[i], "%", block);
         }
     }
     report_print(&r);
-    printf("  (the pipe offers 64 .. 64K items: one page and up; a ring needs 2 slots or more)\n");
+    if (skipped[0])
+        printf("  not offered: %s\n  (a pipe holds at least one page, 64 items, and at most "
+               "/proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE; a ring needs 2 slots)\n",
+               skipped);
     printf("  %% of the producer's time asleep on a full queue:\n");
     report_print(&blocked);
     conclude_capacity(cfg, &r, caps, ncaps);

@@ -148,8 +148,9 @@ static bool pipe_open(struct queue *q)
     q->read_fd = fds[0];
     q->write_fd = fds[1];
     long want = (long)(q->capacity * sizeof(struct item));
-    if (fcntl(q->write_fd, F_SETPIPE_SZ, want) != want) {
-        int err = errno == 0 || errno == EBUSY ? EINVAL : errno;
+    long got = fcntl(q->write_fd, F_SETPIPE_SZ, want);
+    if (got != want) {                       /* rounded up to a page, or above the limit */
+        int err = got == -1 ? errno : EINVAL;
         close(fds[0]);
         close(fds[1]);
         errno = err;

@@ -1,0 +1,16 @@
+# ch07-occupancy: items in the queue over time when one side is faster: the bound at work.
+load "style.gp"
+f = datadir.'/ch07-occupancy.tsv'
+eval stamp(f)
+t = datadir.'/ch07-imbalance.tsv'
+peak(c) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" { print $7 }' '%s'", c, t)))
+cap = real(system(sprintf("awk -F'\t' '$1 == \"producer-4x-faster\" { print $3 }' '%s'", t)))
+set title sprintf("A 4x faster producer fills the bound (%.0f items) and waits; without a bound the queue grows to %.0f", cap, peak('producer-4x-faster-unbounded'))
+set xlabel "time since the producer started, ms"
+set ylabel "items in the queue (sampled), log scale"
+set logscale y
+set format y "%g"
+set yrange [0.8:*]
+set key top left
+cases = "producer-4x-faster consumer-4x-faster producer-4x-faster-unbounded"
+plot for [i = 1:words(cases)] rows(f, word(cases, i)) using 2:($3 + 1) with lines lt i title word(cases, i).' (items + 1)'

@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# Chapter 7: producer-consumer with bounded queues. Behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    # --workers 2 fixes the mpmc rows (P = C = 1 and 4 in --quick) whatever the machine
+    quick_run_once ch07-prodcons --workers 2
+}
+
+VARIANTS="pipe mutex-cond semaphores mpmc-ring ring-batch"
+
+# rows of a table as "first second" (variant x, or case and capacity)
+rows_of() {
+    awk -F'\t' '!/^#/ && $1 != "variant" && $1 != "case" { print $1, $2 }' "$1"
+}
+
+@test "quick run exits 0 and states what it verified" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --partial "verification: every item of every trial delivered exactly once"
+    assert_output --partial "effective CPUs:"
+    assert_output --partial "Little's law"
+    refute_output --partial "verification failed"
+}
+
+@test "quick run leaves no process behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+}
+
+@test "writes the nine TSV files in the kit's format" {
+    assert_tsv_files "$QUICK" ch07 throughput capacity capacity-blocked mpmc imbalance occupancy \
+        latency latency-cdf littles-law
+}
+
+@test "throughput: one row per queue at capacity 1024, in Mitems/s" {
+    run rows_of "$QUICK/ch07-throughput.tsv"
+    assert_equal "${#lines[@]}" 5
+    for v in $VARIANTS; do assert_line "$v 1024"; done
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $3 != "Mitems/s"' "$QUICK/ch07-throughput.tsv"
+    assert_output ""
+}
+
+@test "capacity: every capacity a queue can offer, the same points in both tables" {
+    run rows_of "$QUICK/ch07-capacity.tsv"
+    # --quick: 1, 64 and 64K; the pipe holds at least a page (64 items), a ring at least 2 slots;
+    # a 4 MiB pipe (64K items) needs pipe-max-size or CAP_SYS_RESOURCE, so it may be missing
+    local pipe_max
+    pipe_max=$(grep -c '^pipe 65536$' <<<"$output" || true)
+    assert_equal "${#lines[@]}" $((11 + pipe_max))
+    for v in mutex-cond semaphores; do assert_line "$v 1"; done
+    for v in $VARIANTS; do assert_line "$v 64"; done
+    for v in mutex-cond semaphores mpmc-ring ring-batch; do assert_line "$v 65536"; done
+    refute_line "pipe 1"
+    refute_line "mpmc-ring 1"
+    assert_equal "$(rows_of "$QUICK/ch07-capacity-blocked.tsv")" "$(rows_of "$QUICK/ch07-capacity.tsv")"
+    run awk -F'\t' '!/^#/ && $1 != "variant" && ($3 != "%" || $5 < 0 || $5 > 100)' "$QUICK/ch07-capacity-blocked.tsv"
+    assert_output ""
+}
+
+@test "mpmc: P = C = 1 and 2 x workers for every queue" {
+    run rows_of "$QUICK/ch07-mpmc.tsv"
+    assert_equal "${#lines[@]}" 10
+    for v in $VARIANTS; do assert_line "$v 1"; assert_line "$v 4"; done
+}
+
+@test "imbalance: the bounded queue never held more than its capacity, the unbounded one held every item it needed" {
+    run awk -F'\t' '!/^#/ && $1 != "case" { print $1, $2, $3 }' "$QUICK/ch07-imbalance.tsv"
+    assert_line "producer-4x-faster mutex-cond 1024"
+    assert_line "consumer-4x-faster mutex-cond 1024"
+    assert_line --regexp "^producer-4x-faster-unbounded mutex-cond [0-9]+$"
+    run awk -F'\t' '!/^#/ && $1 != "case" && ($7 > $3 || $8 != $7 * 64) { print "bad row:", $0 }' \
+        "$QUICK/ch07-imbalance.tsv"
+    assert_output ""
+    run awk -F'\t' '$1 == "producer-4x-faster-unbounded" && $3 != $4 { print "capacity is not the item count:", $0 }' \
+        "$QUICK/ch07-imbalance.tsv"
+    assert_output ""
+}
+
+@test "latency: p50 and the distribution per queue and load; Little's law computed for each" {
+    run rows_of "$QUICK/ch07-latency.tsv"
+    assert_equal "${#lines[@]}" 10
+    for v in $VARIANTS; do assert_line "$v 50"; assert_line "$v 90"; done
+    assert_equal "$(rows_of "$QUICK/ch07-littles-law.tsv")" "$(rows_of "$QUICK/ch07-latency.tsv")"
+    run awk -F'\t' '!/^#/ && $1 != "variant"' "$QUICK/ch07-latency-cdf.tsv"
+    assert_equal "${#lines[@]}" 150
+    # percentiles rise with the latency within each queue and load
+    run awk -F'\t' '!/^#/ && $1 != "variant" { k = $1 " " $2; if (k == last && $4 < prev) print "falls:", $0; last = k; prev = $4 }' \
+        "$QUICK/ch07-latency-cdf.tsv"
+    assert_output ""
+}
+
+@test "exactly once with several producers and consumers: every queue, P = C = 3" {
+    run kit ch07-prodcons --quick --only mpmc --workers 2 --items 3001 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "every item was delivered exactly once"
+    run rows_of "$BATS_TEST_TMPDIR/ch07-mpmc.tsv"
+    for v in $VARIANTS; do assert_line "$v 4"; done
+}
+
+@test "a dropped item is caught: exit 1, verification failed" {
+    run kit ch07-prodcons --quick --only throughput --variant mutex-cond --fault drop --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: producer 0: 999 of its 1000 items delivered"
+}
+
+@test "a duplicated item is caught in the batched ring with 4 producers and 4 consumers" {
+    run kit ch07-prodcons --quick --only mpmc --variant ring-batch --workers 2 --fault duplicate --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "verification failed: producer 0: 1001 of its 1000 items delivered"
+}
+
+@test "--help prints the usage and exits 0" {
+    run kit ch07-prodcons --help
+    assert_success
+    assert_output --partial "Usage: ch07-prodcons"
+    assert_output --partial "littles-law"
+}
+
+bad_input() {
+    usage_error ch07-prodcons "$@"
+    refute_output --partial "throughput:"
+}
+
+@test "bad input: unknown flag and a stray argument" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch07-prodcons: unknown option '--frobnicate'"
+    bad_input 12
+    assert_line --index 0 "ch07-prodcons: unknown option '12'"
+}
+
+@test "bad input: --variant accepts only queue names" {
+    bad_input --variant pipe,futex
+    assert_line --index 0 --partial "--variant: 'futex' is not a variant (accepted: pipe, mutex-cond,"
+    bad_input --variant ""
+    assert_line --index 0 "ch07-prodcons: --variant: needs one or more variant names"
+}
+
+@test "bad input: --items 0, 12x and 10^9 name the argument and the range" {
+    bad_input --items 0
+    assert_line --index 0 "ch07-prodcons: --items: 0 is out of range (accepted: 100 to 100000000)"
+    bad_input --items 12x
+    assert_line --index 0 --partial "--items: '12x' is not a whole number"
+    bad_input --items 1000000000
+    assert_line --index 0 --partial "--items: 1000000000 is out of range"
+}
+
+@test "bad input: --capacity must be a power of two from 2 to 1M" {
+    bad_input --capacity 1000
+    assert_line --index 0 "ch07-prodcons: --capacity: 1000 is not a power of two (accepted: 2, 4, 8 .. 1M)"
+    bad_input --capacity 1
+    assert_line --index 0 --partial "--capacity: 1 is out of range"
+    bad_input --capacity 2M
+    assert_line --index 0 --partial "--capacity: 2M is out of range"
+}
+
+@test "bad input: --batch, --fault, --workers, --only, --trials, a missing value" {
+    bad_input --batch 0
+    assert_line --index 0 "ch07-prodcons: --batch: 0 is out of range (accepted: 1 to 256)"
+    bad_input --fault lose
+    assert_line --index 0 "ch07-prodcons: --fault: 'lose' is not a fault (accepted: drop, duplicate)"
+    bad_input --workers 9
+    assert_line --index 0 "ch07-prodcons: --workers: 9 is out of range for this chapter (accepted: 1 to 8)"
+    bad_input --only nosuch
+    assert_line --index 0 "ch07-prodcons: --only: 'nosuch' is not an experiment (accepted: throughput, capacity, mpmc, imbalance, latency)"
+    bad_input --trials 0
+    assert_line --index 0 --partial "--trials: 0 is out of range"
+    bad_input --capacity
+    assert_line --index 0 "ch07-prodcons: --capacity needs a value"
+}
+
+# A long trial: --quick has no warm-up, and its first trial moves 20 million items
+long_run() {
+    start_in_session ch07-prodcons --quick --only throughput --variant mutex-cond --items 20000000 \
+        --trials 3 --out "$BATS_TEST_TMPDIR"
+}
+
+@test "SIGINT in the middle of a run: prompt exit, producers and consumers killed, nothing named left" {
+    before=$(ipc_snapshot ch07-prodcons)
+    interrupt_mid_run INT "throughput: 1 producer" ch07-prodcons --quick --only throughput --variant mutex-cond \
+        --items 20000000 --out "$BATS_TEST_TMPDIR"
+    assert_equal "$(ipc_snapshot ch07-prodcons)" "$before"
+}
+
+@test "SIGTERM in the middle of a run: the same" {
+    before=$(ipc_snapshot ch07-prodcons)
+    interrupt_mid_run TERM "throughput: 1 producer" ch07-prodcons --quick --only throughput --variant ring-batch \
+        --items 100000000 --out "$BATS_TEST_TMPDIR"
+    assert_equal "$(ipc_snapshot ch07-prodcons)" "$before"
+}
+
+# first_named NAME: the pid of the first process called NAME (ch07-producer, ch07-consumer) in the session
+first_named() {
+    local found= i=0
+    while [ -z "$found" ] && [ $((i++)) -lt 400 ]; do
+        found=$(pgrep -s "$KIT_PID" -x "$1" | head -1 || true)
+        [ -n "$found" ] || sleep 0.05
+    done
+    [ -n "$found" ] || fail "no $1 seen"
+    echo "$found"
+}
+
+@test "a consumer killed mid-run: reported, the blocked producer stopped, exit 1, nothing left" {
+    before=$(ipc_snapshot ch07-prodcons)
+    long_run
+    wait_for_output "throughput: 1 producer"
+    victim=$(first_named ch07-consumer)
+    kill -KILL "$victim"
+    wait_kit 20
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "consumer 0 \(pid $victim\) killed by signal 9 \(Killed\) during throughput, variant mutex-cond, P=1 C=1, capacity 1024, trial 1; the others were stopped"
+    assert_session_empty "$KIT_PID"
+    assert_equal "$(ipc_snapshot ch07-prodcons)" "$before"
+}
+
+@test "a producer killed mid-run: reported, the waiting consumer stopped, exit 1, nothing left" {
+    long_run
+    wait_for_output "throughput: 1 producer"
+    victim=$(first_named ch07-producer)
+    kill -KILL "$victim"
+    wait_kit 20
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "producer 0 \(pid $victim\) killed by signal 9 \(Killed\) during throughput"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "a killed parent takes its producers and consumers with it" {
+    long_run
+    wait_for_output "throughput: 1 producer"
+    first_named ch07-consumer >/dev/null
+    kill -KILL "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 137
+    assert_session_empty "$KIT_PID"
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 07 "$QUICK"
+}
