@@ -229,7 +229,8 @@ def stats_row(variant, x, walls_ms):
     median = walls[n // 2] if n % 2 else (walls[n // 2 - 1] + walls[n // 2]) / 2
     mean = sum(walls) / n
     sd = (sum((w - mean) ** 2 for w in walls) / (n - 1)) ** 0.5 if n > 1 else 0.0
-    return f"{variant}\t{x}\tms\t{n}\t{median:.6g}\t{walls[0]:.6g}\t{walls[-1]:.6g}\t{mean:.6g}\t{sd:.6g}"
+    return (f"{variant}\t{x}\tms\t{n}\t{median:.6g}\t{walls[0]:.6g}\t{walls[-1]:.6g}"
+            f"\t{mean:.6g}\t{sd:.6g}")
 
 
 def metadata(args, experiment):

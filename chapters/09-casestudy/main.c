@@ -594,6 +594,11 @@ static enum fault parse_fault(const char *text)
     die_usage("--inject: '%s' is not a fault (accepted: corrupt, partial)", text);
 }
 
+static size_t blocks_option(int argc, char **argv, int *i, const char *name)
+{
+    return (size_t)parse_count(name, option_value(argc, argv, i, name), 1, 65536);
+}
+
 static void parse_args(struct ch09_opts *o, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -605,11 +610,9 @@ static void parse_args(struct ch09_opts *o, int argc, char **argv)
         else if (is_opt(a, "--units"))
             o->units = (int)parse_count("--units", option_value(argc, argv, &i, "--units"), 1, 256);
         else if (is_opt(a, "--chunk"))
-            o->chunk_blocks = (size_t)parse_count("--chunk", option_value(argc, argv, &i, "--chunk"),
-                                                  1, 65536);
+            o->chunk_blocks = blocks_option(argc, argv, &i, "--chunk");
         else if (is_opt(a, "--batch"))
-            o->batch_blocks = (size_t)parse_count("--batch", option_value(argc, argv, &i, "--batch"),
-                                                  1, 65536);
+            o->batch_blocks = blocks_option(argc, argv, &i, "--batch");
         else if (is_opt(a, "--inject"))
             o->fault = parse_fault(option_value(argc, argv, &i, "--inject"));
         else

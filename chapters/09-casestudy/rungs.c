@@ -17,6 +17,8 @@
  * "compute" is the time the parent waits for results: the part of the work that distribution
  * did not overlap.
  *
+ * The workers' plumbing (pipes, start, stop, a death reported) is in crew.c.
+ *
  * Every rung returns one partial sum per block of BLOCK_VALUES values, and the parent adds them
  * in block order: the same floating-point additions in the same order on every rung, so every
  * rung must return rung 0's result bit for bit. The data is checked where it is received: each
@@ -25,12 +27,12 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "bench.h"
+#include "crew.h"
 #include "rungs.h"
 
 const char *const phase_names[PHASES] = {"start", "distribute", "compute", "collect", "teardown"};
@@ -109,12 +111,6 @@ void free_input(struct input *in)
 /* The block a fault switch changes: the middle one. */
 static size_t faulty_block(const struct input *in) { return in->blocks / 2; }
 
-/* A worker's check of the blocks it received: the first bad one, or -1. */
-struct received_check {
-    int64_t bad_block;
-    uint64_t sent, received;
-};
-
 static void check_blocks(const struct input *in, const float *values, const uint64_t *checks,
                          size_t first, size_t blocks, struct received_check *c)
 {
@@ -165,157 +161,7 @@ static void run_sequential(struct rung_run *r)
 }
 /* end:sequential */
 
-/* ---------- the crew: workers, each with a task pipe in and a result pipe out ---------- */
-
-/* A chunk travels as a task header, its values, then their checksums; a result comes back as
- * a result header, then the partial sums (none when they are in shared memory). */
-struct task {
-    uint32_t first_block, blocks, batch_blocks;
-    char shm_name[64];          /* "" for a chunk sent through the pipe */
-};
-struct result {
-    uint32_t first_block, blocks;
-    struct received_check check;
-};
-
-struct slot {
-    pid_t pid;
-    int task_fd, result_fd;     /* the parent's ends; -1 when closed */
-    size_t first_block, blocks; /* what it is working on, for the report of its death */
-};
-
-struct crew {
-    struct rung_run *r;
-    const char *rung;
-    struct slot *slots;
-    int size;
-    int (*work)(int index, void *crew);
-    char *message;              /* a chunk, encoded */
-    size_t max_blocks;
-};
-
-static void crew_open(struct crew *c, struct rung_run *r, const char *rung,
-                      int (*work)(int, void *), size_t max_blocks)
-{
-    *c = (struct crew){.r = r, .rung = rung, .size = r->workers, .work = work,
-                       .max_blocks = max_blocks};
-    c->slots = calloc((size_t)c->size, sizeof *c->slots);
-    c->message = max_blocks ? malloc(sizeof(struct task) + max_blocks * BLOCK_VALUES * 4
-                                     + max_blocks * sizeof(uint64_t)) : NULL;
-    if (!c->slots || (max_blocks && !c->message))
-        die_errno("malloc");
-    for (int s = 0; s < c->size; s++)
-        c->slots[s] = (struct slot){.pid = -1, .task_fd = -1, .result_fd = -1};
-}
-
-static void crew_close(struct crew *c)
-{
-    free(c->slots);
-    free(c->message);
-}
-
-/* A worker that died (or broke its pipe) ends the run with one sentence saying what it did. */
-__attribute__((noreturn))
-static void worker_failed(struct crew *c, int s)
-{
-    struct slot *w = &c->slots[s];
-    int status = reap_child(w->pid);
-    if (w->blocks)
-        die_child("worker", s, w->pid, status, "while working on blocks %zu..%zu of %s",
-                  w->first_block, w->first_block + w->blocks - 1, c->rung);
-    die_child("worker", s, w->pid, status, "in %s", c->rung);
-}
-
-/* What a new worker gets: the crew (to close the parent's ends) and its own two pipe ends. */
-struct worker_arg {
-    struct crew *c;
-    int task_fd, result_fd;
-};
-
-/* Fork worker s with its two pipes; it says "ready" once it runs. */
-static void start_one(struct crew *c, int s, enum kit_pin pin)
-{
-    int task[2], result[2];
-    if (pipe(task) == -1 || pipe(result) == -1)
-        die_errno("pipe");
-    c->slots[s].task_fd = task[1];
-    c->slots[s].result_fd = result[0];
-    struct worker_arg arg = {c, task[0], result[1]};
-    c->slots[s].pid = start_worker(s, pin, c->work, &arg);
-    close(task[0]);
-    close(result[1]);
-}
-
-static void wait_ready(struct crew *c, int s)
-{
-    char ready;
-    if (read_full(c->slots[s].result_fd, &ready, 1) != 1)
-        worker_failed(c, s);
-}
-
-/* Closing the task pipe tells the worker to exit; then it is reaped and must have ended well. */
-static void stop_one(struct crew *c, int s)
-{
-    struct slot *w = &c->slots[s];
-    close(w->task_fd);
-    int status = reap_child(w->pid);
-    if (!ended_ok(status))
-        die_child("worker", s, w->pid, status, "after its last task in %s", c->rung);
-    close(w->result_fd);
-    w->task_fd = w->result_fd = -1;
-    w->pid = -1;
-}
-
-/* In a new worker: only its own two ends stay open, or a pipe would never see end-of-file. */
-static void close_parent_ends(struct crew *c)
-{
-    for (int s = 0; s < c->size; s++) {
-        if (c->slots[s].task_fd >= 0)
-            close(c->slots[s].task_fd);
-        if (c->slots[s].result_fd >= 0)
-            close(c->slots[s].result_fd);
-    }
-}
-
-/* The next worker with something to say (a result, or end-of-file because it died). */
-static int wait_for_result(struct crew *c)
-{
-    struct pollfd fds[c->size];
-    for (int s = 0; s < c->size; s++)
-        fds[s] = (struct pollfd){.fd = c->slots[s].result_fd, .events = POLLIN};
-    for (;;) {
-        int n = poll(fds, (nfds_t)c->size, -1);
-        if (n == -1 && errno == EINTR) {
-            exit_if_stopped();
-            continue;
-        }
-        if (n == -1)
-            die_errno("poll");
-        for (int s = 0; s < c->size; s++)
-            if (fds[s].revents)
-                return s;
-    }
-}
-
-/* A result header, then (for a chunk sent through the pipe) its partial sums. */
-static void receive_result(struct crew *c, int s, bool partials_follow)
-{
-    struct slot *w = &c->slots[s];
-    struct result res;
-    if (read_full(w->result_fd, &res, sizeof res) != sizeof res)
-        worker_failed(c, s);
-    if (res.check.bad_block >= 0)
-        verification_failed("%s: worker %d received block %lld with checksum %016llx; the parent "
-                             "sent %016llx (the data changed on the way)", c->rung, s,
-                             (long long)res.check.bad_block,
-                             (unsigned long long)res.check.received,
-                             (unsigned long long)res.check.sent);
-    size_t bytes = res.blocks * sizeof(double);
-    if (partials_follow &&
-        read_full(w->result_fd, c->r->partials + res.first_block, bytes) != bytes)
-        worker_failed(c, s);
-    w->blocks = 0;
-}
+/* The workers themselves (their pipes, start, stop, death) are in crew.c. */
 
 /* ---------- rungs 1-3: chunks copied through pipes ---------- */
 
@@ -371,20 +217,12 @@ static void send_chunk(struct crew *c, int s, size_t first, size_t blocks)
         p[sizeof t + first_value(bad - first) * sizeof(float)] ^= 1;   /* one bit of one value */
     c->slots[s].first_block = first;
     c->slots[s].blocks = blocks;
-    if (!write_full(c->slots[s].task_fd, p, sizeof t + n * sizeof(float) + blocks * sizeof(uint64_t)))
+    size_t bytes = sizeof t + n * sizeof(float) + blocks * sizeof(uint64_t);
+    if (!write_full(c->slots[s].task_fd, p, bytes))
         worker_failed(c, s);
 }
 /* end:send-chunk */
 
-static void start_all(struct crew *c, enum kit_pin pin)
-{
-    for (int s = 0; s < c->size; s++)
-        start_one(c, s, pin);
-    for (int s = 0; s < c->size; s++)
-        wait_ready(c, s);
-}
-
-/* Chunk number `chunk` to worker s; a fresh process for it first when `fresh`. */
 static void give_chunk(struct crew *c, struct phase_clock *pc, int s, size_t chunk,
                        size_t chunk_blocks, bool fresh)
 {

@@ -1,0 +1,62 @@
+/* crew.h - what crew.c (the workers behind rungs 1-5, with their pipes) offers rungs.c. */
+#ifndef CH09_CREW_H
+#define CH09_CREW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rungs.h"
+
+/* A worker's check of the blocks it received: the first bad one, or -1. */
+struct received_check {
+    int64_t bad_block;
+    uint64_t sent, received;
+};
+
+/* A chunk travels as a task header, its values, then their checksums; a result comes back as
+ * a result header, then the partial sums (none when they are in shared memory). */
+struct task {
+    uint32_t first_block, blocks, batch_blocks;
+    char shm_name[64];          /* "" for a chunk sent through the pipe */
+};
+struct result {
+    uint32_t first_block, blocks;
+    struct received_check check;
+};
+
+struct slot {
+    pid_t pid;
+    int task_fd, result_fd;     /* the parent's ends; -1 when closed */
+    size_t first_block, blocks; /* what it is working on, for the report of its death */
+};
+
+struct crew {
+    struct rung_run *r;
+    const char *rung;
+    struct slot *slots;
+    int size;
+    int (*work)(int index, void *crew);
+    char *message;              /* a chunk, encoded */
+    size_t max_blocks;
+};
+
+/* What a new worker gets: the crew (to close the parent's ends) and its own two pipe ends. */
+struct worker_arg {
+    struct crew *c;
+    int task_fd, result_fd;
+};
+
+void crew_open(struct crew *c, struct rung_run *r, const char *rung,
+               int (*work)(int, void *), size_t max_blocks);
+void crew_close(struct crew *c);
+void start_all(struct crew *c, enum kit_pin pin);
+/* A worker that died (or broke its pipe): kill the others, say which and doing what, exit 1. */
+__attribute__((noreturn)) void worker_failed(struct crew *c, int s);
+void start_one(struct crew *c, int s, enum kit_pin pin);
+void wait_ready(struct crew *c, int s);
+void stop_one(struct crew *c, int s);
+void close_parent_ends(struct crew *c);
+int wait_for_result(struct crew *c);
+void receive_result(struct crew *c, int s, bool partials_follow);
+
+#endif

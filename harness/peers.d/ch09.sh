@@ -1,0 +1,47 @@
+# ch09.sh - chapter 9's peers, sourced by harness/peers.sh: the C ladder beside the tutorial's two
+# versions in Python with NumPy (corrected so that they run), on the same values and seed, one
+# after the other. Python is read through the same phases where it lets us see them.
+
+ch09_python() {   # a python3 that imports NumPy (the one on PATH, or Debian's), installed as root
+    local p
+    for p in python3 /usr/bin/python3; do
+        command -v "$p" >/dev/null && "$p" -c 'import numpy' 2>/dev/null && { echo "$p"; return 0; }
+    done
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "peers: installing python3-numpy" >&2
+        apt-get -qq update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 \
+            install -y --no-install-recommends python3-numpy >&2 &&
+            /usr/bin/python3 -c 'import numpy' 2>/dev/null && { echo /usr/bin/python3; return 0; }
+    fi
+    return 1
+}
+
+chapter9() {
+    local n=${CH09_ELEMENTS:-10000000} py c_phases="$tmp/ch09-ladder-phases.tsv" py_phases="$tmp/ch09-python-phases.tsv"
+    echo "== chapter 9: the case study, $n values, W = $(nproc): C rungs beside the tutorial's versions (NumPy)"
+    py=$(ch09_python) || {
+        echo "peers: NumPy not available (install with: sudo apt-get install python3-numpy); skipped" >&2
+        return 0
+    }
+    "$build/ch09-casestudy" --only ladder --elements "$n" --trials 3 --out "$tmp" >"$tmp/c9.txt"
+    "$py" chapters/09-casestudy/casestudy.py --elements "$n" --trials 3 --out "$tmp" >"$tmp/py9.txt"
+    local c_total py_total
+    c_total=$(sed -n 's/^  result: \([0-9.]*\) .*/\1/p' "$tmp/c9.txt")
+    py_total=$(sed -n 's/^optimized-fixed .* total=\([0-9.]*\) .*/\1/p' "$tmp/py9.txt")
+    [ -n "$c_total" ] && [ -n "$py_total" ] || { echo "peers: could not read the results:"; cat "$tmp/c9.txt" "$tmp/py9.txt"; return 1; }
+    grep -E '^(naive|optimized)-as-printed' "$tmp/py9.txt" | sed 's/^/  python: /'
+    printf '  %-44s %10s %10s %8s\n' "rung (C) / version (Python), median ms" "C" "Python" "Py / C"
+    local pair c p cm pm
+    for pair in sequential:numpy-sequential fork-per-chunk-pipe:naive-fixed pool-shm-batched:optimized-fixed; do
+        c=${pair%%:*} p=${pair#*:}
+        cm=$(median_of "$tmp/ch09-ladder.tsv" "$c") pm=$(median_of "$tmp/ch09-python-ladder.tsv" "$p")
+        printf '  %-44s %10.1f %10.1f %8.2f\n' "$c / $p" "$cm" "$pm" "$(awk -v a="$pm" -v b="$cm" 'BEGIN { print a / b }')"
+    done
+    echo "  phases of the median trial, ms (start distribute compute collect teardown):"
+    awk -F'\t' -v n="$n" '$1 == "pool-shm-batched" && $2 == n { printf "    C pool-shm-batched:      %8.1f %8.1f %8.1f %8.1f %8.1f\n", $5, $6, $7, $8, $9 }' "$c_phases"
+    awk -F'\t' '$1 == "optimized-fixed" { printf "    Python optimized-fixed:  %8.1f %8.1f %8.1f %8.1f %8.1f\n", $5, $6, $7, $8, $9 }' "$py_phases"
+    awk -F'\t' -v n="$n" '$1 == "sequential" && $2 == n { c = $7 } END { printf "  arithmetic in one process: C %.2f ns per value", 1e6 * c / n }' "$c_phases"
+    awk -F'\t' -v n="$n" '$1 == "numpy-sequential" { printf ", NumPy %.2f ns per value\n", 1e6 * $7 / n }' "$py_phases"
+    awk -v a="$c_total" -v b="$py_total" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "  results: C %s, Python %s (relative difference %.1e; both within 1e-5 of a float64 reference)\n", a, b, d / a }'
+    echo "  (same values, same seed, one after the other; see book.md, chapter 9)"
+}

@@ -1,0 +1,22 @@
+# ch09-ladder: each rung's wall time at the default size, split into the phases of its median
+# trial (stacked), so the change a rung makes shows as the bar segment that shrank.
+load "style.gp"
+f = datadir.'/ch09-ladder-phases.tsv'
+eval stamp(f)
+# the rows of the default size (the first row's); the small-input rows are left out
+main = sprintf("< awk -F'\t' '!/^#/ && $1 != \"rung\" { if (n == \"\") n = $2; if ($2 == n) print }' '%s'", f)
+wall(r) = real(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"rung\" { if (n == \"\") n = $2; if ($2 == n && $1 == \"%s\") print $11 }' '%s'", r, f)))
+set title sprintf("Naive / optimized = %.2fx, optimized / one process = %.2fx: where each rung's time goes", \
+                  wall('fork-per-chunk-pipe') / wall('pool-shm-batched'), wall('sequential') / wall('pool-shm-batched'))
+set style data histograms
+set style histogram rowstacked
+set boxwidth 0.7
+set ylabel "milliseconds (median trial)"
+set xtics rotate by -25 left
+set key top right
+set yrange [0:*]
+plot main using 5:xtic(1) lt 1 title 'start', \
+     '' using 6 lt 2 title 'distribute (copy, send, attach)', \
+     '' using 7 lt 3 title 'compute (waiting for results)', \
+     '' using 8 lt 4 title 'collect', \
+     '' using 9 lt 5 title 'teardown'

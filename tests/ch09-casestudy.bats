@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# Chapter 9: naive vs optimized, end to end, rung by rung. Behaviour, not timings.
+
+load test_helper
+
+setup_file() {
+    quick_run_once ch09-casestudy --workers 2
+}
+
+# The shared-memory objects and temporary files this chapter could leave, of any run.
+leftovers() { ipc_snapshot ch09-casestudy-; }
+
+@test "quick run exits 0, checks every rung against rung 0 and says whether the accounting closed" {
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "every trial's [0-9]+ block sums checked bit for bit against rung 0"
+    assert_output --regexp "  result: [0-9.]+ \(every rung: exactly this\)"
+    assert_output --partial "effective CPUs:"
+    refute_output --partial "verification failed"
+    run grep -cE '^  -> accounting (closes|does NOT close everywhere)' "$BATS_FILE_TMPDIR/out"
+    assert_output 3        # ladder, intensity, amdahl
+}
+
+@test "quick run leaves no process and no shared memory behind" {
+    assert_session_empty "$(cat "$BATS_FILE_TMPDIR/sid")"
+    run ls /dev/shm
+    refute_output --partial "ch09-casestudy-$(cat "$BATS_FILE_TMPDIR/sid")-"
+}
+
+@test "writes the seven TSV files in the kit's format" {
+    assert_tsv_files "$QUICK" ch09 ladder ladder-phases intensity intensity-phases amdahl amdahl-phases size
+}
+
+@test "ladder: the six rungs at the default size, then pool-pipe and pool-shm at a small input" {
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$QUICK/ch09-ladder.tsv"
+    assert_output "$(printf '%s\n' sequential/1000000/ms fork-per-chunk-pipe/1000000/ms pool-pipe/1000000/ms \
+        pool-chunked/1000000/ms pool-shm/1000000/ms pool-shm-batched/1000000/ms pool-pipe/16000/ms pool-shm/16000/ms)"
+}
+
+@test "every phase row adds up: sum = the five phases, unaccounted = wall - sum, never below zero" {
+    local f
+    for f in "$QUICK"/ch09-*-phases.tsv; do
+        run awk -F'\t' '
+            !/^#/ && $1 != "rung" {
+                rows++
+                sum = $5 + $6 + $7 + $8 + $9
+                if (sum - $10 > 0.001 || $10 - sum > 0.001) { print FILENAME ": " $1 " sum " $10 " != " sum; bad++ }
+                pct = 100 * ($11 - $10) / $11
+                if (pct - $12 > 0.01 || $12 - pct > 0.01) { print FILENAME ": " $1 " unaccounted " $12 " != " pct; bad++ }
+                if ($12 < -0.01) { print FILENAME ": " $1 " phases exceed the wall time"; bad++ }
+            }
+            END { if (!rows) print "no rows"; exit bad || !rows }' "$f"
+        assert_success
+    done
+    run awk -F'\t' '!/^#/ && $1 != "rung" { print $1 }' "$QUICK/ch09-amdahl-phases.tsv"
+    assert_output "$(printf '%s\n' sequential pool-shm-batched pool-shm-batched pool-shm-batched pool-shm-batched)"
+}
+
+@test "intensity, amdahl and size: the points the chapter promises" {
+    run awk -F'\t' '$1 == "ratio" { print $2 }' "$QUICK/ch09-intensity.tsv"
+    assert_output "$(printf '%s\n' 1 4 16 64 256)"
+    run grep -E '^# crossover_units=[-0-9.naei+]+ predicted_units=[0-9.e+-]+$' "$QUICK/ch09-intensity.tsv"
+    assert_success
+    run awk -F'\t' '$1 == "measured" { print $2 }' "$QUICK/ch09-amdahl.tsv"
+    assert_output "$(seq 1 4)"
+    run grep -E '^# serial_fraction=[0-9.]+ serial_ms=[0-9.]+ sequential_ms=[0-9.]+$' "$QUICK/ch09-amdahl.tsv"
+    assert_success
+    run awk -F'\t' '$1 == "pool-shm-batched" { print $2 }' "$QUICK/ch09-size.tsv"
+    assert_output "$(printf '%s\n' 10000 100000 1000000)"
+}
+
+@test "the result is bit for bit the same with 1, 2 and 3 workers and a ragged last block" {
+    local w results=()
+    for w in 1 2 3; do
+        run kit ch09-casestudy --only ladder --elements 100001 --trials 1 --workers "$w" --chunk 3 --batch 2 --out "$BATS_TEST_TMPDIR/w$w"
+        assert_success
+        results+=("$(sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output")")
+    done
+    [ -n "${results[0]}" ] || fail "no result line"
+    assert_equal "${results[1]}" "${results[0]}"
+    assert_equal "${results[2]}" "${results[0]}"
+}
+
+@test "a value corrupted on its way through a pipe is caught where it is received" {
+    local before
+    before=$(leftovers)
+    run kit ch09-casestudy --quick --only ladder --trials 1 --elements 100K --inject corrupt --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: fork-per-chunk-pipe: worker [0-9]+ received block [0-9]+ with checksum [0-9a-f]{16}; the parent sent [0-9a-f]{16}"
+    assert_equal "$(leftovers)" "$before"
+}
+
+@test "a value corrupted in shared memory is caught by the worker that reads it, and the object removed" {
+    local before
+    before=$(leftovers)
+    run kit ch09-casestudy --quick --only amdahl --trials 1 --elements 100K --inject corrupt --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: pool-shm-batched: worker [0-9]+ received block [0-9]+ with checksum"
+    assert_equal "$(leftovers)" "$before"
+}
+
+@test "a partial sum one unit in the last place off is caught against rung 0 (pipes and shared memory)" {
+    run kit ch09-casestudy --quick --only ladder --trials 1 --elements 100K --inject partial --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: fork-per-chunk-pipe: block [0-9]+ summed to 0x[0-9a-fp.+]+ \([0-9.]+\); rung 0 got"
+    run kit ch09-casestudy --quick --only amdahl --trials 1 --elements 100K --inject partial --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: pool-shm-batched: block [0-9]+ summed to"
+}
+
+@test "--only writes that experiment alone" {
+    run kit ch09-casestudy --quick --only size --trials 1 --out "$BATS_TEST_TMPDIR/only"
+    assert_success
+    run ls "$BATS_TEST_TMPDIR/only"
+    assert_output "ch09-size.tsv"
+}
+
+@test "--help prints the usage and exits 0" {
+    run kit ch09-casestudy --help
+    assert_success
+    assert_output --partial "Usage: ch09-casestudy"
+    assert_output --partial "--elements N"
+    assert_output --partial "--inject corrupt"
+}
+
+bad_input() {
+    usage_error ch09-casestudy "$@"
+}
+
+@test "bad input: unknown flag, missing value, --only and --inject names" {
+    bad_input --frobnicate
+    assert_line --index 0 "ch09-casestudy: unknown option '--frobnicate'"
+    bad_input --elements
+    assert_line --index 0 "ch09-casestudy: --elements needs a value"
+    bad_input --only nosuch
+    assert_line --index 0 "ch09-casestudy: --only: 'nosuch' is not an experiment (accepted: ladder, intensity, amdahl, size)"
+    bad_input --inject typo
+    assert_line --index 0 "ch09-casestudy: --inject: 'typo' is not a fault (accepted: corrupt, partial)"
+}
+
+@test "bad input: --elements must be a count from 1K to 1G, and fit in memory" {
+    bad_input --elements 12Q
+    assert_line --index 0 --partial "--elements: '12Q' is not a count"
+    bad_input --elements 999
+    assert_line --index 0 "ch09-casestudy: --elements: 999 is out of range (accepted: 1K to 1G)"
+    bad_input --elements 2G
+    assert_line --index 0 "ch09-casestudy: --elements: 2G is out of range (accepted: 1K to 1G)"
+    bad_input --elements -5
+    assert_line --index 0 --partial "--elements: '-5' is not a count"
+}
+
+@test "bad input: --elements more than the available memory holds" {
+    local mem_k
+    mem_k=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+    [ "$mem_k" -lt 11000000 ] || skip "more than 11 GB available: 1G values fit"
+    bad_input --elements 1G
+    assert_line --index 0 --regexp "^ch09-casestudy: --elements: 1000000000 values need about [0-9.]+G of memory; [0-9.]+[KMG] is available$"
+}
+
+@test "bad input: --units, --chunk, --batch, --workers, --trials out of range" {
+    bad_input --units 0
+    assert_line --index 0 "ch09-casestudy: --units: 0 is out of range (accepted: 1 to 256)"
+    bad_input --units 257
+    assert_line --index 0 "ch09-casestudy: --units: 257 is out of range (accepted: 1 to 256)"
+    bad_input --chunk 0
+    assert_line --index 0 "ch09-casestudy: --chunk: 0 is out of range (accepted: 1 to 65536)"
+    bad_input --batch x
+    assert_line --index 0 "ch09-casestudy: --batch: 'x' is not a whole number (accepted: 1 to 65536)"
+    bad_input --workers 0
+    assert_line --index 0 "ch09-casestudy: --workers: 0 is out of range (accepted: 1 to 1024)"
+    bad_input --trials abc
+    assert_line --index 0 "ch09-casestudy: --trials: 'abc' is not a whole number (accepted: 1 to 100000)"
+}
+
+@test "SIGINT in the ladder: exit 130, workers reaped, shared memory removed" {
+    interrupt_mid_run INT "ladder: rung 1 of 5" ch09-casestudy --only ladder --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    run ls /dev/shm
+    refute_output --partial "ch09-casestudy-$KIT_PID-"
+}
+
+@test "SIGTERM among the shared-memory rungs: exit 143, workers reaped, shared memory removed" {
+    interrupt_mid_run TERM "amdahl: W = 1" ch09-casestudy --only amdahl --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    run ls /dev/shm
+    refute_output --partial "ch09-casestudy-$KIT_PID-"
+}
+
+# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat), so that the
+# sanitizer build's leak-check tracer (exit signal 0) is left alone.
+forked_children_of() {
+    local pid chld
+    chld=$(kill -l CHLD)
+    for pid in $(pgrep -P "$1"); do
+        [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f36)" != "$chld" ] || echo "$pid"
+    done
+}
+
+kill_workers_until_it_ends() {
+    local i pid
+    for ((i = 0; i < 400; i++)); do
+        kill -0 "$KIT_PID" 2>/dev/null || break
+        for pid in $(forked_children_of "$KIT_PID"); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        sleep 0.02
+    done
+}
+
+@test "a killed worker is reported (which worker, which signal, what it did), exit 1, nothing left" {
+    start_in_session ch09-casestudy --only ladder --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "ladder: rung 1 of 5"
+    kill_workers_until_it_ends
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch09-casestudy: worker [0-9]+ \(pid [0-9]+\) killed by signal 9 \(Killed\) (while working on blocks [0-9]+\.\.[0-9]+ of|in|after its last task in) [a-z-]+; the others were stopped"
+    assert_session_empty "$KIT_PID"
+    run ls /dev/shm
+    refute_output --partial "ch09-casestudy-$KIT_PID-"
+}
+
+@test "a killed shared-memory worker: exit 1, the object removed" {
+    start_in_session ch09-casestudy --only amdahl --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "amdahl: W = 1"
+    kill_workers_until_it_ends
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch09-casestudy: worker [0-9]+ \(pid [0-9]+\) killed by signal 9 \(Killed\)"
+    assert_session_empty "$KIT_PID"
+    run ls /dev/shm
+    refute_output --partial "ch09-casestudy-$KIT_PID-"
+}
+
+@test "the figures render from the quick data" {
+    requires gnuplot
+    assert_plots_render 09 "$QUICK"
+}
+
+# A python3 that has NumPy: the one on PATH, or Debian's.
+python_with_numpy() {
+    local p
+    for p in python3 /usr/bin/python3; do
+        command -v "$p" >/dev/null && "$p" -c 'import numpy' 2>/dev/null && { echo "$p"; return; }
+    done
+}
+
+@test "the Python twin: the tutorial's shape fails to pickle; the corrected versions verify" {
+    local py
+    py=$(python_with_numpy)
+    [ -n "$py" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
+    run timeout 120 "$py" "$KIT_ROOT/chapters/09-casestudy/casestudy.py" --quick --elements 100000 --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    assert_output --regexp "naive-as-printed +failed after +[0-9.]+ ms: AttributeError: Can't pickle local object '[^']*naive_worker'"
+    assert_output --regexp "optimized-as-printed +failed after +[0-9.]+ ms: AttributeError: Can't pickle local object"
+    assert_output --regexp "naive-fixed +[0-9.]+ ms \(median\)"
+    assert_output --regexp "optimized-fixed +[0-9.]+ ms \(median\)"
+    assert_tsv "$BATS_TEST_TMPDIR/py/ch09-python-ladder.tsv" "$BATS_TEST_TMPDIR/py/ch09-python-phases.tsv"
+}
+
+@test "the Python twin without NumPy: skipped with the install command, exit 0" {
+    requires command python3
+    mkdir -p "$BATS_TEST_TMPDIR/nonumpy"
+    echo 'raise ImportError("NumPy hidden for this test")' >"$BATS_TEST_TMPDIR/nonumpy/numpy.py"
+    run env PYTHONPATH="$BATS_TEST_TMPDIR/nonumpy" python3 "$KIT_ROOT/chapters/09-casestudy/casestudy.py" --quick
+    assert_success
+    assert_output "casestudy.py: skipped: NumPy is not installed (sudo apt-get install python3-numpy)"
+}
