@@ -51,6 +51,96 @@ static ssize_t read_proc_file(const char *path, char *buf, size_t len)
     return n;
 }
 
+/* ---------- the same files kept open ----------
+ * Most of that cost is the open: a walk of the path through /proc and a lookup of the pid.
+ * A file kept open is read again with pread at offset 0 (the kernel formats fresh text on
+ * every read), and it stays bound to *that* process: once the process is reaped the read fails
+ * (ESRCH) instead of reading whichever new process reused its pid. Each sample of the tree
+ * marks the processes it read; the files of the others are closed at its end. */
+
+enum proc_file { STAT, STATM, STATUS, SCHEDSTAT, CHILDREN, PROC_FILES };
+static const char *const proc_file_names[PROC_FILES] = {"stat", "statm", "status", "schedstat",
+                                                        "children"};
+
+struct open_files {
+    pid_t pid;
+    bool read_this_sample;
+    int fd[PROC_FILES];               /* -1 until first needed */
+};
+static struct open_files *kept;
+static size_t kept_count, kept_cap;
+static bool keep_files_open;
+
+static void close_files(struct open_files *f)
+{
+    for (int k = 0; k < PROC_FILES; k++)
+        if (f->fd[k] != -1)
+            close(f->fd[k]);
+    *f = kept[--kept_count];             /* the last entry takes its place */
+}
+
+static struct open_files *files_of(pid_t pid)
+{
+    for (size_t i = 0; i < kept_count; i++)
+        if (kept[i].pid == pid)
+            return &kept[i];
+    if (kept_count == kept_cap) {
+        kept_cap = kept_cap ? 2 * kept_cap : 64;
+        if (!(kept = realloc(kept, kept_cap * sizeof *kept)))
+            die_errno("realloc");
+    }
+    struct open_files *f = &kept[kept_count++];
+    f->pid = pid;
+    for (int k = 0; k < PROC_FILES; k++)
+        f->fd[k] = -1;
+    return f;
+}
+
+/* book:kept-open */
+static ssize_t read_of(pid_t pid, enum proc_file which, char *buf, size_t len)
+{
+    char path[64];
+    if (which == CHILDREN)
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    else
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, proc_file_names[which]);
+    if (!keep_files_open)
+        return read_proc_file(path, buf, len);
+    struct open_files *f = files_of(pid);
+    f->read_this_sample = true;
+    ssize_t n = -1;
+    if (f->fd[which] != -1 || (f->fd[which] = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+        do
+            n = pread(f->fd[which], buf, len - 1, 0);
+        while (n == -1 && errno == EINTR);
+    }
+    if (n < 0) {                         /* ESRCH: that process is gone (its pid may be */
+        close_files(f);                  /* reused: the next read opens the new one's) */
+        return -1;
+    }
+    buf[n] = '\0';
+    return n;
+}
+/* end:kept-open */
+
+/* Closes the files of every process the last sample did not read (it has ended). */
+static void close_files_not_read(void)
+{
+    for (size_t i = kept_count; i-- > 0;) {
+        if (!kept[i].read_this_sample)
+            close_files(&kept[i]);
+        else
+            kept[i].read_this_sample = false;
+    }
+}
+
+void sampler_keep_files_open(bool on)
+{
+    keep_files_open = on;
+    while (!on && kept_count > 0)
+        close_files(&kept[kept_count - 1]);
+}
+
 /* ---------- one process ---------- */
 
 /* /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and ')', so the fields are
@@ -109,25 +199,21 @@ long clock_ticks_per_second(void)
 /* book:sample-process */
 bool sample_process(pid_t pid, struct proc_sample *s)
 {
-    char path[64], buf[4096];
+    char buf[4096];
     memset(s, 0, sizeof *s);
     s->pid = pid;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (read_proc_file(path, buf, sizeof buf) < 0 || !parse_stat(buf, s))
+    if (read_of(pid, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
         return false;
-    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
     unsigned long long size_pages, resident_pages;
-    if (read_proc_file(path, buf, sizeof buf) < 0 ||
+    if (read_of(pid, STATM, buf, sizeof buf) < 0 ||
         sscanf(buf, "%llu %llu", &size_pages, &resident_pages) != 2)
         return false;
     s->rss_bytes = resident_pages * (uint64_t)sysconf(_SC_PAGESIZE);
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (read_proc_file(path, buf, sizeof buf) < 0)
+    if (read_of(pid, STATUS, buf, sizeof buf) < 0)
         return false;
     parse_status(buf, s);
-    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
     unsigned long long on_cpu, waiting;
-    if (read_proc_file(path, buf, sizeof buf) >= 0 &&
+    if (read_of(pid, SCHEDSTAT, buf, sizeof buf) >= 0 &&
         sscanf(buf, "%llu %llu", &on_cpu, &waiting) == 2) {
         s->cpu_ns = on_cpu;
         s->run_delay_ns = waiting;
@@ -160,9 +246,8 @@ size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
     size_t count = 0, next = 0;
     pid_t parent = root;
     for (;;) {
-        char path[64], buf[8192];
-        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)parent, (int)parent);
-        if (read_proc_file(path, buf, sizeof buf) > 0) {
+        char buf[8192];
+        if (read_of(parent, CHILDREN, buf, sizeof buf) > 0) {
             for (char *p = buf, *end; *p && count < max; p = end) {
                 long pid = strtol(p, &end, 10);
                 if (end == p)
@@ -171,8 +256,11 @@ size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
                     count++;
             }
         }
-        if (next == count)
+        if (next == count) {
+            if (keep_files_open)
+                close_files_not_read();
             return count;
+        }
         parent = out[next++].pid;        /* then the children of each one found */
     }
 }

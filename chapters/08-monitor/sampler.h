@@ -38,6 +38,7 @@ bool sample_process(pid_t pid, struct proc_sample *s);
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max);
 void sample_system(struct system_sample *s);
 bool have_schedstat(void);
+void sampler_keep_files_open(bool on);
 long clock_ticks_per_second(void);
 
 /* A process the watcher reaped: the kernel's own account of it (wait4's rusage covers the
