@@ -155,6 +155,54 @@ bad_input() {
     assert_session_empty "$KIT_PID"
 }
 
+@test "methods: the posix_spawn sentence agrees with the numbers in the table" {
+    local spawn exec
+    spawn=$(awk -F'\t' '$1 == "posix_spawn" { print $5 }' "$QUICK/ch01-methods.tsv")
+    exec=$(awk -F'\t' '$1 == "fork+exec" { print $5 }' "$QUICK/ch01-methods.tsv")
+    run cat "$BATS_FILE_TMPDIR/out"
+    refute_output --partial "uses it under the hood"
+    if awk -v s="$spawn" -v e="$exec" 'BEGIN { exit !(s < e / 1.5) }'; then
+        assert_output --partial "posix_spawn starts the program without that copy"
+    else
+        assert_output --partial "is not much cheaper than fork+exec"
+    fi
+}
+
+@test "a batch child that dies is named with its index and task; exit 1; nothing left" {
+    start_in_session ch01-fork --quick --only batch --trials 1 --kill-child 3 --out "$BATS_TEST_TMPDIR"
+    wait_kit 30
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch01-fork: batch child 3 \(pid [0-9]+\) killed by signal 9 \(Killed\) while running task 3 \(N = 4, one at a time\); the others were stopped"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "bad input: --kill-child beyond the batch's children, or without the batch experiment" {
+    bad_input --kill-child 32
+    assert_line --index 0 "ch01-fork: --kill-child: 32 is out of range (accepted: 0 to 31)"
+    bad_input --only speedup --kill-child 1
+    assert_line --index 0 --partial "--kill-child: only the batch experiment has children to kill"
+}
+
+@test "a speedup worker killed from outside: reported (which worker, which signal), exit 1, no hang" {
+    start_in_session ch01-fork --only speedup --full --workers 1 --trials 50 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "speedup:" 60
+    local victim="" i
+    for ((i = 0; i < 100; i++)); do
+        # a worker still summing (not a zombie waiting to be reaped)
+        victim=$(ps --ppid "$KIT_PID" -o pid=,stat= | awk '$2 !~ /^Z/ { print $1; exit }')
+        [ -n "$victim" ] && break
+        sleep 0.05
+    done
+    [ -n "$victim" ] || fail "no worker found"
+    kill -KILL "$victim"
+    wait_kit 30
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch01-fork: speedup worker [0-9]+ \(pid $victim\) killed by signal 9 \(Killed\) while summing its share [0-9]+ of [0-9]+; the others were stopped"
+    assert_session_empty "$KIT_PID"
+}
+
 @test "the figures render from the quick data" {
     requires gnuplot
     assert_plots_render 01 "$QUICK"

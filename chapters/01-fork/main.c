@@ -1,0 +1,428 @@
+/* ch01-fork - what does starting a process cost, and why? The driver: options, experiments,
+ * tables and conclusions. The mechanism (fork, vfork, posix_spawn, threads, copy-on-write) is
+ * in spawn.c.
+ *
+ * Four experiments, each its own TSV file and --only name:
+ *   methods  create one process (or thread), let it finish, reap it: fork, vfork,
+ *            posix_spawn of /bin/true, fork + execve of /bin/true, pthread_create
+ *   batch    N = 1..32 children doing the same small task, started one at a time
+ *            (start, wait, next) or all at once (start all, then wait for all)
+ *   rss      fork, vfork and posix_spawn latency as the parent's touched memory grows,
+ *            and the copy-on-write cost when the child then writes every page
+ *   speedup  one fixed CPU-bound job split across 1..2 x CPUs processes
+ *
+ * Usage: ch01-fork [--quick | --full] [--only EXPERIMENT] [--max-rss SIZE]
+ *                  [--trials N] [--workers N] [--pin none|same|spread] [--out DIR]
+ * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
+ * Sample output line (methods):
+ *   fork                            0       78.4       71.9      120.3  us
+ * Sizes come from a time budget per experiment (where fork is slow, fewer calls per trial,
+ * fewer trials, a smaller job), scaled from a first measured call and printed in each heading;
+ * --trials N still fixes the trial count.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+
+#include "report.h"
+#include "spawn.h"
+
+static const char usage[] =
+    "Usage: ch01-fork [--quick | --full] [--only methods|batch|rss|speedup] [--max-rss SIZE]\n"
+    "                 [--trials N] [--workers N] [--pin none|same|spread] [--out DIR]\n"
+    "What does starting a process cost, and why? (Linux only)\n"
+    "  --max-rss SIZE   largest parent memory in the rss experiment (1M to half the free memory;\n"
+    "                   default 16M quick, 256M default, 1G full)\n"
+    "  --workers N      the speedup experiment runs 1..2N processes (default N = online CPUs)\n"
+    "Test switch (make a failure happen on purpose):\n"
+    "  --kill-child K   batch child K (0..31) kills itself with SIGKILL before its task\n"
+    "Writes results/ch01-{methods,batch,rss,speedup}.tsv.\n";
+
+static const char *const experiments[] = {"methods", "batch", "rss", "speedup"};
+
+struct ch01_opts {
+    struct kit_opts kit;
+    unsigned long long max_rss;
+    bool max_rss_given;
+    long kill_child;            /* -1: off */
+};
+
+static double seconds_since(uint64_t start) { return (double)(now_ns() - start) / 1e9; }
+
+/* ---------- sizes from a time budget ---------- */
+
+/* Samples of a trial the caller has warmed up: as many as fit `budget_s`, counted while they
+ * run (a guess from one call is easily 5x off on a loaded machine), at least 2 (--quick) or 3,
+ * at most `most`; --trials N takes exactly N. */
+static struct stats samples_within(const struct kit_opts *o, trial_fn trial, void *ctx,
+                                   double budget_s, long most)
+{
+    long least = by_mode(o, 2, 3, 3), count = o->trials ? o->trials : most;
+    double *x = malloc((size_t)count * sizeof *x);
+    if (!x)
+        die_errno("malloc");
+    uint64_t start = now_ns();
+    long n = 0;
+    while (n < count && (o->trials || n < least || seconds_since(start) < budget_s)) {
+        exit_if_stopped();
+        x[n++] = trial(ctx);
+    }
+    struct stats s = stats_of(x, (size_t)n);
+    free(x);
+    return s;
+}
+
+/* ---------- experiments 1 and 3: one call at a time ---------- */
+
+/* A trial is `ops` back-to-back calls of one method, or of fork+write into `memory`. */
+struct calls {
+    const struct method *method;    /* NULL: fork+write */
+    unsigned char *memory;
+    size_t bytes;
+    long ops;
+};
+
+static void one_call(const struct calls *t, long op)
+{
+    if (t->method)
+        t->method->start_and_reap(op);
+    else
+        fork_write_and_reap(t->memory, t->bytes);
+}
+
+/* lmbench-style: the sample is the mean per call, in microseconds. */
+static double time_calls(void *ctx)
+{
+    struct calls *t = ctx;
+    uint64_t start = now_ns();
+    for (long op = 0; op < t->ops; op++)
+        one_call(t, op);
+    return (double)(now_ns() - start) / (double)t->ops / 1e3;
+}
+
+/* One timed call (the warm-up) sizes the point: calls per trial so that the mode's trials
+ * would fit the budget, then as many trials as do. */
+static struct stats measure_calls(const struct kit_opts *o, struct calls *t, double budget_s,
+                                  long most_ops, long most_trials)
+{
+    uint64_t start = now_ns();
+    one_call(t, 0);
+    double call_s = seconds_since(start);
+    t->ops = count_within(budget_s / (double)(most_trials + 1), call_s, 1, most_ops);
+    return samples_within(o, time_calls, t, budget_s - call_s, most_trials);
+}
+
+/* ---------- experiment 1: methods ---------- */
+
+static void methods_conclusion(const struct report *r)
+{
+    double fork = median_of(r, "fork", 0), vfork = median_of(r, "vfork", 0);
+    double spawn = median_of(r, "posix_spawn", 0), exec = median_of(r, "fork+exec", 0);
+    double thread = median_of(r, "thread", 0);
+    printf("  -> a process costs %.0f us to fork and reap, %.1fx that to run a new program "
+           "(fork+exec), %.1fx a thread's %.0f us;\n", fork, exec / fork, fork / thread, thread);
+    if (vfork < fork / 2)
+        printf("     vfork copies nothing, not even the page tables (%.0f us);", vfork);
+    else
+        printf("     vfork (%.0f us) saves little over fork here;", vfork);
+    if (spawn < exec / 1.5)
+        printf(" posix_spawn starts the program without that copy: %.0f us against fork+exec's "
+               "%.0f.\n", spawn, exec);
+    else
+        printf(" posix_spawn (%.0f us) is not much cheaper than fork+exec (%.0f us):\n"
+               "     loading and starting the new program, not the copy, is what costs here.\n",
+               spawn, exec);
+}
+
+static void run_methods(const struct ch01_opts *c)
+{
+    const struct kit_opts *o = &c->kit;
+    double budget = budget_for(o, 0.25, 1.0);   /* seconds per method */
+    struct report r;
+    report_start(&r, o, "methods", "none");
+    printf("\nmethods: start one process or thread, let it finish, reap it (trials and calls per "
+           "trial fit %g s per method)\n", budget);
+    for (int m = 0; m < method_count; m++) {
+        struct calls t = {&methods[m], NULL, 0, 0};
+        report_add(&r, methods[m].name, 0, "us",
+                   measure_calls(o, &t, budget, by_mode(o, 20, 100, 400), by_mode(o, 5, 15, 30)));
+        report_comment(&r, "%ld calls per trial", t.ops);
+    }
+    report_print(&r);
+    report_write(&r);
+    methods_conclusion(&r);
+    free(r.rows);
+}
+
+/* ---------- experiment 2: batch ---------- */
+
+static double time_batch(void *ctx)
+{
+    uint64_t start = now_ns();
+    run_batch(ctx);
+    return (double)(now_ns() - start) / 1e3;
+}
+
+static const long batch_sizes[] = {1, 2, 4, 8, 16, BATCH_MAX};
+enum { BATCH_SIZES = sizeof batch_sizes / sizeof batch_sizes[0] };
+
+static void batch_conclusion(const struct report *r, double effective_cpus)
+{
+    double one = median_of(r, "one-at-a-time", BATCH_MAX);
+    double all = median_of(r, "all-at-once", BATCH_MAX);
+    printf("  -> %d children: %.1f ms one at a time, %.1f ms all at once (%.2fx, with %.2f "
+           "effective CPUs):\n     %s\n", BATCH_MAX, one / 1e3, all / 1e3, one / all,
+           effective_cpus,
+           all < one / 1.2 ? "starting them all first lets the tasks overlap; each start still "
+                             "costs the parent its fork."
+                           : "the tasks barely overlap: the parent's forks, one after another, "
+                             "are most of the time.");
+}
+
+static void run_batch_sweep(const struct ch01_opts *c)
+{
+    int expected[BATCH_MAX];
+    struct batch points[BATCH_SIZES][2];
+    for (long k = 0; k < BATCH_MAX; k++)
+        expected[k] = small_task(k);
+    for (int i = 0; i < BATCH_SIZES; i++)
+        for (int all = 0; all <= 1; all++)
+            points[i][all] = (struct batch){batch_sizes[i], all, expected, c->kill_child};
+    double point_budget = budget_for(&c->kit, 1.0, 4.0) / (2 * BATCH_SIZES);
+    run_batch(&points[0][0]);                   /* warm-up: one child each way */
+    run_batch(&points[0][1]);
+    struct report r;
+    report_start(&r, &c->kit, "batch", "children");
+    printf("\nbatch: N children each doing a ~50 us task; total time (trials fit %.2g s per "
+           "point)\n", point_budget);
+    for (int i = 0; i < BATCH_SIZES; i++) {
+        for (int all = 0; all <= 1; all++) {
+            struct stats s = samples_within(&c->kit, time_batch, &points[i][all], point_budget,
+                                            by_mode(&c->kit, 3, 15, 30));
+            report_add(&r, all ? "all-at-once" : "one-at-a-time", (double)batch_sizes[i], "us", s);
+            report_comment(&r, "%.1f us per process", s.median / (double)batch_sizes[i]);
+        }
+    }
+    report_print(&r);
+    report_write(&r);
+    batch_conclusion(&r, c->kit.effective_cpus);
+    free(r.rows);
+}
+
+/* ---------- experiment 3: rss ---------- */
+
+/* Every variant at one size; the copy-on-write cost per page beside fork+write. */
+static void rss_point(const struct ch01_opts *c, struct report *r, size_t bytes, double budget)
+{
+    static const char *const variants[] = {"fork", "vfork", "posix_spawn", "fork+write"};
+    unsigned char *memory = touched_memory(bytes);
+    double mib = (double)bytes / (1 << 20);
+    long ops = (long)((16ull << 20) / bytes);
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        const struct method *m = NULL;
+        for (int k = 0; k < method_count; k++)
+            if (strcmp(methods[k].name, variants[v]) == 0)
+                m = &methods[k];
+        struct calls t = {m, memory, bytes, 0};
+        report_add(r, variants[v], mib, "us", measure_calls(&c->kit, &t, budget,
+                                                            ops < 1 ? 1 : ops > 16 ? 16 : ops,
+                                                            by_mode(&c->kit, 3, 7, 11)));
+    }
+    check_parent_pages(memory, bytes);
+    size_t pages = bytes / (size_t)sysconf(_SC_PAGESIZE);
+    report_comment(r, "cow: %.2f ns per page written",
+                   (median_of(r, "fork+write", mib) - median_of(r, "fork", mib)) * 1e3 /
+                   (double)pages);
+    release_memory(memory, bytes);
+}
+
+static void rss_conclusion(const struct report *r, unsigned long long max_rss)
+{
+    double small = 1, big = (double)max_rss / (1 << 20);
+    char text[16];
+    double fork_growth = median_of(r, "fork", big) / median_of(r, "fork", small);
+    printf("  -> from 1 MiB to %s fork grows %.1fx (%.0f -> %.0f us), vfork %.1fx, "
+           "posix_spawn %.1fx;\n     %s\n", format_size(max_rss, text, sizeof text), fork_growth,
+           median_of(r, "fork", small), median_of(r, "fork", big),
+           median_of(r, "vfork", big) / median_of(r, "vfork", small),
+           median_of(r, "posix_spawn", big) / median_of(r, "posix_spawn", small),
+           fork_growth > 1.5 ? "fork copies the page tables, so it grows with the memory; "
+                               "the others copy none."
+                             : "fork barely grows at these sizes: its fixed cost hides the "
+                               "page-table copy.");
+}
+
+static void run_rss(const struct ch01_opts *c)
+{
+    double budget = budget_for(&c->kit, 0.8, 4.0), spent = 0, last_s = 0;
+    unsigned long long bytes = 1 << 20, last = 0;
+    struct report r;
+    report_start(&r, &c->kit, "rss", "parent_mib");
+    printf("\nrss: start and reap one process while the parent has touched SIZE of memory "
+           "(trials fit %.2g s per point)\n", budget / 12);
+    for (;; bytes = bytes * 4 < c->max_rss ? bytes * 4 : c->max_rss) {
+        double predicted = last_s * (double)bytes / (double)last;
+        if (bytes > 16 << 20 && !c->max_rss_given && spent + predicted > budget) {
+            char text[16];
+            printf("  (%s and above skipped: that size would take ~%.0f s, past the %.0f s "
+                   "budget; --max-rss runs it)\n", format_size(bytes, text, sizeof text),
+                   predicted, budget);
+            break;
+        }
+        uint64_t start = now_ns();
+        rss_point(c, &r, bytes, budget / 12);
+        last_s = seconds_since(start);
+        spent += last_s;
+        last = bytes;
+        if (bytes == c->max_rss)
+            break;
+    }
+    report_print(&r);
+    report_write(&r);
+    rss_conclusion(&r, last);
+    free(r.rows);
+}
+
+/* ---------- experiment 4: speedup ---------- */
+
+struct speedup_trial {
+    int procs;
+    uint64_t total, expected;
+    enum kit_pin pin;
+};
+
+static double time_split(void *ctx)
+{
+    struct speedup_trial *t = ctx;
+    uint64_t start = now_ns();
+    uint64_t sum = split_sum(t->procs, t->total, t->pin);
+    double elapsed = (double)(now_ns() - start) / 1e6;
+    if (sum != t->expected)
+        verification_failed("speedup with %d processes: sum %#llx, expected %#llx", t->procs,
+                            (unsigned long long)sum, (unsigned long long)t->expected);
+    return elapsed;
+}
+
+/* The job is as many values as this process sums in its share of the budget (a trial per
+ * process count, each taking at most what the job takes in-process): summing them gives the
+ * size, the expected answer and the sequential time at once. */
+static uint64_t sized_job(const struct kit_opts *o, long trials, int max_procs,
+                          uint64_t *expected, double *sequential_s)
+{
+    enum { BLOCK = 1000000 };
+    double budget = budget_for(o, 0.8, 4.0) / (double)((trials + 1) * max_procs + 1);
+    uint64_t least = (uint64_t)by_mode(o, 2, 10, 10) * BLOCK;
+    uint64_t most = (uint64_t)by_mode(o, 10000000, 150000000, 1000000000);
+    uint64_t total = 0, sum = 0, start = now_ns();
+    while (total < most && (total < least || seconds_since(start) < budget)) {
+        exit_if_stopped();
+        sum += sum_range(total, total + BLOCK);
+        total += BLOCK;
+    }
+    *expected = sum;
+    *sequential_s = seconds_since(start);
+    return total;
+}
+
+static void speedup_conclusion(const struct report *r, const struct kit_opts *o, int max_procs)
+{
+    int best = 1;
+    for (int p = 2; p <= max_procs; p++)
+        if (median_of(r, "wall", p) < median_of(r, "wall", best))
+            best = p;
+    double speedup = median_of(r, "wall", 1) / median_of(r, "wall", best);
+    printf("  -> best speedup %.2fx with %d processes, against %.2f effective CPUs (%d online)",
+           speedup, best, o->effective_cpus, online_cpus());
+    if (max_procs > online_cpus())
+        printf(": past the CPUs more processes only share them");
+    printf(".\n");
+}
+
+static void run_speedup(const struct ch01_opts *c)
+{
+    const struct kit_opts *o = &c->kit;
+    long trials = trials_for(o, 3, 5, 11);
+    int max_procs = (int)(2 * o->workers);
+    uint64_t expected;
+    double sequential_s, budget = budget_for(o, 0.8, 4.0);
+    uint64_t total = sized_job(o, trials, max_procs, &expected, &sequential_s);
+    printf("\nspeedup: sum of mix64(i) for %llu values (what fits the budget) split across P "
+           "processes (%ld trials); in-process sequential: %.1f ms\n", (unsigned long long)total,
+           trials, sequential_s * 1e3);
+    struct report r;
+    report_start(&r, o, "speedup", "processes");
+    for (int procs = 1; procs <= max_procs; procs++) {
+        if (o->mode != MODE_QUICK && procs > 1)
+            progress("speedup: %d of %d process counts", procs, max_procs);
+        struct speedup_trial t = {procs, total, expected, o->pin};
+        time_split(&t);                         /* warm-up */
+        report_add(&r, "wall", procs, "ms", samples_within(o, time_split, &t,
+                                                           budget / max_procs, trials));
+        struct stats speedup = ratio_of(*report_find(&r, "wall", 1), *report_find(&r, "wall",
+                                                                                 procs));
+        report_add(&r, "speedup", procs, "x", speedup);
+        report_comment(&r, "efficiency %.2f", speedup.median / procs);
+    }
+    report_print(&r);
+    report_write(&r);
+    speedup_conclusion(&r, o, max_procs);
+    free(r.rows);
+}
+
+/* ---------- options and main ---------- */
+
+static struct ch01_opts parse_options(int argc, char **argv)
+{
+    struct ch01_opts c = {kit_defaults("ch01-fork", usage, argc, argv), 0, false, -1};
+    const char *max_rss_text = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (kit_std_option(&c.kit, argc, argv, &i))
+            continue;
+        if (is_opt(argv[i], "--max-rss"))
+            max_rss_text = option_value(argc, argv, &i, "--max-rss");
+        else if (is_opt(argv[i], "--kill-child"))
+            c.kill_child = (long)parse_count("--kill-child",
+                                             option_value(argc, argv, &i, "--kill-child"), 0,
+                                             BATCH_MAX - 1);
+        else
+            die_usage("unknown option '%s'", argv[i]);
+    }
+    check_only(&c.kit, experiments, sizeof experiments / sizeof experiments[0]);
+    if (c.kill_child >= 0 && !wanted(&c.kit, "batch"))
+        die_usage("--kill-child: only the batch experiment has children to kill (--only %s)",
+                  c.kit.only);
+    /* The parent's memory plus the child's copies of every page written. */
+    unsigned long long limit = available_memory() / 2;
+    c.max_rss = (unsigned long long)by_mode(&c.kit, 16 << 20, 256 << 20, 1 << 30);
+    c.max_rss_given = max_rss_text != NULL;
+    if (max_rss_text)
+        c.max_rss = parse_size("--max-rss", max_rss_text, 1 << 20, limit);
+    else if (wanted(&c.kit, "rss") && c.max_rss > limit)
+        die("the rss experiment needs 2 x %llu MiB and only %llu MiB is available; "
+            "pass a smaller --max-rss", c.max_rss >> 20, (limit * 2) >> 20);
+    return c;
+}
+
+int main(int argc, char **argv)
+{
+    struct ch01_opts c = parse_options(argc, argv);
+    prepare_out_dir(&c.kit);
+    catch_stop_signals(kill_children);
+    if (c.kit.pin == PIN_SAME)
+        pin_to_cpu(0);
+    print_run_header(&c.kit, "what does starting a process cost, and why?");
+    printf("placement: %s\n", pin_name(c.kit.pin));
+    if (wanted(&c.kit, "batch") || wanted(&c.kit, "speedup"))
+        report_effective_cpus(&c.kit, (uint64_t)by_mode(&c.kit, 2000000, 20000000, 50000000));
+
+    if (wanted(&c.kit, "methods"))
+        run_methods(&c);
+    if (wanted(&c.kit, "batch"))
+        run_batch_sweep(&c);
+    if (wanted(&c.kit, "rss"))
+        run_rss(&c);
+    if (wanted(&c.kit, "speedup"))
+        run_speedup(&c);
+    printf("\nverification: every child's exit status checked, every child reaped, sums exact.\n"
+           "TSV files: %s/ch01-*.tsv\n", c.kit.out_dir);
+    return 0;
+}
