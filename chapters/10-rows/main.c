@@ -672,11 +672,11 @@ static void experiment_workers(void)
     progress("workers: W = 1 .. %d", most);
     report_start(&r, &ch.o, "workers", "processes");
     report_start(&ref, &ch.o, "workers", "processes");
-    add_c_row(&ref, "sequential", 1, 1, 1);
-    double seq = median_of(&ref, "sequential", 1);
     for (size_t v = 0; v < sizeof names / sizeof names[0]; v++)
         for (int w = 1; w <= most; w++)
             add_c_row(&r, names[v], w, ch.chunk, w);
+    add_c_row(&ref, "sequential", 1, 1, 1);
+    double seq = median_of(&ref, "sequential", 1);
     report_note(&r, "sequential_mrows=%.4g chunk=%ld", seq, ch.chunk);
     printf("\nworkers: Mrows/s against the number of processes W (sequential: %.3g Mrows/s)\n", seq);
     report_print(&r);
