@@ -326,7 +326,7 @@ static void wait_for_children(const struct trial *t)
     }
 }
 
-/* ---------- verification: every item exactly once, in order, intact, within the bound ---------- */
+/* ---------- verification: every item exactly once, in order, intact, within the bound ------- */
 
 /* book:verify */
 static void verify(const struct trial *t)
@@ -667,7 +667,8 @@ static void run_mpmc(const struct config *cfg)
     }
     report_print(&r);
     for (int k = 0; k < Q_KINDS; k++) {
-        double one = median_of(&r, queue_kind_names[k], 1), all = median_of(&r, queue_kind_names[k], top);
+        const char *name = queue_kind_names[k];
+        double one = median_of(&r, name, 1), all = median_of(&r, name, top);
         if (one == one && all == all && top > 1)
             printf("  -> %-11s %d + %d processes move %.2fx what 1 + 1 move (%.2f vs %.2f "
                    "million/s)\n", queue_kind_names[k], top, top, all / one, all, one);
@@ -699,8 +700,9 @@ struct imbalance_result {
 };
 
 /* Trials of one case; writes its medians as one row of the imbalance table. */
-static struct imbalance_result run_imbalance_case(const struct config *cfg, const struct imbalance_case *c,
-                               FILE *table, FILE *timeline)
+static struct imbalance_result run_imbalance_case(const struct config *cfg,
+                                                  const struct imbalance_case *c,
+                                                  FILE *table, FILE *timeline)
 {
     long trials = trials_for(&cfg->o, 1, 3, 7), items = cfg->items ? cfg->items
                                                       : (long)by_mode(&cfg->o, 2000, 40000, 200000);
@@ -786,8 +788,9 @@ static void write_latency_rows(FILE *cdf, FILE *little, const char *name, int lo
 /* book:latency */
 /* The producer offers `load`% of what the consumer can take; every item's put-to-get time is
  * kept, and the parent counts the items in flight (put, not yet got) every 100 us. */
-static double run_latency_load(const struct config *cfg, enum queue_kind kind, double capacity_per_s,
-                               int load, struct report *r, FILE *cdf, FILE *little)
+static double run_latency_load(const struct config *cfg, enum queue_kind kind,
+                               double capacity_per_s, int load, struct report *r, FILE *cdf,
+                               FILE *little)
 {
     long trials = trials_for(&cfg->o, 1, 3, 7);
     struct trial t = trial_of(cfg, "latency", kind, 1, cfg->capacity);

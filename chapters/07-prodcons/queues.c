@@ -61,9 +61,9 @@ struct shared_state {
     alignas(64) _Atomic uint64_t put_pos;   /* next position a producer claims */
     alignas(64) _Atomic uint64_t get_pos;   /* next position a consumer claims */
     alignas(64) _Atomic uint32_t space_event;    /* futex: bumped when space appears */
-    _Atomic uint32_t producers_asleep;
+    _Atomic uint32_t producers_sleeping;    /* flag: a producer may be asleep */
     alignas(64) _Atomic uint32_t items_event;    /* futex: bumped when items appear */
-    _Atomic uint32_t consumers_asleep;
+    _Atomic uint32_t consumers_sleeping;    /* flag: a consumer may be asleep */
     alignas(64) unsigned char buffer[];     /* capacity items, or capacity slots */
 };
 
@@ -353,33 +353,32 @@ static bool ring_has_items_or_closed(struct queue *q)
 }
 
 /* book:ring-sleep */
-/* Sleep until ready(q). Announce the sleep, then look again: the waker publishes, then looks
- * for sleepers, and the fences make sure at least one of the two sees the other. A wake-up
- * that comes between the look and the sleep changes `event`, and FUTEX_WAIT then returns at
- * once instead of sleeping through it. */
+/* Sleep until ready(q). Raise the flag, then look again: the waker publishes, then looks at the
+ * flag, and the fences make sure at least one of the two sees the other. A wake-up that comes
+ * between the look and the sleep changes `event`, and FUTEX_WAIT then returns at once instead
+ * of sleeping through it. */
 static void sleep_until(struct queue *q, bool (*ready)(struct queue *), _Atomic uint32_t *event,
-                        _Atomic uint32_t *asleep, struct waits *w)
+                        _Atomic uint32_t *sleeping, struct waits *w)
 {
     uint64_t began = wait_begins(w);
     for (;;) {
         uint32_t seen = atomic_load(event);
-        atomic_fetch_add(asleep, 1);
+        atomic_store(sleeping, 1);
         atomic_thread_fence(memory_order_seq_cst);
-        bool go = ready(q);
-        if (!go)
-            futex_wait(event, seen);
-        atomic_fetch_sub(asleep, 1);
-        if (go)
+        if (ready(q))
             break;
+        futex_wait(event, seen);
     }
     wait_ends(w, began);
 }
 
-/* After publishing: a system call only when somebody sleeps. */
-static void wake_sleepers(_Atomic uint32_t *event, _Atomic uint32_t *asleep)
+/* After publishing: a system call only when somebody raised the flag, and only by the first
+ * waker that sees it (the exchange lowers it), not by every put while the sleeper gets going. */
+static void wake_sleepers(_Atomic uint32_t *event, _Atomic uint32_t *sleeping)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(asleep, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(sleeping, memory_order_relaxed) == 0 ||
+        atomic_exchange(sleeping, 0) == 0)
         return;
     atomic_fetch_add(event, 1);
     futex_wake_all(event);
@@ -394,7 +393,7 @@ static void ring_put(struct queue *q, const struct item *items, size_t n, struct
         uint64_t first;
         size_t k = claim_for_put(q, n - done < most ? n - done : most, &first);
         if (k == 0) {
-            sleep_until(q, ring_has_space, &q->sh->space_event, &q->sh->producers_asleep, w);
+            sleep_until(q, ring_has_space, &q->sh->space_event, &q->sh->producers_sleeping, w);
             continue;
         }
         for (size_t i = 0; i < k; i++) {
@@ -404,7 +403,7 @@ static void ring_put(struct queue *q, const struct item *items, size_t n, struct
         }
         note_high_water(q, first + k - atomic_load_explicit(&q->sh->get_pos, memory_order_relaxed));
         done += k;
-        wake_sleepers(&q->sh->items_event, &q->sh->consumers_asleep);
+        wake_sleepers(&q->sh->items_event, &q->sh->consumers_sleeping);
     }
 }
 
@@ -419,7 +418,8 @@ static size_t ring_get(struct queue *q, struct item *items, size_t max, struct w
                 break;
             return 0;
         }
-        sleep_until(q, ring_has_items_or_closed, &q->sh->items_event, &q->sh->consumers_asleep, w);
+        sleep_until(q, ring_has_items_or_closed, &q->sh->items_event, &q->sh->consumers_sleeping,
+                    w);
     }
     for (size_t i = 0; i < k; i++) {
         struct slot *s = &slots_of(q)[(first + i) % q->capacity];
@@ -427,7 +427,7 @@ static size_t ring_get(struct queue *q, struct item *items, size_t max, struct w
         /* free for the producer one lap later */
         atomic_store_explicit(&s->seq, first + i + q->capacity, memory_order_release);
     }
-    wake_sleepers(&q->sh->space_event, &q->sh->producers_asleep);
+    wake_sleepers(&q->sh->space_event, &q->sh->producers_sleeping);
     return k;
 }
 /* end:ring-put-get */
@@ -474,7 +474,7 @@ void queue_close(struct queue *q)
         unlock(q);
     } else if (q->kind == Q_SEMAPHORES) {
         atomic_store(&q->sh->closed, 1);
-        give(&q->sh->filled_slots);              /* each consumer that wakes to nothing passes it on */
+        give(&q->sh->filled_slots);          /* a consumer that wakes to nothing passes it on */
     } else {
         atomic_store(&q->sh->closed, 1);
         atomic_fetch_add(&q->sh->items_event, 1);
@@ -513,7 +513,7 @@ struct queue *queue_create(enum queue_kind kind, size_t capacity, size_t batch, 
 {
     bool ring = kind == Q_MPMC_RING || kind == Q_RING_BATCH;
     if (capacity == 0 || (ring && capacity < 2)) {
-        errno = EINVAL;                      /* a ring needs 2 slots: seq must tell full from free */
+        errno = EINVAL;                  /* a ring needs 2 slots: seq must tell full from free */
         return NULL;
     }
     struct queue *q = malloc(sizeof *q);
