@@ -38,6 +38,8 @@ static const char usage[] =
     "  --chunk B      blocks of 4096 values per chunk in rungs 1 and 2 (1..65536; default 64)\n"
     "  --batch B      blocks per batch in pool-shm-batched (1..65536; default 16 = 256 KiB)\n"
     "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
+    "  --trials N     trials per point after a warm-up (default 2 quick, 5, 11 full; intensity\n"
+    "                 and size, with many points: 2, 3, 7)\n"
     "pool-shm-batched always pins its workers (spread); --pin places the other rungs.\n"
     "Test switch (make a failure happen on purpose):\n"
     "  --inject corrupt   one bit of one value changes on its way to a worker\n"
@@ -58,7 +60,8 @@ struct ch09_opts {
     int units;
     size_t chunk_blocks, batch_blocks;
     enum fault fault;
-    long trials;
+    long trials;                /* per point: the ladder and amdahl */
+    long sweep_trials;          /* per point: intensity and size, which have many points */
 };
 
 /* ---------- one rung, measured and checked ---------- */
@@ -404,13 +407,15 @@ static void intensity_point(const struct ch09_opts *o, struct report *rep, struc
 }
 /* end:intensity */
 
-static void run_intensity(const struct ch09_opts *o)
+static void run_intensity(const struct ch09_opts *options)
 {
+    struct ch09_opts sweep = *options, *o = &sweep;
+    sweep.trials = options->sweep_trials;
     double units[9];
     int count = 0;
     for (int u = 1; u <= 256; u *= o->kit.mode == MODE_QUICK ? 4 : 2)
         units[count++] = u;
-    long long work = by_mode(&o->kit, 500000, 8000000, 64000000);
+    long long work = by_mode(&o->kit, 500000, 4000000, 64000000);
     printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), 1..256 "
            "units of work per value, about %lld value-units per point (fewer values as the "
            "units grow), W = %ld\n", work, o->kit.workers);
@@ -523,8 +528,10 @@ static void size_conclusion(const struct report *rep, const double *sizes, int c
            "values\n", sizes[count - 1]);
 }
 
-static void run_size(const struct ch09_opts *o)
+static void run_size(const struct ch09_opts *options)
 {
+    struct ch09_opts sweep = *options, *o = &sweep;
+    sweep.trials = options->sweep_trials;
     static const char *const names[] = {"sequential", "fork-per-chunk-pipe", "pool-pipe",
                                         "pool-shm-batched"};
     double sizes[8];
@@ -644,6 +651,7 @@ int main(int argc, char **argv)
     catch_stop_signals(kill_children);
     signal(SIGPIPE, SIG_IGN);       /* a dead worker's pipe gives EPIPE, which we report */
     o.trials = trials_for(&o.kit, 2, 5, 11);
+    o.sweep_trials = trials_for(&o.kit, 2, 3, 7);
     print_run_header(&o.kit, "naive vs optimized, end to end, and where the time goes");
     report_effective_cpus(&o.kit, (uint64_t)by_mode(&o.kit, 2000000, 20000000, 50000000));
     printf("workers: %ld; placement: %s (pool-shm-batched: spread); blocks of %d values\n",
