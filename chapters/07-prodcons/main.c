@@ -699,24 +699,39 @@ struct imbalance_result {
     double producer_blocked, consumer_blocked, peak_items;
 };
 
+/* Items a trial: from the warm-up's duration, so that a trial takes about the mode's time
+ * however loaded the machine is (--quick: fixed, no warm-up). */
+static long imbalance_items(const struct config *cfg, struct trial *t, bool unbounded)
+{
+    if (cfg->items)
+        return cfg->items;
+    if (cfg->o.mode == MODE_QUICK)
+        return 2000;
+    struct outcome o;
+    t->items = (long)by_mode(&cfg->o, 2000, 8000, 40000);
+    t->capacity = unbounded ? (size_t)t->items : cfg->capacity;
+    run_trial(t, &o);                                              /* the warm-up */
+    double fits = (double)t->items * (double)by_mode(&cfg->o, 2, 15, 100) / 100 / o.seconds;
+    long most = (long)by_mode(&cfg->o, 2000, 40000, 200000);
+    return fits < 2000 ? 2000 : fits > (double)most ? most : (long)fits;
+}
+
 /* Trials of one case; writes its medians as one row of the imbalance table. */
 static struct imbalance_result run_imbalance_case(const struct config *cfg,
                                                   const struct imbalance_case *c,
                                                   FILE *table, FILE *timeline)
 {
-    long trials = trials_for(&cfg->o, 1, 3, 7), items = cfg->items ? cfg->items
-                                                      : (long)by_mode(&cfg->o, 2000, 40000, 200000);
-    struct trial t = trial_of(cfg, "imbalance", Q_MUTEX_COND, 1,
-                              c->unbounded ? (size_t)items : cfg->capacity);
+    long trials = trials_for(&cfg->o, 1, 3, 7);
+    struct trial t = trial_of(cfg, "imbalance", Q_MUTEX_COND, 1, cfg->capacity);
     uint64_t unit = (uint64_t)(1000 / cfg->spin_ns);
-    t.items = items;
     t.producer_spin = unit * (uint64_t)c->producer_units;
     t.consumer_spin = unit * (uint64_t)c->consumer_units;
+    t.sample_ns = 100000;
+    long items = t.items = imbalance_items(cfg, &t, c->unbounded);
+    t.capacity = c->unbounded ? (size_t)items : cfg->capacity;
     t.sample_ns = (long)fmax(1e5, (double)items * 4000.0 / 400);   /* ~400 samples a trial */
     double pb[trials], cb[trials], peak[trials], rate[trials];
     struct outcome o;
-    if (cfg->o.mode != MODE_QUICK)
-        run_trial(&t, &o);                                         /* warm-up */
     for (long i = 0; i < trials; i++) {
         t.number = (int)i + 1;
         run_trial(&t, &o);
@@ -794,9 +809,12 @@ static double run_latency_load(const struct config *cfg, enum queue_kind kind,
 {
     long trials = trials_for(&cfg->o, 1, 3, 7);
     struct trial t = trial_of(cfg, "latency", kind, 1, cfg->capacity);
-    t.items = (long)latency_room;
     t.consumer_spin = (uint64_t)(2000 / cfg->spin_ns);
     t.rate = capacity_per_s * load / 100;
+    /* about the mode's time a trial, however slowly a loaded machine lets the consumer go */
+    double fits = t.rate * (double)by_mode(&cfg->o, 2, 10, 50) / 100;
+    t.items = cfg->items ? cfg->items : fits < 500 ? 500 : fits > (double)latency_room
+                                                            ? (long)latency_room : (long)fits;
     t.put_batch = 1;
     t.sample_ns = 100000;
     double *all = malloc((size_t)(trials * t.items) * sizeof *all);
@@ -848,8 +866,8 @@ static void run_latency(const struct config *cfg)
                                   "variant\tload_pct\tarrival_per_s\tmean_latency_us\t"
                                   "mean_in_flight\tpredicted_in_flight\terror_pct");
     printf("\nlatency: 1 + 1, the consumer works 2 us per item; the producer offers 50%% and 90%% "
-           "of what the consumer can take (random arrivals); %zu items a trial; us from put to "
-           "get\n", latency_room);
+           "of what the consumer can take (random arrivals); up to %zu items a trial; us from "
+           "put to get\n", latency_room);
     double worst = 0;
     for (int k = 0; k < Q_KINDS; k++) {
         if (!cfg->picked[k])
