@@ -65,17 +65,20 @@ rows_of() {
 
 @test "none: loses updates when two CPUs really run it at once" {
     requires cpus 2
-    run kit ch04-locks --quick --only per-increment --variant none --workers 2 --increments 4000000 \
-        --out "$BATS_TEST_TMPDIR"
+    run kit ch04-locks --quick --only per-increment --variant none --workers 2 \
+        --increments 20000000 --trials 10 --out "$BATS_TEST_TMPDIR"
     assert_success
-    effective=$(sed -n 's/^# effective_cpus=//p' "$BATS_TEST_TMPDIR/ch04-per-increment.tsv")
     lost=$(awk -F'\t' '!/^#/ && $1 == 2 { s += $5 } END { print s + 0 }' "$BATS_TEST_TMPDIR/ch04-lost-updates.tsv")
     if [ "$lost" = 0 ]; then
-        # on one effective CPU the workers take turns and may lose nothing: the program says so
-        awk -v e="$effective" 'BEGIN { exit !(e < 1.5) }' ||
-            fail "no update lost with P=2 on $effective effective CPUs"
-        assert_output --partial "none lost no update this time"
-        skip "only $effective effective CPUs: no update lost, and the program said why"
+        # Whether the two really ran at once is measured in the trials themselves (CPU time /
+        # wall time); at 1.2 or more they overlapped for a fifth of a trial: thousands of races.
+        local at_once
+        at_once=$(sed -n \
+            's/^ *none lost no update this time.* ran side by side at \([0-9.]*\) .*/\1/p' <<<"$output")
+        [ -n "$at_once" ] || fail "no update lost with P=2, and no measured overlap reported"
+        awk -v r="$at_once" 'BEGIN { exit !(r < 1.2) }' ||
+            fail "no update lost with P=2, although the workers ran side by side at $at_once"
+        skip "no update lost: the workers ran side by side at only $at_once (CPU time / wall time)"
     fi
     assert_output --partial "That is the lesson, not a failure."
 }
