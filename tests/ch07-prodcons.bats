@@ -90,7 +90,7 @@ rows_of() {
     assert_output ""
 }
 
-@test "exactly once with several producers and consumers: every queue, P = C = 3" {
+@test "exactly once with several producers and consumers: every queue, P = C = 4, items not a multiple of P" {
     run kit ch07-prodcons --quick --only mpmc --workers 2 --items 3001 --out "$BATS_TEST_TMPDIR"
     assert_success
     assert_output --partial "every item was delivered exactly once"
