@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 
 #include "report.h"
@@ -568,12 +569,42 @@ static bool shell_trial(const char *name, int workers, struct trial *t, char *co
 static long c_trials(void) { return trials_for(&ch.o, 3, 3, 7); }
 static long shell_trials(void) { return trials_for(&ch.o, 1, 3, 5); }
 
+/* CPU seconds of this process and of every child it has reaped (and theirs): the work done,
+ * whoever else shares the CPUs. */
+static double cpu_seconds(void)
+{
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + children.ru_utime.tv_sec +
+                    children.ru_stime.tv_sec) +
+           (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec +
+                    children.ru_stime.tv_usec) / 1e6;
+}
+
+/* "sequential:95,per-row:4100,...": CPU ns per row of each row so far, for the TSV note. */
+static char cpu_per_row[512];
+
+static void add_cpu_per_row(struct report *r, const char *variant, double cpu_s, double rows,
+                            const char *also)
+{
+    double ns = cpu_s / rows * 1e9;
+    size_t used = strlen(cpu_per_row);
+    snprintf(cpu_per_row + used, sizeof cpu_per_row - used, "%s%s:%.0f", used ? "," : "",
+             variant, ns);
+    report_comment(r, "CPU %.0f ns/row%s", ns, also);
+}
+
 static void add_c_row(struct report *r, const char *method, int workers, long k, double x)
 {
     struct trial t = c_trial(method, workers, k);
+    char also[64] = "";
+    double cpu = cpu_seconds();
     report_add(r, method, x, "Mrows/s", measure(run_c_trial, &t, c_trials()));
     if (t.c.line_limit >= 0)
-        report_comment(r, "first %lld rows", (long long)t.c.line_limit);
+        snprintf(also, sizeof also, "; first %lld rows", (long long)t.c.line_limit);
+    add_cpu_per_row(r, method, cpu_seconds() - cpu, (double)t.want->rows * (double)(c_trials() + 1),
+                    also);
 }
 
 static void add_shell_row(struct report *r, const char *name, int workers)
@@ -582,7 +613,10 @@ static void add_shell_row(struct report *r, const char *name, int workers)
     char command[PATH_MAX * 6];
     if (!shell_trial(name, workers, &t, command, sizeof command))
         return;
+    double cpu = cpu_seconds();
     report_add(r, name, t.c.workers, "Mrows/s", measure(run_shell_trial, &t, shell_trials()));
+    add_cpu_per_row(r, name, cpu_seconds() - cpu,
+                    (double)ch.expected.rows * (double)(shell_trials() + 1), "");
 }
 
 static const char *const c_names[] = {"sequential", "per-row", "chunks", "byte-ranges-pread",
@@ -620,14 +654,16 @@ static void experiment_methods(void)
     int w = (int)ch.o.workers;
     progress("methods: %zu C methods and the shell tools, W = %d", sizeof c_names / sizeof c_names[0], w);
     report_start(&r, &ch.o, "methods", "processes");
+    cpu_per_row[0] = '\0';
     for (size_t i = 0; i < sizeof c_names / sizeof c_names[0]; i++)
         add_c_row(&r, c_names[i], w, ch.chunk, strcmp(c_names[i], "sequential") == 0 ? 1 : w);
     for (size_t i = 0; i < sizeof shell_names / sizeof shell_names[0]; i++)
         add_shell_row(&r, shell_names[i], w);
-    report_note(&r, "rows=%lld bytes=%llu chunk=%ld messages=%ld awk=%s",
+    report_note(&r, "rows=%lld bytes=%llu chunk=%ld messages=%ld awk=%s cpu_ns_per_row=%s",
                 (long long)ch.expected.rows, (unsigned long long)ch.size, ch.chunk, ch.messages,
-                ch.awk ? ch.awk : "none");
-    printf("\nmethods: the whole file, Mrows/s (10^6 rows per second, median of %ld; shell: %ld)\n",
+                ch.awk ? ch.awk : "none", cpu_per_row);
+    printf("\nmethods: the whole file, Mrows/s (10^6 rows per second, median of %ld; shell: %ld);"
+           " CPU: every process's user + system time per row, warm-up included\n",
            c_trials(), shell_trials());
     report_print(&r);
     methods_conclusions(&r, w);
