@@ -121,7 +121,7 @@ data_rows() {
     wait_kit 20
     assert_equal "$KIT_STATUS" 1
     run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --regexp "ch02-pool: worker [0-9]+ \(pid [0-9]+\) was killed by signal 9 \(Killed\) while running task 7; the map cannot finish"
+    assert_output --regexp "ch02-pool: worker [0-9]+ \(pid [0-9]+\) killed by signal 9 \(Killed\) while running task 7; the others were stopped"
     assert_session_empty "$KIT_PID"
     assert_equal "$(ipc_snapshot ch02-pool)" "$before"
 }
@@ -137,7 +137,16 @@ data_rows() {
     wait_kit 10
     assert_equal "$KIT_STATUS" 1
     run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --regexp "ch02-pool: worker [0-9]+ \(pid $victim\) was killed by signal 9 \(Killed\) while (running task|idle)"
+    assert_output --regexp "ch02-pool: worker [0-9]+ \(pid $victim\) killed by signal 9 \(Killed\) while (running task|idle)"
+    assert_session_empty "$KIT_PID"
+}
+
+@test "a per-task child that dies is named with its index and task; exit 1; nothing left" {
+    start_in_session ch02-pool --quick --only per-task-vs-pool --trials 1 --kill-task 3 --out "$BATS_TEST_TMPDIR"
+    wait_kit 60
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "ch02-pool: per-task child 3 \(pid [0-9]+\) killed by signal 9 \(Killed\) while running task 3 of 100; the others were stopped"
     assert_session_empty "$KIT_PID"
 }
 
@@ -198,6 +207,15 @@ bad_input() {
     assert_line --index 0 "ch02-pool: --only: 'nosuch' is not an experiment (accepted: per-task-vs-pool, chunksize, overhead, shell-pools)"
     bad_input --chunk
     assert_line --index 0 "ch02-pool: --chunk needs a value"
+}
+
+@test "bad input: a test switch naming a task that never runs, with the range that can fire" {
+    bad_input --quick --kill-task 999999
+    assert_line --index 0 "ch02-pool: --kill-task: 999999 is out of range (accepted: 0 to 1999)"
+    bad_input --quick --only overhead --corrupt-task 50
+    assert_line --index 0 "ch02-pool: --corrupt-task: 50 is out of range (accepted: 0 to 49)"
+    bad_input --quick --only chunksize --tasks 100 --kill-task 100
+    assert_line --index 0 "ch02-pool: --kill-task: 100 is out of range (accepted: 0 to 99)"
 }
 
 @test "the figures render from the quick data" {

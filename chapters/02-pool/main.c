@@ -1,0 +1,827 @@
+/* ch02-pool - how do pools and batching amortize the cost of starting a process? The driver:
+ * options, experiments, tables and conclusions. The pool itself is in pool.c.
+ *
+ * Four experiments, each its own TSV file and --only name:
+ *   per-task-vs-pool  T tasks (light, medium, heavy) as one fresh process per task vs
+ *                     through the pool (create + map + destroy): wall time per task
+ *   chunksize         T tiny tasks with chunk size 1, 2, 4, ... T: throughput
+ *   overhead          pool of 1 worker vs a plain loop on the same work; pool start and
+ *                     shutdown for 1..16 workers, fitted as fixed + per_worker x N
+ *   shell-pools       T tiny jobs (this program in --tiny-job mode) through xargs -P,
+ *                     GNU parallel and this pool: per-job cost of each
+ *
+ * Exit: 0 ok, 1 runtime or verification failure (or a worker died), 2 usage error.
+ * Sample output line (chunksize):
+ *   pool                           64       1840     1702.9       1911  ktasks/s
+ * Sizes come from a time budget where a fixed count can blow up (T per task load and shell
+ * jobs from a first timed map, trials of start and stop counted while they run), and each
+ * heading says what was chosen; --trials N and --tasks T fix them; a test switch fixes every
+ * size at the mode's count, so that the task it names exists.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/resource.h>
+
+#include "report.h"
+#include "pool.h"
+
+static const char usage[] =
+    "Usage: ch02-pool [--quick | --full] [--only per-task-vs-pool|chunksize|overhead|shell-pools]\n"
+    "                 [--tasks T] [--chunk N] [--trials N] [--workers N] [--pin none|same|spread]\n"
+    "                 [--out DIR]\n"
+    "How do pools and batching amortize the cost of starting a process? (Linux only)\n"
+    "  --tasks T        tiny tasks in the chunksize experiment (1..1000000;\n"
+    "                   default: what fits the time budget, at most 2000 quick, 20000 default,\n"
+    "                   100000 full)\n"
+    "  --chunk N        chunk size of the pool maps in per-task-vs-pool, overhead and\n"
+    "                   shell-pools (1..1000000; default 1, like ProcessPoolExecutor.map)\n"
+    "  --workers N      pool size (1..256; default: online CPUs)\n"
+    "Test switches (make a failure happen on purpose; sizes are then the mode's full counts,\n"
+    "and K must name a task that runs: 0 to the largest T of the experiments run, minus 1):\n"
+    "  --kill-task K    the process given task K (pool worker or per-task child) kills itself\n"
+    "                   with SIGKILL before running it\n"
+    "  --corrupt-task K the process given task K returns a wrong value for it\n"
+    "  --tiny-job K     run one tiny job and print 'K VALUE' (what xargs and parallel run)\n"
+    "Writes results/ch02-{per-task-vs-pool,chunksize,overhead,shell-pools,workers}.tsv;\n"
+    "ch02-workers.tsv has the columns experiment, variant, x, worker, tasks, chunks, map_tasks\n"
+    "(the tasks each worker ran in the last map of a point; tasks sums to map_tasks).\n";
+
+static const char *const experiments[] = {"per-task-vs-pool", "chunksize", "overhead",
+                                          "shell-pools"};
+
+struct run_config {
+    struct kit_opts *o;
+    struct pool_config pool;
+    long chunk;                 /* --chunk: the pool maps outside the chunksize sweep */
+    long tasks;                 /* --tasks (0: from the budget): the chunksize experiment */
+    bool fixed_sizes;           /* a test switch is on: the mode's counts, no budget */
+    char self_path[PATH_MAX];
+    FILE *workers_tsv;          /* ch02-workers.tsv */
+};
+
+static double seconds_since(uint64_t start) { return (double)(now_ns() - start) / 1e9; }
+
+/* ---------- results and their checks ---------- */
+
+/* What each worker ran in one map, checked to add up to the map's T. */
+struct worker_counts {
+    int size;
+    long map_tasks;
+    long tasks[MAX_WORKERS], chunks[MAX_WORKERS];
+};
+
+static void take_worker_counts(const struct pool *p, long map_tasks, struct worker_counts *out)
+{
+    long sum = 0;
+    out->size = p->size;
+    out->map_tasks = map_tasks;
+    for (int w = 0; w < p->size; w++) {
+        out->tasks[w] = p->workers[w].map_tasks;
+        out->chunks[w] = p->workers[w].map_chunks;
+        sum += out->tasks[w];
+    }
+    if (sum != map_tasks)
+        verification_failed("the workers ran %ld tasks between them, the map had %ld", sum,
+                            map_tasks);
+}
+
+static void write_worker_counts(const struct run_config *c, const char *experiment,
+                                const char *variant, double x, const struct worker_counts *n)
+{
+    for (int w = 0; w < n->size; w++)
+        fprintf(c->workers_tsv, "%s\t%s\t%g\t%d\t%ld\t%ld\t%ld\n", experiment, variant, x, w,
+                n->tasks[w], n->chunks[w], n->map_tasks);
+}
+
+static void print_worker_counts(const char *what, const struct worker_counts *n)
+{
+    printf("  %-22s tasks per worker:", what);
+    for (int w = 0; w < n->size && w < 16; w++)
+        printf(" %ld", n->tasks[w]);
+    printf("%s (sum = T = %ld)\n", n->size > 16 ? " ..." : "", n->map_tasks);
+}
+
+static void check_results(const char *what, const uint64_t *got, const uint64_t *expected,
+                          long tasks)
+{
+    for (long k = 0; k < tasks; k++)
+        if (got[k] != expected[k])
+            verification_failed("%s: task %ld returned %#llx, a sequential map gives %#llx",
+                                what, k, (unsigned long long)got[k],
+                                (unsigned long long)expected[k]);
+}
+
+static uint64_t *new_results(long tasks)
+{
+    uint64_t *v = calloc((size_t)tasks, sizeof *v);
+    if (!v)
+        die_errno("calloc");
+    return v;
+}
+
+/* The answers of a sequential map: task k of either kind computes spin_task(k, spins). */
+static uint64_t *expected_results(uint64_t spins, long tasks)
+{
+    uint64_t *v = new_results(tasks);
+    for (long k = 0; k < tasks; k++)
+        v[k] = spin_task(k, spins);
+    return v;
+}
+
+/* ---------- the trials ---------- */
+
+struct map_trial {
+    const struct run_config *c;
+    int workers;
+    enum task_kind task;
+    uint64_t arg;
+    long tasks, chunk;
+    const uint64_t *expected;
+    uint64_t *results;
+    const char *variant;
+    struct worker_counts counts;    /* of the last map */
+};
+
+static double per_task_us(const struct map_trial *t, uint64_t start)
+{
+    return (double)(now_ns() - start) / 1e3 / (double)t->tasks;
+}
+
+static double time_per_task(void *ctx)
+{
+    struct map_trial *t = ctx;
+    memset(t->results, 0, (size_t)t->tasks * sizeof *t->results);
+    uint64_t start = now_ns();
+    per_task_map(&t->c->pool, t->workers, t->arg, t->tasks, t->results);
+    double us = per_task_us(t, start);
+    check_results("per-task", t->results, t->expected, t->tasks);
+    return us;
+}
+
+/* The whole life of a pool, as `with Pool(N) as p: p.map(...)` pays it. */
+static double time_pool_lifetime(void *ctx)
+{
+    struct map_trial *t = ctx;
+    memset(t->results, 0, (size_t)t->tasks * sizeof *t->results);
+    uint64_t start = now_ns();
+    struct pool *p = pool_create(t->workers, &t->c->pool);
+    pool_map(p, t->task, t->arg, t->tasks, t->chunk, t->results);
+    take_worker_counts(p, t->tasks, &t->counts);
+    pool_destroy(p);
+    double us = per_task_us(t, start);
+    check_results(t->variant, t->results, t->expected, t->tasks);
+    return us;
+}
+
+static double time_sequential(void *ctx)
+{
+    struct map_trial *t = ctx;
+    uint64_t start = now_ns();
+    for (long k = 0; k < t->tasks; k++)
+        t->results[k] = spin_task(k, t->arg);
+    double us = per_task_us(t, start);
+    check_results("sequential", t->results, t->expected, t->tasks);
+    return us;
+}
+
+/* T for one experiment: what fits `budget_s` when one task costs `task_s` in each of `runs`
+ * runs, at least `least`. (With a test switch on, callers take the mode's count instead and
+ * run no probe, so that the task it names runs where the switch promises.) */
+static long tasks_within(double budget_s, double task_s, long runs, long least, long most)
+{
+    return count_within(budget_s / (double)runs, task_s, least < most ? least : most, most);
+}
+
+/* What a fresh process per task costs here: a short per-task map, timed. */
+static double per_task_cost_s(const struct run_config *c, uint64_t spins)
+{
+    long tasks = 2 * c->o->workers;
+    uint64_t *results = new_results(tasks);
+    uint64_t start = now_ns();
+    per_task_map(&c->pool, (int)c->o->workers, spins, tasks, results);
+    double s = seconds_since(start) / (double)tasks;
+    free(results);
+    return s;
+}
+
+/* ---------- experiment 1: per-task-vs-pool ---------- */
+
+static const struct load {
+    const char *name;
+    uint64_t spins;
+    long tasks[3];              /* at most: quick, default, full */
+} loads[] = {
+    {"light", 300, {100, 2000, 10000}},
+    {"medium", 30000, {40, 500, 2000}},
+    {"heavy", 300000, {10, 100, 400}},
+};
+enum { LOADS = sizeof loads / sizeof loads[0] };
+
+static long load_tasks(const struct kit_opts *o, const struct load *l)
+{
+    return by_mode(o, l->tasks[0], l->tasks[1], l->tasks[2]);
+}
+
+/* One task load: sequential, per-task and pool, and the speedup; x = the task's time. */
+static double per_task_point(struct run_config *c, struct report *r, const struct load *l,
+                             long trials)
+{
+    const struct kit_opts *o = c->o;
+    long tasks = c->fixed_sizes ? load_tasks(o, l)
+                 : tasks_within(budget_for(o, 0.6, 3.0), per_task_cost_s(c, l->spins),
+                                2 * (trials + 1), 4 * o->workers, load_tasks(o, l));
+    uint64_t *expected = expected_results(l->spins, tasks);
+    struct map_trial t = {c, (int)o->workers, TASK_SPIN, l->spins, tasks, c->chunk, expected,
+                          new_results(tasks), "pool", {0}};
+    struct stats seq = measure(time_sequential, &t, trials);
+    progress("per-task-vs-pool: %s tasks (%.3g us each), T = %ld", l->name, seq.median, tasks);
+    struct stats fresh = measure(time_per_task, &t, trials);
+    struct stats pooled = measure(time_pool_lifetime, &t, trials);
+    report_add(r, "sequential", seq.median, "us", seq);
+    report_comment(r, "%s tasks, T = %ld", l->name, tasks);
+    report_add(r, "per-task", seq.median, "us", fresh);
+    report_add(r, "pool", seq.median, "us", pooled);
+    report_add(r, "speedup", seq.median, "x", ratio_of(fresh, pooled));
+    report_comment(r, "per-task / pool");
+    print_worker_counts("pool", &t.counts);
+    write_worker_counts(c, "per-task-vs-pool", "pool", seq.median, &t.counts);
+    free(expected);
+    free(t.results);
+    return seq.median;
+}
+
+static void run_per_task_vs_pool(struct run_config *c)
+{
+    long trials = trials_for(c->o, 3, 5, 11);
+    double task_us[LOADS];
+    struct report r;
+    report_start(&r, c->o, "per-task-vs-pool", "task_us");
+    report_note(&r, "workers=%ld chunk=%ld", c->o->workers, c->chunk);
+    printf("\nper-task-vs-pool: T tasks as a fresh process each vs a pool of %ld (create + map "
+           "with chunk %ld + destroy);\n  wall time per task in us (%ld trials; T fits the "
+           "budget)\n", c->o->workers, c->chunk, trials);
+    for (int l = 0; l < LOADS; l++)
+        task_us[l] = per_task_point(c, &r, &loads[l], trials);
+    report_print(&r);
+    report_write(&r);
+    double light = median_of(&r, "speedup", task_us[0]);
+    double heavy = median_of(&r, "speedup", task_us[LOADS - 1]);
+    printf("  -> the pool is %.1fx faster than a process per task for %.2f us tasks, %.2fx for "
+           "%.0f us tasks:\n     %s\n", light, task_us[0], heavy, task_us[LOADS - 1],
+           heavy < light ? "a fork per task only matters while the task is not much longer "
+                           "than the fork."
+                         : "here the pool's advantage did not shrink with longer tasks.");
+    free(r.rows);
+}
+
+/* ---------- experiment 2: chunksize ---------- */
+
+struct chunk_trial {
+    struct pool *pool;
+    long tasks, chunk;
+    const uint64_t *expected;
+    uint64_t *results;
+    struct worker_counts counts;
+};
+
+static double time_chunked_map(void *ctx)
+{
+    struct chunk_trial *t = ctx;
+    memset(t->results, 0, (size_t)t->tasks * sizeof *t->results);
+    uint64_t start = now_ns();
+    pool_map(t->pool, TASK_SPIN, TINY_SPINS, t->tasks, t->chunk, t->results);
+    double seconds = seconds_since(start);
+    take_worker_counts(t->pool, t->tasks, &t->counts);
+    check_results("chunksize", t->results, t->expected, t->tasks);
+    return (double)t->tasks / seconds / 1e3;
+}
+
+static int compare_longs(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* 1, 2, 4, ... below T, then T, and Python's default chunk if it is not among them. */
+static int chunk_sizes(long tasks, long python_chunk, long *chunks)
+{
+    int count = 0;
+    bool have_python = false;
+    for (long n = 1; n < tasks; n *= 2)
+        chunks[count++] = n;
+    chunks[count++] = tasks;
+    for (int i = 0; i < count; i++)
+        have_python |= chunks[i] == python_chunk;
+    if (!have_python)
+        chunks[count++] = python_chunk;
+    qsort(chunks, (size_t)count, sizeof *chunks, compare_longs);
+    return count;
+}
+
+/* The fastest of 5 in-process runs of the tiny task, in us: the ideal is a bound. */
+static double tiny_task_us(long tasks)
+{
+    double best = 1e300;
+    for (int r = 0; r < 5; r++) {
+        uint64_t start = now_ns();
+        for (long k = 0; k < tasks; k++)
+            keep(spin_task(k, TINY_SPINS));
+        double us = (double)(now_ns() - start) / 1e3 / (double)tasks;
+        best = us < best ? us : best;
+    }
+    return best;
+}
+
+/* T for the sweep: --tasks, or what fits the budget at chunk 1's round trip per task (the
+ * whole sweep costs about three chunk-1 maps per trial). */
+static long chunksize_tasks(const struct run_config *c, struct pool *p, long trials)
+{
+    const struct kit_opts *o = c->o;
+    long most = by_mode(o, 2000, 20000, 100000), probe = most < 500 ? most : 500;
+    if (c->tasks || c->fixed_sizes)
+        return c->tasks ? c->tasks : most;
+    uint64_t *results = new_results(probe);
+    uint64_t start = now_ns();
+    pool_map(p, TASK_SPIN, TINY_SPINS, probe, 1, results);
+    double task_s = seconds_since(start) / (double)probe;
+    free(results);
+    return tasks_within(budget_for(o, 1.0, 6.0), task_s, 3 * (trials + 1), probe, most);
+}
+
+static void chunksize_conclusion(const struct report *r, long tasks, long python_chunk,
+                                 double ideal)
+{
+    double first = median_of(r, "pool", 1), best = first, best_chunk = 1;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->rows[i].s.median > best) {
+            best = r->rows[i].s.median;
+            best_chunk = r->rows[i].x;
+        }
+    printf("  -> chunk 1: %.1f us of wall time per task (a message round trip each); best chunk "
+           "%.0f: %.2f us, %.1fx the throughput;\n     chunk T puts all the work on one worker "
+           "(%.2fx the best); Python's default chunk %ld reaches %.0f%% of the best;\n     ideal "
+           "(min(workers, CPUs) at in-process speed) %.0f ktasks/s.\n", 1e3 / first, best_chunk,
+           1e3 / best, best / first, median_of(r, "pool", tasks) / best, python_chunk,
+           100 * median_of(r, "pool", python_chunk) / best, ideal);
+}
+
+static void run_chunksize(struct run_config *c)
+{
+    struct kit_opts *o = c->o;
+    long trials = trials_for(o, 3, 5, 11), chunks[64];
+    struct pool *p = pool_create((int)o->workers, &c->pool);
+    long tasks = chunksize_tasks(c, p, trials);
+    /* multiprocessing.Pool.map's default: about four chunks per worker */
+    long python_chunk = (tasks + 4 * o->workers - 1) / (4 * o->workers);
+    int count = chunk_sizes(tasks, python_chunk, chunks);
+    double task_us = tiny_task_us(tasks);
+    /* free messages: every worker (up to the CPUs) at in-process speed */
+    double ideal = (double)(o->workers < online_cpus() ? o->workers : online_cpus()) / task_us
+                   * 1e3;
+    uint64_t *expected = expected_results(TINY_SPINS, tasks);
+    struct chunk_trial t = {p, tasks, 1, expected, new_results(tasks), {0}};
+    struct report r;
+    report_start(&r, o, "chunksize", "chunk");
+    report_note(&r, "tasks=%ld python_default_chunk=%ld task_us=%.4g ideal_ktasks_per_s=%.6g",
+                tasks, python_chunk, task_us, ideal);
+    printf("\nchunksize: %ld tiny tasks (%.2f us each in-process) through a pool of %ld, chunk "
+           "size 1 .. T (%ld trials)\n", tasks, task_us, o->workers, trials);
+    for (int i = 0; i < count; i++) {
+        t.chunk = chunks[i];
+        if (o->mode != MODE_QUICK)
+            progress("chunksize: chunk %ld (%d of %d)", chunks[i], i + 1, count);
+        report_add(&r, "pool", (double)chunks[i], "ktasks/s", measure(time_chunked_map, &t,
+                                                                      trials));
+        if (chunks[i] == python_chunk)
+            report_comment(&r, "Python's default");
+        write_worker_counts(c, "chunksize", "pool", (double)chunks[i], &t.counts);
+    }
+    pool_destroy(p);
+    report_print(&r);
+    report_write(&r);
+    print_worker_counts("chunk T", &t.counts);
+    chunksize_conclusion(&r, tasks, python_chunk, ideal);
+    free(r.rows);
+    free(expected);
+    free(t.results);
+}
+
+/* ---------- experiment 3: overhead ---------- */
+
+/* Start and stop of a pool of `workers`, timed apart: as many trials as fit the budget. */
+static void measure_start_stop(const struct run_config *c, struct report *r, int workers,
+                               double budget_s, long most)
+{
+    long least = c->o->trials ? c->o->trials : 3, count = c->o->trials ? c->o->trials : most;
+    double *x = malloc(3 * (size_t)count * sizeof *x);
+    if (!x)
+        die_errno("malloc");
+    long n = 0;
+    uint64_t begin = now_ns();
+    for (long t = -1; t < count && (t < least || seconds_since(begin) < budget_s); t++) {
+        exit_if_stopped();                      /* t = -1: the warm-up */
+        uint64_t t0 = now_ns();
+        struct pool *p = pool_create(workers, &c->pool);
+        uint64_t t1 = now_ns();
+        pool_destroy(p);
+        uint64_t t2 = now_ns();
+        if (t >= 0) {
+            x[n] = (double)(t1 - t0) / 1e3;
+            x[count + n] = (double)(t2 - t1) / 1e3;
+            x[2 * count + n++] = (double)(t2 - t0) / 1e3;
+        }
+    }
+    report_add(r, "start", workers, "us", stats_of(x, (size_t)n));
+    report_add(r, "stop", workers, "us", stats_of(x + count, (size_t)n));
+    report_add(r, "start+stop", workers, "us", stats_of(x + 2 * count, (size_t)n));
+    free(x);
+}
+
+/* Least squares over the start+stop rows: y = fixed + per_worker * x. */
+static void fit_line(const struct report *r, double *fixed, double *per_worker)
+{
+    double mx = 0, my = 0, sxx = 0, sxy = 0, n = 0;
+    for (size_t i = 0; i < r->count; i++)
+        if (strcmp(r->rows[i].variant, "start+stop") == 0) {
+            mx += r->rows[i].x;
+            my += r->rows[i].s.median;
+            n++;
+        }
+    mx /= n;
+    my /= n;
+    for (size_t i = 0; i < r->count; i++)
+        if (strcmp(r->rows[i].variant, "start+stop") == 0) {
+            sxx += (r->rows[i].x - mx) * (r->rows[i].x - mx);
+            sxy += (r->rows[i].x - mx) * (r->rows[i].s.median - my);
+        }
+    *per_worker = sxx > 0 ? sxy / sxx : 0;
+    *fixed = my - *per_worker * mx;
+}
+
+static void overhead_conclusion(const struct report *r, long tasks, double fixed,
+                                double per_worker)
+{
+    double framework_us = (median_of(r, "pool-1", 1) - median_of(r, "sequential", 1)) * tasks;
+    double one = median_of(r, "start+stop", 1);
+    if (framework_us > one)
+        printf("  -> a pool of 1 costs %.0f us more than the plain loop for %ld tasks: %.0f us "
+               "to start and stop it, %.1f us per task\n     for the chunk's round trip;",
+               framework_us, tasks, one, (framework_us - one) / (double)tasks);
+    else
+        printf("  -> a pool of 1 vs the plain loop: %.0f us apart for %ld tasks, less than the "
+               "%.0f us start+stop of one worker:\n     the trials' spread (other load) hides "
+               "the pool's cost;", framework_us, tasks, one);
+    printf(" start+stop = %.0f us fixed + %.0f us per worker\n     (least squares over N = "
+           "1..16): %s\n", fixed, per_worker,
+           fixed < per_worker ? "the fixed part is less than one worker's, so the cost is the "
+                                "forks."
+                              : "the fixed part is more than one worker's: set-up done once "
+                                "dominates.");
+}
+
+static void run_overhead(struct run_config *c)
+{
+    struct kit_opts *o = c->o;
+    long tasks = by_mode(o, 50, 200, 1000), most = by_mode(o, 3, 20, 50);
+    double budget = budget_for(o, 0.8, 5.0);
+    uint64_t *expected = expected_results(30000, tasks);
+    struct map_trial t = {c, 1, TASK_SPIN, 30000, tasks, c->chunk, expected, new_results(tasks),
+                          "pool-1", {0}};
+    uint64_t start = now_ns();               /* one pair, timed: how many fit a third */
+    time_sequential(&t);
+    time_pool_lifetime(&t);
+    long trials = o->trials ? o->trials : count_within(budget / 3, seconds_since(start), 3, most);
+    struct stats seq, one;
+    measure_alternating(time_sequential, time_pool_lifetime, &t, trials, &seq, &one);
+    struct report r;
+    report_start(&r, o, "overhead", "workers");
+    report_add(&r, "sequential", 1, "us/task", seq);
+    report_add(&r, "pool-1", 1, "us/task", one);
+    for (int workers = 1; workers <= 16; workers *= 2)
+        measure_start_stop(c, &r, workers, budget * 2 / 15, most);
+    double fixed, per_worker;
+    fit_line(&r, &fixed, &per_worker);
+    report_note(&r, "fit_fixed_us=%.6g fit_per_worker_us=%.6g tasks=%ld framework_us=%.6g",
+                fixed, per_worker, tasks, (one.median - seq.median) * (double)tasks);
+    printf("\noverhead: pool of 1 (create + map with chunk %ld + destroy) vs a plain loop, %ld "
+           "tasks of ~%.0f us (%ld trials);\n  then pool start and stop (trials fit the budget)\n",
+           c->chunk, tasks, seq.median, trials);
+    report_print(&r);
+    report_write(&r);
+    print_worker_counts("pool-1", &t.counts);
+    write_worker_counts(c, "overhead", "pool-1", 1, &t.counts);
+    overhead_conclusion(&r, tasks, fixed, per_worker);
+    free(r.rows);
+    free(expected);
+    free(t.results);
+}
+
+/* ---------- experiment 4: shell-pools ---------- */
+
+static bool find_in_path(const char *name, char *path, size_t len)
+{
+    const char *dirs = getenv("PATH");
+    if (!dirs || !*dirs)
+        dirs = "/usr/bin:/bin";
+    while (*dirs) {
+        const char *end = strchr(dirs, ':');
+        size_t n = end ? (size_t)(end - dirs) : strlen(dirs);
+        if (snprintf(path, len, "%.*s/%s", (int)n, dirs, name) < (int)len &&
+            access(path, X_OK) == 0)
+            return true;
+        dirs += n + (end ? 1 : 0);
+    }
+    return false;
+}
+
+struct shell_trial {
+    char *const *argv;          /* the tool's command line; the task numbers go to its stdin */
+    long tasks;
+    const uint64_t *expected;
+};
+
+struct tool_start {
+    char *const *argv;
+    int in, out;
+};
+
+static int run_tool(int index, void *arg)
+{
+    const struct tool_start *s = arg;
+    (void)index;
+    setpgid(0, 0);                          /* its own group: cleanup kills its jobs too */
+    if (dup2(s->in, STDIN_FILENO) == -1 || dup2(s->out, STDOUT_FILENO) == -1)
+        return 126;
+    execv(s->argv[0], s->argv);
+    return 127;
+}
+
+/* Starts the tool, gives it T task numbers, returns what it printed (up to 32 bytes a line). */
+static char *run_shell_tool(const struct shell_trial *t)
+{
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
+        die_errno("pipe2");
+    size_t input_len = (size_t)t->tasks * 12 + 1, used = 0, limit = (size_t)t->tasks * 32;
+    char *input = malloc(input_len), *output = malloc(limit + 1), extra[512];
+    if (!input || !output)
+        die_errno("malloc");
+    for (long k = 0; k < t->tasks; k++)
+        used += (size_t)snprintf(input + used, input_len - used, "%ld\n", k);
+    struct tool_start s = {t->argv, in[0], out[1]};
+    pid_t pid = start_worker(0, PIN_NONE, run_tool, &s);
+    setpgid(pid, pid);                      /* both sides, so it holds whoever runs first */
+    forget_child(pid);
+    track_child_as(pid, true);              /* a group leader: killed with its group */
+    close(in[0]);
+    close(out[1]);
+    /* the whole input fits in the pipe (T <= 4000 lines), so this cannot wait on the tool */
+    bool sent = write_full(in[1], input, used);
+    close(in[1]);
+    output[read_full(out[0], output, limit)] = '\0';
+    bool more = read_full(out[0], extra, sizeof extra) > 0;   /* unexpected output */
+    while (read_full(out[0], extra, sizeof extra) > 0)
+        ;
+    close(out[0]);
+    int status = reap_child(pid);
+    if (!sent || !ended_ok(status))
+        die_child(t->argv[0], 0, pid, status, "while running %ld jobs", t->tasks);
+    if (more)
+        verification_failed("%s printed more than %ld result lines", t->argv[0], t->tasks);
+    free(input);
+    return output;
+}
+
+/* Runs one tool over T task numbers, reads back the 'K VALUE' lines, checks each once. */
+static double time_shell_tool(void *ctx)
+{
+    struct shell_trial *t = ctx;
+    bool *seen = calloc((size_t)t->tasks, sizeof *seen);
+    if (!seen)
+        die_errno("calloc");
+    uint64_t start = now_ns();
+    char *output = run_shell_tool(t);
+    double us = (double)(now_ns() - start) / 1e3 / (double)t->tasks;
+    long lines = 0;
+    for (char *line = strtok(output, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        long k;
+        unsigned long long value;
+        if (sscanf(line, "%ld %llu", &k, &value) != 2 || k < 0 || k >= t->tasks)
+            verification_failed("%s printed '%s', not 'TASK VALUE'", t->argv[0], line);
+        if (seen[k])
+            verification_failed("%s ran task %ld twice", t->argv[0], k);
+        if (value != t->expected[k])
+            verification_failed("%s: task %ld printed %llu, expected %llu", t->argv[0], k,
+                                value, (unsigned long long)t->expected[k]);
+        seen[k] = true;
+    }
+    if (lines != t->tasks)
+        verification_failed("%s ran %ld of %ld tasks", t->argv[0], lines, t->tasks);
+    free(output);
+    free(seen);
+    return us;
+}
+
+/* xargs or parallel over the jobs, if installed; a row named `variant`. */
+static void shell_tool_row(struct run_config *c, struct report *r, const char *tool,
+                           const char *variant, char **argv, const struct shell_trial *base,
+                           long trials)
+{
+    char path[PATH_MAX];
+    if (!find_in_path(tool, path, sizeof path)) {
+        printf("  %-22s skipped: %s is not installed%s\n", variant,
+               strcmp(tool, "parallel") == 0 ? "GNU parallel" : tool,
+               strcmp(tool, "parallel") == 0 ? " (apt-get install parallel)" : "");
+        return;
+    }
+    argv[0] = path;
+    struct shell_trial t = *base;
+    t.argv = argv;
+    if (c->o->mode != MODE_QUICK)
+        progress("shell-pools: %s", tool);
+    report_add(r, variant, (double)c->o->workers, "us", measure(time_shell_tool, &t, trials));
+}
+
+static void pool_job_row(struct run_config *c, struct report *r, struct map_trial *t,
+                         long trials)
+{
+    report_add(r, t->variant, t->workers, "us", measure(time_pool_lifetime, t, trials));
+    write_worker_counts(c, "shell-pools", t->variant, t->workers, &t->counts);
+}
+
+static void shell_pools_conclusion(const struct report *r, double workers, long tasks)
+{
+    double xargs = median_of(r, "xargs", workers), parallel = median_of(r, "parallel", workers);
+    double exec = median_of(r, "pool-exec", workers), call = median_of(r, "pool-call", workers);
+    printf("  -> per job: ");
+    if (!isnan(xargs))
+        printf("xargs %.0f us, ", xargs);
+    if (!isnan(parallel))
+        printf("GNU parallel %.0f us, ", parallel);
+    printf("this pool running the program %.0f us, calling it as a function %.1f us;\n"
+           "     starting a program per job costs %.0fx handing a function to a live worker",
+           exec, call, exec / call);
+    if (parallel > xargs)
+        printf(", and parallel adds %.0f us per job\n     of its own (a Perl program: its "
+               "start-up, spread over %ld jobs, and its per-job bookkeeping)", parallel - xargs,
+               tasks);
+    printf(".\n");
+}
+
+/* What a job run as a program costs here: a short pool map of such jobs, timed. */
+static double exec_job_cost_s(const struct run_config *c)
+{
+    long jobs = 2 * c->o->workers;
+    uint64_t *expected = expected_results(TINY_SPINS, jobs);
+    struct map_trial t = {c, (int)c->o->workers, TASK_EXEC, 0, jobs, 1, expected,
+                          new_results(jobs), "pool-exec", {0}};
+    double s = time_pool_lifetime(&t) / 1e6;
+    free(expected);
+    free(t.results);
+    return s;
+}
+
+static void run_shell_pools(struct run_config *c)
+{
+    const struct kit_opts *o = c->o;
+    long trials = trials_for(o, 1, 3, 5);
+    long most = by_mode(o, 10, 200, 1000);
+    long tasks = c->fixed_sizes ? most : tasks_within(budget_for(o, 1.0, 6.0), exec_job_cost_s(c),
+                                                      3 * (trials + 1), 2 * o->workers, most);
+    char workers[16], *self = c->self_path;
+    snprintf(workers, sizeof workers, "%ld", o->workers);
+    uint64_t *expected = expected_results(TINY_SPINS, tasks);
+    struct shell_trial base = {NULL, tasks, expected};
+    struct report r;
+    report_start(&r, o, "shell-pools", "workers");
+    report_note(&r, "jobs=%ld chunk=%ld", tasks, c->chunk);
+    printf("\nshell-pools: %ld tiny jobs ('ch02-pool --tiny-job K', or the same work as a "
+           "function call), %s at a time (%ld trials; jobs fit the budget)\n", tasks, workers,
+           trials);
+    shell_tool_row(c, &r, "xargs", "xargs", (char *[]){NULL, "-P", workers, "-n", "1", self,
+                                                       "--tiny-job", NULL}, &base, trials);
+    shell_tool_row(c, &r, "parallel", "parallel", (char *[]){NULL, "--will-cite", "-j",
+                                                             workers, self, "--tiny-job",
+                                                             NULL}, &base, trials);
+    struct map_trial t = {c, (int)o->workers, TASK_EXEC, 0, tasks, c->chunk, expected,
+                          new_results(tasks), "pool-exec", {0}};
+    pool_job_row(c, &r, &t, trials);
+    t = (struct map_trial){c, (int)o->workers, TASK_SPIN, TINY_SPINS, tasks, c->chunk,
+                           expected, t.results, "pool-call", {0}};
+    pool_job_row(c, &r, &t, trials);
+    report_print(&r);
+    report_write(&r);
+    print_worker_counts("pool-call", &t.counts);
+    shell_pools_conclusion(&r, (double)o->workers, tasks);
+    free(r.rows);
+    free(expected);
+    free(t.results);
+}
+
+/* ---------- options and main ---------- */
+
+/* The largest T among the experiments that run, at the mode's counts. */
+static long largest_tasks(const struct run_config *c)
+{
+    const struct kit_opts *o = c->o;
+    long most = 0, t[4] = {load_tasks(o, &loads[0]), c->tasks ? c->tasks
+                                                              : by_mode(o, 2000, 20000, 100000),
+                           by_mode(o, 50, 200, 1000), by_mode(o, 10, 200, 1000)};
+    for (int e = 0; e < 4; e++)
+        if (wanted(o, experiments[e]) && t[e] > most)
+            most = t[e];
+    return most;
+}
+
+/* A test switch must name a task that runs: 0 .. the largest T - 1. */
+static long parse_switch(const struct run_config *c, const char *name, const char *text)
+{
+    return text ? (long)parse_count(name, text, 0, largest_tasks(c) - 1) : -1;
+}
+
+static void check_open_files(const struct kit_opts *o)
+{
+    /* two pipe ends per worker stay open in the parent; the overhead experiment goes to 16 */
+    struct rlimit files;
+    long need = 2 * (o->workers > 16 ? o->workers : 16) + 32;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)need > files.rlim_cur)
+        die_usage("--workers: %ld workers need %ld open files, ulimit -n allows %llu",
+                  o->workers, need, (unsigned long long)files.rlim_cur);
+}
+
+static void parse_options(struct run_config *c, int argc, char **argv)
+{
+    const char *kill_text = NULL, *corrupt_text = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_opt(argv[i], "--workers"))   /* before the standard option: a tighter limit */
+            c->o->workers = (long)parse_count("--workers", option_value(argc, argv, &i,
+                                                                         "--workers"), 1,
+                                              MAX_WORKERS);
+        else if (kit_std_option(c->o, argc, argv, &i))
+            continue;
+        else if (is_opt(argv[i], "--tasks"))
+            c->tasks = (long)parse_count("--tasks", option_value(argc, argv, &i, "--tasks"), 1,
+                                         1000000);
+        else if (is_opt(argv[i], "--chunk"))
+            c->chunk = (long)parse_count("--chunk", option_value(argc, argv, &i, "--chunk"), 1,
+                                         1000000);
+        else if (is_opt(argv[i], "--kill-task"))
+            kill_text = option_value(argc, argv, &i, "--kill-task");
+        else if (is_opt(argv[i], "--corrupt-task"))
+            corrupt_text = option_value(argc, argv, &i, "--corrupt-task");
+        else
+            die_usage("unknown option '%s'", argv[i]);
+    }
+    check_only(c->o, experiments, sizeof experiments / sizeof experiments[0]);
+    if (c->o->workers > MAX_WORKERS)        /* the online-CPU default on a very large machine */
+        c->o->workers = MAX_WORKERS;
+    c->pool.kill_task = parse_switch(c, "--kill-task", kill_text);
+    c->pool.corrupt_task = parse_switch(c, "--corrupt-task", corrupt_text);
+    c->fixed_sizes = kill_text || corrupt_text;
+    check_open_files(c->o);
+}
+
+int main(int argc, char **argv)
+{
+    /* The tiny job xargs and parallel run: nothing else, as fast as it can start. */
+    if (argc == 3 && strcmp(argv[1], "--tiny-job") == 0) {
+        kit_prog = "ch02-pool";
+        kit_usage = usage;
+        print_tiny_job((long)parse_count("--tiny-job", argv[2], 0, LONG_MAX));
+    }
+    struct kit_opts o = kit_defaults("ch02-pool", usage, argc, argv);
+    struct run_config c = {.o = &o, .chunk = 1};
+    parse_options(&c, argc, argv);
+    ssize_t len = readlink("/proc/self/exe", c.self_path, sizeof c.self_path - 1);
+    if (len == -1)
+        die_errno("readlink /proc/self/exe");
+    c.self_path[len] = '\0';
+    c.pool = (struct pool_config){o.pin, c.self_path, c.pool.kill_task, c.pool.corrupt_task};
+    prepare_out_dir(&o);
+    catch_stop_signals(kill_children);
+    signal(SIGPIPE, SIG_IGN);       /* a dead worker's pipe gives EPIPE, which we report */
+    if (o.pin == PIN_SAME)
+        pin_to_cpu(0);
+    print_run_header(&o, "how do pools and batching amortize the cost of starting a process?");
+    printf("placement: %s\n", pin_name(o.pin));
+    if (c.fixed_sizes)
+        printf("a test switch is on: sizes are the mode's full counts, not from the budget\n");
+    report_effective_cpus(&o, (uint64_t)by_mode(&o, 2000000, 20000000, 50000000));
+    c.workers_tsv = tsv_open_table(&o, "workers",
+                                   "experiment\tvariant\tx\tworker\ttasks\tchunks\tmap_tasks");
+    if (wanted(&o, "per-task-vs-pool"))
+        run_per_task_vs_pool(&c);
+    if (wanted(&o, "chunksize"))
+        run_chunksize(&c);
+    if (wanted(&o, "overhead"))
+        run_overhead(&c);
+    if (wanted(&o, "shell-pools"))
+        run_shell_pools(&c);
+    tsv_close(c.workers_tsv);
+    printf("\nverification: every map equals a sequential map, every task came back once from "
+           "the worker given it,\n  per-worker task counts agree between parent and worker and "
+           "sum to T.\nTSV files: %s/ch02-*.tsv\n", o.out_dir);
+    return 0;
+}
