@@ -3,10 +3,12 @@ load "style.gp"
 f = datadir.'/ch03-bandwidth.tsv'
 eval stamp(f)
 # the largest size's medians, for the title
-last(v) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" { m = $5 } END { print (m == \"\" ? \"NaN\" : m) }' '%s'", v, f)))
+last(v) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" { m = $5 } \
+    END { print (m == \"\" ? \"NaN\" : m) }' '%s'", v, f)))
 share = 100 * last('shm-zero-copy') / last('memcpy')
 if (share == share) {
-    set title sprintf("Largest messages: shared memory read in place reaches %.0f%% of the memcpy ceiling", share)
+    set title sprintf("Largest messages: shared memory read in place reaches %.0f%% \
+of the memcpy ceiling", share)
 } else {
     set title "One-way throughput by message size, under the single-core memcpy ceiling"
 }

@@ -84,7 +84,6 @@ struct link {
     unsigned char *data;            /* their data area in the shared mapping */
     size_t slot_bytes;              /* shm-zero-copy: one message slot */
     unsigned char *stage;           /* this side's private message buffer (copying channels) */
-    unsigned char *bounce;          /* mqueue: a whole piece, for a short last piece */
 };
 
 struct channel {
@@ -124,10 +123,8 @@ void send_message(struct channel *ch, enum direction dir, struct stream *s, size
 void receive_message(struct channel *ch, enum direction dir, struct stream *s, size_t bytes)
 {
     struct link *l = &ch->link[dir];
-    const unsigned char *msg = l->stage;
-    if (ch->kind->receive)
-        msg = ch->kind->receive(l, bytes);
-    else
+    const unsigned char *msg = ch->kind->receive ? ch->kind->receive(l, bytes) : l->stage;
+    if (!ch->kind->receive)
         ch->kind->recv(l, l->stage, bytes);
     check_stream(s, msg, bytes);        /* every byte that arrives, on every channel */
     if (ch->kind->release)
@@ -256,8 +253,6 @@ static void create_mqueues(struct channel *ch)
             die("mq_unlink %s: %s", name, strerror(errno));
         ch->link[d].mq = mq;
         ch->link[d].piece = (size_t)attr.mq_msgsize;
-        if (!(ch->link[d].bounce = malloc(ch->link[d].piece)))   /* each side has a copy */
-            die_errno("malloc");
     }
 }
 
@@ -279,10 +274,9 @@ static void mq_recv_pieces(struct link *l, unsigned char *buf, size_t n)
 {
     for (size_t off = 0; off < n;) {
         size_t piece = n - off < l->piece ? n - off : l->piece;
-        /* mq_receive wants room for a whole piece; a short last one lands in the bounce buffer */
-        unsigned char *into = piece == l->piece ? buf + off : l->bounce;
         struct timespec until = deadline_in(CLOCK_REALTIME, WAIT_SLICE_MS);
-        ssize_t got = mq_timedreceive(l->mq, (char *)into, l->piece, NULL, &until);
+        /* room for a whole piece even for a short last one: the stage has a piece to spare */
+        ssize_t got = mq_timedreceive(l->mq, (char *)buf + off, l->piece, NULL, &until);
         if (got == -1) {
             if (errno != ETIMEDOUT && errno != EINTR)
                 die_errno("mq_timedreceive");
@@ -291,8 +285,6 @@ static void mq_recv_pieces(struct link *l, unsigned char *buf, size_t n)
         }
         if ((size_t)got != piece)
             verification_failed("mqueue: a piece of %zd bytes arrived, expected %zu", got, piece);
-        if (into == l->bounce)
-            memcpy(buf + off, l->bounce, piece);
         off += piece;
     }
 }
@@ -637,9 +629,10 @@ void attach_channel(struct channel *ch, bool parent)
     if (ch->kind->claim)
         return;
     for (int d = DOWN; d <= UP; d++) {
-        if (!(ch->link[d].stage = malloc(ch->max_msg)))
+        size_t room = ch->max_msg + ch->link[d].piece;        /* (mqueue: a piece to spare) */
+        if (!(ch->link[d].stage = malloc(room)))
             die_errno("malloc");
-        memset(ch->link[d].stage, 0, ch->max_msg);   /* fault the pages in before timing */
+        memset(ch->link[d].stage, 0, room);          /* fault the pages in before timing */
     }
 }
 
@@ -653,7 +646,6 @@ void close_channel(struct channel *ch)
         if (l->piece && mq_close(l->mq) == -1)      /* piece: set for an mqueue only */
             die_errno("mq_close");
         free(l->stage);
-        free(l->bounce);
     }
     if (ch->mapping && munmap(ch->mapping, ch->mapping_bytes) == -1)
         die_errno("munmap");

@@ -28,17 +28,17 @@ struct channel *open_channel(int kind, size_t max_msg);   /* in the parent, befo
 void attach_channel(struct channel *ch, bool parent);    /* on each side, after fork */
 void close_channel(struct channel *ch);
 
-/* The same two calls for every channel: the next `bytes` of the stream, sent or checked. */
+/* The next `bytes` of the stream, sent or received and checked: the same for every channel. */
 void send_message(struct channel *ch, enum direction dir, struct stream *s, size_t bytes);
 void receive_message(struct channel *ch, enum direction dir, struct stream *s, size_t bytes);
 
-/* Raw bytes through a copying channel (not shm-zero-copy): exactly n, in order. */
+/* Raw bytes through a pipe or socketpair: exactly n, in order. */
 void send_bytes(struct channel *ch, enum direction dir, const void *buf, size_t n);
 void receive_bytes(struct channel *ch, enum direction dir, void *buf, size_t n);
 
-/* Defined by the driver, called by the channels while they wait:
- * check_peer   a wait timed out or was interrupted: stop if asked to, fail if the peer died
- * peer_gone    the other end closed: say which process ended and how, and exit */
+/* The driver defines these; a channel calls them while it waits. check_peer: a wait timed
+ * out or was interrupted (stop if asked to; fail if the peer died). peer_gone: the other
+ * end closed (say which process ended and how; exit). */
 void check_peer(void);
 __attribute__((noreturn)) void peer_gone(const char *how);
 

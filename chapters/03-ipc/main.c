@@ -1,39 +1,22 @@
 /* ch03-ipc - pipes vs queues vs shared memory, and what serialization costs: the driver.
  *
- * Read channels.c first: the seven channels and the payload every one of them carries.
- * This file starts the peer process, runs three experiments with it, prints their tables,
- * writes their TSV files and says what the numbers mean. Each experiment has its --only name:
- *   latency        round trip of a 64-byte message (ping-pong), per channel, with both
- *                  processes on one CPU (--pin same, x=1) and on two (--pin spread, x=2);
- *                  without --pin both are measured; --pin none lets the scheduler place (x=0)
- *   bandwidth      one-way throughput against message size, per channel, beside the
- *                  single-core memcpy bandwidth of this machine (variant memcpy): the ceiling
- *   serialization  1,000,000 integers sent as text (printf/strtoll), as length-prefixed binary
- *                  records, as the raw array through a pipe, and raw in place (shared memory):
- *                  encode, transfer and decode time, bytes on the wire
- *
- * Usage: ch03-ipc [--quick | --full] [--only latency|bandwidth|serialization]
- *                 [--channel NAME] [--pin none|same|spread] [--max-size SIZE] [--ints N]
- *                 [--corrupt-at N] [--trials N] [--seed S] [--out DIR]
- * Linux only (futex, POSIX message queues, sched_setaffinity, PR_SET_PDEATHSIG).
- * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
+ * Read channels.c first: the seven channels and the payload they carry. This file starts the
+ * peer process, runs the three experiments with it (latency, bandwidth, serialization: see
+ * usage[] below), prints their tables and TSV files, and says what the numbers mean.
+ * Exit: 0 ok, 1 runtime or verification failure, 2 usage error. Linux only.
  *
  * Sample output line (latency: us per round trip, median (min), on one CPU, on two, ratio):
  *   shm-zero-copy   3.4 (3.4)             17.3 (16.7)             5.12x
  * What to look for: on one CPU a pipe round trip is a few microseconds, across two CPUs
  * several times more (each message wakes a sleeping CPU); small messages rank channels by
- * per-message cost, large ones by the copies they make, and the zero-copy channel runs
- * near memcpy speed; text encoding costs far more than moving its bytes.
- *
- * Verification: every word of every message is checked against a running sequence, so a
- * lost, repeated, reordered or changed byte fails the run (--corrupt-at proves it); decoded
- * integers must equal the originals; the peer process must exit 0 and is always reaped.
+ * per-message cost, large ones by the copies they make; text encoding costs far more than
+ * moving its bytes. Every byte received is checked, decoded integers must equal the
+ * originals, and the peer must exit 0 (--corrupt-at proves the checks fail when they should).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 
 #include "cli.h"
 #include "proc.h"
@@ -46,6 +29,9 @@ static const char usage[] =
     "                [--channel NAME] [--pin none|same|spread] [--max-size SIZE] [--ints N]\n"
     "                [--corrupt-at N] [--trials N] [--seed S] [--out DIR]\n"
     "Pipes vs queues vs shared memory, and what serialization costs (Linux only).\n"
+    "  latency: a 64-byte round trip per channel, on one CPU and on two; bandwidth: one-way\n"
+    "  throughput by message size, under memcpy; serialization: integers as text, records,\n"
+    "  raw through a pipe and raw in place: encode, transfer and decode time.\n"
     "  --channel NAME   latency and bandwidth for one channel only: pipe, socketpair, fifo,\n"
     "                   mqueue, queue, shm-ring, shm-zero-copy (default: all)\n"
     "  --pin            latency: without --pin both same (x=1) and spread (x=2) are measured;\n"
@@ -91,9 +77,8 @@ static struct {
     pid_t pid;              /* the parent's peer, 0 when none runs */
     const char *role;       /* "sender" or "echo": what the peer does */
     char task[96];          /* "bandwidth pipe 64K" */
-    int control;            /* this side's end of the control socket */
     cpu_set_t cpus;         /* the parent's CPUs before it was placed for the peer */
-} peer = {.control = -1};
+} peer;
 
 __attribute__((noreturn))
 static void report_peer_end(int status, const char *how)
@@ -133,22 +118,8 @@ void peer_gone(const char *how)
     report_peer_end(reap_child(peer.pid), how);
 }
 
-static void tell_peer(int fd)
-{
-    if (!write_full(fd, "g", 1))
-        peer_gone("write to the control socket");
-}
-
-static void hear_from_peer(int fd)
-{
-    char byte;
-    if (read_full(fd, &byte, 1) != 1)
-        peer_gone("read from the control socket");
-}
-
 struct peer_job {
     struct channel *ch;
-    int control[2];         /* [0] the parent's end, [1] the peer's */
     void (*body)(struct channel *ch, void *arg);
     void *arg;
 };
@@ -158,33 +129,23 @@ static int run_peer(int index, void *arg)
     (void)index;
     struct peer_job *job = arg;
     peer.in_peer = true;
-    peer.control = job->control[1];
-    if (close(job->control[0]) == -1)
-        die_errno("close");
     attach_channel(job->ch, false);
-    tell_peer(peer.control);                     /* ready */
     job->body(job->ch, job->arg);
     return 0;
 }
 
-/* Fork the peer; it attaches to the channel, says it is ready, runs body and exits 0. */
+/* Fork the peer (placed as `where` says); it attaches to the channel and runs body. */
 static void start_peer(struct channel *ch, enum placement where, const char *role,
                        void (*body)(struct channel *, void *), void *arg)
 {
-    struct peer_job job = {ch, {-1, -1}, body, arg};
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, job.control) == -1)
-        die_errno("socketpair");
+    struct peer_job job = {ch, body, arg};
     if (sched_getaffinity(0, sizeof peer.cpus, &peer.cpus) == -1)
         die_errno("sched_getaffinity");
     if (where != ANYWHERE)
         pin_to_cpu(0);                           /* the peer: CPU 0 (same) or CPU 1 (spread) */
     peer.pid = start_worker(1, placement_pins[where], run_peer, &job);
     peer.role = role;
-    peer.control = job.control[0];
-    if (close(job.control[1]) == -1)
-        die_errno("close");
     attach_channel(ch, true);
-    hear_from_peer(peer.control);
 }
 
 /* Reap the peer, check it finished its part, and release the channel. */
@@ -194,8 +155,6 @@ static void finish_peer(struct channel *ch)
     if (!ended_ok(status))
         report_peer_end(status, "");
     peer.pid = 0;
-    if (close(peer.control) == -1)
-        die_errno("close");
     close_channel(ch);
     if (sched_setaffinity(0, sizeof peer.cpus, &peer.cpus) == -1)
         die_errno("sched_setaffinity");
@@ -218,13 +177,6 @@ static enum placement default_placement(const struct plan *pl)
         return pl->o->pin == PIN_SAME ? ON_ONE_CPU
              : pl->o->pin == PIN_SPREAD ? ON_TWO_CPUS : ANYWHERE;
     return online_cpus() > 1 ? ON_TWO_CPUS : ON_ONE_CPU;
-}
-
-/* A report's rows are written once the experiment is over: the TSV appears whole. */
-static void write_report(struct report *r)
-{
-    report_write(r);
-    free(r->rows);
 }
 
 /* ---------- experiment 1: latency ---------- */
@@ -367,7 +319,8 @@ static void run_latency(const struct plan *pl)
     }
     printf("  (* noisy: the slowest trial took over %.0fx the fastest)\n", NOISY_RATIO);
     latency_conclusions(&r, wheres[n - 1]);
-    write_report(&r);
+    report_write(&r);                  /* the TSV, whole, once every row is in */
+    free(r.rows);
 }
 
 /* ---------- experiment 2: bandwidth ---------- */
@@ -532,7 +485,8 @@ static void run_bandwidth(const struct plan *pl)
         printf("%s\n", k < CHANNEL_COUNT ? "" : "   (one CPU copying: the ceiling)");
     }
     bandwidth_conclusions(&r, sizes[0], sizes[nsizes - 1]);
-    write_report(&r);
+    report_write(&r);                  /* the TSV, whole, once every row is in */
+    free(r.rows);
 }
 
 /* ---------- experiment 3: serialization ---------- */
@@ -632,7 +586,8 @@ static void shipper_body(struct channel *ch, void *arg)
 {
     struct shipment *s = arg;
     for (long t = 0; t < s->trials; t++) {
-        hear_from_peer(peer.control);
+        char go;
+        receive_bytes(ch, DOWN, &go, 1);                        /* the parent's word */
         uint64_t start = now_ns();
         unsigned char *wire = (unsigned char *)s->values;      /* raw: the array is the message */
         uint64_t bytes = s->n * sizeof(int64_t);
@@ -663,7 +618,7 @@ static void receive_shipment(struct channel *ch, struct shipment *s, double ms[P
 {
     uint64_t bytes;
     const int64_t *result = s->values;
-    tell_peer(peer.control);
+    send_bytes(ch, DOWN, "g", 1);
     receive_bytes(ch, UP, &bytes, sizeof bytes);
     if (!s->format->in_place) {
         if (bytes >= wire_capacity(s->n))
@@ -750,28 +705,32 @@ static double phase_median(const struct report *r, const char *format, const cha
     return median_of(r, variant, n);
 }
 
+/* The share of encode + decode in FORMAT's total time, from the medians. */
+static double work_share(const struct report *r, const char *format, double n)
+{
+    return 100 * (phase_median(r, format, "encode", n) + phase_median(r, format, "decode", n))
+           / phase_median(r, format, "total", n);
+}
+
 static void print_format_row(const struct report *r, const struct format *f, double n)
 {
-    double enc = phase_median(r, f->name, "encode", n), dec = phase_median(r, f->name, "decode", n);
-    double total = phase_median(r, f->name, "total", n);
-    printf("  %-13s %9.2f %9.2f %9.2f %9.2f %12.0f %7.0f%%   %s\n", f->name, enc,
-           phase_median(r, f->name, "transfer", n), dec, total,
-           phase_median(r, f->name, "wire", n), 100 * (enc + dec) / total, f->how);
+    printf("  %-13s %9.2f %9.2f %9.2f %9.2f %12.0f %7.0f%%   %s\n", f->name,
+           phase_median(r, f->name, "encode", n), phase_median(r, f->name, "transfer", n),
+           phase_median(r, f->name, "decode", n), phase_median(r, f->name, "total", n),
+           phase_median(r, f->name, "wire", n), work_share(r, f->name, n), f->how);
 }
 
 static void serialization_conclusions(const struct report *r, double n)
 {
-    double text = phase_median(r, "text", "total", n), rec = phase_median(r, "records", "total", n);
+    double text_wire = phase_median(r, "text", "wire", n);
     printf("  -> text: encoding and decoding are %.0f%% of its %.1f ms, and its %.0f bytes are "
            "%.1fx the raw array;\n     records: %.0f%% of %.1f ms; the raw array through a "
            "pipe: %.1f ms, all of it copying;\n     in place nothing is copied: %.3f ms, the "
-           "time for a notice to cross.\n",
-           100 * (phase_median(r, "text", "encode", n) + phase_median(r, "text", "decode", n))
-               / text, text, phase_median(r, "text", "wire", n),
-           phase_median(r, "text", "wire", n) / phase_median(r, "raw-pipe", "wire", n),
-           100 * (phase_median(r, "records", "encode", n)
-                  + phase_median(r, "records", "decode", n)) / rec,
-           rec, phase_median(r, "raw-pipe", "total", n), phase_median(r, "raw-in-place", "total", n));
+           "time for a notice to cross.\n", work_share(r, "text", n),
+           phase_median(r, "text", "total", n), text_wire,
+           text_wire / phase_median(r, "raw-pipe", "wire", n), work_share(r, "records", n),
+           phase_median(r, "records", "total", n), phase_median(r, "raw-pipe", "total", n),
+           phase_median(r, "raw-in-place", "total", n));
 }
 
 static void run_serialization(const struct plan *pl)
@@ -797,7 +756,8 @@ static void run_serialization(const struct plan *pl)
         print_format_row(&r, &formats[f], (double)n);
     }
     serialization_conclusions(&r, (double)n);
-    write_report(&r);
+    report_write(&r);                  /* the TSV, whole, once every row is in */
+    free(r.rows);
     free(s.wire);
     free(s.inbox);
     free(s.decoded);
