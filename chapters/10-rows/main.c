@@ -140,7 +140,25 @@ static void check_input(void)
     snprintf(ch.path, sizeof ch.path, "%s", ch.input);
     ch.size = (uint64_t)st.st_size;
     if (ch.size == 0)
-        die_usage("--input: '%s' is empty (a header line and at least one row are needed)", ch.input);
+        die_usage("--input: '%s' is empty (a header line and at least one row are needed)",
+                  ch.input);
+}
+
+/* Why the parser refused a line: the CSV subset, rule by rule. */
+static const char *row_result_text(enum row_result r)
+{
+    switch (r) {
+    case ROW_OK: return "ok";
+    case ROW_EMPTY: return "empty";
+    case ROW_QUOTED: return "a double quote: quoted fields are outside this chapter's CSV subset";
+    case ROW_FIELDS: return "not 4 comma-separated fields (id,key,amount,text)";
+    case ROW_ID: return "id is not a whole number >= 0 of at most 16 digits followed by ','";
+    case ROW_KEY: return "key is empty or longer than 31 bytes";
+    case ROW_AMOUNT: return "amount is not a whole number from -10^9 to 10^9";
+    case ROW_TOO_MANY_KEYS: return "more than 512 distinct keys";
+    case ROW_TOO_LONG: return "a line longer than 16 MiB";
+    }
+    return "?";
 }
 
 /* Lines in the file (the last may lack its '\n'): what wc -l must report, and the limit
@@ -450,7 +468,8 @@ static void find_shell_tools(void)
 {
     char path[PATH_MAX + 16];
     if (ch.input) {
-        printf("shell tools: skipped for --input (their awk program assumes the generated format)\n");
+        printf("shell tools: skipped for --input (their awk program assumes the generated"
+               " format)\n");
         return;
     }
     ch.awk = in_path("mawk") ? "mawk" : in_path("awk") ? "awk" : NULL;
@@ -484,7 +503,8 @@ static void run_shell(const char *variant, const char *command)
     int status = reap_child(pid);
     if (!ended_ok(status)) {
         char how[96];
-        die("%s: the shell command %s: %s", variant, how_it_ended(status, how, sizeof how), command);
+        die("%s: the shell command %s: %s", variant, how_it_ended(status, how, sizeof how),
+            command);
     }
 }
 
@@ -652,7 +672,8 @@ static void experiment_methods(void)
 {
     struct report r;
     int w = (int)ch.o.workers;
-    progress("methods: %zu C methods and the shell tools, W = %d", sizeof c_names / sizeof c_names[0], w);
+    progress("methods: %zu C methods and the shell tools, W = %d",
+             sizeof c_names / sizeof c_names[0], w);
     report_start(&r, &ch.o, "methods", "processes");
     cpu_per_row[0] = '\0';
     for (size_t i = 0; i < sizeof c_names / sizeof c_names[0]; i++)
@@ -693,7 +714,8 @@ static void experiment_chunksize(void)
     const struct report_row *best = &r.rows[0];
     for (size_t i = 1; i < r.count; i++)
         best = r.rows[i].s.median > best->s.median ? &r.rows[i] : best;
-    printf("  -> the best K was %g: %.1fx K = 1 (per-row), %.2fx sequential, %.0f%% of byte-ranges-mmap\n",
+    printf("  -> the best K was %g: %.1fx K = 1 (per-row), %.2fx sequential, %.0f%% of"
+           " byte-ranges-mmap\n",
            best->x, best->s.median / median_of(&r, "chunks", 1), best->s.median / seq,
            100 * best->s.median / br);
     report_write(&r);
@@ -714,7 +736,8 @@ static void experiment_workers(void)
     add_c_row(&ref, "sequential", 1, 1, 1);
     double seq = median_of(&ref, "sequential", 1);
     report_note(&r, "sequential_mrows=%.4g chunk=%ld", seq, ch.chunk);
-    printf("\nworkers: Mrows/s against the number of processes W (sequential: %.3g Mrows/s)\n", seq);
+    printf("\nworkers: Mrows/s against the number of processes W (sequential: %.3g Mrows/s)\n",
+           seq);
     report_print(&r);
     for (size_t v = 0; v < sizeof names / sizeof names[0]; v++) {
         double one = median_of(&r, names[v], 1), two = median_of(&r, names[v], 2);
@@ -757,7 +780,8 @@ static void experiment_cold(void)
     else
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             printf("  -> %s: cold %.2fx its warm rate (at most %.1f%% of the file stayed cached)\n",
-                   names[i], median_of(&r, names[i], 1) / median_of(&r, names[i], 0), 100 * resident);
+                   names[i], median_of(&r, names[i], 1) / median_of(&r, names[i], 0),
+                   100 * resident);
     report_write(&r);
     free(r.rows);
 }

@@ -36,7 +36,6 @@ enum row_result {
 
 void totals_clear(struct totals *t);
 enum row_result add_row(struct totals *t, const char *line, size_t len);
-const char *row_result_text(enum row_result r);
 void totals_merge(struct totals *into, const struct totals *from);
 
 /* ---------- the methods ---------- */
