@@ -701,9 +701,11 @@ static void run_accuracy(const struct kit_opts *o)
     double missed10 = median_of(&r, "spin-cpu-missed", 10);
     double seen100 = median_of(&r, "short-seen", 100);
     report_finish(&r);
+    /* a hair below zero is rounding: wait4 counts whole microseconds */
     printf("  -> every 10 ms the samples missed %.2f%% of the CPU wait4 counted (%s the 2%% goal);"
            " every 100 ms (the tutorial's period) the sampler saw %.0f%% of the short children;"
-           " wait4 counted all of them\n", missed10, missed10 <= 2 ? "within" : "above", seen100);
+           " wait4 counted all of them\n", fmax(missed10, 0), missed10 <= 2 ? "within" : "above",
+           seen100);
 }
 
 /* ---------- experiment 4: run delay, the time spent waiting for a CPU ---------- */
