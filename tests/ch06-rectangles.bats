@@ -254,7 +254,8 @@ kill_a_worker() {
     wait_kit 20
     assert_equal "$KIT_STATUS" 1
     run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --regexp "worker [01] was killed by signal 9 \(Killed\) while running task [0-9]+ \(first column 1,[0-9,]+\)"
+    assert_output --regexp "worker [01] \(pid [0-9]+\) killed by signal 9 \(Killed\) while running task [0-9]+ \(first column 1,[0-9,]+\)"
+    assert_output --partial "the others were stopped"
     assert_session_empty "$KIT_PID"
 }
 
