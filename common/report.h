@@ -9,6 +9,8 @@
  *   median_of(&r, variant, x)                 the row's median, or NAN when there is no row
  *   report_print(&r), report_write(&r)        the terminal table; the TSV (written whole)
  *   report_finish(&r)                         both, then frees the rows
+ *   report_save(&r)                           the TSV only (a chapter that prints its own
+ *                                             table), then frees the rows
  *
  * A conclusion is computed from the rows at hand, looked up by name, never by position:
  *     double fork = median_of(&r, "fork", 0), vfork = median_of(&r, "vfork", 0);
@@ -123,13 +125,18 @@ static inline void report_write(const struct report *r)
     tsv_close(f);
 }
 
-static inline void report_finish(struct report *r)
+static inline void report_save(struct report *r)
 {
-    report_print(r);
     report_write(r);
     free(r->rows);
     r->rows = NULL;
     r->count = r->capacity = 0;
+}
+
+static inline void report_finish(struct report *r)
+{
+    report_print(r);
+    report_save(r);
 }
 
 #endif
