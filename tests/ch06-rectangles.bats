@@ -271,6 +271,22 @@ kill_a_worker() {
     interrupt_mid_run INT "pool: 2 pre-forked workers" ch06-rectangles 5 7 --split first-column --workers 2 --yes
 }
 
+# One first-column task of (5,8) runs for many seconds: a stop must not wait for its end.
+@test "--task: SIGTERM in the middle of a long task stops it then, not at the task's end" {
+    interrupt_mid_run TERM $'task\ttasks' ch06-rectangles 5 8 --split first-column --task 1/35
+    [ -z "$(grep -v '^task' "$BATS_TEST_TMPDIR/out")" ] || fail "a task row was printed: $(cat "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "--task: SIGINT likewise" {
+    interrupt_mid_run INT $'task\ttasks' ch06-rectangles 5 8 --split first-column --task 3/35
+}
+
+@test "--analyze: SIGTERM during the sequential run of one long task stops it, nothing left" {
+    interrupt_mid_run TERM "first-column split: 35 tasks" ch06-rectangles 5 8 --analyze --yes --only split \
+        --out "$BATS_TEST_TMPDIR/out-dir"
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR/out-dir")" ] || fail "left: $(ls -A "$BATS_TEST_TMPDIR/out-dir")"
+}
+
 @test "a killed parent takes its workers with it (PR_SET_PDEATHSIG)" {
     start_in_session ch06-rectangles 5 7 --split first-column --workers 2 --yes
     wait_for_output "pool: 2 pre-forked workers"

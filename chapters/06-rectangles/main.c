@@ -41,6 +41,7 @@ static const char usage[] =
     "                (positive/negative before the weight; the weighted sum is the count)\n"
     "  --analyze     the ProcessPool questions, answered by measurement (no R N: (4,6) --quick,\n"
     "                (4,7) default, (5,7) --full). --only timeline|overhead|setup|split.\n"
+    "SIGINT or SIGTERM stops every mode within a second, also in the middle of a task.\n"
     "Writes (with --analyze) five special tables:\n"
     "  results/ch06-timeline.tsv  worker task label start_ms end_ms setup_ms cpu_ms rectangles\n"
     "                             (one pool run at --workers W; times from the pool's start)\n"
