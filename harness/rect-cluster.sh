@@ -13,6 +13,8 @@
 #   RECT_JOBS=T      how many jobs (default 16; more jobs than tasks leaves some empty)
 #   RECT_SPLIT=S     cycle-type (default), cycle-type-fine (R >= 4) or first-column
 #   RECT_RETRIES=N   attempts per job before the run fails (default 3)
+#   RECT_TIMEOUT=S   seconds one attempt may run before parallel kills it and counts it failed
+#                    (default 3600), so one stuck job or host cannot hang the whole run
 #   RECT_OUT=DIR     the job log and the rows go here (default results)
 #   RECT_PROGRAM=P   the program (default build/ch06-rectangles; the tests pass one that fails once)
 # Writes DIR/ch06-cluster-R-N.joblog (parallel's --joblog) and DIR/ch06-cluster-R-N.rows.tsv.
@@ -32,7 +34,11 @@ if ! [[ $r =~ ^[0-9]+$ && $n =~ ^[0-9]+$ ]] || [ "$r" -lt 2 ] || [ "$r" -gt "$n"
     usage
 fi
 jobs=${RECT_JOBS:-16} split=${RECT_SPLIT:-cycle-type} retries=${RECT_RETRIES:-3} out=${RECT_OUT:-results}
-[[ $jobs =~ ^[1-9][0-9]*$ && $retries =~ ^[1-9][0-9]*$ ]] || { echo "rect-cluster.sh: RECT_JOBS and RECT_RETRIES must be positive" >&2; usage; }
+timeout=${RECT_TIMEOUT:-3600}
+[[ $jobs =~ ^[1-9][0-9]*$ && $retries =~ ^[1-9][0-9]*$ && $timeout =~ ^[1-9][0-9]*$ ]] || {
+    echo "rect-cluster.sh: RECT_JOBS, RECT_RETRIES and RECT_TIMEOUT must be positive whole numbers" >&2
+    usage
+}
 program=${RECT_PROGRAM:-${KIT_BUILD:-$root/build}/ch06-rectangles}
 [ -x "$program" ] || { echo "rect-cluster.sh: $program is not built (make)" >&2; exit 1; }
 command -v parallel >/dev/null || { echo "rect-cluster.sh: GNU parallel is not installed (make deps)" >&2; exit 1; }
@@ -42,10 +48,12 @@ rows="$out/ch06-cluster-$r-$n.rows.tsv"
 rm -f "$joblog" "$rows"
 
 # One job per K; a failed attempt's output is discarded by parallel, only the last attempt's kept.
-echo "rect-cluster: ($r,$n) $split split as $jobs jobs, up to $retries attempts each; job log $joblog" >&2
+echo "rect-cluster: ($r,$n) $split split as $jobs jobs, up to $retries attempts of at most" \
+    "$timeout s each; job log $joblog" >&2
 if ! seq 1 "$jobs" | PARALLEL=--will-cite parallel --joblog "$joblog" --retries "$retries" \
-    --halt soon,fail=1 "$@" "$program" "$r" "$n" --split "$split" --task "{}/$jobs" >"$rows"; then
-    echo "rect-cluster: a job failed after $retries attempts (see $joblog)" >&2
+    --timeout "$timeout" --halt soon,fail=1 "$@" \
+    "$program" "$r" "$n" --split "$split" --task "{}/$jobs" >"$rows"; then
+    echo "rect-cluster: a job failed after $retries attempts of at most $timeout s (see $joblog)" >&2
     exit 1
 fi
 

@@ -230,6 +230,45 @@ EOF
     assert_line --regexp '^  negative +190,080$'
 }
 
+@test "cluster script: a job stuck on its first attempt is killed by RECT_TIMEOUT and retried" {
+    requires command parallel
+    # job 2 hangs on its first attempt only; without a per-job timeout the run would never end
+    cat >"$BATS_TEST_TMPDIR/stuck" <<EOF
+#!/bin/sh
+case "\$*" in *"--task 2/"*)
+    if [ ! -e "$BATS_TEST_TMPDIR/stuck-once" ]; then
+        touch "$BATS_TEST_TMPDIR/stuck-once"; exec sleep 297
+    fi ;;
+esac
+exec "$KIT_BUILD/ch06-rectangles" "\$@"
+EOF
+    chmod +x "$BATS_TEST_TMPDIR/stuck"
+    RECT_PROGRAM="$BATS_TEST_TMPDIR/stuck" RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=3 RECT_TIMEOUT=3 \
+        run timeout 60 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 -j2
+    assert_success
+    [ -e "$BATS_TEST_TMPDIR/stuck-once" ] || fail "the stuck job never ran"
+    assert_output --partial "all 24 tasks exactly once"
+    assert_line --regexp '^  positive +203,040$'
+    assert_line --regexp '^  negative +190,080$'
+}
+
+@test "cluster script: a job that is always stuck fails the run after its attempts" {
+    requires command parallel
+    printf '#!/bin/sh\nexec sleep 296\n' >"$BATS_TEST_TMPDIR/hang"
+    chmod +x "$BATS_TEST_TMPDIR/hang"
+    RECT_PROGRAM="$BATS_TEST_TMPDIR/hang" RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=1 RECT_RETRIES=2 \
+        RECT_TIMEOUT=2 run timeout 60 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 -j1
+    assert_failure 1
+    assert_output --partial "a job failed after 2 attempts of at most 2 s"
+    [ -z "$(pgrep -x -f 'sleep 296')" ] || fail "the stuck job was left running"
+}
+
+@test "cluster script: RECT_TIMEOUT must be a positive whole number" {
+    RECT_TIMEOUT=0 run timeout 10 "$KIT_ROOT/harness/rect-cluster.sh" 4 6
+    assert_failure 2
+    assert_output --partial "RECT_TIMEOUT must be"
+}
+
 @test "cluster script: a job that always fails fails the run" {
     requires command parallel
     printf '#!/bin/sh\nexit 1\n' >"$BATS_TEST_TMPDIR/broken"
