@@ -3,7 +3,13 @@
 load "style.gp"
 f = datadir.'/ch09-size.tsv'
 eval stamp(f)
-set title "Fixed costs fall per value as the input grows; copying and arithmetic stay"
+# the first size at which the optimized rung beat one process, or "none"
+first = system(sprintf("awk -F'\t' '$1 == \"sequential\" { s[$2] = $5 } $1 == \"pool-shm-batched\" { b[$2] = $5; x[++n] = $2 } END { for (i = 1; i <= n; i++) if (b[x[i]] < s[x[i]]) { print x[i]; exit } print \"none\" }' '%s'", f))
+if (first eq 'none') {
+    set title "One process was the fastest at every size: fixed costs never paid back"
+} else {
+    set title sprintf("The optimized rung first beats one process at %s values", first)
+}
 set xlabel "values"
 set ylabel "nanoseconds per value (log scale)"
 set logscale xy
