@@ -5,7 +5,8 @@ eval stamp(f)
 ideal = real(meta(f, 'ideal_ktasks_per_s'))
 pychunk = real(meta(f, 'python_default_chunk'))
 tasks = real(meta(f, 'tasks'))
-set title sprintf("%g tiny tasks: chunks amortize the message, until too few are left to share", tasks)
+set title sprintf("%g tiny tasks: chunks amortize the message, until too few are left to share", \
+                 tasks)
 set xlabel "chunk size, tasks per message (log scale)"
 set ylabel "throughput, thousand tasks per second"
 set logscale x 2
@@ -13,6 +14,7 @@ set format x "%g"
 set yrange [0:*]
 set key bottom center
 set arrow 1 from pychunk, graph 0 to pychunk, graph 1 nohead lt 5 dt 2
-set label 1 sprintf(" Pool.map default\n chunk %g", pychunk) at pychunk, graph 0.93 left tc rgb '#E69F00' font ',10'
+set label 1 sprintf(" Pool.map default\n chunk %g", pychunk) at pychunk, graph 0.93 left \
+    tc rgb '#E69F00' font ',10'
 plot ideal with lines lt 8 title 'ideal: every worker busy, messages free', \
      rows(f, 'pool') using 2:5:6:7 with yerrorlines lt 1 title 'measured (median, min-max)'

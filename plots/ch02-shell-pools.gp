@@ -3,7 +3,8 @@ load "style.gp"
 f = datadir.'/ch02-shell-pools.tsv'
 eval stamp(f)
 jobs = real(meta(f, 'jobs'))
-set title sprintf("%g tiny jobs: starting a program per job costs far more than a call in a live worker", jobs)
+set title sprintf("%g tiny jobs: starting a program per job costs far more than a call " . \
+                 "in a live worker", jobs)
 set ylabel "wall time per job, microseconds (log scale)"
 set logscale y
 set yrange [1:*]

@@ -1,22 +1,12 @@
 /* ch02-pool - how do pools and batching amortize the cost of starting a process? The driver:
- * options, experiments, tables and conclusions. The pool itself is in pool.c.
+ * options, experiments, tables and conclusions; the pool is in pool.c (read it first).
  *
- * Four experiments, each its own TSV file and --only name:
- *   per-task-vs-pool  T tasks (light, medium, heavy) as one fresh process per task vs
- *                     through the pool (create + map + destroy): wall time per task
- *   chunksize         T tiny tasks with chunk size 1, 2, 4, ... T: throughput
- *   overhead          pool of 1 worker vs a plain loop on the same work; pool start and
- *                     shutdown for 1..16 workers, fitted as fixed + per_worker x N
- *   shell-pools       T tiny jobs (this program in --tiny-job mode) through xargs -P,
- *                     GNU parallel and this pool: per-job cost of each
- *
- * Exit: 0 ok, 1 runtime or verification failure (or a worker died), 2 usage error.
- * Sample output line (chunksize):
- *   pool                           64       1840     1702.9       1911  ktasks/s
+ * Usage: see `usage` below. Exit: 0 ok, 1 runtime or verification failure (or a worker died),
+ * 2 usage error. Sample output line (chunksize):  pool   64   1840   1702.9   1911  ktasks/s
  * Sizes come from a time budget where a fixed count can blow up (T per task load and shell
- * jobs from a first timed map, trials of start and stop counted while they run), and each
- * heading says what was chosen; --trials N and --tasks T fix them; a test switch fixes every
- * size at the mode's count, so that the task it names exists.
+ * jobs from a first timed map, start/stop trials counted while they run), and each heading
+ * says what was chosen; --trials N and --tasks T fix them; a test switch fixes every size at
+ * the mode's count, so that the task it names exists.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -229,7 +219,7 @@ static double per_task_point(struct run_config *c, struct report *r, const struc
 {
     const struct kit_opts *o = c->o;
     long tasks = c->fixed_sizes ? load_tasks(o, l)
-                 : tasks_within(budget_for(o, 0.6, 3.0), per_task_cost_s(c, l->spins),
+                 : tasks_within(budget_for(o, 0.5, 2.5), per_task_cost_s(c, l->spins),
                                 2 * (trials + 1), 4 * o->workers, load_tasks(o, l));
     uint64_t *expected = expected_results(l->spins, tasks);
     struct map_trial t = {c, (int)o->workers, TASK_SPIN, l->spins, tasks, c->chunk, expected,
@@ -346,7 +336,7 @@ static long chunksize_tasks(const struct run_config *c, struct pool *p, long tri
     pool_map(p, TASK_SPIN, TINY_SPINS, probe, 1, results);
     double task_s = seconds_since(start) / (double)probe;
     free(results);
-    return tasks_within(budget_for(o, 1.0, 6.0), task_s, 3 * (trials + 1), probe, most);
+    return tasks_within(budget_for(o, 0.8, 5.0), task_s, 3 * (trials + 1), probe, most);
 }
 
 static void chunksize_conclusion(const struct report *r, long tasks, long python_chunk,
@@ -484,7 +474,7 @@ static void run_overhead(struct run_config *c)
 {
     struct kit_opts *o = c->o;
     long tasks = by_mode(o, 50, 200, 1000), most = by_mode(o, 3, 20, 50);
-    double budget = budget_for(o, 0.8, 5.0);
+    double budget = budget_for(o, 0.6, 4.0);
     uint64_t *expected = expected_results(30000, tasks);
     struct map_trial t = {c, 1, TASK_SPIN, 30000, tasks, c->chunk, expected, new_results(tasks),
                           "pool-1", {0}};
@@ -687,7 +677,7 @@ static void run_shell_pools(struct run_config *c)
     const struct kit_opts *o = c->o;
     long trials = trials_for(o, 1, 3, 5);
     long most = by_mode(o, 10, 200, 1000);
-    long tasks = c->fixed_sizes ? most : tasks_within(budget_for(o, 1.0, 6.0), exec_job_cost_s(c),
+    long tasks = c->fixed_sizes ? most : tasks_within(budget_for(o, 0.8, 5.0), exec_job_cost_s(c),
                                                       3 * (trials + 1), 2 * o->workers, most);
     char workers[16], *self = c->self_path;
     snprintf(workers, sizeof workers, "%ld", o->workers);
