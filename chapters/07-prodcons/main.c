@@ -8,8 +8,8 @@
  * Exit: 0 ok, 1 runtime or verification failure (a killed producer or consumer included),
  * 2 usage error.
  *
- * Sample output line:
- *   ring-batch                   1024      14.2      12.9      14.8  Mitems/s
+ * Sample output line (the reference run, a machine at load average 25):
+ *   ring-batch                   1024      1.861      1.593      2.681  Mitems/s
  * What to look for: the lock-per-item queues and the pipe pay a system call or a futex wake-up
  * per item or nearly; the rings pay one only when full or empty; batching pays a claim per batch.
  * A bigger buffer helps until both sides stop waiting (the knee), then nothing; a faster producer
