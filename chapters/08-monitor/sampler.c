@@ -367,6 +367,7 @@ void watch_tree(struct watch *w)
     w->start_ns = now_ns();
     uint64_t tick = w->start_ns;
     while (w->roots_left > 0) {
+        exit_if_stopped();               /* a signal that came while sampling, not sleeping */
         take_sample(w, &buf, &cap);
         reap_ended(w);
         tick += w->period_ns;
