@@ -15,7 +15,9 @@ set yrange [0:*]
 set xtics 1
 set key top left
 ideal(n) = seq * (n < cpus ? n : cpus)
+offered(n) = seq * (n < eff ? n : eff)
 plot rows(f, 'byte-ranges-mmap') using 2:(ideal($2)) with lines lt 8 title 'ideal: sequential x min(W, CPUs)', \
+     rows(f, 'byte-ranges-mmap') using 2:(offered($2)) with lines lt 7 dt 3 title sprintf('sequential x min(W, %.2f effective CPUs)', eff), \
      rows(f, 'byte-ranges-mmap') using 2:5:6:7 with yerrorlines lt 1 title 'byte-ranges-mmap', \
      rows(f, 'byte-ranges-pread') using 2:5:6:7 with yerrorlines lt 2 title 'byte-ranges-pread', \
      rows(f, 'chunks') using 2:5:6:7 with yerrorlines lt 3 title sprintf('chunks of %s rows', meta(f, 'chunk'))

@@ -5,7 +5,7 @@
 # digests of the per-key totals must agree, or the comparison is refused.
 
 chapter10() {
-    local rows=${CH10_PEER_ROWS:-300000} f="$tmp/ch10-rows.csv" c_digest py_digest
+    local rows=${CH10_PEER_ROWS:-100000} f="$tmp/ch10-rows.csv" c_digest py_digest
     echo "== chapter 10: one row task over the same CSV ($rows rows), million rows per second"
     "$build/ch10-rows" --only methods --rows "$rows" --trials 3 --out "$tmp" >"$tmp/c10.txt"
     c_digest=$(sed -n 's/.*totals digest \([0-9a-f]*\)$/\1/p' "$tmp/c10.txt")
