@@ -20,4 +20,4 @@ set key off
 data = sprintf("< awk -F'\t' '!/^#/ && $1 != \"variant\"' '%s'", f)
 plot data using 0:5:xtic(1) with boxes lt 1, \
      data using 0:5:6:7 with yerrorbars lt 7 pt 0, \
-     data using 0:5:(sprintf("%.2f", $5)) with labels offset 0, 1.2 font ',10'
+     data using 0:7:(sprintf("%.2f", $5)) with labels offset 0, 0.9 font ',10'
