@@ -319,8 +319,7 @@ static void run_latency(const struct plan *pl)
     }
     printf("  (* noisy: the slowest trial took over %.0fx the fastest)\n", NOISY_RATIO);
     latency_conclusions(&r, wheres[n - 1]);
-    report_write(&r);                  /* the TSV, whole, once every row is in */
-    free(r.rows);
+    report_save(&r);                   /* the TSV, whole, once every row is in */
 }
 
 /* ---------- experiment 2: bandwidth ---------- */
@@ -485,8 +484,7 @@ static void run_bandwidth(const struct plan *pl)
         printf("%s\n", k < CHANNEL_COUNT ? "" : "   (one CPU copying: the ceiling)");
     }
     bandwidth_conclusions(&r, sizes[0], sizes[nsizes - 1]);
-    report_write(&r);                  /* the TSV, whole, once every row is in */
-    free(r.rows);
+    report_save(&r);                   /* the TSV, whole, once every row is in */
 }
 
 /* ---------- experiment 3: serialization ---------- */
@@ -756,8 +754,7 @@ static void run_serialization(const struct plan *pl)
         print_format_row(&r, &formats[f], (double)n);
     }
     serialization_conclusions(&r, (double)n);
-    report_write(&r);                  /* the TSV, whole, once every row is in */
-    free(r.rows);
+    report_save(&r);                   /* the TSV, whole, once every row is in */
     free(s.wire);
     free(s.inbox);
     free(s.decoded);
