@@ -229,12 +229,13 @@ bad_input() {
 # PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat). The sanitizer
 # build's leak check clones a tracer at exit (exit signal 0) and, if that tracer is killed, spins
 # forever waiting for it: killing every child hung the program after it had reported.
+# Shell builtins only, so that a short-lived worker is still there when the kill comes.
 forked_children_of() {
-    local pid chld signal
-    chld=$(kill -l CHLD)
+    local pid stat chld=17
     for pid in $(pgrep -P "$1"); do
-        signal=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f36)
-        [ "$signal" != "$chld" ] || echo "$pid"
+        read -r stat <"/proc/$pid/stat" 2>/dev/null || continue
+        set -- ${stat##*) }         # from field 3 (state) on: field 38 is $36
+        [ "${36:-}" != "$chld" ] || echo "$pid"
     done
 }
 
