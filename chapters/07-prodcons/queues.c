@@ -11,9 +11,8 @@
  *                sleeps (on a futex) when the ring is really full or empty
  *   ring-batch   the same ring, but one claim takes up to B slots at once (the batching behind
  *                LMAX's Disruptor): one compare-and-swap and one wake-up check per batch
- * What to look for: what each variant does per item on its fast path (a system call, a lock,
- * an atomic), and when it must sleep. Sleeping costs a futex system call, a context switch and
- * a wake-up of a few microseconds; a variant is fast when it rarely has to.
+ * What to look for: what each variant does per item on its fast path (a system call, a lock, an
+ * atomic), and when it must sleep: a futex call, a wake-up, a context switch, microseconds.
  *
  * Every queue lives in one anonymous shared mapping made before fork(): children inherit it,
  * and nothing has a name in /dev/shm that a crash could leave behind.
@@ -82,9 +81,7 @@ static struct slot *slots_of(struct queue *q) { return (struct slot *)q->sh->buf
 static void note_high_water(const struct queue *q, size_t now_held)
 {
     size_t seen = atomic_load_explicit(&q->sh->high_water, memory_order_relaxed);
-    while (now_held > seen &&
-           !atomic_compare_exchange_weak_explicit(&q->sh->high_water, &seen, now_held,
-                                                  memory_order_relaxed, memory_order_relaxed))
+    while (now_held > seen && !atomic_compare_exchange_weak(&q->sh->high_water, &seen, now_held))
         ;
 }
 
@@ -145,8 +142,7 @@ static bool pipe_open(struct queue *q)
     int fds[2];
     if (pipe2(fds, O_NONBLOCK) == -1)
         die_errno("pipe2");
-    q->read_fd = fds[0];
-    q->write_fd = fds[1];
+    q->read_fd = fds[0], q->write_fd = fds[1];
     long want = (long)(q->capacity * sizeof(struct item));
     long got = fcntl(q->write_fd, F_SETPIPE_SZ, want);
     if (got != want) {                       /* rounded up to a page, or above the limit */
@@ -160,6 +156,17 @@ static bool pipe_open(struct queue *q)
 }
 
 /* ================= mutex-cond: one lock, two condition variables ================= */
+
+/* `count` changes only under the lock; atomic so that a sampler may read it without. */
+static size_t held(const struct queue *q)
+{
+    return atomic_load_explicit(&q->sh->count, memory_order_relaxed);
+}
+
+static void set_held(struct queue *q, size_t count)
+{
+    atomic_store_explicit(&q->sh->count, count, memory_order_relaxed);
+}
 
 static void lock(struct queue *q)
 {
@@ -179,37 +186,36 @@ static void unlock(struct queue *q)
 static void mutex_cond_put(struct queue *q, const struct item *it, struct waits *w)
 {
     lock(q);
-    size_t count = atomic_load_explicit(&q->sh->count, memory_order_relaxed);
-    if (count == q->capacity) {
+    if (held(q) == q->capacity) {
         uint64_t began = wait_begins(w);
-        while ((count = atomic_load_explicit(&q->sh->count, memory_order_relaxed)) == q->capacity)
-            pthread_cond_wait(&q->sh->not_full, &q->sh->lock);    /* unlocks, sleeps, relocks */
+        while (held(q) == q->capacity)
+            pthread_cond_wait(&q->sh->not_full, &q->sh->lock);  /* unlocks, sleeps, relocks */
         wait_ends(w, began);
     }
+    size_t count = held(q);
     items_of(q)[(q->sh->head + count) % q->capacity] = *it;
-    atomic_store_explicit(&q->sh->count, count + 1, memory_order_relaxed);
+    set_held(q, count + 1);
     note_high_water(q, count + 1);
-    pthread_cond_signal(&q->sh->not_empty);                   /* a futex wake if anyone sleeps */
+    pthread_cond_signal(&q->sh->not_empty);                 /* a futex wake if anyone sleeps */
     unlock(q);
 }
 
 static size_t mutex_cond_get(struct queue *q, struct item *it, struct waits *w)
 {
     lock(q);
-    if (atomic_load_explicit(&q->sh->count, memory_order_relaxed) == 0 && !q->sh->closed) {
+    if (held(q) == 0 && !q->sh->closed) {
         uint64_t began = wait_begins(w);
-        while (atomic_load_explicit(&q->sh->count, memory_order_relaxed) == 0 && !q->sh->closed)
+        while (held(q) == 0 && !q->sh->closed)
             pthread_cond_wait(&q->sh->not_empty, &q->sh->lock);
         wait_ends(w, began);
     }
-    size_t count = atomic_load_explicit(&q->sh->count, memory_order_relaxed);
-    if (count == 0) {                                     /* closed, and nothing left */
+    if (held(q) == 0) {                                     /* closed, and nothing left */
         unlock(q);
         return 0;
     }
     *it = items_of(q)[q->sh->head];
     q->sh->head = (q->sh->head + 1) % q->capacity;
-    atomic_store_explicit(&q->sh->count, count - 1, memory_order_relaxed);
+    set_held(q, held(q) - 1);
     pthread_cond_signal(&q->sh->not_full);
     unlock(q);
     return 1;
@@ -243,9 +249,9 @@ static void semaphores_put(struct queue *q, const struct item *it, struct waits 
 {
     take(&q->sh->free_slots, w);                 /* a free slot is ours: sleeps while full */
     lock(q);
-    size_t count = atomic_load_explicit(&q->sh->count, memory_order_relaxed);
+    size_t count = held(q);
     items_of(q)[(q->sh->head + count) % q->capacity] = *it;
-    atomic_store_explicit(&q->sh->count, count + 1, memory_order_relaxed);
+    set_held(q, count + 1);
     note_high_water(q, count + 1);
     unlock(q);
     give(&q->sh->filled_slots);
@@ -255,15 +261,14 @@ static size_t semaphores_get(struct queue *q, struct item *it, struct waits *w)
 {
     take(&q->sh->filled_slots, w);               /* an item, or the close: sleeps while empty */
     lock(q);
-    size_t count = atomic_load_explicit(&q->sh->count, memory_order_relaxed);
-    if (count == 0) {                        /* woken by the close: pass it on and stop */
+    if (held(q) == 0) {                      /* woken by the close: pass it on and stop */
         unlock(q);
         give(&q->sh->filled_slots);
         return 0;
     }
     *it = items_of(q)[q->sh->head];
     q->sh->head = (q->sh->head + 1) % q->capacity;
-    atomic_store_explicit(&q->sh->count, count - 1, memory_order_relaxed);
+    set_held(q, held(q) - 1);
     unlock(q);
     give(&q->sh->free_slots);
     return 1;
@@ -554,12 +559,8 @@ void queue_attach(struct queue *q, enum queue_role role)
 
 void queue_leave(struct queue *q)
 {
-    if (q->write_fd != -1)
-        close(q->write_fd);
-    q->write_fd = -1;
+    queue_attach(q, ROLE_CONSUMER);          /* like a consumer: only the read end */
 }
-
-size_t queue_capacity(const struct queue *q) { return q->capacity; }
 
 size_t queue_occupancy(const struct queue *q)
 {
@@ -571,7 +572,7 @@ size_t queue_occupancy(const struct queue *q)
         return (size_t)bytes / sizeof(struct item);
     }
     if (q->kind == Q_MUTEX_COND || q->kind == Q_SEMAPHORES)
-        return atomic_load_explicit(&q->sh->count, memory_order_relaxed);
+        return held(q);
     uint64_t put = atomic_load(&q->sh->put_pos);
     uint64_t got = atomic_load(&q->sh->get_pos);
     return put > got ? (size_t)(put - got) : 0;

@@ -3,7 +3,7 @@
  *
  *   queue_create(kind, capacity, batch, P)  a queue in shared memory (or the kernel's), before fork
  *   queue_attach(q, role)                in a child: keep only the ends its role uses
- *   queue_leave(q)                       in the parent, after forking: keep neither end
+ *   queue_leave(q)                       in the parent, after forking: keep only the read end
  *   queue_put(q, items, n, &w)           all n items, blocking while the queue is full
  *   queue_get(q, items, max, &w)         1..max items, blocking while empty; 0 = closed and drained
  *   queue_close(q)                       one per producer; the last one ends every consumer
@@ -51,7 +51,6 @@ void queue_leave(struct queue *q);
 void queue_put(struct queue *q, const struct item *items, size_t n, struct waits *w);
 size_t queue_get(struct queue *q, struct item *items, size_t max, struct waits *w);
 void queue_close(struct queue *q);
-size_t queue_capacity(const struct queue *q);
 size_t queue_occupancy(const struct queue *q);
 size_t queue_high_water(const struct queue *q);
 void queue_destroy(struct queue *q);
