@@ -480,6 +480,7 @@ static void define_from(struct workload *wl, const char *name, const struct kit_
                                         : (unsigned long long)by_mode(o, 16, 64, 256) << 20;
     long children = set->children ? set->children : (long)by_mode(o, 15, 200, 1000);
     define_workload(wl, name, (int)o->workers, (uint64_t)duration * MS, size, (int)children);
+    wl->pin = o->pin;
 }
 
 static void watch_and_report(const struct kit_opts *o, struct workload *wl, uint64_t period_ns)
@@ -487,9 +488,10 @@ static void watch_and_report(const struct kit_opts *o, struct workload *wl, uint
     struct session s;
     struct watch w;
     session_start(&s, o, true);
-    progress("watching workload %s: %d processes for %.1f s, every %.0f ms", wl->name,
-             wl->spin_workers + (wl->memory_bytes > 0) + 2 * wl->ping_pong +
-                 (wl->short_children > 0), wl->duration_ns / 1e9, period_ns / 1e6);
+    progress("watching workload %s: %d processes for %.1f s, every %.0f ms; placement: %s",
+             wl->name, wl->spin_workers + (wl->memory_bytes > 0) + 2 * wl->ping_pong +
+                 (wl->short_children > 0), wl->duration_ns / 1e9, period_ns / 1e6,
+             pin_name(wl->pin));
     watch_workload(&s, &w, wl, period_ns);
     print_processes(&s, &w);
     print_machine(&s);
@@ -718,6 +720,7 @@ static struct delay_run delay_once(const struct kit_opts *o, int workers)
 {
     struct workload wl;
     define_workload(&wl, "pool", workers, 0, 0, 0);
+    wl.pin = o->pin;
     wl.spin_by_cpu = true;
     wl.spin_cpu_ns = (uint64_t)by_mode(o, 15, 200, 1000) * MS;
     struct session s;
@@ -758,7 +761,8 @@ static void run_delay(const struct kit_opts *o)
 {
     int cpus = online_cpus();
     printf("\n== run-delay: 1 .. %d CPU-bound workers on %d CPUs, each burning the same CPU "
-           "time: how long each waited for a CPU (schedstat)\n", 2 * cpus, cpus);
+           "time: how long each waited for a CPU (schedstat); placement: %s\n", 2 * cpus, cpus,
+           pin_name(o->pin));
     long trials = trials_for(o, 1, 3, 7);
     struct report r;
     report_start(&r, o, "run-delay", "workers");

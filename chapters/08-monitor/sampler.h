@@ -82,6 +82,7 @@ struct workload {
     bool ping_pong;                   /* two processes trading messages */
     int short_children;               /* a spawner starting this many children, one at a time */
     uint64_t short_cpu_ns;            /* the CPU each short child burns */
+    int pin;                          /* enum kit_pin: where its processes run */
     /* filled in by start_workload: */
     int started;                      /* its direct children */
     pid_t pids[80];

@@ -180,10 +180,17 @@ static int spawn_short_children(const struct workload *wl)
 /* ---------- starting a workload ---------- */
 
 enum kind { SPIN, MEMORY, PING, PONG, SPAWNER };
-static int run_worker(int kind, void *arg)
+/* What one child runs: its kind, and the workload it belongs to (a copy after fork). */
+struct worker_arg {
+    const struct workload *wl;
+    enum kind kind;
+};
+
+static int run_worker(int index, void *arg)
 {
-    const struct workload *wl = arg;
-    switch (kind) {
+    (void)index;
+    const struct workload *wl = ((const struct worker_arg *)arg)->wl;
+    switch (((const struct worker_arg *)arg)->kind) {
     case SPIN:
         if (wl->spin_by_cpu) {
             uint64_t cpu = wl->spin_cpu_ns;
@@ -205,8 +212,10 @@ static pid_t start_one(struct workload *wl, enum kind kind, const char *role)
 {
     if (wl->started == (int)(sizeof wl->pids / sizeof wl->pids[0]))
         die("workload %s: more than %zu processes", wl->name, sizeof wl->pids / sizeof wl->pids[0]);
-    /* start_worker passes the index: here it says what to run */
-    pid_t pid = start_worker((int)kind, PIN_NONE, run_worker, wl);
+    static struct worker_arg args[sizeof wl->pids / sizeof wl->pids[0]];
+    args[wl->started] = (struct worker_arg){wl, kind};
+    /* the index places it under --pin spread: child i on CPU i mod CPUs */
+    pid_t pid = start_worker(wl->started, wl->pin, run_worker, &args[wl->started]);
     wl->pids[wl->started] = pid;
     snprintf(wl->roles[wl->started], sizeof wl->roles[0], "%s", role);
     wl->started++;
