@@ -63,9 +63,15 @@ ch8_pidstat() {
 ch8_psutil() {
     echo "== chapter 8: CPU per process per sample, and a 10 ms sampling loop: ch08-monitor vs psutil"
     local py
-    py=$(ch8_python) || { have python3 python3-psutil >/dev/null; py=$(ch8_python) || {
+    if ! py=$(ch8_python) && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "peers: installing python3-psutil" >&2
+        apt-get -qq update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -qq \
+            -o DPkg::Lock::Timeout=300 install -y --no-install-recommends python3-psutil >&2 || true
+    fi
+    py=$(ch8_python) || {
         echo "  psutil not available (install with: sudo apt-get install python3-psutil); skipped"
-        return 0; }; }
+        return 0
+    }
     "$build/ch08-monitor" --only overhead --out "$tmp" >/dev/null 2>&1
     "$py" chapters/08-monitor/monitor.py --out "$tmp" >"$tmp/ch8-py.txt"
     local c="$tmp/ch08-overhead.tsv" p="$tmp/ch08-python-overhead.tsv"
