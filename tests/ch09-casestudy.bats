@@ -173,13 +173,13 @@ bad_input() {
 }
 
 @test "SIGINT in the ladder: exit 130, workers reaped, shared memory removed" {
-    interrupt_mid_run INT "ladder: rung 1 of 5" ch09-casestudy --only ladder --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    interrupt_mid_run INT "ladder: rung 1 of 5" ch09-casestudy --only ladder --elements 8M --trials 3 --out "$BATS_TEST_TMPDIR"
     run ls /dev/shm
     refute_output --partial "ch09-casestudy-$KIT_PID-"
 }
 
 @test "SIGTERM among the shared-memory rungs: exit 143, workers reaped, shared memory removed" {
-    interrupt_mid_run TERM "amdahl: W = 1" ch09-casestudy --only amdahl --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    interrupt_mid_run TERM "amdahl: W = 1" ch09-casestudy --only amdahl --elements 8M --trials 3 --out "$BATS_TEST_TMPDIR"
     run ls /dev/shm
     refute_output --partial "ch09-casestudy-$KIT_PID-"
 }
@@ -206,7 +206,7 @@ kill_workers_until_it_ends() {
 }
 
 @test "a killed worker is reported (which worker, which signal, what it did), exit 1, nothing left" {
-    start_in_session ch09-casestudy --only ladder --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    start_in_session ch09-casestudy --only ladder --elements 8M --trials 3 --out "$BATS_TEST_TMPDIR"
     wait_for_output "ladder: rung 1 of 5"
     kill_workers_until_it_ends
     wait_kit 10
@@ -219,7 +219,7 @@ kill_workers_until_it_ends() {
 }
 
 @test "a killed shared-memory worker: exit 1, the object removed" {
-    start_in_session ch09-casestudy --only amdahl --elements 20M --trials 3 --out "$BATS_TEST_TMPDIR"
+    start_in_session ch09-casestudy --only amdahl --elements 8M --trials 3 --out "$BATS_TEST_TMPDIR"
     wait_for_output "amdahl: W = 1"
     kill_workers_until_it_ends
     wait_kit 10
