@@ -268,7 +268,7 @@ def parse():
     p.add_argument("--trials", type=int)
     p.add_argument("--out", default="results")
     args = p.parse_args()
-    args.elements = args.elements or {"quick": 1000000, "default": 10000000,
+    args.elements = args.elements or {"quick": 500000, "default": 10000000,
                                       "full": 100000000}[args.mode]
     args.trials = args.trials or {"quick": 1, "default": 3, "full": 5}[args.mode]
     if not 1000 <= args.elements <= 10 ** 9 or not 1 <= args.workers <= 1024 or args.trials < 1:

@@ -31,7 +31,7 @@ static const char usage[] =
     "                      [--workers N] [--pin none|same|spread] [--out DIR]\n"
     "Naive vs optimized, end to end: the sum of sin(x)cos(x) + sqrt|x| over float32 values,\n"
     "climbed rung by rung, each rung's time split into phases. (Linux only: shm_open, poll.)\n"
-    "  --elements N   values at the default size (1K..1G; default 1M quick, 10M default,\n"
+    "  --elements N   values at the default size (1K..1G; default 500K quick, 10M default,\n"
     "                 100M full; K, M, G are 1000s here: 10M = 10,000,000 as in the tutorial)\n"
     "  --units U      times the arithmetic is done per value in ladder, amdahl, size (1..256;\n"
     "                 default 1, the tutorial's)\n"
@@ -415,7 +415,7 @@ static void run_intensity(const struct ch09_opts *options)
     int count = 0;
     for (int u = 1; u <= 256; u *= o->kit.mode == MODE_QUICK ? 4 : 2)
         units[count++] = u;
-    long long work = by_mode(&o->kit, 500000, 4000000, 64000000);
+    long long work = by_mode(&o->kit, 250000, 4000000, 64000000);
     printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), 1..256 "
            "units of work per value, about %lld value-units per point (fewer values as the "
            "units grow), W = %ld\n", work, o->kit.workers);
@@ -645,7 +645,7 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     check_only(&o.kit, experiments, sizeof experiments / sizeof experiments[0]);
     if (!o.elements)
-        o.elements = (size_t)by_mode(&o.kit, 1000000, 10000000, 100000000);
+        o.elements = (size_t)by_mode(&o.kit, 500000, 10000000, 100000000);
     check_memory(&o);
     prepare_out_dir(&o.kit);
     catch_stop_signals(kill_children);
