@@ -15,8 +15,8 @@
  * Usage: ch09-casestudy [--quick | --full] [--only EXPERIMENT] [--elements N] [--units U]
  *                       [--chunk B] [--batch B] [--trials N] [--workers N] [--out DIR]
  * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
- * Sample output line (ladder):
- *   pool-shm-batched         1e+07      37.29      36.11      40.02  ms  1.95x rung 0
+ * Sample output line (ladder, from the reference run):
+ *   pool-pipe                   1e+07      825.1      608.9      919.7  ms  1.72x rung 0; ...
  * Every trial of every rung is checked against rung 0 bit for bit, block by block.
  */
 #define _GNU_SOURCE
