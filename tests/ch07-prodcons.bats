@@ -236,6 +236,17 @@ first_named() {
     assert_session_empty "$KIT_PID"
 }
 
+@test "the Python twin checks its items and writes the same TSV schema" {
+    requires command python3
+    run timeout 120 python3 "$KIT_ROOT/chapters/07-prodcons/prodcons.py" --quick --only throughput \
+        --items 200 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "verification: every item of every trial delivered exactly once"
+    assert_tsv "$BATS_TEST_TMPDIR/ch07-python-throughput.tsv"
+    run rows_of "$BATS_TEST_TMPDIR/ch07-python-throughput.tsv"
+    assert_output "$(printf 'Queue 100\nQueue 1024\nJoinableQueue 1024\nPipe 0\nSimpleQueue 0')"
+}
+
 @test "the figures render from the quick data" {
     requires gnuplot
     assert_plots_render 07 "$QUICK"
