@@ -9,9 +9,11 @@ stats f using 2 nooutput
 nslots = STATS_max + 1
 # rows grouped by pid, in time order, a blank line between processes: one line per process
 by_pid = sprintf("< grep -v '^#' '%s' | tail -n +2 | sort -t'\t' -k4,4n -k1,1g | awk -F'\t' '$4 != p && NR > 1 { print \"\" } { print; p = $4 }'", f)
-# the role of each slot, in slot order (a command's processes are named by their command)
-roles = system(sprintf("grep -v '^#' '%s' | awk -F'\t' 'NR > 1 && !seen[$2]++ { print $2, $3 }' | sort -n | cut -d' ' -f2 | tr '\n' ' '", f))
-set multiplot layout 3,1 title sprintf("Every process, every 10 ms, for %.1f s: what a peak-only summary hides", finish / 1000) font ',13'
+# the role of each slot, in slot order (a command's processes are named by what they ran last)
+roles = system(sprintf("grep -v '^#' '%s' | awk -F'\t' 'NR > 1 { r[$2] = $3 } END { for (k in r) print k, r[k] }' | sort -n | cut -d' ' -f2 | tr '\n' ' '", f))
+period = meta(f, 'period_ms')
+if (strlen(period) == 0) period = '10'   # a table without the note: the timeline experiment's
+set multiplot layout 3,1 title sprintf("Every process, every %s ms, for %.1f s: what a peak-only summary hides", period, finish / 1000) font ',13'
 set key off
 set xrange [0:finish]
 set lmargin 12
@@ -29,8 +31,8 @@ set bmargin 4
 set ylabel "ran on CPU"
 set xlabel "milliseconds since the watch started"
 set yrange [-0.6:nslots + 0.6]
-# one label per row: the role (or command name) of the slot's first process
-eval "set ytics (".system(sprintf("grep -v '^#' '%s' | awk -F'\t' 'NR > 1 && !seen[$2]++ { printf \"%%s\\\"%%s\\\" %%s\", sep, $3, $2; sep = \", \" }'", f)).")"
+# one label per row: the role (or command name) of the slot's last process
+eval "set ytics (".system(sprintf("grep -v '^#' '%s' | awk -F'\t' 'NR > 1 { r[$2] = $3 } END { for (k in r) { printf \"%%s\\\"%%s\\\" %%s\", sep, r[k], k; sep = \", \" } }'", f)).")"
 set grid noytics
 set key top right horizontal box opaque font ',9'
 # a mark where a process used CPU since its previous sample, coloured by the CPU it last ran on

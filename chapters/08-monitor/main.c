@@ -171,6 +171,8 @@ static double record_sample(struct session *s, const struct proc_sample *p, uint
     struct tracked *tr = find_tracked(s, p->pid);
     if (!tr)
         tr = add_tracked(s, p, t);
+    if (!s->wl)                          /* a command's process is named by what it runs now: */
+        snprintf(tr->role, sizeof tr->role, "%s", p->comm);   /* exec changes it */
     /* (a process with threads is counted in ticks, and may start threads between samples) */
     if (tr->samples > 0 && p->threads <= 1 && tr->last.threads <= 1 && p->cpu_ns < tr->last.cpu_ns)
         verification_failed("pid %d: CPU time went backwards (%llu ns, then %llu ns)",
@@ -288,14 +290,17 @@ static void on_end(struct watch *w, const struct ended_process *e)
 
 /* ---------- one watched run ---------- */
 
-static void session_start(struct session *s, const struct kit_opts *o, bool timeline)
+/* timeline_period_ns: 0 for no timeline; else its period, noted for the figure's title */
+static void session_start(struct session *s, const struct kit_opts *o, uint64_t timeline_period_ns)
 {
     memset(s, 0, sizeof *s);
     s->o = o;
-    if (timeline)
-        s->timeline = tsv_open_table(o, "timeline",
-                                     "t_ms\tslot\trole\tpid\tstate\tcpu\tcpu_pct\trss_kib\t"
-                                     "voluntary\tinvoluntary\trun_delay_ms");
+    char columns[256];
+    snprintf(columns, sizeof columns, "# period_ms=%g\n%s", timeline_period_ns / 1e6,
+             "t_ms\tslot\trole\tpid\tstate\tcpu\tcpu_pct\trss_kib\tvoluntary\tinvoluntary\t"
+             "run_delay_ms");
+    if (timeline_period_ns)
+        s->timeline = tsv_open_table(o, "timeline", columns);
 }
 
 static void watch_session(struct session *s, struct watch *w, uint64_t period_ns, int roots)
@@ -487,7 +492,7 @@ static void watch_and_report(const struct kit_opts *o, struct workload *wl, uint
 {
     struct session s;
     struct watch w;
-    session_start(&s, o, true);
+    session_start(&s, o, period_ns);
     progress("watching workload %s: %d processes for %.1f s, every %.0f ms; placement: %s",
              wl->name, wl->spin_workers + (wl->memory_bytes > 0) + 2 * wl->ping_pong +
                  (wl->short_children > 0), wl->duration_ns / 1e9, period_ns / 1e6,
@@ -553,7 +558,7 @@ static double time_loop(void *ctx)
     struct loop_trial *t = ctx;
     struct session s;
     struct watch w;
-    session_start(&s, t->o, false);
+    session_start(&s, t->o, 0);
     s.stop_after_ns = t->length_ns;
     sampler_keep_files_open(t->kept_open);
     double start = thread_cpu_ns();
@@ -657,7 +662,7 @@ static struct accuracy_run accuracy_once(const struct kit_opts *o, uint64_t peri
     wl.spin_cpu_ns = (uint64_t)by_mode(o, 30, 300, 1000) * MS;
     struct session s;
     struct watch w;
-    session_start(&s, o, false);
+    session_start(&s, o, 0);
     watch_workload(&s, &w, &wl, period_ns);
     uint64_t sampled = 0, truth = 0;
     int seen = 0;
@@ -725,7 +730,7 @@ static struct delay_run delay_once(const struct kit_opts *o, int workers)
     wl.spin_cpu_ns = (uint64_t)by_mode(o, 15, 200, 1000) * MS;
     struct session s;
     struct watch w;
-    session_start(&s, o, false);
+    session_start(&s, o, 0);
     watch_workload(&s, &w, &wl, 10 * MS);
     double delay = 0, cpu = 0;
     for (size_t i = 0; i < s.count; i++)
@@ -885,7 +890,7 @@ static int watch_command(const struct kit_opts *o, const struct settings *set)
 {
     struct session s;
     struct watch w;
-    session_start(&s, o, true);
+    session_start(&s, o, (uint64_t)set->period_ms * MS);
     s.command = start_command(set->command);
     progress("watching %s (pid %d) every %ld ms", set->command[0], (int)s.command, set->period_ms);
     watch_session(&s, &w, (uint64_t)set->period_ms * MS, 1);
