@@ -613,24 +613,41 @@ static double time_shell_tool(void *ctx)
     return us;
 }
 
-/* xargs or parallel over the jobs, if installed; a row named `variant`. */
-static void shell_tool_row(struct run_config *c, struct report *r, const char *tool,
-                           const char *variant, char **argv, const struct shell_trial *base,
-                           long trials)
-{
+/* A shell pool: xargs or GNU parallel, found in PATH (path "" when it is not installed). */
+struct shell_tool {
+    const char *name, *shown;       /* what PATH holds; how the text names it */
     char path[PATH_MAX];
-    if (!find_in_path(tool, path, sizeof path)) {
-        printf("  %-22s skipped: %s is not installed%s\n", variant,
-               strcmp(tool, "parallel") == 0 ? "GNU parallel" : tool,
-               strcmp(tool, "parallel") == 0 ? " (apt-get install parallel)" : "");
+    char *argv[8];                  /* argv[0] is `path` */
+};
+
+static void find_tools(struct shell_tool tools[2], char *workers, char *self)
+{
+    tools[0] = (struct shell_tool){"xargs", "xargs", "", {NULL, "-P", workers, "-n", "1", self,
+                                                          "--tiny-job", NULL}};
+    tools[1] = (struct shell_tool){"parallel", "GNU parallel", "",
+                                   {NULL, "--will-cite", "-j", workers, self, "--tiny-job", NULL}};
+    for (int i = 0; i < 2; i++) {
+        if (!find_in_path(tools[i].name, tools[i].path, sizeof tools[i].path))
+            tools[i].path[0] = '\0';
+        tools[i].argv[0] = tools[i].path;
+    }
+}
+
+/* The tool's row, named after it, or a line saying it is not installed. */
+static void shell_tool_row(struct run_config *c, struct report *r, struct shell_tool *tool,
+                           const struct shell_trial *base, long trials)
+{
+    if (!tool->path[0]) {
+        printf("  %-22s skipped: %s is not installed%s\n", tool->name, tool->shown,
+               strcmp(tool->name, "parallel") == 0 ? " (apt-get install parallel)" : "");
         return;
     }
-    argv[0] = path;
     struct shell_trial t = *base;
-    t.argv = argv;
+    t.argv = tool->argv;
     if (c->o->mode != MODE_QUICK)
-        progress("shell-pools: %s", tool);
-    report_add(r, variant, (double)c->o->workers, "us", measure(time_shell_tool, &t, trials));
+        progress("shell-pools: %s", tool->name);
+    report_add(r, tool->name, (double)c->o->workers, "us", measure(time_shell_tool, &t,
+                                                                   trials));
 }
 
 static void pool_job_row(struct run_config *c, struct report *r, struct map_trial *t,
@@ -659,17 +676,27 @@ static void shell_pools_conclusion(const struct report *r, double workers, long 
     printf(".\n");
 }
 
-/* What a job run as a program costs here: a short pool map of such jobs, timed. */
-static double exec_job_cost_s(const struct run_config *c)
+/* What a job costs through the slowest shell pool installed (its start-up included; GNU
+ * parallel can be ten times xargs): a short run of 2 x workers jobs through each, timed. */
+static double job_cost_s(const struct run_config *c, const struct shell_tool tools[2])
 {
     long jobs = 2 * c->o->workers;
     uint64_t *expected = expected_results(TINY_SPINS, jobs);
-    struct map_trial t = {c, (int)c->o->workers, TASK_EXEC, 0, jobs, 1, expected,
-                          new_results(jobs), "pool-exec", {0}};
-    double s = time_pool_lifetime(&t) / 1e6;
+    double most = 0;
+    for (int i = 0; i < 2; i++)
+        if (tools[i].path[0]) {
+            struct shell_trial t = {tools[i].argv, jobs, expected};
+            double s = time_shell_tool(&t) / 1e6;
+            most = s > most ? s : most;
+        }
+    if (most == 0) {                    /* neither installed: a pool running the program */
+        struct map_trial t = {c, (int)c->o->workers, TASK_EXEC, 0, jobs, 1, expected,
+                              new_results(jobs), "pool-exec", {0}};
+        most = time_pool_lifetime(&t) / 1e6;
+        free(t.results);
+    }
     free(expected);
-    free(t.results);
-    return s;
+    return most;
 }
 
 static void run_shell_pools(struct run_config *c)
@@ -677,10 +704,13 @@ static void run_shell_pools(struct run_config *c)
     const struct kit_opts *o = c->o;
     long trials = trials_for(o, 1, 3, 5);
     long most = by_mode(o, 10, 200, 1000);
-    long tasks = c->fixed_sizes ? most : tasks_within(budget_for(o, 0.8, 5.0), exec_job_cost_s(c),
-                                                      3 * (trials + 1), 2 * o->workers, most);
-    char workers[16], *self = c->self_path;
+    char workers[16];
+    struct shell_tool tools[2];
     snprintf(workers, sizeof workers, "%ld", o->workers);
+    find_tools(tools, workers, c->self_path);
+    long tasks = c->fixed_sizes ? most : tasks_within(budget_for(o, 0.8, 5.0),
+                                                      job_cost_s(c, tools), 2 * (trials + 1),
+                                                      2 * o->workers, most);
     uint64_t *expected = expected_results(TINY_SPINS, tasks);
     struct shell_trial base = {NULL, tasks, expected};
     struct report r;
@@ -689,11 +719,8 @@ static void run_shell_pools(struct run_config *c)
     printf("\nshell-pools: %ld tiny jobs ('ch02-pool --tiny-job K', or the same work as a "
            "function call), %s at a time (%ld trials; jobs fit the budget)\n", tasks, workers,
            trials);
-    shell_tool_row(c, &r, "xargs", "xargs", (char *[]){NULL, "-P", workers, "-n", "1", self,
-                                                       "--tiny-job", NULL}, &base, trials);
-    shell_tool_row(c, &r, "parallel", "parallel", (char *[]){NULL, "--will-cite", "-j",
-                                                             workers, self, "--tiny-job",
-                                                             NULL}, &base, trials);
+    for (int i = 0; i < 2; i++)
+        shell_tool_row(c, &r, &tools[i], &base, trials);
     struct map_trial t = {c, (int)o->workers, TASK_EXEC, 0, tasks, c->chunk, expected,
                           new_results(tasks), "pool-exec", {0}};
     pool_job_row(c, &r, &t, trials);
