@@ -14,6 +14,10 @@ short_run() {
     ch04-locks) echo "--quick --trials 1 --only contention" ;;
     ch05-mmap) echo "--quick --trials 1 --only bufsize" ;;
     ch06-rectangles) echo "--quick --trials 1 --analyze --only split" ;;
+    ch07-prodcons) echo "--quick --trials 1 --only throughput --variant pipe" ;;
+    ch08-monitor) echo "--quick --trials 1 --only overhead" ;;
+    ch09-casestudy) echo "--quick --trials 1 --only ladder --elements 100K" ;;
+    ch10-rows) echo "--quick --trials 1 --only methods --rows 20000" ;;
     *) return 1 ;;
     esac
 }
@@ -28,6 +32,10 @@ long_run() {
     ch04-locks) echo "--only contention --trials 50|effective CPUs" ;;
     ch05-mmap) echo "--only workers --trials 200|workers:" ;;
     ch06-rectangles) echo "5 8 --workers 2|pool:" ;;
+    ch07-prodcons) echo "--only mpmc --trials 50|placement:" ;;
+    ch08-monitor) echo "--workload mixed --duration 20000|watching workload" ;;
+    ch09-casestudy) echo "--only ladder --trials 50|workers:" ;;
+    ch10-rows) echo "--only methods --trials 50|data: generated" ;;
     *) return 1 ;;
     esac
 }
