@@ -1,33 +1,94 @@
 #!/usr/bin/env bash
 # peers.sh - the chapters' numbers beside independent tools, measured in the same run.
 #
-# Usage: harness/peers.sh [N...]     (default: every chapter that has peers)
+# Usage: harness/peers.sh [--out DIR] [N...]   (default: every chapter that has peers)
 #   chapter 1: fork + exit + wait latency (ch01-fork --only methods) vs stress-ng's fork
 #              stressor (one worker, one child per iteration), as a ratio.
 #   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
 #              beside Python's ProcessPoolExecutor and multiprocessing.Pool (pool_overhead.py).
 #   chapter 3: the pipe round trip beside `perf bench sched pipe`, the memcpy ceiling beside
-#              `perf bench mem memcpy`, both pinned the same way.
+#              `perf bench mem memcpy` (the same buffer size, timed window and units, its
+#              median and its best), shm-zero-copy against both of its ceilings, and the
+#              Python twin (ipc.py) beside the C channels.
+#              CH03_PEER_SIZE (default 4M) and CH03_PEER_TRIALS (default 9) make it smaller.
 #   chapter 6: the single-core search rate beside an optimized Python version (rect.py).
-# A tool that is missing is installed when we are root (apt-get), otherwise skipped with the
-# command that would install it. Timings: both sides run one after the other, never at once.
+#   chapters 7-10: harness/peers.d/chNN.sh, sourced below.
+# A tool that is missing is installed when we are root (apt-get; KIT_NO_INSTALL=1 never
+# installs), otherwise skipped with the command that would install it. Timings: both sides run
+# one after the other, never at once; the machine may be shared, so only ratios from one run
+# are compared.
+#
+# Writes DIR/peers.tsv (default results/), a special table: the kit's three metadata lines
+# (chapter=00 program=peers.sh experiment=peers), then the columns
+#   chapter   the chapter's number
+#   quantity  what is compared, with its unit ("pipe round trip, one CPU, us")
+#   kit       the kit's number
+#   peer      the other tool's number, in the same unit
+#   tool      the other tool, as run ("perf bench sched pipe -l 2000")
+#   ratio     peer / kit: 1 is agreement; plots/peers.gp draws every ratio with the +-25% band
+# and draws it (plots/peers.gp -> plots/out/peers.svg, or DIR/peers.svg with --out) when
+# gnuplot is there.
+# A chapter adds a row with   peer_row CHAPTER QUANTITY KIT PEER TOOL
+# (numbers as printed, no tabs in the text; a row with a missing number is refused with a
+# message and the function goes on). Every chapter function can call it, also those in
+# harness/peers.d/.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${KIT_BUILD:-build}
+out=results
+if [ "${1:-}" = --out ]; then
+    [ $# -ge 2 ] || { echo "usage: harness/peers.sh [--out DIR] [N...]" >&2; exit 2; }
+    out=$2
+    shift 2
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+rows=$tmp/peers-rows.tsv
+: >"$rows"
 
 have() {   # have COMMAND PACKAGE: true when COMMAND exists, installing PACKAGE as root if needed
     command -v "$1" >/dev/null && return 0
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    if [ -z "${KIT_NO_INSTALL:-}" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         echo "peers: installing $2" >&2
         apt-get -qq update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 \
             install -y --no-install-recommends "$2" >&2 && command -v "$1" >/dev/null && return 0
     fi
     echo "peers: $1 not available (install with: sudo apt-get install $2); skipped" >&2
     return 1
+}
+
+peer_row() {   # peer_row CHAPTER QUANTITY KIT PEER TOOL: one comparison into peers.tsv
+    [ $# -eq 5 ] || { echo "peers: peer_row needs 5 arguments, got $#: $*" >&2; return 1; }
+    local number='^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$'
+    if ! [[ $1 =~ ^[0-9]+$ && $3 =~ $number && $4 =~ $number ]] || [[ "$2$5" == *$'\t'* ]]; then
+        echo "peers: row refused (chapter '$1', $2: kit '$3', peer '$4', $5)" >&2
+        return 0
+    fi
+    awk -v OFS='\t' -v c="$1" -v q="$2" -v k="$3" -v p="$4" -v t="$5" \
+        'BEGIN { print c, q, k, p, t, (k != 0 ? sprintf("%.4g", p / k) : "nan") }' >>"$rows"
+}
+
+write_peers_tsv() {   # the rows of this run, whole or not at all, then the figure
+    [ -s "$rows" ] || { echo "peers: no comparison ran, $out/peers.tsv not written" >&2; return 0; }
+    mkdir -p "$out"
+    local model date
+    model=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -1 | tr ' ' _)
+    date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    {
+        echo "# chapter=00 program=peers.sh experiment=peers mode=default"
+        echo "# host=$(hostname 2>/dev/null || echo unknown) cpus=$(nproc) model=${model:-unknown}" \
+            "kernel=$(uname -r) date=$date git=${KIT_GIT:-unknown}"
+        echo "# args=${peers_args:-} load_before=$load_before"
+        printf 'chapter\tquantity\tkit\tpeer\ttool\tratio\n'
+        cat "$rows"
+    } >"$out/peers.tsv.tmp"
+    mv "$out/peers.tsv.tmp" "$out/peers.tsv"
+    echo "peers: $(wc -l <"$rows") comparisons in $out/peers.tsv"
+    # the figure beside the table when --out names a directory, else with the others
+    harness/plot.sh --data "$out" --out "$([ "$out" = results ] && echo plots/out || echo "$out")" \
+        plots/peers.gp || true
 }
 
 median_of() {   # median_of TSV VARIANT: the median column of that variant's row
@@ -55,6 +116,7 @@ chapter1() {
     printf '  %-38s %10s us  (%s forks/s; its worker has %s mappings)\n' \
         "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate" "$maps"
     awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio stress-ng / ch01-fork: %.2f\n", a / b }'
+    peer_row 1 "fork + _exit + wait, us per process" "$ours" "$theirs" "stress-ng --fork 1 --fork-max 1"
     echo "  (fork copies the parent's mappings and page tables: a small C program like grep has"
     echo "   $(grep -c '' /proc/self/maps) mappings, stress-ng's worker $maps; see book.md, chapter 1)"
 }
@@ -91,48 +153,112 @@ chapter2() {   # the C pool's start+stop fit and pool-of-1 cost beside Python's,
         printf "  ratio ProcessPoolExecutor / ch02-pool: per worker %.1fx, pool of 1 per task %.1fx", pp / cp, (pw / pn) / (cw / cn)
         if (cf > 0 && pf > 0) printf ", fixed %.0fx", pf / cf
         printf "\n" }'
+    peer_row 2 "pool start+stop per worker, us (Python: ProcessPoolExecutor)" "$c_per" \
+        "$(ch2_field "$py_exec" per_worker_us)" "python3 pool_overhead.py"
+    peer_row 2 "pool of 1 minus a loop, us per task (Python: ProcessPoolExecutor)" \
+        "$(awk -v a="$c_frame" -v n="$c_tasks" 'BEGIN { print a / n }')" \
+        "$(awk -v a="$py_frame" -v n="$py_tasks" 'BEGIN { print a / n }')" "python3 pool_overhead.py"
     echo "  (a least-squares fixed part can come out near zero or negative when the per-worker"
     echo "   part dominates; see book.md, chapter 2. Python: $(head -1 "$tmp/py.txt" | cut -d' ' -f2-))"
 }
 
-chapter3() {
-    echo "== chapter 3: pipe round trip with both processes on CPU 0; memcpy bandwidth of one CPU, 4 MiB"
-    if ! command -v perf >/dev/null; then
-        echo "peers: perf not available (install with: sudo apt-get install linux-perf); skipped" >&2
-        return 0
-    fi
-    if ! perf bench sched pipe -l 1000 >"$tmp/perf-probe.txt" 2>&1; then
-        echo "peers: perf bench refused to run; skipped:" >&2
-        sed 's/^/  /' "$tmp/perf-probe.txt" >&2
-        return 0
-    fi
-    local ours theirs ceiling zero copy
-    # Both sides measure the same way: many short runs, the median. (On a shared machine one
-    # long run also absorbs the time slices given to other processes.)
-    # The same placement on both sides: taskset pins perf to CPU 0, and its two processes inherit it.
-    theirs=$(for i in $(seq 9); do
+ch3_median_max() {   # stdin: numbers; prints "median max"
+    sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)], v[NR] }'
+}
+
+ch3_perf_gbs() {   # perf bench mem memcpy's line in GB/s of 10^9 bytes (perf prints 2^30, or 2^20)
+    awk '$2 == "GB/sec" { printf "%.4f\n", $1 * 1.073741824 } $2 == "MB/sec" { printf "%.4f\n", $1 * 0.001048576 }'
+}
+
+ch3_perf() {   # the pipe round trip and the memcpy ceiling beside perf bench, one run
+    local size=$1 trials=$2 t="$tmp/ch03-bandwidth.tsv" ours theirs
+    # The same placement on both sides: taskset pins perf to CPU 0, its two processes inherit
+    # it. Both sides: many short runs, the median (one long run also absorbs time slices given
+    # to other processes on a shared machine).
+    theirs=$(for i in $(seq "$trials"); do
         taskset -c 0 perf bench sched pipe -l 2000 2>&1 | awk '$2 == "usecs/op" { print $1 }'
-    done | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
-    "$build/ch03-ipc" --only latency --channel pipe --pin same --trials 9 --out "$tmp" >/dev/null
+    done | ch3_median_max | cut -d' ' -f1)
+    "$build/ch03-ipc" --only latency --pin same --trials "$trials" --out "$tmp" >/dev/null
     ours=$(awk -F'\t' '$1 == "pipe" && $2 == 1 { print $5 }' "$tmp/ch03-latency.tsv")
     [ -n "$theirs" ] && [ -n "$ours" ] || { echo "peers: could not read the pipe round trips"; return 1; }
-    printf '  %-52s %9.2f us\n' "ch03-ipc latency, pipe, --pin same (median of 9)" "$ours"
-    printf '  %-52s %9.2f us\n' "taskset -c 0 perf bench sched pipe -l 2000 (median of 9)" "$theirs"
-    awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio perf / ch03-ipc: %.2f (one round trip: two writes, two reads, two wake-ups)\n", a / b }'
+    printf '  %-62s %9.2f us\n' "ch03-ipc latency, pipe, --pin same (median of $trials)" "$ours" \
+        "taskset -c 0 perf bench sched pipe -l 2000 (median of $trials)" "$theirs"
+    peer_row 3 "pipe round trip, one CPU, us" "$ours" "$theirs" "taskset -c 0 perf bench sched pipe -l 2000"
 
-    # perf prints GB/sec in units of 2^30 bytes (MB/sec, 2^20, when slower); the kit's GB are 10^9
-    copy=$(for i in $(seq 9); do
-        perf bench mem memcpy -f default -s 4MB -l 2 2>&1 |
-            awk '$2 == "GB/sec" { printf "%.3f\n", $1 * 1.073741824 } $2 == "MB/sec" { printf "%.3f\n", $1 * 0.001048576 }'
-    done | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    # memcpy: perf's MB is 2^20 bytes, like the kit's M; it times -l copies after one untimed
+    # copy into freshly allocated buffers. The kit's ceiling times the same number of copies a
+    # trial (2 at 4M; 2 MiB worth below) but of the same two buffers, trial after trial.
+    local bytes loops perf_size copy cold warm zero alone
+    bytes=$(numfmt --from=iec "$size")
+    loops=$(( bytes >= (1 << 20) ? 2 : (2 << 20) / bytes ))
+    perf_size=$(numfmt --to=iec "$bytes" | sed 's/\([KMG]\)$/\1B/')
+    "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size "$size" --trials "$trials" \
+        --out "$tmp" >/dev/null 2>&1 || { echo "peers: ch03-ipc --only bandwidth failed"; return 1; }
+    copy=$(for i in $(seq $((3 * trials))); do
+        perf bench mem memcpy -f default -s "$perf_size" -l "$loops" 2>&1 | ch3_perf_gbs
+    done | ch3_median_max)
     [ -n "$copy" ] || { echo "peers: could not read perf's memcpy bandwidth"; return 1; }
-    "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size 4M --trials 9 --out "$tmp" >/dev/null 2>&1
-    ceiling=$(awk -F'\t' '$1 == "memcpy" && $2 == 4096 { print $5 }' "$tmp/ch03-bandwidth.tsv")
-    zero=$(awk -F'\t' '$1 == "shm-zero-copy" && $2 == 4096 { print $5 }' "$tmp/ch03-bandwidth.tsv")
-    printf '  %-52s %9.2f GB/s\n' "ch03-ipc memcpy ceiling, 4 MiB, 2 copies a trial (median of 9)" "$ceiling"
-    printf '  %-52s %9.2f GB/s\n' "perf bench mem memcpy -f default -s 4MB -l 2 (median of 9)" "$copy"
-    awk -v a="$copy" -v b="$ceiling" 'BEGIN { printf "  ratio perf / ch03-ipc: %.2f\n", a / b }'
-    awk -v z="$zero" -v c="$ceiling" 'BEGIN { printf "  ch03-ipc shm-zero-copy, 4 MiB messages: %.2f GB/s = %.0f%% of its memcpy ceiling\n", z, 100 * z / c }'
+    local x
+    x=$(awk -v b="$bytes" 'BEGIN { print b / 1024 }')
+    warm=$(awk -F'\t' -v x="$x" '$1 == "memcpy" && $2 == x { print $5, $7 }' "$t")
+    zero=$(awk -F'\t' -v x="$x" '$1 == "shm-zero-copy" && $2 == x { print $5 }' "$t")
+    ch3_meta() { sed -n "s/.*[# ]$1=\([^ ]*\).*/\1/p" "$t" | head -1; }
+    cold="$(ch3_meta memcpy_fresh_gbs) $(ch3_meta memcpy_fresh_max)"
+    alone=$(ch3_meta zero_copy_alone_gbs)
+    local tool="perf bench mem memcpy -f default -s $perf_size -l $loops"
+    printf '  %-62s %9s %9s\n' "memcpy of $size, $loops copies a trial, GB/s (10^9 B/s)" median best
+    printf '  %-62s %9.2f %9.2f\n' "ch03-ipc ceiling: the same buffers, trial after trial" $warm \
+        "ch03-ipc, fresh buffers each trial, one untimed copy first" $cold \
+        "$tool ($((3 * trials)) runs, GiB/s x 1.074)" $copy
+    peer_row 3 "memcpy $size, warm ceiling (median), GB/s" "${warm% *}" "${copy% *}" "$tool"
+    peer_row 3 "memcpy $size, fresh buffers (median), GB/s" "${cold% *}" "${copy% *}" "$tool"
+    peer_row 3 "memcpy $size, fresh buffers (best), GB/s" "${cold#* }" "${copy#* }" "$tool"
+    awk -v w="${warm% *}" -v c="${cold% *}" -v p="${copy% *}" 'BEGIN {
+        printf "  ratio perf / ceiling %.2f, perf / fresh buffers %.2f: perf copies buffers it has just\n", p / w, p / c
+        printf "  allocated; the ceiling copies the same two, still in the cache (warm / fresh: %.1fx)\n", w / c }'
+    [ -n "$zero" ] && awk -v z="$zero" -v c="${warm% *}" -v a="$alone" -v s="$size" 'BEGIN {
+        printf "  shm-zero-copy, %s messages across two processes: %.2f GB/s = %.0f%% of the memcpy ceiling,\n", s, z, 100 * z / c
+        printf "  %.0f%% of its own ceiling (the same write and check in one process, no IPC: %.2f GB/s)\n", 100 * z / a, a }'
+    return 0
+}
+
+ch3_python() {   # the Python twin beside the C channels, one after the other
+    local size=$1 trials=$2 c="$tmp/ch03-latency.tsv" cb="$tmp/ch03-bandwidth.tsv"
+    have python3 python3 || { echo "  (the Python side, chapters/03-ipc/ipc.py, is skipped)"; return 0; }
+    [ -f "$c" ] || "$build/ch03-ipc" --only latency --pin same --trials "$trials" --out "$tmp" >/dev/null
+    [ -f "$cb" ] || "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size "$size" \
+        --trials "$trials" --out "$tmp" >/dev/null 2>&1
+    python3 chapters/03-ipc/ipc.py --quick --only latency --trials "$trials" --out "$tmp" >"$tmp/py3.txt" &&
+        python3 chapters/03-ipc/ipc.py --quick --only bandwidth --max-size "$size" --trials "$trials" \
+            --out "$tmp" >>"$tmp/py3.txt" ||
+        { echo "peers: ipc.py failed:"; cat "$tmp/py3.txt"; return 1; }
+    local py="$tmp/ch03-python-latency.tsv" pyb="$tmp/ch03-python-bandwidth.tsv" x
+    x=$(awk -v b="$(numfmt --from=iec "$size")" 'BEGIN { print b / 1024 }')
+    ch3_at() { awk -F'\t' -v v="$2" -v x="$3" '$1 == v && $2 == x { print $5; exit }' "$1"; }
+    local pair k p
+    printf '  %-62s %9s %9s\n' "64-byte round trip, one CPU, us: C channel / Python" C Python
+    for pair in socketpair:Pipe-bytes socketpair:Pipe pipe:SimpleQueue pipe:Queue shm-zero-copy:shared_memory; do
+        k=$(ch3_at "$c" "${pair%%:*}" 1) p=$(ch3_at "$py" "${pair#*:}" 1)
+        printf '  %-62s %9s %9s\n' "${pair%%:*} / ${pair#*:}" "$k" "$p"
+        peer_row 3 "round trip one CPU us: ${pair%%:*} vs Python ${pair#*:}" "$k" "$p" "python3 ipc.py --quick"
+    done
+    for pair in memcpy:memcpy shm-zero-copy:shared_memory; do
+        k=$(ch3_at "$cb" "${pair%%:*}" "$x") p=$(ch3_at "$pyb" "${pair#*:}" "$x")
+        printf '  %-62s %9s %9s\n' "$size one way, GB/s: ${pair%%:*} / ${pair#*:}" "$k" "$p"
+        peer_row 3 "$size one way GB/s: ${pair%%:*} vs Python ${pair#*:}" "$k" "$p" "python3 ipc.py --quick"
+    done
+    echo "  (Python: $(head -1 "$tmp/py3.txt" | cut -d' ' -f2-))"
+}
+
+chapter3() {
+    local size=${CH03_PEER_SIZE:-4M} trials=${CH03_PEER_TRIALS:-9}
+    echo "== chapter 3: pipe round trip with both processes on CPU 0; memcpy bandwidth of one CPU, $size"
+    if have perf linux-perf && perf bench sched pipe -l 1000 >"$tmp/perf-probe.txt" 2>&1; then
+        ch3_perf "$size" "$trials"
+    else
+        [ -s "$tmp/perf-probe.txt" ] && { echo "peers: perf bench refused to run; skipped:"; sed 's/^/  /' "$tmp/perf-probe.txt"; } >&2
+    fi
+    ch3_python "$size" "$trials"
     echo "  (see book.md, chapter 3, for what the ratios mean)"
 }
 
@@ -151,6 +277,8 @@ chapter6() {
     printf '  %-44s %12.4g /CPU-s\n' "ch06-rectangles $r $n --split first-column" "$ours"
     printf '  %-44s %12.4g /CPU-s\n' "python3 rect.py $r $n --tasks 4" "$theirs"
     awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "  ratio C / Python: %.1f\n", a / b }'
+    peer_row 6 "rectangles ($r,$n) per CPU-second, first-column method" "$ours" "$theirs" \
+        "python3 rect.py $r $n --tasks 4"
     echo "  (same algorithm, same counts (both verify them); see book.md, chapter 6)"
 }
 
@@ -163,9 +291,14 @@ for f in harness/peers.d/ch[0-9][0-9].sh; do
 done
 shopt -u nullglob
 
+peers_args="$*"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 chapters=("$@")
 [ ${#chapters[@]} -gt 0 ] || chapters=($(declare -F | awk '$3 ~ /^chapter[0-9]+$/ { print substr($3, 8) }' | sort -n))
 for n in "${chapters[@]}"; do
     declare -F "chapter$n" >/dev/null || { echo "peers.sh: chapter $n has no peers" >&2; exit 2; }
+done
+for n in "${chapters[@]}"; do
     "chapter$n"
 done
+write_peers_tsv
