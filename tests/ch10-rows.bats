@@ -233,8 +233,9 @@ forked_children_of() {
 }
 
 @test "a killed worker is reported (which worker, which signal, which method), exit 1, nothing left" {
-    start_in_session ch10-rows --only workers --rows 200000 --trials 100000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "workers:"
+    # 2 M rows: each trial keeps its workers alive long enough for the loop below to find them
+    start_in_session ch10-rows --only workers --rows 2000000 --trials 100000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:" 60
     local i pid
     for ((i = 0; i < 400; i++)); do
         kill -0 "$KIT_PID" 2>/dev/null || break
