@@ -1,14 +1,12 @@
 /* analyze.c - --analyze: the questions a ProcessPoolExecutor user asks, answered by measuring
  * the pool of pool.c on the tasks of search.c.
- *
  *   overhead  the same tasks in a plain loop and on pools of 1, 2, 4 (and --workers) workers,
  *             each dispatch; the empty pool (tasks that return at once); speedups, wall and CPU
  *   timeline  which tasks each worker ran, when, and each worker's rate against the loop's
  *   setup     the derangement table rebuilt for every task against kept per worker
  *   split     first-column against cycle-type tasks: work, time, and how unequal the tasks are
- * Every run is checked against the count of the first, sequential one. Conclusions are read
- * from the rows by name (pool size and dispatch), and a sentence is printed only when the
- * numbers at hand support it.
+ * Every run is checked against the first, sequential one. Conclusions read the rows by name
+ * (pool size, dispatch); a sentence is printed only when the numbers at hand support it.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -30,22 +28,6 @@ struct analysis {
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
 /* ---------- runs, and what each one shows ---------- */
-
-/* The same tasks in this process, one after another: no pool at all. */
-static void run_sequential(const struct job *job, struct pool_run *run)
-{
-    struct solver *sv = solver_new(job);
-    uint64_t cpu_start = cpu_now_ns();
-    run->workers = 1;
-    run->start_ns = now_ns();
-    for (int i = 0; i < job->task_count; i++) {
-        exit_if_stopped();
-        run_task(job, i, sv, &run->results[i]);
-    }
-    solver_free(sv);
-    run->wall_ns = now_ns() - run->start_ns;
-    run->worker_cpu_ns[0] = cpu_now_ns() - cpu_start;
-}
 
 static void check_same_count(const struct job *job, const struct pool_run *run,
                              struct count expected, const char *what)
@@ -136,7 +118,7 @@ static void analyze_sequential(struct analysis *a)
     char what[512], total[64];
     struct pool_run run;
     pool_run_init(&run, &a->job, 1);
-    run_sequential(&a->job, &run);
+    run_in_loop(&a->job, &run);
     struct count c = add_up(&a->job, run.results);
     verify_equal_tasks(&a->job, run.results);
     verify_count(a->job.r, a->job.n, c, what, sizeof what);
@@ -187,7 +169,7 @@ static void overhead_trial(struct analysis *a, struct config *configs, int count
 {
     struct pool_run run;
     pool_run_init(&run, &a->job, 1);
-    run_sequential(&a->job, &run);
+    run_in_loop(&a->job, &run);
     check_same_count(&a->job, &run, a->expected, "plain loop");
     loop_wall[t] = ms(run.wall_ns);
     loop_cpu[t] = ms(run.worker_cpu_ns[0]);
@@ -247,8 +229,8 @@ static void overhead_row(FILE *tsv, const struct report *r, const struct analysi
             speedup_wall, speedup_cpu, speedup_wall / w, speedup_cpu / w, imbalance, gap);
 }
 
-/* The empty pool's time against W: a line through the smallest and largest W measured. */
-static void empty_pool_sentence(const struct report *r, const int *sizes, int count)
+/* The empty pool's time against W: a line through W = 1 and the largest W measured. */
+static void empty_pool_sentence(const struct report *r, const int *sizes, int count, int hi)
 {
     printf("     The empty pool (shared) takes");
     for (int i = 0; i < count; i++)
@@ -257,12 +239,9 @@ static void empty_pool_sentence(const struct report *r, const int *sizes, int co
     printf(" ms at W =");
     for (int i = 0; i < count; i++)
         printf("%s%d", i ? ", " : " ", sizes[i]);
-    int lo = sizes[0], hi = sizes[0];
-    for (int i = 1; i < count; i++)
-        lo = sizes[i] < lo ? sizes[i] : lo, hi = sizes[i] > hi ? sizes[i] : hi;
-    double e_lo = med(r, EMPTY, DISPATCH_SHARED, lo), e_hi = med(r, EMPTY, DISPATCH_SHARED, hi);
-    double per = (e_hi - e_lo) / (hi - lo), fixed = e_lo - per * lo;
-    if (hi > lo && per > 0 && fixed >= 0)
+    double e_1 = med(r, EMPTY, DISPATCH_SHARED, 1), e_hi = med(r, EMPTY, DISPATCH_SHARED, hi);
+    double per = (e_hi - e_1) / (hi - 1), fixed = e_1 - per;
+    if (per > 0 && fixed >= 0)
         printf(": about %.3f ms fixed and %.3f ms per worker (a fork, a reap).\n", fixed, per);
     else
         printf(": no fixed and per-worker cost stands out of the noise.\n");
@@ -272,6 +251,9 @@ static void overhead_conclusion(const struct report *r, const struct analysis *a
                                 const int *sizes, int count)
 {
     double loop_wall = a->seq_wall_ms, loop_cpu = a->seq_cpu_ms;
+    int most = 1;                           /* pool_sizes: 1 and 4 always, --workers maybe */
+    for (int i = 0; i < count; i++)
+        most = sizes[i] > most ? sizes[i] : most;
     double wall1 = med(r, WALL, DISPATCH_SHARED, 1), cpu1 = med(r, CPU, DISPATCH_SHARED, 1);
     printf("  -> a pool of 1 against the plain loop: %+.2f ms wall (%+.1f%%), %+.2f ms CPU "
            "(%+.1f%%): %s.\n", wall1 - loop_wall, 100 * (wall1 - loop_wall) / loop_wall,
@@ -283,7 +265,7 @@ static void overhead_conclusion(const struct report *r, const struct analysis *a
            "next task itself.\n", med(r, OVERHEAD, DISPATCH_PARENT, 1),
            med(r, OVERHEAD, DISPATCH_SHARED, 1), med(r, GAP, DISPATCH_PARENT, 1),
            med(r, GAP, DISPATCH_SHARED, 1));
-    empty_pool_sentence(r, sizes, count);
+    empty_pool_sentence(r, sizes, count, most);
     int w = (int)a->o->workers;
     double speedup_wall = loop_wall / med(r, WALL, DISPATCH_SHARED, w);
     double speedup_cpu = loop_cpu / med(r, CPU, DISPATCH_SHARED, w);
@@ -291,10 +273,7 @@ static void overhead_conclusion(const struct report *r, const struct analysis *a
            "CPU) with %.2f\n     effective CPUs; %s.\n", w, speedup_wall, speedup_cpu,
            a->o->effective_cpus, speedup_cpu > 1.1 * speedup_wall
                ? "the gap between the two is CPU time the machine gave to others"
-               : "the two agree: the workers had the CPUs they needed");
-    int most = 0;
-    for (int i = 0; i < count; i++)
-        most = sizes[i] > most ? sizes[i] : most;
+               : "the two are within 10% of each other");
     if (most > online_cpus())
         printf("     With more workers than CPUs, the overhead also holds the time a worker "
                "waited for a CPU.\n");
@@ -551,10 +530,7 @@ static struct split_result one_split(struct analysis *a, enum split sp, FILE *ts
 /* "161x less", "1.4x less" or "no less": a ratio said only the way it came out. */
 static const char *less(double ratio, char *buf, size_t len)
 {
-    if (ratio > 1)
-        snprintf(buf, len, ratio >= 10 ? "%.0fx less" : "%.1fx less", ratio);
-    else
-        snprintf(buf, len, "no less");
+    snprintf(buf, len, ratio <= 1 ? "no less" : ratio >= 10 ? "%.0fx less" : "%.1fx less", ratio);
     return buf;
 }
 

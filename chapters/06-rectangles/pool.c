@@ -340,6 +340,23 @@ void run_pool(const struct job *job, int count, enum dispatch dispatch, enum kit
     close_pool(&p, run, end);
 }
 
+/* The baseline every pool is measured against: the same tasks in this process, one after
+ * another, with no pool at all. */
+void run_in_loop(const struct job *job, struct pool_run *run)
+{
+    struct solver *sv = solver_new(job);
+    uint64_t cpu_start = cpu_now_ns();
+    run->workers = 1;
+    run->start_ns = now_ns();
+    for (int i = 0; i < job->task_count; i++) {
+        exit_if_stopped();
+        run_task(job, i, sv, &run->results[i]);
+    }
+    solver_free(sv);
+    run->wall_ns = now_ns() - run->start_ns;
+    run->worker_cpu_ns[0] = cpu_now_ns() - cpu_start;
+}
+
 void pool_run_init(struct pool_run *run, const struct job *job, int count)
 {
     memset(run, 0, sizeof *run);

@@ -5,6 +5,7 @@
  *                                  them; every task's result (by index) and the times in run.
  *                                  A worker that dies ends the program: which worker, which
  *                                  signal, which task; exit 1.
+ *   run_in_loop(job, &run)         the same tasks in this process, one after another
  */
 #ifndef CH06_POOL_H
 #define CH06_POOL_H
@@ -34,5 +35,6 @@ void pool_run_init(struct pool_run *run, const struct job *job, int workers);
 void pool_run_free(struct pool_run *run);
 void run_pool(const struct job *job, int workers, enum dispatch dispatch, enum kit_pin pin,
               struct pool_run *run);
+void run_in_loop(const struct job *job, struct pool_run *run);
 
 #endif
