@@ -25,7 +25,7 @@ CFLAGS  := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined 
            -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Icommon
 endif
 
-# chapters/01-fork/fork.c -> build/ch01-fork: the program is named after its chapter.
+# chapters/01-fork/*.c -> build/ch01-fork: the program is named after its chapter.
 CHAPTER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard chapters/*/*.c))))
 PROGRAMS     := $(foreach d,$(CHAPTER_DIRS),$(BUILD)/ch$(notdir $(d)))
 

@@ -11,6 +11,7 @@
  *   report_finish(&r)                         both, then frees the rows
  *   report_save(&r)                           the TSV only (a chapter that prints its own
  *                                             table), then frees the rows
+ *   report_free(&r)                           the rows, once the conclusion has read them
  *
  * A conclusion is computed from the rows at hand, looked up by name, never by position:
  *     double fork = median_of(&r, "fork", 0), vfork = median_of(&r, "vfork", 0);
@@ -125,12 +126,17 @@ static inline void report_write(const struct report *r)
     tsv_close(f);
 }
 
-static inline void report_save(struct report *r)
+static inline void report_free(struct report *r)
 {
-    report_write(r);
     free(r->rows);
     r->rows = NULL;
     r->count = r->capacity = 0;
+}
+
+static inline void report_save(struct report *r)
+{
+    report_write(r);
+    report_free(r);
 }
 
 static inline void report_finish(struct report *r)

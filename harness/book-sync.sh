@@ -4,7 +4,7 @@
 # In a source file, an excerpt is the lines between two marker comments:
 #     /* book:NAME */   ...   /* end:NAME */
 # In book.md, a marker line is followed by a fenced code block holding those lines:
-#     <!-- excerpt: chapters/01-fork/fork.c NAME -->
+#     <!-- excerpt: chapters/01-fork/spawn.c NAME -->
 #     ```c
 #     ...
 #     ```
