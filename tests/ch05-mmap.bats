@@ -153,6 +153,7 @@ bad_input() {
     usage_error ch05-mmap "$@"
     refute_output --partial "methods:"
     assert_no_data_left "$TMPDIR"
+    [ ! -e "$BATS_TEST_TMPDIR/bad" ] || fail "--out was created before the input was rejected"
 }
 
 @test "bad input: unknown flag, zero workers, a missing value" {
@@ -181,7 +182,13 @@ bad_input() {
     bad_input --only nosuch
     assert_line --index 0 "ch05-mmap: --only: 'nosuch' is not an experiment (accepted: methods, cold, workers, bufsize)"
     bad_input --inject typo
-    assert_line --index 0 "ch05-mmap: --inject: 'typo' is not a fault (accepted: overlap, gap, sum)"
+    assert_line --index 0 "ch05-mmap: --inject: 'typo' is not a fault (accepted: overlap, gap, sum, stall)"
+}
+
+@test "bad input: a workers sweep the mode cannot finish is refused with its size" {
+    local most=$(( $(nproc) > 8 ? $(nproc) : 8 ))
+    bad_input --quick --only workers --workers 1024
+    assert_line --index 0 "ch05-mmap: --workers: 1024 makes the workers experiment fork 4196352 processes per trial (N = 1..2048, mmap and pread); --quick allows up to $most (use --full to run it anyway, or --only another experiment)"
 }
 
 @test "bad input: --dir that does not exist" {
@@ -239,22 +246,58 @@ forked_children_of() {
     done
 }
 
+# --inject stall: worker 0 of every split run waits until it is killed, so the kill always lands
+# on a live worker, however slowly the machine runs.
 @test "a killed worker is reported (which worker, which signal, which bytes), exit 1, file removed" {
-    start_in_session ch05-mmap --only workers --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
-    wait_for_output "workers:"
-    local i pid
-    for ((i = 0; i < 400; i++)); do
-        kill -0 "$KIT_PID" 2>/dev/null || break
+    start_in_session ch05-mmap --only workers --size 16M --trials 1000 --inject stall --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:" 60
+    local pid
+    while kill -0 "$KIT_PID" 2>/dev/null; do
         for pid in $(forked_children_of "$KIT_PID"); do
             kill -KILL "$pid" 2>/dev/null || true
         done
-        sleep 0.02
+        sleep 0.05
     done
-    wait_kit 10
+    wait_kit 60
     assert_equal "$KIT_STATUS" 1
     run cat "$BATS_TEST_TMPDIR/err"
-    assert_output --regexp "ch05-mmap: (mmap|pread)-[0-9]+: worker [0-9]+ of [0-9]+ \(bytes [0-9]+\.\.[0-9]+\) was killed by signal 9 \(Killed\)"
+    assert_output --regexp "ch05-mmap: (mmap|pread)-[0-9]+: worker 0 of [0-9]+ \(bytes [0-9]+\.\.[0-9]+\) was killed by signal 9 \(Killed\)"
     assert_session_empty "$KIT_PID"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "the parent killed with SIGKILL leaves no data file and no directory (its names go at once)" {
+    start_in_session ch05-mmap --only workers --size 16M --inject stall --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:" 60
+    kill -KILL "$KIT_PID"
+    wait "$KIT_PID" || true
+    assert_session_empty "$KIT_PID"
+    assert_no_data_left "$TMPDIR"
+}
+
+@test "a stop signal at any early moment leaves nothing behind" {
+    local i sig
+    for ((i = 0; i < 24; i++)); do
+        sig=TERM
+        ((i % 2)) && sig=INT
+        start_in_session ch05-mmap --quick --only bufsize --trials 1 --out "$BATS_TEST_TMPDIR/o$i"
+        sleep "0.00$((i / 2))"
+        kill -"$sig" "$KIT_PID" 2>/dev/null || true
+        wait_kit 60
+        [[ $KIT_STATUS =~ ^(0|130|143)$ ]] || fail "run $i ($sig): exit $KIT_STATUS: $(cat "$BATS_TEST_TMPDIR/err")"
+        assert_session_empty "$KIT_PID"
+        assert_no_data_left "$TMPDIR"
+    done
+}
+
+@test "a file-size limit: one error line, exit 1, nothing left" {
+    requires command prlimit
+    local status=0
+    prlimit --fsize=1000000 "$KIT_BUILD/ch05-mmap" --quick --out "$BATS_TEST_TMPDIR" \
+        >/dev/null 2>"$BATS_TEST_TMPDIR/err" || status=$?
+    assert_equal "$status" 1
+    run grep -v "^ch05-mmap: warning: " "$BATS_TEST_TMPDIR/err"
+    assert_output "ch05-mmap: write (data file): File too large"
     assert_no_data_left "$TMPDIR"
 }
 

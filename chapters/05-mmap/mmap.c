@@ -16,7 +16,7 @@
  *
  * Usage: ch05-mmap [--quick | --full] [--only EXPERIMENT] [--size SIZE] [--dir DIR]
  *                  [--bufsize SIZE] [--trials N] [--workers N] [--seed S]
- *                  [--pin none|same|spread] [--out DIR] [--inject overlap|gap|sum]
+ *                  [--pin none|same|spread] [--out DIR] [--inject overlap|gap|sum|stall]
  * Linux only (mincore, posix_fadvise, MAP_POPULATE, PR_SET_PDEATHSIG, /proc/meminfo).
  * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
  *
@@ -53,31 +53,33 @@
 static const char usage[] =
     "Usage: ch05-mmap [--quick | --full] [--only methods|cold|workers|bufsize] [--size SIZE]\n"
     "                 [--dir DIR] [--bufsize SIZE] [--trials N] [--workers N] [--seed S]\n"
-    "                 [--pin none|same|spread] [--out DIR] [--inject overlap|gap|sum]\n"
+    "                 [--pin none|same|spread] [--out DIR] [--inject overlap|gap|sum|stall]\n"
     "Memory-mapped files vs read(), split across processes (Linux only).\n"
     "  --size SIZE      data file size, a multiple of 4 bytes (one float32), at most the free\n"
     "                   space in DIR and the available memory (default 4000000 quick,\n"
     "                   40000000 default, 400000000 full: 1 M, 10 M, 100 M values)\n"
     "  --dir DIR        an existing writable directory for the data file (default: a fresh\n"
-    "                   directory $TMPDIR/ch05-mmap-PID-XXXXXX); the file is removed at exit\n"
+    "                   directory $TMPDIR/ch05-mmap-PID-XXXXXX); the file's name (and that\n"
+    "                   directory) is removed as soon as it is open: it lives on, nameless,\n"
+    "                   through its descriptor until the program ends\n"
     "  --bufsize SIZE   read()/pread() buffer of the methods and cold experiments (4K to 64M,\n"
     "                   a multiple of 4; default 128K)\n"
     "  --workers N      processes of pread-N and mmap-N; the workers experiment runs 1..2N\n"
     "  --inject KIND    for the tests: worker 1 starts one page early (overlap) or late (gap),\n"
-    "                   or counts one value twice (sum): the parent's checks must catch it\n"
+    "                   or counts one value twice (sum): the parent's checks must catch it;\n"
+    "                   or worker 0 waits until it is killed (stall): the parent must report it\n"
     "Writes results/ch05-{methods,cold,workers,bufsize}.tsv (x = processes, or buffer KiB).\n";
 
 static const char *const experiments[] = {"methods", "cold", "workers", "bufsize"};
 
 enum { MAX_PROCS = 2048 };
-enum inject { INJECT_NONE, INJECT_OVERLAP, INJECT_GAP, INJECT_SUM };
+enum inject { INJECT_NONE, INJECT_OVERLAP, INJECT_GAP, INJECT_SUM, INJECT_STALL };
 
 /* ---------- the data file: values whose exact sum is known ---------- */
 
 static struct data_file {
-    char dir[PATH_MAX];         /* our private directory, when we made one */
-    char path[PATH_MAX];
-    bool made_dir, made_file;
+    char dir[PATH_MAX];         /* our private directory, when we made one (removed at once) */
+    char path[PATH_MAX];        /* the file's name while it had one */
     pid_t owner;                /* only this process removes it, never a worker */
     int fd;
     uint64_t size;              /* bytes, a multiple of 4 */
@@ -308,7 +310,9 @@ static double injected_sum(double sum, int w)
 
 /* book:worker */
 /* A worker opens the file by name, as a spawned Python worker must, sums its range
- * and sends its partial sum to the parent over the pipe. */
+ * and sends its partial sum to the parent over the pipe. The file's only name is
+ * /proc/self/fd/N (its directory entry is gone): opening it makes a new open file
+ * description, with a file offset of its own. */
 __attribute__((noreturn))
 static void worker(const struct method *m, int w, int procs, float *buf, size_t bufsize, int report_fd)
 {
@@ -317,9 +321,13 @@ static void worker(const struct method *m, int w, int procs, float *buf, size_t 
     if (split_config.pin == PIN_SPREAD)
         pin_to_cpu(w);
     struct range r = injected(split_range(w, procs), w);
-    int fd = open(data.path, O_RDONLY | O_CLOEXEC);
+    char name[64];
+    snprintf(name, sizeof name, "/proc/self/fd/%d", data.fd);
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
     if (fd == -1)
         die_errno("worker: open");
+    if (w == 0 && split_config.inject == INJECT_STALL)
+        pause();                            /* until a signal ends it: the tests kill it */
     struct report rep = {.worker = w, .begin = r.begin};
     rep.sum = injected_sum(m->sum(fd, r, buf, bufsize, &rep.bytes), w);
     _exit(write(report_fd, &rep, sizeof rep) == sizeof rep ? 0 : 1);   /* < PIPE_BUF: atomic */
@@ -732,7 +740,8 @@ static void run_bufsize(struct kit_opts *o, float *buf)
 /* ---------- plumbing: the data file's life ---------- */
 
 /* At exit, on SIGINT/SIGTERM and after a worker died: kill and reap the workers we
- * started, then remove the data file and our directory. Workers never run this. */
+ * started. The file and its directory left the filesystem as soon as the file was open
+ * (see create_data_file); closing the descriptor frees its blocks. Workers never run this. */
 static void clean_up(void)
 {
     if (getpid() != data.owner)
@@ -741,44 +750,65 @@ static void clean_up(void)
     if (data.fd != -1)
         close(data.fd);
     data.fd = -1;
-    if (data.made_file && unlink(data.path) == 0)
-        data.made_file = false;
-    if (data.made_dir && rmdir(data.dir) == 0)
-        data.made_dir = false;
 }
 
-/* Creates the empty data file -- proof that the directory takes files -- and checks
- * that SIZE fits on its filesystem and in memory. Bad input exits 2, leaving nothing. */
+/* Checks --dir before anything is made: exists, a directory. */
+static void check_dir_option(const char *dir_opt)
+{
+    struct stat st;
+    if (stat(dir_opt, &st) == -1)
+        die_usage("--dir: '%s' %s", dir_opt, errno == ENOENT ? "does not exist" : strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        die_usage("--dir: '%s' is not a directory", dir_opt);
+    if (snprintf(data.path, sizeof data.path, "%s/ch05-mmap-%d.f32", dir_opt, (int)getpid()) >=
+        (int)sizeof data.path)
+        die_usage("--dir: path too long");
+}
+
+/* Makes the file (in a fresh private directory unless --dir), then removes its name and
+ * the directory at once: the open descriptor keeps the file alive, workers reopen it
+ * through /proc/self/fd, and even a SIGKILLed parent leaves nothing behind. SIGINT and
+ * SIGTERM wait (blocked) until the names are gone, so a stop cannot land in between. */
+static void create_unlinked_file(const char *dir_opt)
+{
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stops, &before);
+    if (!dir_opt) {
+        const char *tmp = getenv("TMPDIR");
+        if (snprintf(data.dir, sizeof data.dir, "%.4000s/ch05-mmap-%d-XXXXXX",
+                     tmp && *tmp ? tmp : "/tmp", (int)getpid()) >= (int)sizeof data.dir)
+            die("TMPDIR is too long");
+        if (!mkdtemp(data.dir))
+            die("mkdtemp %s: %s", data.dir, strerror(errno));
+        snprintf(data.path, sizeof data.path, "%.4050s/data.f32", data.dir);
+    }
+    data.fd = open(data.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int open_errno = errno;
+    if (data.fd != -1 && unlink(data.path) == -1)
+        die_errno("unlink (data file)");
+    if (!dir_opt && rmdir(data.dir) == -1)
+        die_errno("rmdir (data directory)");
+    sigprocmask(SIG_SETMASK, &before, NULL);
+    if (data.fd == -1 && dir_opt)
+        die_usage("--dir: cannot create a file in '%s': %s", dir_opt, strerror(open_errno));
+    if (data.fd == -1) {
+        errno = open_errno;
+        die_errno("open (data file)");
+    }
+}
+
+/* Creates the data file -- proof that the directory takes files -- and checks that SIZE
+ * fits on its filesystem and in memory. Bad input exits 2, leaving nothing. */
 static void create_data_file(const char *dir_opt, uint64_t size)
 {
     char buf[32], free_buf[32];
     data.owner = getpid();
-    if (dir_opt) {
-        struct stat st;
-        if (stat(dir_opt, &st) == -1)
-            die_usage("--dir: '%s' %s", dir_opt, errno == ENOENT ? "does not exist" : strerror(errno));
-        if (!S_ISDIR(st.st_mode))
-            die_usage("--dir: '%s' is not a directory", dir_opt);
-        if (snprintf(data.path, sizeof data.path, "%s/ch05-mmap-%d.f32", dir_opt, (int)getpid()) >=
-            (int)sizeof data.path)
-            die_usage("--dir: path too long");
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        if (snprintf(data.dir, sizeof data.dir, "%.4000s/ch05-mmap-%d-XXXXXX", tmp && *tmp ? tmp : "/tmp",
-                     (int)getpid()) >= (int)sizeof data.dir)
-            die("TMPDIR is too long");
-        if (!mkdtemp(data.dir))
-            die("mkdtemp %s: %s", data.dir, strerror(errno));
-        data.made_dir = true;
-        snprintf(data.path, sizeof data.path, "%.4050s/data.f32", data.dir);
-    }
-    data.fd = open(data.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (data.fd == -1) {
-        if (dir_opt)
-            die_usage("--dir: cannot create a file in '%s': %s", dir_opt, strerror(errno));
-        die_errno("open (data file)");
-    }
-    data.made_file = true;
+    if (dir_opt)
+        check_dir_option(dir_opt);
+    create_unlinked_file(dir_opt);
 
     struct statvfs fs;
     if (fstatvfs(data.fd, &fs) == -1)
@@ -787,11 +817,12 @@ static void create_data_file(const char *dir_opt, uint64_t size)
     unsigned long long memory = available_memory();
     const char *where = dir_opt ? dir_opt : data.dir;
     if (size > free_bytes)
-        die_usage("--size: %s is larger than the free space in '%s' (%s)", format_size(size, buf, sizeof buf),
-                  where, format_size(free_bytes, free_buf, sizeof free_buf));
+        die_usage("--size: %s is larger than the free space in '%s' (%s)",
+                  format_size(size, buf, sizeof buf), where,
+                  format_size(free_bytes, free_buf, sizeof free_buf));
     if (size > memory)
-        die_usage("--size: %s is larger than the available memory (%s): the warm-cache experiments need the "
-                  "whole file cached", format_size(size, buf, sizeof buf),
+        die_usage("--size: %s is larger than the available memory (%s): the warm-cache experiments "
+                  "need the whole file cached", format_size(size, buf, sizeof buf),
                   format_size(memory, free_buf, sizeof free_buf));
 }
 
@@ -835,16 +866,14 @@ static void fill_data_file(unsigned long seed, uint64_t size)
     data.expected_sum = (double)eighths / 8.0;
 }
 
-/* The end of a good run: remove the file, and prove it is gone. */
+/* The end of a good run: close the file, and prove no name of it is left. */
 static void remove_data_file(void)
 {
-    char path[PATH_MAX], dir[PATH_MAX];
-    snprintf(path, sizeof path, "%s", data.path);
-    snprintf(dir, sizeof dir, "%s", data.made_dir ? data.dir : "");
     clean_up();
     struct stat st;
-    if (stat(path, &st) == 0 || (dir[0] && stat(dir, &st) == 0))
-        verification_failed("the data file %s (or its directory) is still there after clean-up", path);
+    if (stat(data.path, &st) == 0 || (data.dir[0] && stat(data.dir, &st) == 0))
+        verification_failed("the data file %s (or its directory) is still there after clean-up",
+                            data.path);
 }
 
 static enum inject parse_inject(const char *text)
@@ -855,7 +884,24 @@ static enum inject parse_inject(const char *text)
         return INJECT_GAP;
     if (strcmp(text, "sum") == 0)
         return INJECT_SUM;
-    die_usage("--inject: '%s' is not a fault (accepted: overlap, gap, sum)", text);
+    if (strcmp(text, "stall") == 0)
+        return INJECT_STALL;
+    die_usage("--inject: '%s' is not a fault (accepted: overlap, gap, sum, stall)", text);
+}
+
+/* The workers experiment forks 1 + 2 + ... + 2W processes per trial and method: quadratic
+ * in --workers. A mode allows the W it can finish (never fewer than the CPUs); --full any. */
+static void check_workers_sweep(const struct kit_opts *o)
+{
+    long cpus = online_cpus(), most = o->mode == MODE_QUICK ? 8 : 32;
+    most = most > cpus ? most : cpus;
+    if (!wanted(o, "workers") || o->mode == MODE_FULL || o->workers <= most)
+        return;
+    long n = 2 * o->workers;
+    const char *mode = o->mode == MODE_QUICK ? "--quick" : "the default mode";
+    die_usage("--workers: %ld makes the workers experiment fork %ld processes per trial "
+              "(N = 1..%ld, mmap and pread); %s allows up to %ld (use --full to run it anyway, "
+              "or --only another experiment)", o->workers, n * (n + 1), n, mode, most);
 }
 
 int main(int argc, char **argv)
@@ -891,11 +937,12 @@ int main(int argc, char **argv)
     if (size % sizeof(float))
         die_usage("--size: %llu is not a multiple of 4 bytes (one float32)", (unsigned long long)size);
     split_config.pin = o.pin;
-    prepare_out_dir(&o);
+    check_workers_sweep(&o);
+    create_data_file(dir_opt, size);    /* bad --dir or --size: exit 2 before --out is made */
     if (atexit(clean_up) != 0)
         die("atexit failed");
-    create_data_file(dir_opt, size);
     catch_stop_signals(clean_up);
+    prepare_out_dir(&o);
 
     if (o.pin == PIN_SAME)
         pin_to_cpu(0);
@@ -906,6 +953,7 @@ int main(int argc, char **argv)
     fill_data_file(o.seed, size);
     printf("data file: %s, %.1f MB = %llu float32 values k/8 (seed %lu), exact sum %.3f\n", data.path,
            mb(size), (unsigned long long)(size / sizeof(float)), o.seed, data.expected_sum);
+    printf("  (its name was removed as soon as it was open: it lives on through the descriptor)\n");
     if (wanted(&o, "methods") || wanted(&o, "cold") || wanted(&o, "workers"))
         report_effective_cpus(&o, (uint64_t)by_mode(&o, 2000000, 20000000, 50000000));
     fflush(stdout);
