@@ -8,17 +8,18 @@
 #   chapter  the same for `make chapterN`, but never fatal: a chapter runs without gnuplot
 #   book     the same for `make book-html` (pandoc)
 #   install  install the missing packages (as root, or through sudo)
-# pandoc and chromium-headless-shell (the HTML book and its test) are installed where the
-# distribution has them; where it does not, that test is skipped.
+# Optional packages are installed where the distribution has them; where it does not, the tests
+# that need them are skipped: pandoc and chromium-headless-shell (the HTML book and its test),
+# python3-numpy and python3-psutil (the Python twins of chapters 8 and 9).
 set -euo pipefail
 
 mode=${1:-test}
 packages=(bats bats-support bats-assert parallel gnuplot-nox fonts-dejavu-core)
-book_packages=(pandoc chromium-headless-shell)
+optional_packages=(pandoc chromium-headless-shell python3-numpy python3-psutil)
 case "$mode" in
 chapter) ;;
 book) packages=(pandoc) ;;
-*) packages+=("${book_packages[@]}") ;;
+*) packages+=("${optional_packages[@]}") ;;
 esac
 command -v cc >/dev/null && command -v make >/dev/null || packages=(build-essential "${packages[@]}")
 
@@ -40,10 +41,10 @@ fi
 
 apt_line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends ${missing[*]}"
 # An optional package this distribution does not have is left out, with a note.
-drop_unavailable_book_packages() {
+drop_unavailable_optional_packages() {
     local kept=() p
     for p in "${missing[@]}"; do
-        if [[ " ${book_packages[*]} " == *" $p "* ]] &&
+        if [[ " ${optional_packages[*]} " == *" $p "* ]] &&
             ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
             echo "deps: $p is not available here; the tests that need it are skipped" >&2
             continue
@@ -63,7 +64,7 @@ install_now() {
         echo "deps: apt-get update failed; its full output is in $log" >&2
         exit 1
     fi
-    drop_unavailable_book_packages
+    drop_unavailable_optional_packages
     [ ${#missing[@]} -gt 0 ] || { rm -f "$log"; return 0; }
     for p in "${missing[@]}"; do echo "deps: installing $p" >&2; done
     if ! { DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -q -o DPkg::Lock::Timeout=300 \
@@ -89,9 +90,9 @@ test | chapter | book)
         echo "deps: missing: ${missing[*]}" >&2
         echo "deps: install them with: sudo sh -c '$apt_line'  (or: make deps)" >&2
         [ "$mode" = chapter ] && exit 0
-        # without the HTML book's tools, make test still runs; their test is skipped
+        # without the optional packages, make test still runs; their tests are skipped
         for p in "${missing[@]}"; do
-            [[ " ${book_packages[*]} " == *" $p "* ]] || exit 2
+            [[ " ${optional_packages[*]} " == *" $p "* ]] || exit 2
         done
     fi ;;
 *)
