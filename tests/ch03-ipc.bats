@@ -350,3 +350,104 @@ cpu_ticks() {
     requires gnuplot
     assert_plots_render 03 "$QUICK"
 }
+
+# ---------- the Python twin (ipc.py) and the peers (harness/peers.sh 3) ----------
+
+IPC_PY="$KIT_ROOT/chapters/03-ipc/ipc.py"
+
+@test "ipc.py: a short run checks every message and writes three TSVs in the kit's format" {
+    requires command python3
+    run timeout 300 python3 "$IPC_PY" --quick --trials 1 --max-size 1K --ints 1000 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "verification: every message compared byte for byte with what was sent"
+    refute_output --partial "verification failed"
+    local e
+    for e in latency bandwidth serialization; do
+        assert_tsv "$BATS_TEST_TMPDIR/ch03-python-$e.tsv"
+        run sed -n '1p' "$BATS_TEST_TMPDIR/ch03-python-$e.tsv"
+        assert_output "# chapter=03 program=ipc.py experiment=$e mode=quick"
+    done
+    # latency: five channels, each on one CPU and (with 2 CPUs) on two, in us
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $2 == 1 && $3 == "us" { print $1 }' "$BATS_TEST_TMPDIR/ch03-python-latency.tsv"
+    assert_output "$(printf '%s\n' Pipe Pipe-bytes Queue SimpleQueue shared_memory)"
+    # bandwidth: the channels and the memcpy ceiling at 64 B, 256 B and 1 KiB, in GB/s
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $3 == "GB/s" { n[$1]++ } END { for (v in n) print v, n[v] }' \
+        "$BATS_TEST_TMPDIR/ch03-python-bandwidth.tsv"
+    assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "Pipe 3 Pipe-bytes 3 Queue 3 SimpleQueue 3 memcpy 3 shared_memory 3 "
+    # serialization: the same integers as the C program, so the raw array is 8 bytes each and
+    # text is what printf writes; pickle's cost per object is its own row
+    run awk -F'\t' '$1 == "raw-pipe/wire" || $1 == "raw-in-place/wire" { print $1, $5 }' "$BATS_TEST_TMPDIR/ch03-python-serialization.tsv"
+    assert_output "$(printf '%s\n' 'raw-pipe/wire 8000' 'raw-in-place/wire 8')"
+    run awk -F'\t' '$1 == "pickle/per-object" { print $2, $3 }' "$BATS_TEST_TMPDIR/ch03-python-serialization.tsv"
+    assert_output "1000 ns"
+}
+
+@test "ipc.py: the same integers as ch03-ipc (text on the wire has the same length)" {
+    requires command python3
+    run kit ch03-ipc --only serialization --ints 1000 --trials 1 --out "$BATS_TEST_TMPDIR/c"
+    assert_success
+    run timeout 120 python3 "$IPC_PY" --quick --only serialization --ints 1000 --trials 1 --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    local c py
+    c=$(awk -F'\t' '$1 == "text/wire" { print $5 }' "$BATS_TEST_TMPDIR/c/ch03-serialization.tsv")
+    py=$(awk -F'\t' '$1 == "text/wire" { print $5 }' "$BATS_TEST_TMPDIR/py/ch03-python-serialization.tsv")
+    # C sends an 8-byte length before the text; Python's Pipe frames the message itself
+    assert_equal "$py" "$((c - 8))"
+}
+
+@test "ipc.py: bad input exits 2 naming the option, before any work" {
+    requires command python3
+    run timeout 30 python3 "$IPC_PY" --max-size 100 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--max-size"
+    run timeout 30 python3 "$IPC_PY" --ints 0 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--ints"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
+}
+
+# A PATH with every command of this one except python3, and a stand-in perf that prints what
+# perf bench prints: the peers run is cheap and its numbers are known.
+path_without_python() {
+    local bin="$BATS_TEST_TMPDIR/bin" dir f
+    mkdir -p "$bin"
+    IFS=: read -ra dirs <<<"$PATH"
+    for dir in "${dirs[@]}"; do
+        for f in "$dir"/*; do
+            case "${f##*/}" in python* | perf) continue ;; esac
+            [ -x "$f" ] && [ ! -e "$bin/${f##*/}" ] && ln -s "$f" "$bin/${f##*/}"
+        done
+    done
+    cat >"$bin/perf" <<'STUB'
+#!/bin/sh
+case "$2" in
+sched) echo "     Total time: 0.010 [sec]"; echo; echo "      5.000 usecs/op" ;;
+mem) echo "      10.000000 GB/sec" ;;
+esac
+STUB
+    chmod +x "$bin/perf"
+    echo "$bin"
+}
+
+@test "peers.sh 3: results/peers.tsv in its schema; without python3 the Python side is skipped with the install command" {
+    local bin out="$BATS_TEST_TMPDIR/peers"
+    bin=$(path_without_python)
+    (PATH=$bin; ! command -v python3 >/dev/null) || fail "python3 is still on the test's PATH"
+    PATH=$bin KIT_NO_INSTALL=1 KIT_BUILD="$KIT_BUILD" CH03_PEER_SIZE=64K CH03_PEER_TRIALS=1 \
+        run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 3
+    assert_success
+    assert_output --partial "python3 not available (install with: sudo apt-get install python3); skipped"
+    assert_output --partial "the Python side, chapters/03-ipc/ipc.py, is skipped"
+    assert_tsv "$out/peers.tsv"
+    run sed -n '1p;4p' "$out/peers.tsv"
+    assert_output "$(printf '# chapter=00 program=peers.sh experiment=peers mode=default\nchapter\tquantity\tkit\tpeer\ttool\tratio')"
+    # the pipe round trip and three memcpy readings, each beside the stand-in perf; ratio = peer / kit
+    run awk -F'\t' '!/^#/ && $1 != "chapter" { print $1, ($5 ~ /^(taskset -c 0 )?perf bench/), $4 }' "$out/peers.tsv"
+    assert_output "$(printf '3 1 %s\n' 5.000 10.7374 10.7374 10.7374)"
+    run awk -F'\t' '!/^#/ && $1 != "chapter" { d = $6 - $4 / $3; if (d < -0.001 * $6 || d > 0.001 * $6) print "bad ratio: " $0 }' "$out/peers.tsv"
+    assert_output ""
+    if command -v gnuplot >/dev/null; then
+        [ -s "$out/peers.svg" ] || fail "peers.svg was not drawn"
+        assert_white_background "$out/peers.svg"
+    fi
+}

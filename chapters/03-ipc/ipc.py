@@ -262,7 +262,7 @@ def memcpy_point(size, mode, trials):
 # ---------- experiment 3: serialization ----------
 
 FORMATS = {   # name: (encode, decode), both None for the array kept in shared memory
-    "text": (lambda v: "\n".join(map(str, v)).encode(),
+    "text": (lambda v: ("\n".join(map(str, v)) + "\n").encode(),   # a newline after each
              lambda b: list(map(int, b.split()))),
     "pickle": (lambda v: pickle.dumps(v, pickle.HIGHEST_PROTOCOL), pickle.loads),
     "raw-pipe": (lambda v: array.array("q", v).tobytes(),
