@@ -222,6 +222,19 @@ bad_input() {
     assert_no_shm_left "$KIT_PID"
 }
 
+@test "kill -9 of the program leaves no data file (unlinked once open) and no worker behind" {
+    start_in_session ch10-rows --only workers --rows 200000 --trials 100000 --out "$BATS_TEST_TMPDIR"
+    wait_for_output "workers:" 60
+    assert_no_data_left "$TMPDIR"          # already gone while the program runs
+    run grep -E "generated 200000 rows .*, already unlinked: /proc/$KIT_PID/fd/[0-9]+$" "$BATS_TEST_TMPDIR/err"
+    assert_success
+    kill -KILL "$KIT_PID"
+    wait_kit 10
+    assert_equal "$KIT_STATUS" 137
+    assert_session_empty "$KIT_PID"        # the workers die with their parent
+    assert_no_shm_left "$KIT_PID"
+}
+
 # PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat). The sanitizer
 # build's leak check clones a tracer at exit (exit signal 0), which must not be killed.
 forked_children_of() {

@@ -25,9 +25,9 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --rows N        rows to generate (1000..10^9; --quick 100000, default 1000000,\n"
-    "                  --full 25000000 = about 1.1 GB); the file goes to\n"
-    "                  $TMPDIR/ch10-rows-PID-XXXXXX/ and is removed at the end, on Ctrl-C,\n"
-    "                  SIGTERM or a failed worker\n"
+    "                  --full 25000000 = about 1.1 GB); the file is made in\n"
+    "                  $TMPDIR/ch10-rows-PID-XXXXXX/ and unlinked with it as soon as it is\n"
+    "                  open: every process reaches it as /proc/PID/fd/N, nothing is left behind\n"
     "  --input FILE    process FILE instead (the shell tools are skipped: their awk program\n"
     "                  assumes the generated format)\n"
     "  --chunk K       rows per message for `chunks` (1..1000000; default 1000)\n"
@@ -74,16 +74,27 @@ struct chapter {
 static struct chapter ch;
 static pid_t data_owner;
 
-/* ---------- the data file, and removing it ---------- */
+/* ---------- the generated files: unlinked as soon as they are open ---------- */
 
+/* They are made in a private directory ($TMPDIR/ch10-rows-PID-XXXXXX), opened, and unlinked
+ * at once with the directory, so nothing is left behind even if the program is killed with
+ * SIGKILL. Every process then reaches them by the parent's descriptors, /proc/PID/fd/N: a
+ * worker that opens that path gets an open file description of its own (its own offset and
+ * readahead), as if it had opened the file by name. */
+enum data_file { ROWS_CSV, PARTIAL_AWK, MERGE_AWK, OUT_TXT, DATA_FILES };
+static const char *const data_names[DATA_FILES] = {"rows.csv", "partial.awk", "merge.awk",
+                                                   "out.txt"};
+static char data_path[DATA_FILES][64];
+static int data_fd[DATA_FILES];
+
+/* Whatever names still exist (a stop between creating and unlinking): removed. */
 static void remove_data(void)
 {
-    static const char *const files[] = {"rows.csv", "partial.awk", "merge.awk", "out.txt"};
     char path[PATH_MAX + 16];
     if (getpid() != data_owner || ch.dir[0] == '\0')
         return;                 /* a worker's exit(): the data is its parent's */
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", ch.dir, files[i]);
+    for (int i = 0; i < DATA_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", ch.dir, data_names[i]);
         unlink(path);
     }
     rmdir(ch.dir);
@@ -95,8 +106,6 @@ static void make_data_dir(void)
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    if (strchr(tmp, '\''))
-        die("TMPDIR contains a quote, which the shell commands cannot carry: %s", tmp);
     snprintf(ch.dir, sizeof ch.dir, "%s/%s-%d-XXXXXX", tmp, kit_prog, (int)getpid());
     data_owner = getpid();
     add_kit_cleanup(remove_data);
@@ -107,19 +116,51 @@ static void make_data_dir(void)
     }
 }
 
+static void make_data_files(void)
+{
+    char path[PATH_MAX + 16];
+    make_data_dir();
+    for (int i = 0; i < DATA_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", ch.dir, data_names[i]);
+        data_fd[i] = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (data_fd[i] == -1)
+            die("open %s: %s", path, strerror(errno));
+        snprintf(data_path[i], sizeof data_path[i], "/proc/%d/fd/%d", (int)getpid(), data_fd[i]);
+    }
+    remove_data();              /* the names go now; the files live on through data_fd */
+}
+
+/* book:awk */
+/* The same row task in awk: the partial totals of a block, then the merge of the blocks. */
+static const char partial_awk[] =
+    "$1 != \"id\" && NF {\n"
+    "    v = $3 * ($1 % 7 + 1) + length($4)\n"
+    "    if (!($2 in n)) { n[$2] = 0; s[$2] = 0; lo[$2] = v; hi[$2] = v }\n"
+    "    n[$2]++; s[$2] += v\n"
+    "    if (v < lo[$2]) lo[$2] = v\n"
+    "    if (v > hi[$2]) hi[$2] = v\n"
+    "}\n"
+    "END { for (k in n) printf \"%s %.0f %.0f %.0f %.0f\\n\", k, n[k], s[k], lo[k], hi[k] }\n";
+static const char merge_awk[] =
+    "{ k = $1\n"
+    "  if (!(k in n)) { n[k] = 0; s[k] = 0; lo[k] = $4 + 0; hi[k] = $5 + 0 }\n"
+    "  n[k] += $2; s[k] += $3\n"
+    "  if ($4 + 0 < lo[k]) lo[k] = $4 + 0\n"
+    "  if ($5 + 0 > hi[k]) hi[k] = $5 + 0 }\n"
+    "END { for (k in n) printf \"%s %.0f %.0f %.0f %.0f\\n\", k, n[k], s[k], lo[k], hi[k] }\n";
+/* end:awk */
+
 static void generate_data(void)
 {
-    make_data_dir();
-    snprintf(ch.path, sizeof ch.path, "%s/rows.csv", ch.dir);
-    int fd = open(ch.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd == -1)
-        die("open %s: %s", ch.path, strerror(errno));
+    make_data_files();
     uint64_t start = now_ns();
-    ch.size = write_csv(fd, ch.rows, ch.o.seed);
-    if (close(fd) == -1)
-        die_errno("close (the CSV)");
-    progress("generated %lld rows (%.1f MB) in %.2f s: %s", ch.rows, ch.size / 1e6,
-             (double)(now_ns() - start) / 1e9, ch.path);
+    ch.size = write_csv(data_fd[ROWS_CSV], ch.rows, ch.o.seed);
+    if (!write_full(data_fd[PARTIAL_AWK], partial_awk, strlen(partial_awk)) ||
+        !write_full(data_fd[MERGE_AWK], merge_awk, strlen(merge_awk)))
+        die_errno("write (the awk programs)");
+    snprintf(ch.path, sizeof ch.path, "%s", data_path[ROWS_CSV]);
+    progress("generated %lld rows (%.1f MB) in %.2f s, already unlinked: %s", ch.rows,
+             ch.size / 1e6, (double)(now_ns() - start) / 1e9, ch.path);
 }
 
 /* --input must be a readable regular file with a header and at least one row. */
@@ -435,25 +476,6 @@ static bool in_path(const char *name)
     return false;
 }
 
-/* book:awk */
-/* The same row task in awk: the partial totals of a block, then the merge of the blocks. */
-static const char partial_awk[] =
-    "$1 != \"id\" && NF {\n"
-    "    v = $3 * ($1 % 7 + 1) + length($4)\n"
-    "    if (!($2 in n)) { n[$2] = 0; s[$2] = 0; lo[$2] = v; hi[$2] = v }\n"
-    "    n[$2]++; s[$2] += v\n"
-    "    if (v < lo[$2]) lo[$2] = v\n"
-    "    if (v > hi[$2]) hi[$2] = v\n"
-    "}\n"
-    "END { for (k in n) printf \"%s %.0f %.0f %.0f %.0f\\n\", k, n[k], s[k], lo[k], hi[k] }\n";
-static const char merge_awk[] =
-    "{ k = $1\n"
-    "  if (!(k in n)) { n[k] = 0; s[k] = 0; lo[k] = $4 + 0; hi[k] = $5 + 0 }\n"
-    "  n[k] += $2; s[k] += $3\n"
-    "  if ($4 + 0 < lo[k]) lo[k] = $4 + 0\n"
-    "  if ($5 + 0 > hi[k]) hi[k] = $5 + 0 }\n"
-    "END { for (k in n) printf \"%s %.0f %.0f %.0f %.0f\\n\", k, n[k], s[k], lo[k], hi[k] }\n";
-/* end:awk */
 
 static void write_text_file(const char *path, const char *text)
 {
@@ -466,7 +488,6 @@ static void write_text_file(const char *path, const char *text)
 
 static void find_shell_tools(void)
 {
-    char path[PATH_MAX + 16];
     if (ch.input) {
         printf("shell tools: skipped for --input (their awk program assumes the generated"
                " format)\n");
@@ -478,10 +499,6 @@ static void find_shell_tools(void)
         warn("no awk in PATH: the awk rows are skipped");
     if (!ch.have_parallel)
         warn("GNU parallel is not installed (apt-get install parallel): its row is skipped");
-    snprintf(path, sizeof path, "%s/partial.awk", ch.dir);
-    write_text_file(path, partial_awk);
-    snprintf(path, sizeof path, "%s/merge.awk", ch.dir);
-    write_text_file(path, merge_awk);
 }
 
 /* sh -c COMMAND in its own process group (killed whole on a stop or an error). */
@@ -524,11 +541,9 @@ static char *read_text_file(const char *path)
 
 static void check_shell_output(const struct trial *t, const char *variant)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/out.txt", ch.dir);
     if (t->shell_check == SHELL_EXIT_ONLY)
         return;
-    char *got = read_text_file(path);
+    char *got = read_text_file(data_path[OUT_TXT]);
     if (t->shell_check == SHELL_LINES) {
         if (strtoll(got, NULL, 10) != ch.lines)
             verification_failed("%s: wc -l counted %s lines, the file has %lld", variant,
@@ -558,7 +573,8 @@ static double run_shell_trial(void *arg)
 /* The shell tool `name` (parallel+awk, awk, wc-l, cat) as a trial; false if not installed. */
 static bool shell_trial(const char *name, int workers, struct trial *t, char *command, size_t n)
 {
-    const char *f = ch.path, *d = ch.dir, *a = ch.awk;
+    const char *f = ch.path, *a = ch.awk, *o = data_path[OUT_TXT];
+    const char *partial = data_path[PARTIAL_AWK], *merge = data_path[MERGE_AWK];
     *t = (struct trial){.command = command, .shell_check = SHELL_TOTALS};
     t->c.name = name;
     t->c.workers = 1;
@@ -566,20 +582,20 @@ static bool shell_trial(const char *name, int workers, struct trial *t, char *co
         if (!ch.have_parallel || !a)
             return false;
         t->c.workers = workers;
-        snprintf(command, n, "parallel --will-cite --pipepart -a '%s' --block %llu -j %d "
-                 "%s -F, -f '%s/partial.awk' | %s -f '%s/merge.awk' | LC_ALL=C sort > '%s/out.txt'",
-                 f, (unsigned long long)(ch.size / (uint64_t)workers + 1), workers, a, d, a, d, d);
+        snprintf(command, n, "parallel --will-cite --pipepart -a %s --block %llu -j %d "
+                 "%s -F, -f %s | %s -f %s | LC_ALL=C sort > %s", f,
+                 (unsigned long long)(ch.size / (uint64_t)workers + 1), workers, a, partial, a,
+                 merge, o);
     } else if (strcmp(name, "awk") == 0) {
         if (!a)
             return false;
-        snprintf(command, n, "%s -F, -f '%s/partial.awk' '%s' | LC_ALL=C sort > '%s/out.txt'",
-                 a, d, f, d);
+        snprintf(command, n, "%s -F, -f %s %s | LC_ALL=C sort > %s", a, partial, f, o);
     } else if (strcmp(name, "wc-l") == 0) {
         t->shell_check = SHELL_LINES;
-        snprintf(command, n, "wc -l < '%s' > '%s/out.txt'", f, d);
+        snprintf(command, n, "wc -l < %s > %s", f, o);
     } else {
         t->shell_check = SHELL_EXIT_ONLY;
-        snprintf(command, n, "cat '%s' > /dev/null", f);
+        snprintf(command, n, "cat %s > /dev/null", f);
     }
     return !ch.input;
 }
@@ -903,7 +919,6 @@ int main(int argc, char **argv)
         experiment_workers();
     if (wanted(&ch.o, "cold"))
         experiment_cold();
-    remove_data();
     printf("\nverification: every method's per-key count, sum, min and max equal the sequential"
            " pass's, every row counted once\n");
     return 0;
