@@ -166,6 +166,10 @@ bad_input() {
     assert_line --index 0 "ch04-locks: --variant needs a value"
     bad_input --only robust --kill-holder
     assert_line --index 0 --partial "--kill-holder: works in the per-increment experiment"
+    bad_input --inject typo
+    assert_line --index 0 "ch04-locks: --inject: 'typo' is not a fault (accepted: early-death)"
+    bad_input --only contention --inject early-death
+    assert_line --index 0 "ch04-locks: --inject: early-death works in the robust experiment (use --only robust)"
 }
 
 @test "nothing named is left behind (the shared region is anonymous)" {
@@ -227,10 +231,25 @@ killed_holder() {
 
 @test "a worker killed holding the semaphore: reported, survivors killed, no hang" {
     killed_holder semaphore
+    assert_output --partial "a lock it held would never have been released"
 }
 
 @test "a worker killed holding the spinlock: reported, spinning survivors killed, no hang" {
     killed_holder spinlock
+    assert_output --partial "a lock it held would never have been released"
+}
+
+# --inject early-death: the robust experiment's victim dies before it takes the lock. That is not
+# the planned death: the survivors would wait for a holder that never comes.
+@test "robust: a worker killed before it holds the lock is reported, not taken as planned; no hang" {
+    start_in_session ch04-locks --quick --only robust --workers 2 --inject early-death \
+        --out "$BATS_TEST_TMPDIR"
+    wait_kit 60
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "worker 0 of 2 \(pid [0-9]+\) killed by signal 9 \(Killed\) during robust, variant robust-mutex, P=2, trial 0 \(the warm-up\); the other workers were killed \(before it took the lock: not the planned death\)$"
+    refute_output --partial "it held"
+    assert_session_empty "$KIT_PID"
 }
 
 @test "a worker killed holding the robust mutex: reported, the lock itself recoverable" {

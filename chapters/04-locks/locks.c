@@ -19,7 +19,7 @@
  *
  * Usage: ch04-locks [--quick | --full] [--only EXPERIMENT] [--variant NAME[,NAME...]]
  *                   [--increments N] [--trials N] [--workers N] [--pin none|same|spread]
- *                   [--kill-holder] [--out DIR]
+ *                   [--kill-holder] [--inject early-death] [--out DIR]
  * Linux only (robust futexes, PR_SET_PDEATHSIG, sched_setaffinity).
  * Exit: 0 ok, 1 runtime or verification failure (or a killed worker), 2 usage error.
  *
@@ -57,7 +57,8 @@
 static const char usage[] =
     "Usage: ch04-locks [--quick | --full] [--only per-increment|contention|robust]\n"
     "                  [--variant NAME[,NAME...]] [--increments N] [--trials N] [--workers N]\n"
-    "                  [--pin none|same|spread] [--kill-holder] [--out DIR]\n"
+    "                  [--pin none|same|spread] [--kill-holder] [--inject early-death]\n"
+    "                  [--out DIR]\n"
     "Lock strategies for shared state across processes (Linux only).\n"
     "  --variant LIST   variants to run in per-increment and contention, comma separated:\n"
     "                   none, mutex, robust-mutex, semaphore, spinlock, atomic, batched,\n"
@@ -73,6 +74,9 @@ static const char usage[] =
     "                   takes the lock halfway through and is killed (SIGKILL) holding it (a\n"
     "                   lock-free variant: killed halfway); the program must report it and\n"
     "                   exit 1, without waiting on the dead holder\n"
+    "  --inject early-death  fault injection: in the first robust trial, worker 0 is killed\n"
+    "                   (SIGKILL) before it takes the lock; the program must report it (it is\n"
+    "                   not the planned death) and exit 1, without waiting for it to hold\n"
     "Writes results/ch04-{per-increment,contention,robust}.tsv (measurement tables, ns or us)\n"
     "and results/ch04-lost-updates.tsv (columns: workers trial expected counted lost).\n";
 
@@ -384,6 +388,7 @@ struct trial {
     enum kit_pin pin;
     long number;              /* 0 = the warm-up */
     int victim;               /* worker killed holding the lock, or -1 */
+    bool victim_dies_early;   /* --inject early-death: the victim dies before it takes the lock */
     bool victim_planned;      /* robust: its death is the experiment; otherwise it is reported */
     long victim_increments;   /* what the victim finishes before it takes the lock to die */
     void (*victim_count)(int worker, long increments);
@@ -425,6 +430,8 @@ static void worker_body(const struct trial *t, int w, int go_fd)
         sched_yield();
     uint64_t cpu_start = cpu_time_ns();
     arena->started_ns[w] = now_ns();
+    if (w == t->victim && t->victim_dies_early)
+        raise(SIGKILL);                  /* holding nothing: not the planned death */
     if (w == t->victim) {
         t->victim_count(w, t->victim_increments);
         if (t->victim_hold) {
@@ -464,22 +471,57 @@ static void reset_arena(void)
         arena->started_ns[w] = arena->finished_ns[w] = arena->cpu_ns[w] = 0;
 }
 
+/* The owner a mutex records (glibc: the owner's thread id, a single-threaded worker's pid);
+ * 0 where the C library does not say. */
+static pid_t mutex_owner(const pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+    return (pid_t)m->__data.__owner;
+#else
+    (void)m;
+    return 0;
+#endif
+}
+
+/* What the arena shows about a lock the dead worker held -- said only when it shows one.
+ * The mutexes record their owner; the semaphore and the spinlock only that they are
+ * taken, which, once every worker is dead, means a dead worker took them. */
+static const char *lock_left(const struct trial *t, int w, pid_t pid)
+{
+    static const char held[] = " (a lock it held would never have been released)";
+    static const char robust[] = " (a robust mutex it held is recovered, but the count can no "
+                                 "longer be checked)";
+    bool is_robust = t->v->count == count_robust_mutex;
+    if (w == t->victim && atomic_load(&arena->victim_holding))
+        return is_robust ? robust : held;
+    if (w == t->victim && t->victim_planned)
+        return " (before it took the lock: not the planned death)";
+    if (t->v->hold == hold_mutex && mutex_owner(&arena->mutex) == pid)
+        return held;
+    if (is_robust && mutex_owner(&arena->robust) == pid)
+        return robust;
+    int value = 1;
+    if (t->v->hold == hold_semaphore && sem_getvalue(&arena->semaphore, &value) == 0 && value == 0)
+        return " (the semaphore was left taken by a dead worker: it would never have been posted)";
+    if (t->v->hold == hold_spinlock && atomic_load(&arena->spinlock))
+        return " (the spinlock was left taken by a dead worker: it would never have been released)";
+    return "";
+}
+
 /* A dead worker ends the run: say which, how, and where; then nobody waits for it. */
 __attribute__((noreturn))
 static void report_dead_worker(const struct trial *t, int w, pid_t pid, int status)
 {
     char how[96];
     if (WIFSIGNALED(status))
-        snprintf(how, sizeof how, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        snprintf(how, sizeof how, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
     else
         snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
     kill_workers();
     die("worker %d of %d (pid %d) %s during %s, variant %s, P=%d, trial %ld%s; the other workers "
         "were killed%s", w, t->procs, (int)pid, how, t->experiment, t->v->name, t->procs, t->number,
-        t->number == 0 ? " (the warm-up)" : "",
-        t->v->count == count_robust_mutex ? " (a robust mutex it held is recovered, but the count "
-                                            "can no longer be checked)"
-        : t->v->hold ? " (a lock it held would never have been released)" : "");
+        t->number == 0 ? " (the warm-up)" : "", lock_left(t, w, pid));
 }
 
 /* book:reap */
@@ -491,7 +533,9 @@ static void reap_one(const struct trial *t, pid_t pid, int status)
         return;                          /* not one of ours (cannot happen: we fork only workers) */
     workers[w] = 0;
     exit_if_stopped();                   /* a worker killed by our own Ctrl-C is no crash */
-    bool planned = w == t->victim && t->victim_planned && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    /* the planned death: the victim, killed while the arena shows it holding the lock */
+    bool planned = w == t->victim && t->victim_planned && WIFSIGNALED(status) &&
+                   WTERMSIG(status) == SIGKILL && atomic_load(&arena->victim_holding);
     if (!planned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
         report_dead_worker(t, w, pid, status);
 }
@@ -859,6 +903,7 @@ static double time_recovery(void *ctx)
 
     t->victim = 0;
     run_workers(t);
+    t->victim_dies_early = false;
     uint64_t expected = (uint64_t)(t->procs - 1) * (uint64_t)t->increments + (uint64_t)t->victim_increments;
     uint64_t counted = atomic_load(&arena->counter);
     if (arena->recoveries != 1 || arena->rolled_back != 1 || arena->recovered_by < 1)
@@ -873,7 +918,7 @@ static double time_recovery(void *ctx)
     return (double)(arena->recovered_at_ns - arena->victim_died_at_ns) / 1e3;
 }
 
-static void run_robust(struct kit_opts *o)
+static void run_robust(struct kit_opts *o, bool victim_dies_early)
 {
     long trials = o->trials ? o->trials : by_mode(o, 3, 10, 30);
     int procs = o->workers < 2 ? 2 : (int)o->workers;
@@ -884,6 +929,7 @@ static void run_robust(struct kit_opts *o)
     t.victim_count = count_robust_mutex;
     t.victim_hold = hold_robust_mutex;
     t.victim_planned = true;
+    t.victim_dies_early = victim_dies_early;
 
     printf("\nrobust: %d workers x %ld increments under a robust mutex; worker 0 is killed (SIGKILL) "
            "holding it\n        after %ld increments, with one more in flight (%ld trials)\n",
@@ -971,12 +1017,19 @@ static void parse_variants(const char *list, struct selection *sel)
     }
 }
 
+static bool parse_inject(const char *text)
+{
+    if (strcmp(text, "early-death") != 0)
+        die_usage("--inject: '%s' is not a fault (accepted: early-death)", text);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct kit_opts o = kit_defaults("ch04-locks", usage, argc, argv);
     struct selection sel = {.given = false};
     const char *increments_text = NULL;
-    bool kill_holder = false;
+    bool kill_holder = false, early_death = false;
 
     for (int k = 0; k < VARIANT_COUNT; k++)
         sel.picked[k] = true;
@@ -989,6 +1042,8 @@ int main(int argc, char **argv)
             increments_text = option_value(argc, argv, &i, "--increments");
         else if (strcmp(argv[i], "--kill-holder") == 0)
             kill_holder = true;
+        else if (is_opt(argv[i], "--inject"))
+            early_death = parse_inject(option_value(argc, argv, &i, "--inject"));
         else
             die_usage("unknown option '%s'", argv[i]);
     }
@@ -999,6 +1054,8 @@ int main(int argc, char **argv)
     long total = (long)by_mode(&o, 100000, 1000000, 20000000);
     if (increments_text)
         total = (long)parse_count("--increments", increments_text, 1000, 1000000000);
+    if (early_death && !wanted(&o, "robust"))
+        die_usage("--inject: early-death works in the robust experiment (use --only robust)");
     if (kill_holder && !wanted(&o, "per-increment"))
         die_usage("--kill-holder: works in the per-increment experiment (use --only per-increment)");
     prepare_out_dir(&o);
@@ -1023,7 +1080,7 @@ int main(int argc, char **argv)
     if (wanted(&o, "contention"))
         run_contention(&o, &sel, total);
     if (wanted(&o, "robust"))
-        run_robust(&o);
+        run_robust(&o, early_death);
     unmap_arena();
     printf("\nverification: every synchronized count exact (P x I); none never over-counts; "
            "the robust run recovered exactly once and finished exactly.\nTSV files: %s/ch04-*.tsv\n",
