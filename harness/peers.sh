@@ -116,6 +116,9 @@ chapter1() {
     printf '  %-38s %10s us  (%s forks/s; its worker has %s mappings)\n' \
         "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate" "$maps"
     awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio stress-ng / ch01-fork: %.2f\n", a / b }'
+    # stress-ng's rate is per second of wall time: on a shared machine that includes the time its
+    # worker waited for a CPU. Its usr+sys rate says how much CPU a fork took.
+    awk '$4 == "fork" && $10 > 0 { printf "  (stress-ng per second of its own CPU time: %s forks/s = %.1f us of CPU per fork;\n   wall / CPU = %.1f: above 1, its worker waited for a CPU)\n", $10, 1e6 / $10, $10 / $9 }' "$tmp/stress.txt"
     peer_row 1 "fork + _exit + wait, us per process" "$ours" "$theirs" "stress-ng --fork 1 --fork-max 1"
     echo "  (fork copies the parent's mappings and page tables: a small C program like grep has"
     echo "   $(grep -c '' /proc/self/maps) mappings, stress-ng's worker $maps; see book.md, chapter 1)"
