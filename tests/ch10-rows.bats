@@ -266,6 +266,25 @@ forked_children_of() {
     assert_no_shm_left "$KIT_PID"
 }
 
+@test "rows.py: every recipe agrees with the C totals; recipe 3 as written fails in every worker" {
+    requires command python3
+    local f="$BATS_TEST_TMPDIR/rows.csv" c_digest
+    run kit ch10-rows --generate "$f" --rows 2000 --seed 5
+    assert_success
+    run kit ch10-rows --input "$f" --only cold --trials 1 --out "$BATS_TEST_TMPDIR/c"
+    assert_success
+    c_digest=$(sed -n 's/.*totals digest \([0-9a-f]*\)$/\1/p' <<<"$output")
+    run timeout 300 python3 "$KIT_ROOT/chapters/10-rows/rows.py" "$f" --trials 1 --per-row-rows 500 \
+        --workers 2 --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    assert_line --regexp "^rows.py: Python [0-9.]+, 2000 rows, 100 keys, totals digest $c_digest, workers 2, trials 1$"
+    assert_line --regexp "^  shm-as-written +FAILS as written: 2 of 2 workers failed \(exit codes \[1, 1\]\)"
+    assert_output --partial "verification: every variant's per-key totals equal the sequential loop's"
+    assert_tsv "$BATS_TEST_TMPDIR/py/ch10-python-methods.tsv"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$BATS_TEST_TMPDIR/py/ch10-python-methods.tsv"
+    assert_output "$(printf '%s\n' sequential pool.map pool.map-chunk1 queue-chunks shm-lock-held shm-no-lock byte-ranges)"
+}
+
 @test "the figures render from the quick data" {
     requires gnuplot
     assert_plots_render 10 "$QUICK"
