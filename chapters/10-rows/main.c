@@ -25,7 +25,7 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --rows N        rows to generate (1000..10^9; --quick 100000, default 1000000,\n"
-    "                  --full 25000000 = about 1.1 GB); the file is made in\n"
+    "                  --full 26000000 = 1.1 GB, 1.02 GiB); the file is made in\n"
     "                  $TMPDIR/ch10-rows-PID-XXXXXX/ and unlinked with it as soon as it is\n"
     "                  open: every process reaches it as /proc/PID/fd/N, nothing is left behind\n"
     "  --input FILE    process FILE instead (the shell tools are skipped: their awk program\n"
@@ -868,7 +868,7 @@ static void parse_options(int argc, char **argv)
     if (ch.input && !ch.input[0])
         die_usage("--input: needs a file name");
     if (!ch.rows)
-        ch.rows = by_mode(&ch.o, 100000, 1000000, 25000000);
+        ch.rows = by_mode(&ch.o, 100000, 1000000, 26000000);
     if (!ch.messages)
         ch.messages = (long)by_mode(&ch.o, 2000, 20000, 200000);
     check_only(&ch.o, experiments, sizeof experiments / sizeof experiments[0]);
