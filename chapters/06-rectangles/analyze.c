@@ -340,7 +340,7 @@ static void analyze_overhead(struct analysis *a)
         overhead_row(tsv, &r, a, &c[i], trials);
     tsv_close(tsv);
     overhead_conclusion(&r, a, sizes, count);
-    free(r.rows);
+    report_free(&r);
     free(c);
 }
 
