@@ -136,7 +136,7 @@ static void run_methods(const struct ch01_opts *c)
     report_print(&r);
     report_write(&r);
     methods_conclusion(&r);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- experiment 2: batch ---------- */
@@ -191,7 +191,7 @@ static void run_batch_sweep(const struct ch01_opts *c)
     report_print(&r);
     report_write(&r);
     batch_conclusion(&r, c->kit.effective_cpus);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- experiment 3: rss ---------- */
@@ -269,7 +269,7 @@ static void run_rss(const struct ch01_opts *c)
     report_print(&r);
     report_write(&r);
     rss_conclusion(&r, last);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- experiment 4: speedup ---------- */
@@ -355,7 +355,7 @@ static void run_speedup(const struct ch01_opts *c)
     report_print(&r);
     report_write(&r);
     speedup_conclusion(&r, o, max_procs);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- options and main ---------- */

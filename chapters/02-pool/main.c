@@ -262,7 +262,7 @@ static void run_per_task_vs_pool(struct run_config *c)
            heavy < light ? "a fork per task only matters while the task is not much longer "
                            "than the fork."
                          : "here the pool's advantage did not shrink with longer tasks.");
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- experiment 2: chunksize ---------- */
@@ -392,7 +392,7 @@ static void run_chunksize(struct run_config *c)
     report_write(&r);
     print_worker_counts("chunk T", &t.counts);
     chunksize_conclusion(&r, tasks, python_chunk, ideal);
-    free(r.rows);
+    report_free(&r);
     free(expected);
     free(t.results);
 }
@@ -502,7 +502,7 @@ static void run_overhead(struct run_config *c)
     print_worker_counts("pool-1", &t.counts);
     write_worker_counts(c, "overhead", "pool-1", 1, &t.counts);
     overhead_conclusion(&r, tasks, fixed, per_worker);
-    free(r.rows);
+    report_free(&r);
     free(expected);
     free(t.results);
 }
@@ -731,7 +731,7 @@ static void run_shell_pools(struct run_config *c)
     report_write(&r);
     print_worker_counts("pool-call", &t.counts);
     shell_pools_conclusion(&r, (double)o->workers, tasks);
-    free(r.rows);
+    report_free(&r);
     free(expected);
     free(t.results);
 }

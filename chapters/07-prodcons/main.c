@@ -557,7 +557,7 @@ static void run_throughput(const struct config *cfg)
     report_print(&r);
     conclude_throughput(&r, cfg->capacity);
     report_write(&r);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- experiment 2: capacity ---------- */
@@ -631,7 +631,7 @@ static void run_capacity(const struct config *cfg)
     conclude_capacity(cfg, &r, caps, ncaps);
     report_write(&r);
     report_write(&blocked);
-    free(r.rows);
+    report_free(&r);
     free(blocked.rows);
 }
 
@@ -676,7 +676,7 @@ static void run_mpmc(const struct config *cfg)
     printf("  -> every item was delivered exactly once, each producer's items in order for "
            "every consumer (checked in every trial)\n");
     report_write(&r);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- experiment 4: one side faster ---------- */
@@ -887,7 +887,7 @@ static void run_latency(const struct config *cfg)
            "difference between the sampled and the predicted number in flight was %.1f%%\n",
            fabs(worst) <= 10 ? "held within 10%" : "did not hold within 10%", worst);
     report_write(&r);
-    free(r.rows);
+    report_free(&r);
 }
 
 /* ---------- options and main ---------- */
