@@ -194,7 +194,9 @@ ch3_perf() {   # the pipe round trip and the memcpy ceiling beside perf bench, o
     local bytes loops perf_size copy cold warm zero alone
     bytes=$(numfmt --from=iec "$size")
     loops=$(( bytes >= (1 << 20) ? 2 : (2 << 20) / bytes ))
-    perf_size=$(numfmt --to=iec "$bytes" | sed 's/\([KMG]\)$/\1B/')
+    if ((bytes % (1 << 20) == 0)); then perf_size=$((bytes >> 20))MB
+    elif ((bytes % 1024 == 0)); then perf_size=$((bytes >> 10))KB
+    else perf_size=${bytes}B; fi
     "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size "$size" --trials "$trials" \
         --out "$tmp" >/dev/null 2>&1 || { echo "peers: ch03-ipc --only bandwidth failed"; return 1; }
     copy=$(for i in $(seq $((3 * trials))); do
