@@ -202,3 +202,36 @@ assert_cpu_within_rusage() {
     requires gnuplot
     assert_plots_render 08 "$QUICK"
 }
+
+# A python3 that has psutil: the one on PATH, or Debian's.
+python_with_psutil() {
+    local p
+    for p in python3 /usr/bin/python3; do
+        command -v "$p" >/dev/null && "$p" -c 'import psutil' 2>/dev/null && { echo "$p"; return; }
+    done
+    return 1
+}
+
+@test "the Python twin: psutil's first cpu_percent is 0.0; the TSVs are the kit's" {
+    local py
+    py=$(python_with_psutil) || skip "no python3 with psutil (sudo apt-get install python3-psutil)"
+    run timeout 120 "$py" "$KIT_ROOT/chapters/08-monitor/monitor.py" --quick --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    assert_output --regexp "first-call: cpu_percent\(\) of a spinning worker: first call 0\.0%"
+    assert_output --regexp "accuracy: of [0-9]+ children of 2 ms each, a 100 ms sampler saw [0-9]+%, a 10 ms sampler [0-9]+%"
+    assert_tsv "$BATS_TEST_TMPDIR/py/ch08-python-overhead.tsv" "$BATS_TEST_TMPDIR/py/ch08-python-accuracy.tsv"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$BATS_TEST_TMPDIR/py/ch08-python-overhead.tsv"
+    assert_output "$(printf '%s\n' psutil-per-sample psutil-per-process psutil-oneshot-per-process \
+        psutil-children-call psutil-loop psutil-loop-period)"
+}
+
+@test "the Python twin without psutil: says how to install it and exits 0" {
+    requires command python3
+    mkdir -p "$BATS_TEST_TMPDIR/nopsutil"
+    printf 'raise ImportError("psutil hidden by the test")\n' >"$BATS_TEST_TMPDIR/nopsutil/psutil.py"
+    run env PYTHONPATH="$BATS_TEST_TMPDIR/nopsutil" python3 "$KIT_ROOT/chapters/08-monitor/monitor.py" --quick \
+        --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    assert_output --partial "python3-psutil"
+    [ ! -e "$BATS_TEST_TMPDIR/py" ] || [ -z "$(ls -A "$BATS_TEST_TMPDIR/py")" ] || fail "wrote files without psutil"
+}

@@ -26,6 +26,9 @@ import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+
 MASK = (1 << 64) - 1
 ITEM = struct.Struct("<QQQ40s")          # producer, seq, check, payload: 64 bytes
 
@@ -138,36 +141,6 @@ def measure(kind, capacity, producers, items, trials):
     return [one_trial(kind, capacity, producers, items) for _ in range(trials)]
 
 
-# ---------- output: the kit's TSV format ----------
-
-def row(variant, x, samples):
-    s = sorted(samples)
-    sd = statistics.stdev(s) if len(s) > 1 else 0.0
-    return (f"{variant}\t{x}\tMitems/s\t{len(s)}\t{statistics.median(s):.6g}\t{s[0]:.6g}\t"
-            f"{s[-1]:.6g}\t{statistics.mean(s):.6g}\t{sd:.6g}")
-
-
-def write_tsv(out, experiment, x_name, mode, rows):
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    path = os.path.join(out, f"ch07-python-{experiment}.tsv")
-    with open(path + ".tmp", "w") as f:
-        f.write(f"# chapter=07 program=prodcons.py experiment={experiment} mode={mode}\n")
-        f.write(f"# host={platform.node() or 'unknown'} cpus={os.cpu_count()} "
-                f"model={model.replace(' ', '_')} kernel={platform.release()} date={date} "
-                f"git={os.environ.get('KIT_GIT') or 'unknown'}\n")
-        f.write(f"# args={' '.join(sys.argv[1:])}\n# x={x_name}\n")
-        f.write(f"# python={platform.python_version()}\n")
-        f.write("variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n")
-        f.write("\n".join(rows) + "\n")
-    os.replace(path + ".tmp", path)
-
-
 def run(points, x_name, experiment, args, mode):
     rows = []
     print(f"\n{experiment}: million 64-byte items/s, {args.items} items a trial, "
@@ -175,10 +148,11 @@ def run(points, x_name, experiment, args, mode):
     print(f"  {'variant':<16} {x_name:>10} {'median':>9} {'min':>9} {'max':>9}")
     for kind, capacity, producers, x in points:
         samples = measure(kind, capacity, producers, args.items, args.trials)
-        rows.append(row(kind, x, samples))
+        rows.append(stats_row(kind, x, "Mitems/s", samples))
         print(f"  {kind:<16} {x:>10} {statistics.median(samples):9.4f} {min(samples):9.4f} "
               f"{max(samples):9.4f}", flush=True)
-    write_tsv(args.out, experiment, x_name, mode, rows)
+    write_tsv(args.out, "07", "prodcons.py", experiment, mode, MEASUREMENT_COLUMNS, rows,
+              [f"x={x_name}"])
 
 
 def main():

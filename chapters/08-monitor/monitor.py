@@ -22,10 +22,12 @@ Exit 0 ok, 1 verification failed, 2 usage error.
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
 
 try:
     import psutil
@@ -182,35 +184,6 @@ def seen_children(period, count):
     return 100 * len(seen) / count
 
 
-# ---------- output in the kit's format ----------
-
-def row(variant, x, unit, values):
-    v = sorted(values)
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    return (f"{variant}\t{x}\t{unit}\t{len(v)}\t{statistics.median(v):.6g}\t{v[0]:.6g}\t"
-            f"{v[-1]:.6g}\t{statistics.mean(v):.6g}\t{sd:.6g}")
-
-
-def write_tsv(out, experiment, x_name, mode, rows):
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    path = os.path.join(out, f"ch08-python-{experiment}.tsv")
-    with open(path + ".tmp", "w") as f:
-        f.write(f"# chapter=08 program=monitor.py experiment={experiment} mode={mode}\n")
-        f.write(f"# host={platform.node() or 'unknown'} cpus={os.cpu_count()} "
-                f"model={model.replace(' ', '_')} kernel={platform.release()} date={date} "
-                f"git={os.environ.get('KIT_GIT') or 'unknown'}\n")
-        f.write(f"# args={' '.join(sys.argv[1:])}\n# x={x_name}\n")
-        f.write("variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n")
-        f.write("\n".join(rows) + "\n")
-    os.replace(path + ".tmp", path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="CI size")
@@ -232,18 +205,20 @@ def main():
     plain, oneshot, discovery, loop = overhead(args.processes, trials, samples,
                                                0.1 if args.quick else 1.0)
     n = args.processes
-    write_tsv(args.out, "overhead", "processes_or_period_ms", mode, [
-        row("psutil-per-sample", n, "us", plain),
-        row("psutil-per-process", n, "us", [v / n for v in plain]),
-        row("psutil-oneshot-per-process", n, "us", [v / n for v in oneshot]),
-        row("psutil-children-call", n, "us", discovery),
-        row("psutil-loop", 10, "% of a CPU", [pct for pct, _ in loop]),
-        row("psutil-loop-period", 10, "ms", [ms for _, ms in loop])])
+    write_tsv(args.out, "08", "monitor.py", "overhead", mode, MEASUREMENT_COLUMNS, [
+        stats_row("psutil-per-sample", n, "us", plain),
+        stats_row("psutil-per-process", n, "us", [v / n for v in plain]),
+        stats_row("psutil-oneshot-per-process", n, "us", [v / n for v in oneshot]),
+        stats_row("psutil-children-call", n, "us", discovery),
+        stats_row("psutil-loop", 10, "% of a CPU", [pct for pct, _ in loop]),
+        stats_row("psutil-loop-period", 10, "ms", [ms for _, ms in loop])],
+              ["x=processes_or_period_ms"])
     machine = sum(1 for d in os.listdir("/proc") if d.isdigit())
     seen = {ms: [seen_children(ms / 1000, children) for _ in range(1 if args.quick else 3)]
             for ms in (10, 100)}
-    write_tsv(args.out, "accuracy", "period_ms", mode,
-              [row("psutil-short-seen", ms, "% of children", v) for ms, v in seen.items()])
+    write_tsv(args.out, "08", "monitor.py", "accuracy", mode, MEASUREMENT_COLUMNS,
+              [stats_row("psutil-short-seen", ms, "% of children", v) for ms, v in seen.items()],
+              ["x=period_ms"])
     loop_pct = statistics.median(pct for pct, _ in loop)
     print(f"overhead: psutil reads {n} sleeping children in "
           f"{statistics.median(plain) / n:.1f} us of CPU per process per sample "

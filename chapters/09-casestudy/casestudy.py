@@ -25,9 +25,11 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
-import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
 
 try:
     import numpy as np
@@ -223,41 +225,6 @@ def measure(run, values, workers, trials, expected, name):
     return samples
 
 
-def stats_row(variant, x, walls_ms):
-    walls = sorted(walls_ms)
-    n = len(walls)
-    median = walls[n // 2] if n % 2 else (walls[n // 2 - 1] + walls[n // 2]) / 2
-    mean = sum(walls) / n
-    sd = (sum((w - mean) ** 2 for w in walls) / (n - 1)) ** 0.5 if n > 1 else 0.0
-    return (f"{variant}\t{x}\tms\t{n}\t{median:.6g}\t{walls[0]:.6g}\t{walls[-1]:.6g}"
-            f"\t{mean:.6g}\t{sd:.6g}")
-
-
-def metadata(args, experiment):
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip().replace(" ", "_")
-                    break
-    except OSError:
-        pass
-    date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    git = os.environ.get("KIT_GIT") or "unknown"
-    return (f"# chapter=09 program=casestudy-python experiment={experiment} mode={args.mode}\n"
-            f"# host={socket.gethostname()} cpus={os.cpu_count()} model={model} "
-            f"kernel={platform.release()} date={date} git={git}\n"
-            f"# args={' '.join(sys.argv[1:])}\n")
-
-
-def write_tsv(path, text):
-    temp = f"{path}.{os.getpid()}.tmp"
-    with open(temp, "w") as f:
-        f.write(text)
-    os.replace(temp, path)
-
-
 def parse():
     p = argparse.ArgumentParser(description="chapter 9's Python twin")
     p.add_argument("--quick", dest="mode", action="store_const", const="quick", default="default")
@@ -290,24 +257,22 @@ def main():
     for name, seconds, what in as_printed(values, w):
         print(f"{name:22s} failed after {seconds * 1e3:8.2f} ms: {what}" if what != "ran"
               else f"{name:22s} ran ({seconds * 1e3:.2f} ms)")
-        rows.append(stats_row(name, n, [seconds * 1e3]))
+        rows.append(stats_row(name, n, "ms", [seconds * 1e3]))
     for name, run in VERSIONS:
         samples = measure(run, values, w, args.trials, expected, name)
         wall, phases, total = samples[len(samples) // 2]
-        rows.append(stats_row(name, n, [s[0] * 1e3 for s in samples]))
+        rows.append(stats_row(name, n, "ms", [s[0] * 1e3 for s in samples]))
         ms = [phases[p] * 1e3 for p in PHASES]
         off = 100 * (wall - sum(phases.values())) / wall
         phase_rows.append(f"{name}\t{n}\t1\t{w}\t" + "\t".join(f"{v:.4f}" for v in ms)
                           + f"\t{sum(ms):.4f}\t{wall * 1e3:.4f}\t{off:.2f}")
         print(f"{name:22s} {wall * 1e3:9.2f} ms (median)  total={total!r}  phases ms: "
               + " ".join(f"{p}={v:.2f}" for p, v in zip(PHASES, ms)))
-    write_tsv(os.path.join(args.out, "ch09-python-ladder.tsv"),
-              metadata(args, "ladder") + "# x=elements\n"
-              "variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n" + "\n".join(rows) + "\n")
-    write_tsv(os.path.join(args.out, "ch09-python-phases.tsv"),
-              metadata(args, "phases") + "rung\telements\tunits\tworkers\t"
-              + "\t".join(f"{p}_ms" for p in PHASES) + "\tsum_ms\twall_ms\tunaccounted_pct\n"
-              + "\n".join(phase_rows) + "\n")
+    write_tsv(args.out, "09", "casestudy-python", "ladder", args.mode, MEASUREMENT_COLUMNS, rows,
+              ["x=elements"])
+    write_tsv(args.out, "09", "casestudy-python", "phases", args.mode,
+              "rung\telements\tunits\tworkers\t" + "\t".join(f"{p}_ms" for p in PHASES)
+              + "\tsum_ms\twall_ms\tunaccounted_pct", phase_rows)
 
 
 if __name__ == "__main__":
