@@ -206,3 +206,23 @@ probe_page() {
     run probe_page "$BATS_TEST_TMPDIR/bad.html" "$BATS_TEST_TMPDIR/probe.html"
     assert_output 'data-probe="images=1 broken=1 missing=gone"'
 }
+
+# A chapter whose reference run kept its data (plots/reference/data/chNN-output.txt) must have
+# committed every table its embedded figures read, so each number the book quotes can be traced.
+@test "every TSV a reference figure reads is committed beside its chapter's terminal output" {
+    local figure script table nn missing=() kept=0
+    for figure in $(grep -oE 'plots/reference/[A-Za-z0-9_-]+\.svg' "$KIT_ROOT/book.md" | sort -u); do
+        nn=$(basename "$figure" | cut -c3-4)
+        git -C "$KIT_ROOT" ls-files --error-unmatch "plots/reference/data/ch$nn-output.txt" \
+            >/dev/null 2>&1 || continue
+        kept=$((kept + 1))
+        script="$KIT_ROOT/plots/$(basename "$figure" .svg).gp"
+        [ -f "$script" ] || { missing+=("$script"); continue; }
+        for table in $(grep -o "datadir\.'/[^']*'" "$script" | sed "s|datadir\.'/||; s|'\$||" | sort -u); do
+            git -C "$KIT_ROOT" ls-files --error-unmatch "plots/reference/data/$table" >/dev/null 2>&1 ||
+                missing+=("plots/reference/data/$table")
+        done
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "not committed: ${missing[*]} (make figures REFERENCE=1)"
+    [ "$kept" -gt 0 ] || fail "no embedded figure has its reference data committed"
+}
