@@ -5,9 +5,9 @@
 # digests of the per-key totals must agree, or the comparison is refused.
 
 chapter10() {
-    local rows=${CH10_PEER_ROWS:-100000} f="$tmp/ch10-rows.csv" c_digest py_digest
-    echo "== chapter 10: one row task over the same CSV ($rows rows), million rows per second"
-    "$build/ch10-rows" --only methods --rows "$rows" --trials 3 --out "$tmp" >"$tmp/c10.txt"
+    local nrows=${CH10_PEER_ROWS:-100000} f="$tmp/ch10-rows.csv" c_digest py_digest
+    echo "== chapter 10: one row task over the same CSV ($nrows rows), million rows per second"
+    "$build/ch10-rows" --only methods --rows "$nrows" --trials 3 --out "$tmp" >"$tmp/c10.txt"
     c_digest=$(sed -n 's/.*totals digest \([0-9a-f]*\)$/\1/p' "$tmp/c10.txt")
     local t="$tmp/ch10-methods.tsv" v
     for v in sequential per-row chunks byte-ranges-pread byte-ranges-mmap shared-output parallel+awk awk wc-l cat; do
@@ -20,8 +20,14 @@ chapter10() {
         -v a="$(median_of "$t" awk)" 'BEGIN {
         printf "  ratio %s / C sequential: %.2f\n", n, b / s
         if (p != "") printf "  ratio %s / GNU parallel --pipepart + awk: %.1f; / one awk: %.1f\n", n, b / p, b / a }'
+    local par awk_rate
+    par=$(median_of "$t" parallel+awk) awk_rate=$(median_of "$t" awk)
+    [ -z "$par" ] || peer_row 10 "$nrows CSV rows, M rows/s: $br_name vs GNU parallel + awk" \
+        "$best" "$par" "parallel --pipepart --block size/W -j W awk | awk | sort"
+    [ -z "$awk_rate" ] || peer_row 10 "$nrows CSV rows, M rows/s: $br_name vs one awk" \
+        "$best" "$awk_rate" "$(awk -F'\t' '/^# rows=/ { print }' "$t" | sed -n 's/.* awk=\([^ ]*\).*/\1/p') -F, (one process)"
     have python3 python3 || return 0
-    "$build/ch10-rows" --generate "$f" --rows "$rows" >/dev/null
+    "$build/ch10-rows" --generate "$f" --rows "$nrows" >/dev/null
     python3 chapters/10-rows/rows.py "$f" --trials 3 --out "$tmp" >"$tmp/py10.txt" 2>"$tmp/py10.err" ||
         { echo "peers: rows.py failed:"; cat "$tmp/py10.txt" "$tmp/py10.err"; return 1; }
     py_digest=$(sed -n 's/.*totals digest \([0-9a-f]*\),.*/\1/p' "$tmp/py10.txt")
@@ -35,5 +41,9 @@ chapter10() {
     awk -v b="$best" -v n="$br_name" -v pb="$py_best" -v pn="$py_name" -v s="$(median_of "$t" sequential)" -v ps="$py_seq" 'BEGIN {
         printf "  ratio C %s / Python %s (its best recipe): %.0f (goal >= 10)\n", n, pn, b / pb
         printf "  ratio C sequential / Python sequential: %.0f\n", s / ps }'
+    peer_row 10 "$nrows CSV rows, M rows/s: $br_name vs Python's best recipe ($py_name)" \
+        "$best" "$py_best" "python3 rows.py (stdlib multiprocessing)"
+    peer_row 10 "$nrows CSV rows, M rows/s: C sequential vs Python sequential" \
+        "$(median_of "$t" sequential)" "$py_seq" "python3 rows.py (a for loop)"
     echo "  (same rows, same totals: digest $c_digest on both sides; see book.md, chapter 10)"
 }
