@@ -45,7 +45,9 @@ static const char usage[] =
     "                   'verification failed' and exit 1\n"
     "Writes results/ch03-latency.tsv (x = CPUs used: 1 same, 2 spread, 0 scheduler; us per\n"
     "round trip), ch03-bandwidth.tsv (x = message size in KiB; GB/s = 10^9 bytes/s, variant\n"
-    "memcpy is the ceiling) and ch03-serialization.tsv (x = integers; variants FORMAT/encode,\n"
+    "memcpy is the ceiling; metadata at the largest size: memcpy_fresh_gbs, memcpy into fresh\n"
+    "buffers as perf bench does, and zero_copy_alone_gbs, shm-zero-copy's write and check in\n"
+    "one process) and ch03-serialization.tsv (x = integers; variants FORMAT/encode,\n"
     "/transfer, /decode, /total in ms, /wire in bytes, /share = encode+decode in % of total).\n";
 
 static const char *const experiments[] = {"latency", "bandwidth", "serialization"};
