@@ -46,7 +46,7 @@ struct range {
 
 struct run_config {
     const char *name;       /* the method, for a worker's obituary */
-    const char *path;       /* the CSV: every worker opens it by name */
+    const char *path;       /* the CSV, opened by every worker (a name or /proc/PID/fd/N) */
     uint64_t size;
     int workers;
     enum kit_pin pin;
