@@ -77,7 +77,9 @@ for n in "${chosen[@]}"; do
         # the figures, and the data and terminal output the book's numbers are read from
         mkdir -p plots/reference "$data"
         cp plots/out/ch"$nn"-*.svg plots/reference/
-        rm -f "$data"/ch"$nn"-*
+        # the chapter's own tables only: its Python twin's and its peers' data stay
+        find "$data" -maxdepth 1 -name "ch$nn-*" ! -name "ch$nn-python-*" ! -name "ch$nn-peers*" \
+            -delete
         cp results/ch"$nn"-*.tsv results/ch"$nn"-output.txt "$data"/
         record_run "$n" "$load_before"
     fi
