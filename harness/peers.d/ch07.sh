@@ -30,6 +30,8 @@ chapter7() {
     awk -v b="$batch" -v q="$queue100" -v m="$mc" -v q2="$queue1024" 'BEGIN {
         printf "  ratio ring-batch / mp.Queue(maxsize=100), the tutorial'"'"'s queue: %.0fx (goal: 100x, %s)\n", b / q, (b / q >= 100) ? "met" : "not met"
         printf "  ratio mutex-cond / mp.Queue(maxsize=1024), a lock per item on both sides: %.0fx\n", m / q2 }'
+    peer_row 7 "items/s through a queue, 1+1, capacity 1024 (Python: mp.Queue)" "$mc" "$queue1024" \
+        "python3 prodcons.py"
     echo "  (mp.Queue pickles each item and hands it to a feeder thread that writes it to a pipe;"
     echo "   see book.md, chapter 7. Python: $(head -1 "$tmp/ch07-py.txt" | cut -d' ' -f2-))"
 }

@@ -87,6 +87,7 @@ ch8_psutil() {
     printf '  %-46s %10s us\n' "ch08-monitor, files kept open" "$c_kept"
     printf '  %-46s %10s us\n' "psutil (children(), then 5 calls per process)" "$py_plain"
     printf '  %-46s %10s us\n' "psutil inside oneshot()" "$py_one"
+    peer_row 8 "us per process per sample (Python: psutil)" "$c_plain" "$py_plain" "python3 monitor.py"
     awk -v a="$py_plain" -v b="$c_plain" -v f="$py_find" 'BEGIN {
         printf "  ratio psutil / ch08-monitor per process per sample: %.0fx (goal: at least 10x)\n", a / b
         printf "  of psutil'"'"'s %.0f us per process, %.0f us is children(): it reads every process on the machine\n", a, f / 8 }'

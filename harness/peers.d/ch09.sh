@@ -36,6 +36,7 @@ chapter9() {
         c=${pair%%:*} p=${pair#*:}
         cm=$(median_of "$tmp/ch09-ladder.tsv" "$c") pm=$(median_of "$tmp/ch09-python-ladder.tsv" "$p")
         printf '  %-44s %10.1f %10.1f %8.2f\n' "$c / $p" "$cm" "$pm" "$(awk -v a="$pm" -v b="$cm" 'BEGIN { print a / b }')"
+        peer_row 9 "case study, $c vs $p, ms" "$cm" "$pm" "python3 casestudy.py"
     done
     echo "  phases of the median trial, ms (start distribute compute collect teardown):"
     awk -F'\t' -v n="$n" '$1 == "pool-shm-batched" && $2 == n { printf "    C pool-shm-batched:      %8.1f %8.1f %8.1f %8.1f %8.1f\n", $5, $6, $7, $8, $9 }' "$c_phases"
