@@ -41,6 +41,10 @@ import sys
 import time
 from multiprocessing import shared_memory
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import MEASUREMENT_COLUMNS, stats_row  # noqa: E402  (after the path is set)
+from kit import write_tsv as write_tsv_whole  # noqa: E402
+
 CTX = mp.get_context("fork")
 PING_BYTES = 64
 RING_SLOTS = 4
@@ -345,31 +349,12 @@ def serialization_point(fmt, n, trials, seed):
 # ---------- output: the kit's TSV format, the table, what it means ----------
 
 def row(variant, x, unit, samples):
-    s = sorted(samples)
-    sd = statistics.stdev(s) if len(s) > 1 else 0.0
-    return (f"{variant}\t{x:g}\t{unit}\t{len(s)}\t{statistics.median(s):.6g}\t{s[0]:.6g}\t"
-            f"{s[-1]:.6g}\t{statistics.mean(s):.6g}\t{sd:.6g}")
+    return stats_row(variant, f"{x:g}", unit, samples)
 
 
 def write_tsv(args, experiment, x_name, rows):
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    path = os.path.join(args.out, f"ch03-python-{experiment}.tsv")
-    with open(path + ".tmp", "w") as f:
-        f.write(f"# chapter=03 program=ipc.py experiment={experiment} mode={args.mode}\n")
-        f.write(f"# host={platform.node() or 'unknown'} cpus={os.cpu_count()} "
-                f"model={model.replace(' ', '_')} kernel={platform.release()} date={date} "
-                f"git={os.environ.get('KIT_GIT') or 'unknown'}\n")
-        f.write(f"# args={' '.join(sys.argv[1:])}\n# x={x_name}\n")
-        f.write(f"# python={platform.python_version()}\n")
-        f.write("variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n")
-        f.write("\n".join(rows) + "\n")
-    os.replace(path + ".tmp", path)
+    write_tsv_whole(args.out, "03", "ipc.py", experiment, args.mode, MEASUREMENT_COLUMNS, rows,
+                    [f"x={x_name}"])
 
 
 def med(samples):
