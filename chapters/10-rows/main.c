@@ -17,7 +17,7 @@
 
 static const char usage[] =
     "Usage: ch10-rows [options]\n"
-    "Processing many rows: one row task (parse id,key,amount,text; value = amount * (id %% 7 + 1)\n"
+    "Processing many rows: one row task (parse id,key,amount,text; value = amount * (id % 7 + 1)\n"
     "+ length(text); per key: count, sum, min, max) over one CSV file, run by one process, by\n"
     "workers sent rows by the parent (one or K per message), by workers that each read a byte\n"
     "range of the file (pread, mmap), and by GNU parallel --pipepart + awk and a single awk.\n"
