@@ -1,0 +1,709 @@
+/* ch04-locks - lock strategies for shared state across processes: the driver.
+ *
+ * Read counters.c first: the shared arena, the nine variants behind one signature, and the
+ * robust mutex's recovery. This file forks the workers, releases them together, reaps and
+ * verifies each trial, and runs three experiments (each its own TSV file and --only name):
+ *   per-increment  ns per increment for every variant at P = 1, CPUs, 2 x CPUs
+ *   contention     the lock variants from P = 1 to past the CPU count (a preempted holder)
+ *   robust         a worker is killed (SIGKILL) while it holds the robust mutex; the
+ *                  survivors get EOWNERDEAD, repair the count, and finish it exactly
+ * Linux only (robust futexes, PR_SET_PDEATHSIG, sched_setaffinity).
+ * Exit: 0 ok, 1 runtime or verification failure (or a killed worker), 2 usage error.
+ *
+ * Sample output line (per-increment):
+ *   mutex             2      92.09      88.02      93.95  ns
+ * Verification: every synchronized variant's count equals P x I exactly; `none` may lose
+ * updates but never counts more than P x I, and loses nothing with one worker; the robust
+ * run's count is (P - 1) x I + K, where K is what the killed worker finished, with exactly
+ * one recovery. A worker that dies is reported (which worker, which signal, which trial),
+ * the others are killed, and the program exits 1: nobody waits for a dead lock holder.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "bench.h"
+#include "proc.h"
+#include "counters.h"
+
+static const char usage[] =
+    "Usage: ch04-locks [--quick | --full] [--only per-increment|contention|robust]\n"
+    "                  [--variant NAME[,NAME...]] [--increments N] [--trials N] [--workers N]\n"
+    "                  [--pin none|same|spread] [--kill-holder] [--inject early-death|stall]\n"
+    "                  [--out DIR]\n"
+    "Lock strategies for shared state across processes (Linux only).\n"
+    "  --variant LIST   variants to run in per-increment and contention, comma separated:\n"
+    "                   none, mutex, robust-mutex, semaphore, spinlock, atomic, batched,\n"
+    "                   slots, padded-slots (default: all in per-increment; mutex,\n"
+    "                   semaphore, spinlock, atomic in contention)\n"
+    "  --increments N   increments per trial, split across the P workers (1000 to 10^9;\n"
+    "                   default 100000 quick, 1000000 default, 20000000 full); the spinlock\n"
+    "                   does a quarter of them: past the CPU count, an increment whose lock\n"
+    "                   holder was preempted can cost the others a whole time slice\n"
+    "  --workers N      P = 1, N, 2N in per-increment; P = 1 .. max(4, 2N) in contention;\n"
+    "                   max(2, N) workers in robust (1..64; default N = online CPUs)\n"
+    "  --kill-holder    fault injection: in the first per-increment trial with P >= 2, worker 0\n"
+    "                   takes the lock halfway through and is killed (SIGKILL) holding it (a\n"
+    "                   lock-free variant: killed halfway); the program must report it and\n"
+    "                   exit 1, without waiting on the dead holder\n"
+    "  --inject early-death  fault injection: in the first robust trial, worker 0 is killed\n"
+    "                   (SIGKILL) before it takes the lock; the program must report it (it is\n"
+    "                   not the planned death) and exit 1, without waiting for it to hold\n"
+    "  --inject stall   fault injection: worker 0 waits until it is killed (for the tests)\n"
+    "Writes results/ch04-{per-increment,contention,robust}.tsv (measurement tables, ns or us)\n"
+    "and results/ch04-lost-updates.tsv (columns: workers trial expected counted lost).\n";
+
+static const char *const experiments[] = {"per-increment", "contention", "robust"};
+
+enum { MAX_WORKERS_OPTION = 64 };
+
+static pid_t parent_pid;
+
+/* ---------- one trial: fork P workers, release them together, reap, verify ---------- */
+
+struct trial {
+    const struct variant *v;
+    const char *experiment;
+    int procs;
+    long increments;          /* per worker */
+    enum kit_pin pin;
+    long number;              /* 0 = the warm-up */
+    pid_t pids[MAX_WORKERS];  /* the workers of the trial running now */
+    int victim;               /* worker killed holding the lock, or -1 */
+    bool victim_dies_early;   /* --inject early-death: the victim dies before it takes the lock */
+    bool stall;               /* --inject stall: worker 0 waits until it is killed */
+    bool victim_planned;      /* robust: its death is the experiment; otherwise it is reported */
+    long victim_increments;   /* what the victim finishes before it takes the lock to die */
+    void (*victim_count)(int worker, long increments);
+    void (*victim_hold)(int worker);
+    uint64_t counted;         /* the count the last trial ended with */
+    double side_by_side;      /* the last trial's workers' CPU time / its wall time */
+    double most_side_by_side; /* `none`: the highest side_by_side of the measured trials */
+    FILE *lost_tsv;           /* `none`: one row per trial */
+    uint64_t most_lost;       /* `none`: the most updates one measured trial lost */
+    long losing_trials;       /* `none`: measured trials that lost any */
+};
+
+/* CPU time of this (single-threaded) worker: beside the wall time, it tells whether the
+ * workers really ran at once, whatever a calibration taken at another moment said. */
+static uint64_t cpu_time_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
+        die_errno("clock_gettime CLOCK_THREAD_CPUTIME_ID");
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void worker_body(const struct trial *t, int w, int go_fd)
+{
+    become_child(parent_pid, t->pin, w); /* never outlive (or spin on behind) a dead parent */
+    atomic_fetch_add(&arena->ready, 1);
+    char byte;
+    ssize_t got = read(go_fd, &byte, 1);  /* blocks until the parent closes the write end */
+    if (got != 0)
+        die("worker %d: the go pipe returned %zd instead of end-of-file", w, got);
+    /* The go wakes the workers, but the scheduler may run the first one for a whole time
+     * slice before the last one runs at all: nobody counts until every worker runs. */
+    atomic_fetch_add(&arena->arrived, 1);
+    while (atomic_load(&arena->arrived) < t->procs)
+        sched_yield();
+    uint64_t cpu_start = cpu_time_ns();
+    arena->started_ns[w] = now_ns();
+    if (w == 0 && t->stall)
+        pause();                         /* until a signal ends it: the tests kill it */
+    if (w == t->victim && t->victim_dies_early)
+        raise(SIGKILL);                  /* holding nothing: not the planned death */
+    if (w == t->victim) {
+        t->victim_count(w, t->victim_increments);
+        if (t->victim_hold) {
+            t->victim_hold(w);           /* holding the lock now */
+            atomic_store(&arena->victim_holding, 1);
+            uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+            /* an increment in flight when it dies */
+            atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+        }
+        arena->victim_died_at_ns = now_ns();
+        raise(SIGKILL);
+    }
+    if (t->victim_planned) {
+        /* robust: start once the victim holds the lock, so a survivor is there to recover it */
+        const struct timespec pause = {0, 10000};
+        while (!atomic_load(&arena->victim_holding))
+            nanosleep(&pause, NULL);
+    }
+    t->v->count(w, t->increments);
+    arena->finished_ns[w] = now_ns();
+    arena->cpu_ns[w] = cpu_time_ns() - cpu_start;
+    _exit(0);
+}
+
+/* What the arena shows about a lock the dead worker held -- said only when it shows one. */
+static const char *lock_left(const struct trial *t, int w, pid_t pid)
+{
+    static const char held[] = " (a lock it held would never have been released)";
+    static const char robust[] = " (a robust mutex it held is recovered, but the count can no "
+                                 "longer be checked)";
+    if (w == t->victim && atomic_load(&arena->victim_holding))
+        return is_robust(t->v) ? robust : held;
+    if (w == t->victim && t->victim_planned)
+        return " (before it took the lock: not the planned death)";
+    switch (lock_state(t->v, pid)) {
+    case LOCK_OWNED:
+        return is_robust(t->v) ? robust : held;
+    case LOCK_TAKEN:
+        return " (its lock was left taken by a dead worker: it would never have been released)";
+    default:
+        return "";
+    }
+}
+
+/* A dead worker ends the run: say which, how, and where; then nobody waits for it. */
+__attribute__((noreturn))
+static void report_dead_worker(const struct trial *t, int w, pid_t pid, int status)
+{
+    char how[96];
+    if (WIFSIGNALED(status))
+        snprintf(how, sizeof how, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+    kill_children();
+    die("worker %d of %d (pid %d) %s during %s, variant %s, P=%d, trial %ld%s; the other workers "
+        "were killed%s", w, t->procs, (int)pid, how, t->experiment, t->v->name, t->procs, t->number,
+        t->number == 0 ? " (the warm-up)" : "", lock_left(t, w, pid));
+}
+
+/* book:reap */
+/* Reaps one worker; a worker other than the planned victim must exit 0. */
+static void reap_one(const struct trial *t, pid_t pid, int status)
+{
+    int w = 0;
+    while (w < t->procs && t->pids[w] != pid)
+        w++;
+    if (w == t->procs)
+        return;                          /* not one of ours (cannot happen: we fork only workers) */
+    exit_if_stopped();                   /* a worker killed by our own Ctrl-C is no crash */
+    /* the planned death: the victim, killed while the arena shows it holding the lock */
+    bool planned = w == t->victim && t->victim_planned && WIFSIGNALED(status) &&
+                   WTERMSIG(status) == SIGKILL && atomic_load(&arena->victim_holding);
+    if (!planned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        report_dead_worker(t, w, pid, status);
+}
+
+static void wait_for_all_workers(const struct trial *t)
+{
+    for (int left = t->procs; left > 0; left--) {
+        int status;
+        pid_t pid = reap_any(&status);
+        reap_one(t, pid, status);
+    }
+}
+/* end:reap */
+
+/* Until every worker waits at the go pipe; a worker that died before that is reported. */
+static void wait_until_ready(const struct trial *t)
+{
+    const struct timespec pause = {0, 50000};
+    while (atomic_load(&arena->ready) < t->procs) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == -1 && errno != EINTR)
+            die_errno("waitpid");
+        if (pid > 0) {
+            forget_child(pid);
+            reap_one(t, pid, status);
+        }
+        exit_if_stopped();
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* Runs one trial and returns the interval in which the workers ran, in ns. */
+static uint64_t run_workers(struct trial *t)
+{
+    int go[2];
+    reset_arena();
+    if (pipe(go) == -1)
+        die_errno("pipe");
+    fflush(stdout);
+    for (int w = 0; w < t->procs; w++) {
+        pid_t pid = fork();
+        if (pid == -1)
+            die_errno("fork");           /* the workers started so far are killed at exit */
+        if (pid == 0) {
+            close(go[1]);
+            worker_body(t, w, go[0]);
+        }
+        track_child(pid);
+        t->pids[w] = pid;
+    }
+    if (close(go[0]) == -1)
+        die_errno("close");
+    wait_until_ready(t);
+    if (close(go[1]) == -1)          /* go: every worker's read returns end-of-file */
+        die_errno("close");
+    wait_for_all_workers(t);
+    uint64_t first = UINT64_MAX, last = 0, cpu = 0;
+    for (int w = 0; w < t->procs; w++) {
+        if (w == t->victim)
+            continue;
+        first = arena->started_ns[w] < first ? arena->started_ns[w] : first;
+        last = arena->finished_ns[w] > last ? arena->finished_ns[w] : last;
+        cpu += arena->cpu_ns[w];
+    }
+    uint64_t elapsed = last > first ? last - first : 1;
+    t->counted = count_now();
+    t->side_by_side = (double)cpu / (double)elapsed;
+    t->number++;
+    return elapsed;
+}
+
+static void verify_count(struct trial *t)
+{
+    uint64_t expected = (uint64_t)t->procs * (uint64_t)t->increments;
+    if (t->v->exact) {
+        if (t->counted != expected)
+            verification_failed("%s, variant %s, P=%d: count %llu, expected %d x %ld = %llu",
+                                t->experiment, t->v->name, t->procs, (unsigned long long)t->counted,
+                                t->procs, t->increments, (unsigned long long)expected);
+        if (arena->recoveries != 0)
+            verification_failed("%s, variant %s: a robust-mutex recovery without a dead worker",
+                                t->experiment, t->v->name);
+        return;
+    }
+    /* `none`: updates may be lost, never invented; one worker alone loses nothing. */
+    if (t->counted > expected || t->counted == 0 || (t->procs == 1 && t->counted != expected))
+        verification_failed("%s, variant none, P=%d: count %llu, expected at most %llu%s",
+                            t->experiment, t->procs, (unsigned long long)t->counted,
+                            (unsigned long long)expected, t->procs == 1 ? " and exactly that" : "");
+    if (t->number == 1)
+        return;                          /* the warm-up */
+    uint64_t lost = expected - t->counted;
+    t->most_lost = lost > t->most_lost ? lost : t->most_lost;
+    t->losing_trials += lost > 0;
+    t->most_side_by_side = fmax(t->most_side_by_side, t->side_by_side);
+    if (t->lost_tsv)
+        fprintf(t->lost_tsv, "%d\t%ld\t%llu\t%llu\t%llu\n", t->procs, t->number - 1,
+                (unsigned long long)expected, (unsigned long long)t->counted,
+                (unsigned long long)(expected - t->counted));
+}
+
+/* One measured trial: nanoseconds per increment of the whole job (wall time / (P x I)). */
+static double time_increments(void *ctx)
+{
+    struct trial *t = ctx;
+    uint64_t elapsed = run_workers(t);
+    verify_count(t);
+    t->victim = -1;                      /* --kill-holder strikes in the first trial only */
+    return (double)elapsed / ((double)t->procs * (double)t->increments);
+}
+
+/* ---------- output helpers ---------- */
+
+static void print_heading(const char *extra)
+{
+    printf("  %-14s %4s %10s %10s %10s  %-4s %s\n", "variant", "P", "median", "min", "max", "unit",
+           extra);
+}
+
+static void print_row(const char *name, int procs, struct stats s, const char *unit,
+                      const char *extra)
+{
+    printf("  %-14s %4d %10.2f %10.2f %10.2f  %-4s %s%s\n", name, procs, s.median, s.min, s.max,
+           unit, extra, is_noisy(s) ? "  noisy" : "");
+}
+
+struct selection {
+    bool picked[VARIANT_COUNT];
+    bool given;                 /* --variant was used */
+};
+
+/* This chapter's options, beside the standard ones; all checked before any work. */
+struct options {
+    struct selection sel;       /* --variant */
+    long total;                 /* --increments: per trial, split across the workers */
+    bool kill_holder;           /* --kill-holder */
+    enum inject { INJECT_NONE, INJECT_EARLY_DEATH, INJECT_STALL } inject;   /* --inject */
+};
+
+static const struct variant *find_variant(const char *name)
+{
+    for (int k = 0; k < VARIANT_COUNT; k++)
+        if (strcmp(variants[k].name, name) == 0)
+            return &variants[k];
+    return NULL;
+}
+
+static struct trial trial_for(const struct kit_opts *o, const struct options *opt,
+                              const struct variant *v, const char *experiment, int procs,
+                              bool kill_holder)
+{
+    struct trial t = {0};
+    t.v = v;
+    t.experiment = experiment;
+    t.procs = procs;
+    t.increments = opt->total / v->share / procs;
+    if (t.increments < 1)
+        t.increments = 1;
+    t.pin = o->pin;
+    t.victim = -1;
+    t.stall = opt->inject == INJECT_STALL;
+    if (kill_holder) {
+        t.victim = 0;
+        t.victim_increments = t.increments / 2;
+        t.victim_count = v->count;
+        t.victim_hold = v->hold;         /* NULL: no lock to hold, it dies halfway through */
+    }
+    return t;
+}
+
+/* ---------- experiment 1: per-increment ---------- */
+
+struct point {
+    const struct variant *v;
+    int procs;
+    struct stats s;
+    uint64_t most_lost;
+    long losing_trials, trials;
+    double most_side_by_side;
+};
+
+static const struct point *find_point(const struct point *points, int n, const char *name,
+                                       int procs)
+{
+    for (int k = 0; k < n; k++)
+        if (strcmp(points[k].v->name, name) == 0 && points[k].procs == procs)
+            return &points[k];
+    return NULL;
+}
+
+static double median_of(const struct point *points, int n, const char *name, int procs)
+{
+    const struct point *p = find_point(points, n, name, procs);
+    return p ? p->s.median : NAN;
+}
+
+/* Workers' CPU time / wall time at or above this: two of them counted at the same moment for
+ * at least 0.2 / (P - 1) of the trial (a fifth with P = 2), thousands of racing increments;
+ * below it they may have taken turns. tests/ch04-locks.bats uses the same threshold. */
+#define RAN_AT_ONCE 1.2
+
+/* The "->" lines: what this run's numbers say, worded by what they are. */
+static void summarize_per_increment(const struct point *points, int n, int procs)
+{
+    double mutex = median_of(points, n, "mutex", procs);
+    double atomic = median_of(points, n, "atomic", procs);
+    double batched = median_of(points, n, "batched", procs);
+    double slots = median_of(points, n, "slots", procs);
+    double padded = median_of(points, n, "padded-slots", procs);
+    double mutex1 = median_of(points, n, "mutex", 1);
+    printf("  -> with P=%d:", procs);
+    if (!isnan(mutex) && !isnan(mutex1))
+        printf(" a mutex costs %.1f ns per increment, %.1fx its %.1f ns alone (%s);", mutex,
+               mutex / mutex1, mutex1, mutex / mutex1 > 1.3
+                   ? "contended: the lock's cache line moves between CPUs"
+                   : "little contention: the workers mostly took turns");
+    if (!isnan(atomic))
+        printf("\n     an atomic add %.1f ns;", atomic);
+    if (!isnan(batched) && !isnan(mutex))
+        printf(" counting locally and adding once %.2f ns (the mutex costs %.0fx that);",
+               batched, mutex / batched);
+    if (!isnan(slots) && !isnan(padded))
+        printf("\n     slots side by side %.1f ns vs %.1f ns on their own %zu-byte cache lines "
+               "(%.1fx: %s).", slots, padded, line_size, slots / padded, slots / padded > 1.3
+                   ? "false sharing, the line moves between CPUs at every increment"
+                   : "no false-sharing penalty this run; were the workers on one CPU? "
+                     "try --pin spread");
+    printf("\n");
+    const struct point *none = find_point(points, n, "none", procs);
+    if (!none)
+        return;
+    if (none->most_lost > 0)
+        printf("     none lost updates in %ld of %ld trials (up to %llu): load-add-store from two "
+               "processes overwrite each other.\n     That is the lesson, not a failure.\n",
+               none->losing_trials, none->trials, (unsigned long long)none->most_lost);
+    else if (none->most_side_by_side < RAN_AT_ONCE)
+        printf("     none lost no update this time: the workers ran side by side at %.2f "
+               "(CPU time / wall time during the trial, %d.00 if all ran all the time),\n"
+               "     too little to race (the race needs two on CPUs at the same moment, or a "
+               "preemption between load and store).\n", none->most_side_by_side, procs);
+    else
+        printf("     none lost no update this time, although the workers ran side by side at %.2f "
+               "(CPU time / wall time during the trial):\n     by luck of the timing; the code "
+               "still races (run it again, or with more --increments).\n", none->most_side_by_side);
+}
+
+static void run_per_increment(struct kit_opts *o, const struct options *opt)
+{
+    const struct selection *sel = &opt->sel;
+    long total = opt->total;
+    bool kill_holder = opt->kill_holder;
+    long trials = trials_for(o, 3, 5, 15);
+    int counts[3] = {1, (int)o->workers, (int)(2 * o->workers)};
+    int count_n = o->workers == 1 ? 2 : 3;
+    if (o->workers == 1)
+        counts[1] = 2;
+    struct point points[VARIANT_COUNT * 3];
+    int n = 0;
+    FILE *tsv = tsv_open(o, "per-increment", "workers");
+    FILE *lost = NULL;
+    if (sel->picked[find_variant("none") - variants])
+        lost = tsv_open_table(o, "lost-updates", "workers\ttrial\texpected\tcounted\tlost");
+
+    printf("\nper-increment: P workers share %ld increments per trial (the spinlock 1/%ld of "
+           "them); wall time / (P x I), %ld trials\n", total, find_variant("spinlock")->share,
+           trials);
+    print_heading("");
+    for (int k = 0; k < VARIANT_COUNT; k++) {
+        if (!sel->picked[k])
+            continue;
+        for (int c = 0; c < count_n; c++) {
+            if (o->mode != MODE_QUICK)
+                progress("per-increment: %s, P=%d", variants[k].name, counts[c]);
+            bool inject = kill_holder && counts[c] >= 2;   /* with others there to wait on it */
+            kill_holder = kill_holder && !inject;
+            struct trial t = trial_for(o, opt, &variants[k], "per-increment", counts[c], inject);
+            t.lost_tsv = variants[k].exact ? NULL : lost;
+            struct stats s = measure(time_increments, &t, trials);
+            uint64_t expected = (uint64_t)t.procs * (uint64_t)t.increments;
+            char extra[96] = "";
+            if (!variants[k].exact)
+                snprintf(extra, sizeof extra,
+                         "lost up to %llu of %llu updates (%.1f%%), in %ld of %ld trials",
+                         (unsigned long long)t.most_lost, (unsigned long long)expected,
+                         100.0 * (double)t.most_lost / (double)expected, t.losing_trials, trials);
+            print_row(variants[k].name, counts[c], s, "ns", extra);
+            tsv_row(tsv, variants[k].name, counts[c], "ns", s);
+            points[n++] = (struct point){&variants[k], counts[c], s, t.most_lost, t.losing_trials,
+                                         trials, t.most_side_by_side};
+        }
+    }
+    tsv_close(tsv);
+    if (lost)
+        tsv_close(lost);
+    summarize_per_increment(points, n, counts[1]);
+}
+
+/* ---------- experiment 2: contention ---------- */
+
+static void run_contention(struct kit_opts *o, const struct options *opt)
+{
+    const struct selection *sel = &opt->sel;
+    long trials = trials_for(o, 3, 5, 15);
+    int max_procs = (int)(2 * o->workers) > 4 ? (int)(2 * o->workers) : 4;
+    FILE *tsv = tsv_open(o, "contention", "workers");
+    int cpus = online_cpus();
+
+    printf("\ncontention: the lock variants from P=1 to P=%d on %d CPUs (%.2f effective); "
+           "ns per increment, %ld trials\n", max_procs, cpus, o->effective_cpus, trials);
+    print_heading("vs P=1");
+    double worst_spin = 0, worst_sleeping = 0, spin_at_cpus = NAN;
+    const char *worst_sleeping_name = NULL;
+    for (int k = 0; k < VARIANT_COUNT; k++) {
+        bool chosen = sel->given ? sel->picked[k] : variants[k].contention;
+        if (!chosen)
+            continue;
+        struct stats one = {0};
+        for (int procs = 1; procs <= max_procs; procs++) {
+            if (o->mode != MODE_QUICK)
+                progress("contention: %s, P=%d", variants[k].name, procs);
+            struct trial t = trial_for(o, opt, &variants[k], "contention", procs, false);
+            struct stats s = measure(time_increments, &t, trials);
+            if (procs == 1)
+                one = s;
+            char extra[32];
+            snprintf(extra, sizeof extra, "%8.1fx", s.median / one.median);
+            print_row(variants[k].name, procs, s, "ns", extra);
+            tsv_row(tsv, variants[k].name, procs, "ns", s);
+            if (procs == cpus && strcmp(variants[k].name, "spinlock") == 0)
+                spin_at_cpus = s.median;
+            if (procs > cpus && strcmp(variants[k].name, "spinlock") == 0 && s.median > worst_spin)
+                worst_spin = s.median;
+            if (procs > cpus && variants[k].hold && strcmp(variants[k].name, "spinlock") != 0 &&
+                s.median > worst_sleeping) {
+                worst_sleeping = s.median;
+                worst_sleeping_name = variants[k].name;
+            }
+        }
+    }
+    tsv_close(tsv);
+    if (worst_spin > 0 && !isnan(spin_at_cpus)) {
+        double collapse = worst_spin / spin_at_cpus;
+        printf("  -> past the %d CPUs the spinlock's worst point is %.1f ns per increment, %.1fx "
+               "its cost at P=%d:\n     %s", cpus, worst_spin, collapse, cpus, collapse > 1.5
+                   ? "a holder that is preempted keeps the lock while the others spin away "
+                     "their time slices."
+                   : "no collapse this run (a preempted holder is a matter of luck: more "
+                     "--increments or --pin same make it likely).");
+    }
+    if (worst_sleeping_name)
+        printf("\n     The worst sleeping lock past the CPUs (%s) costs %.1f ns: its waiters "
+               "sleep in the kernel and give the CPU back.", worst_sleeping_name, worst_sleeping);
+    printf("\n");
+}
+
+/* ---------- experiment 3: robust ---------- */
+
+/* One trial: worker 0 (the victim) finishes K increments, takes the lock, starts one more and
+ * is killed; the survivors start once it holds the lock, so they are waiting when it dies.
+ * Returns the time from the victim's death to a survivor holding the repaired lock, in us. */
+static double time_recovery(void *ctx)
+{
+    struct trial *t = ctx;
+    renew_robust_mutex();
+
+    t->victim = 0;
+    run_workers(t);
+    t->victim_dies_early = false;
+    uint64_t expected = (uint64_t)(t->procs - 1) * (uint64_t)t->increments +
+                        (uint64_t)t->victim_increments;
+    uint64_t counted = atomic_load(&arena->counter);
+    if (arena->recoveries != 1 || arena->rolled_back != 1 || arena->recovered_by < 1)
+        verification_failed("robust: %llu recoveries by worker %d rolling back %llu increments, "
+                            "expected 1 recovery by a survivor rolling back 1",
+                            (unsigned long long)arena->recoveries, arena->recovered_by,
+                            (unsigned long long)arena->rolled_back);
+    if (counted != expected)
+        verification_failed("robust: count %llu, expected %d survivors x %ld + %ld finished by the "
+                            "killed worker = %llu", (unsigned long long)counted, t->procs - 1,
+                            t->increments, t->victim_increments, (unsigned long long)expected);
+    t->counted = counted;
+    return (double)(arena->recovered_at_ns - arena->victim_died_at_ns) / 1e3;
+}
+
+static void run_robust(struct kit_opts *o, const struct options *opt)
+{
+    long trials = trials_for(o, 3, 10, 30);
+    int procs = o->workers < 2 ? 2 : (int)o->workers;
+    long increments = by_mode(o, 20000, 200000, 1000000);
+    const struct variant *robust = find_variant("robust-mutex");
+    struct options robust_opt = *opt;
+    robust_opt.total = increments * procs;
+    struct trial t = trial_for(o, &robust_opt, robust, "robust", procs, false);
+    t.victim = 0;
+    t.victim_increments = t.increments / 4;
+    t.victim_count = robust->count;
+    t.victim_hold = robust->hold;
+    t.victim_planned = true;
+    t.victim_dies_early = opt->inject == INJECT_EARLY_DEATH;
+
+    printf("\nrobust: %d workers x %ld increments under a robust mutex; worker 0 is killed "
+           "(SIGKILL) holding it\n        after %ld increments, with one more in flight "
+           "(%ld trials)\n",
+           procs, t.increments, t.victim_increments, trials);
+    struct stats s = measure(time_recovery, &t, trials);
+    print_heading("");
+    print_row("kill-to-recovered", procs, s, "us", "");
+    FILE *tsv = tsv_open(o, "robust", "workers");
+    tsv_row(tsv, "kill-to-recovered", procs, "us", s);
+    tsv_close(tsv);
+    printf("  -> in every trial a survivor got EOWNERDEAD, median %.0f us after the kill (the "
+           "holder's exit, the kernel's walk\n     of its robust list, a waiter woken and "
+           "scheduled), rolled back the 1 uncommitted increment, called "
+           "pthread_mutex_consistent,\n     and the count finished at exactly %d x %ld + %ld = "
+           "%llu (last trial: worker %d recovered).\n",
+           s.median, procs - 1, t.increments, t.victim_increments, (unsigned long long)t.counted,
+           arena->recovered_by);
+}
+
+static void parse_variants(const char *list, struct selection *sel)
+{
+    char copy[256];
+    if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || list[0] == '\0')
+        die_usage("--variant: needs one or more variant names");
+    sel->given = true;
+    memset(sel->picked, 0, sizeof sel->picked);
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const struct variant *v = find_variant(name);
+        if (!v)
+            die_usage("--variant: '%s' is not a variant (accepted: none, mutex, robust-mutex, "
+                      "semaphore, spinlock, atomic, batched, slots, padded-slots)", name);
+        sel->picked[v - variants] = true;
+    }
+}
+
+static enum inject parse_inject(const char *text)
+{
+    if (strcmp(text, "early-death") == 0)
+        return INJECT_EARLY_DEATH;
+    if (strcmp(text, "stall") == 0)
+        return INJECT_STALL;
+    die_usage("--inject: '%s' is not a fault (accepted: early-death, stall)", text);
+}
+
+static struct options parse_options(struct kit_opts *o, int argc, char **argv)
+{
+    struct options opt = {.sel.given = false};
+    const char *increments_text = NULL;
+    for (int k = 0; k < VARIANT_COUNT; k++)
+        opt.sel.picked[k] = true;
+    for (int i = 1; i < argc; i++) {
+        if (kit_std_option(o, argc, argv, &i))
+            continue;
+        if (is_opt(argv[i], "--variant"))
+            parse_variants(option_value(argc, argv, &i, "--variant"), &opt.sel);
+        else if (is_opt(argv[i], "--increments"))
+            increments_text = option_value(argc, argv, &i, "--increments");
+        else if (strcmp(argv[i], "--kill-holder") == 0)
+            opt.kill_holder = true;
+        else if (is_opt(argv[i], "--inject"))
+            opt.inject = parse_inject(option_value(argc, argv, &i, "--inject"));
+        else
+            die_usage("unknown option '%s'", argv[i]);
+    }
+    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
+    if (o->workers > MAX_WORKERS_OPTION)
+        die_usage("--workers: %ld is out of range for this chapter (accepted: 1 to %d)",
+                  o->workers, MAX_WORKERS_OPTION);
+    opt.total = (long)by_mode(o, 100000, 1000000, 20000000);
+    if (increments_text)
+        opt.total = (long)parse_count("--increments", increments_text, 1000, 1000000000);
+    if (opt.inject == INJECT_EARLY_DEATH && !wanted(o, "robust"))
+        die_usage("--inject: early-death works in the robust experiment (use --only robust)");
+    if (opt.kill_holder && !wanted(o, "per-increment"))
+        die_usage("--kill-holder: works in the per-increment experiment "
+                  "(use --only per-increment)");
+    return opt;
+}
+
+/* The arena mapped, the run described. */
+static void start_run(struct kit_opts *o)
+{
+    prepare_out_dir(o);
+    catch_stop_signals(NULL);            /* the workers are killed and reaped by proc.h */
+    parent_pid = getpid();
+    bool guessed;
+    line_size = cache_line(&guessed);
+    map_arena();
+    if (o->pin == PIN_SAME)
+        pin_to_cpu(0);
+    print_run_header(o, "what does sharing a count between processes cost, lock by lock?");
+    printf("placement: %s\n", pin_name(o->pin));
+    printf("cache line: %zu bytes (%s)\n", line_size, guessed
+           ? "sysconf gave no usable size: assumed 64" : "sysconf _SC_LEVEL1_DCACHE_LINESIZE");
+    if (wanted(o, "per-increment") || wanted(o, "contention"))
+        report_effective_cpus(o, (uint64_t)by_mode(o, 2000000, 20000000, 50000000));
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    struct kit_opts o = kit_defaults("ch04-locks", usage, argc, argv);
+    struct options opt = parse_options(&o, argc, argv);
+    start_run(&o);
+    if (wanted(&o, "per-increment"))
+        run_per_increment(&o, &opt);
+    if (wanted(&o, "contention"))
+        run_contention(&o, &opt);
+    if (wanted(&o, "robust"))
+        run_robust(&o, &opt);
+    unmap_arena();
+    printf("\nverification: every synchronized count exact (P x I); none never over-counts; "
+           "the robust run recovered exactly once and finished exactly.\n"
+           "TSV files: %s/ch04-*.tsv\n", o.out_dir);
+    return 0;
+}
