@@ -924,10 +924,10 @@ int main(int argc, char **argv)
         check_input();
     else
         check_room();
+    prepare_out_dir(&ch.o);             /* a bad --out is bad input: before any work */
     if (!ch.input)
         generate_data();
     reference_pass();
-    prepare_out_dir(&ch.o);
     print_run_header(&ch.o, "processing many rows: per-row tasks vs chunks vs byte ranges");
     describe_data();
     report_effective_cpus(&ch.o, (uint64_t)by_mode(&ch.o, 2000000, 20000000, 50000000));
