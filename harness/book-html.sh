@@ -2,7 +2,7 @@
 # book-html.sh - what `make book-html` does: book.md as one standalone HTML page.
 #
 # Usage: harness/book-html.sh [OUT]    (default: build/book.html)
-#   pandoc renders book.md with a table of contents and highlighted code, and inlines every
+#   pandoc renders book.md (its own contents list included) with highlighted code, and inlines every
 #   figure, so the page can be mailed or put on a course site as one file.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ command -v pandoc >/dev/null || { echo "book-html: pandoc is not installed (make
 mkdir -p "$(dirname "$out")"
 tmp="$out.$$.tmp"
 trap 'rm -f "$tmp"' EXIT
-pandoc book.md --from gfm+tex_math_dollars --standalone --self-contained --toc --toc-depth 2 \
+pandoc book.md --from gfm+tex_math_dollars --standalone --self-contained \
     --highlight-style tango --to html5 \
     --metadata pagetitle="Multiprocessing performance from first principles" \
     --resource-path . --output "$tmp"
