@@ -129,7 +129,7 @@ needs_ssh() {
 cluster() {
     mkdir -p "$BATS_TEST_TMPDIR/work"
     cd "$BATS_TEST_TMPDIR/work"
-    RECT_OUT="$BATS_TEST_TMPDIR/work/out" run timeout --kill-after=10 300 \
+    RECT_OUT="$BATS_TEST_TMPDIR/work/out" run timeout --kill-after=10 900 \
         "$KIT_ROOT/harness/rect-cluster.sh" "$@"
     cd "$KIT_ROOT"
 }
