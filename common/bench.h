@@ -322,7 +322,8 @@ static inline void print_run_header(const struct kit_opts *o, const char *questi
     printf("mode=%s  %s\n", mode_name(o->mode), machine);
     printf("clock: CLOCK_MONOTONIC, %.0f ns per reading\n", clock_overhead_ns());
     if (getloadavg(load, 1) == 1 && load[0] > online_cpus() / 2.0)
-        warn("load average %.2f over the last minute is above half the %d CPUs: if other work is running, timings will be noisy",
+        warn("load average %.2f over the last minute is above half the %d CPUs: "
+             "if other work is running, timings will be noisy",
              load[0], online_cpus());
 }
 
@@ -449,7 +450,8 @@ static inline FILE *tsv_open(const struct kit_opts *o, const char *experiment, c
 /* The same with one more metadata line, "# key=value ...": what a plot or a reader needs
  * beside the rows (a fitted line, the buffer size used). */
 __attribute__((format(printf, 4, 5)))
-static inline FILE *tsv_open_noted(const struct kit_opts *o, const char *experiment, const char *x_name,
+static inline FILE *tsv_open_noted(const struct kit_opts *o, const char *experiment,
+                                   const char *x_name,
                                    const char *fmt, ...)
 {
     char note[512], columns[768];

@@ -219,7 +219,8 @@ static inline const char *option_value(int argc, char **argv, int *i, const char
     return argv[++*i];
 }
 
-static inline long long parse_count(const char *name, const char *text, long long min, long long max)
+static inline long long parse_count(const char *name, const char *text, long long min,
+                                    long long max)
 {
     char *end;
     errno = 0;
@@ -267,7 +268,8 @@ static inline unsigned long long parse_size(const char *name, const char *text,
     if (shift)
         end++;
     if (end == text || *end != '\0' || text[0] == '-')
-        die_usage("%s: '%s' is not a size (a whole number with an optional K, M or G suffix; accepted: %s to %s)",
+        die_usage("%s: '%s' is not a size (a whole number with an optional K, M or G suffix; "
+                  "accepted: %s to %s)",
                   name, text, lo, hi);
     if (errno == ERANGE || value > (ULLONG_MAX >> shift))
         die_usage("%s: %s is out of range (accepted: %s to %s)", name, text, lo, hi);
@@ -279,7 +281,8 @@ static inline unsigned long long parse_size(const char *name, const char *text,
 
 /* ---------- the standard options ---------- */
 
-static inline struct kit_opts kit_defaults(const char *prog, const char *usage, int argc, char **argv)
+static inline struct kit_opts kit_defaults(const char *prog, const char *usage, int argc,
+                                           char **argv)
 {
     struct kit_opts o;
     memset(&o, 0, sizeof o);
@@ -318,11 +321,14 @@ static inline bool kit_std_option(struct kit_opts *o, int argc, char **argv, int
     } else if (strcmp(arg, "--full") == 0) {
         o->mode = MODE_FULL;
     } else if (is_opt(arg, "--trials")) {
-        o->trials = (long)parse_count("--trials", option_value(argc, argv, i, "--trials"), 1, 100000);
+        o->trials = (long)parse_count("--trials", option_value(argc, argv, i, "--trials"),
+                                      1, 100000);
     } else if (is_opt(arg, "--workers")) {
-        o->workers = (long)parse_count("--workers", option_value(argc, argv, i, "--workers"), 1, 1024);
+        o->workers = (long)parse_count("--workers", option_value(argc, argv, i, "--workers"),
+                                       1, 1024);
     } else if (is_opt(arg, "--seed")) {
-        o->seed = (unsigned long)parse_count("--seed", option_value(argc, argv, i, "--seed"), 0, LLONG_MAX);
+        o->seed = (unsigned long)parse_count("--seed", option_value(argc, argv, i, "--seed"),
+                                             0, LLONG_MAX);
     } else if (is_opt(arg, "--out")) {
         o->out_dir = option_value(argc, argv, i, "--out");
         if (o->out_dir[0] == '\0')
@@ -391,7 +397,8 @@ static inline const char *mode_name(enum kit_mode mode)
 }
 
 /* A value per mode, so each chapter states its three sizes in one place. */
-static inline long long by_mode(const struct kit_opts *o, long long quick, long long normal, long long full)
+static inline long long by_mode(const struct kit_opts *o, long long quick, long long normal,
+                                long long full)
 {
     return o->mode == MODE_QUICK ? quick : o->mode == MODE_FULL ? full : normal;
 }
