@@ -10,12 +10,14 @@
 #   install  install the missing packages (as root, or through sudo)
 # Optional packages are installed where the distribution has them; where it does not, the tests
 # that need them are skipped: pandoc and chromium-headless-shell (the HTML book and its test),
-# python3-numpy and python3-psutil (the Python twins of chapters 8 and 9), mawk (chapter 10).
+# python3-numpy and python3-psutil (the Python twins of chapters 8 and 9), mawk (chapter 10),
+# openssh-server, openssh-client and rsync (the cluster script over ssh, tests/cluster.bats).
 set -euo pipefail
 
 mode=${1:-test}
 packages=(bats bats-support bats-assert parallel gnuplot-nox fonts-dejavu-core)
-optional_packages=(pandoc chromium-headless-shell python3-numpy python3-psutil mawk)
+optional_packages=(pandoc chromium-headless-shell python3-numpy python3-psutil mawk
+    openssh-server openssh-client rsync)
 case "$mode" in
 chapter) ;;
 book) packages=(pandoc) ;;
