@@ -193,17 +193,6 @@ bad_input() {
     assert_session_empty "$KIT_PID"
 }
 
-# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat), never the
-# sanitizer build's leak-check tracer (exit signal 0), which the program waits for at exit.
-forked_children_of() {
-    local pid stat chld=17
-    for pid in $(pgrep -P "$1"); do
-        read -r stat <"/proc/$pid/stat" 2>/dev/null || continue
-        set -- ${stat##*) }         # from field 3 (state) on: field 38 is $36
-        [ "${36:-}" != "$chld" ] || echo "$pid"
-    done
-}
-
 # --inject stall: worker 0 waits until it is killed, so the kill always lands on a live worker
 # that holds no lock, however slowly the machine runs.
 @test "a worker killed from outside is reported, and the parent does not hang" {

@@ -15,13 +15,6 @@ setup() {
     mkdir -p "$TMPDIR"
 }
 
-# (no `run` here: the caller's $output and $lines stay as they were)
-assert_no_data_left() {
-    local left
-    left=$(ls -A "$1")
-    [ -z "$left" ] || fail "left behind in $1: $left"
-}
-
 @test "quick run exits 0 and states what it verified" {
     [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/status"): $(cat "$BATS_FILE_TMPDIR/err")"
     run cat "$BATS_FILE_TMPDIR/out"
@@ -231,19 +224,6 @@ bad_input() {
 @test "SIGTERM during the workers experiment: exit 143, workers reaped, data file removed" {
     interrupt_mid_run TERM "workers:" ch05-mmap --only workers --size 16M --trials 1000 --out "$BATS_TEST_TMPDIR"
     assert_no_data_left "$TMPDIR"
-}
-
-# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat). The sanitizer
-# build's leak check clones a tracer at exit (exit signal 0) and, if that tracer is killed, spins
-# forever waiting for it: killing every child hung the program after it had reported.
-# Shell builtins only, so that a short-lived worker is still there when the kill comes.
-forked_children_of() {
-    local pid stat chld=17
-    for pid in $(pgrep -P "$1"); do
-        read -r stat <"/proc/$pid/stat" 2>/dev/null || continue
-        set -- ${stat##*) }         # from field 3 (state) on: field 38 is $36
-        [ "${36:-}" != "$chld" ] || echo "$pid"
-    done
 }
 
 # --inject stall: worker 0 of every split run waits until it is killed, so the kill always lands

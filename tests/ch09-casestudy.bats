@@ -184,16 +184,6 @@ bad_input() {
     refute_output --partial "ch09-casestudy-$KIT_PID-"
 }
 
-# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat), so that the
-# sanitizer build's leak-check tracer (exit signal 0) is left alone.
-forked_children_of() {
-    local pid chld
-    chld=$(kill -l CHLD)
-    for pid in $(pgrep -P "$1"); do
-        [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f36)" != "$chld" ] || echo "$pid"
-    done
-}
-
 kill_workers_until_it_ends() {
     local i pid
     for ((i = 0; i < 400; i++)); do

@@ -14,13 +14,6 @@ setup() {
     mkdir -p "$TMPDIR"
 }
 
-# (no `run` here: the caller's $output and $lines stay as they were)
-assert_no_data_left() {
-    local left
-    left=$(ls -A "$1")
-    [ -z "$left" ] || fail "left behind in $1: $left"
-}
-
 assert_no_shm_left() {   # assert_no_shm_left PID
     local left
     left=$(ls -A /dev/shm 2>/dev/null | grep -- "^ch10-rows-$1-" || true)
@@ -233,16 +226,6 @@ bad_input() {
     assert_equal "$KIT_STATUS" 137
     assert_session_empty "$KIT_PID"        # the workers die with their parent
     assert_no_shm_left "$KIT_PID"
-}
-
-# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat). The sanitizer
-# build's leak check clones a tracer at exit (exit signal 0), which must not be killed.
-forked_children_of() {
-    local pid chld
-    chld=$(kill -l CHLD)
-    for pid in $(pgrep -P "$1"); do
-        [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f36)" != "$chld" ] || echo "$pid"
-    done
 }
 
 @test "a killed worker is reported (which worker, which signal, which method), exit 1, nothing left" {

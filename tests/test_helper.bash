@@ -18,6 +18,8 @@
 #   assert_tsv_files DIR chNN E...  DIR holds exactly chNN-E.tsv for each E, each in the kit's format
 #   assert_plots_render NN DIR  every plots/chNN-*.gp draws a non-empty SVG (white background) and PNG
 #   assert_white_background SVG the figure paints an opaque white background
+#   assert_no_data_left DIR     DIR is empty (a program's private temporary files are gone)
+#   forked_children_of PID      PID's children made by fork(), never the sanitizer's tracer
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -185,5 +187,25 @@ assert_plots_render() {
         grep -q '<svg' "$out/$name.svg" || fail "$name.svg is not SVG"
         assert_white_background "$out/$name.svg"
         [ "$(head -c 4 "$out/$name.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "$name.png is not a PNG"
+    done
+}
+
+# (no `run` here: the caller's $output and $lines stay as they were)
+assert_no_data_left() {
+    local left
+    left=$(ls -A "$1")
+    [ -z "$left" ] || fail "left behind in $1: $left"
+}
+
+# PID's children made by fork(): exit signal SIGCHLD (field 38 of /proc/PID/stat). The sanitizer
+# build's leak check clones a tracer at exit (exit signal 0) and, if that tracer is killed, spins
+# forever waiting for it: killing every child hung a program after it had reported.
+# Shell builtins only, so that a short-lived worker is still there when the kill comes.
+forked_children_of() {
+    local pid stat chld=17
+    for pid in $(pgrep -P "$1"); do
+        read -r stat <"/proc/$pid/stat" 2>/dev/null || continue
+        set -- ${stat##*) }         # from field 3 (state) on: field 38 is $36
+        [ "${36:-}" != "$chld" ] || echo "$pid"
     done
 }
