@@ -403,4 +403,20 @@ static inline long long by_mode(const struct kit_opts *o, long long quick, long 
     return o->mode == MODE_QUICK ? quick : o->mode == MODE_FULL ? full : normal;
 }
 
+/* A sweep over 1..2W processes forks about 2W^2 of them per trial: quadratic in --workers.
+ * A mode allows the W it can finish in minutes (never fewer than the CPUs); --full any.
+ * forks_per_trial says how many processes one trial of the whole sweep starts. */
+static inline void refuse_long_sweep(const struct kit_opts *o, const char *experiment,
+                                     long long forks_per_trial, const char *what)
+{
+    long long cpus = sysconf(_SC_NPROCESSORS_ONLN), most = o->mode == MODE_QUICK ? 8 : 32;
+    most = most > cpus ? most : cpus;
+    if (!wanted(o, experiment) || o->mode == MODE_FULL || o->workers <= most)
+        return;
+    die_usage("--workers: %ld makes the %s experiment fork %lld processes per trial (%s); "
+              "%s allows up to %lld (use --full to run it anyway, or --only another experiment)",
+              o->workers, experiment, forks_per_trial, what,
+              o->mode == MODE_QUICK ? "--quick" : "the default mode", most);
+}
+
 #endif

@@ -109,6 +109,14 @@ bad_input() {
     assert_line --index 0 --partial "--workers: 0 is out of range (accepted: 1 to 1024)"
 }
 
+@test "bad input: a speedup sweep the mode cannot finish is refused with its size" {
+    local most=$(( $(nproc) > 8 ? $(nproc) : 8 ))
+    bad_input --quick --only speedup --workers 1024
+    assert_line --index 0 "ch01-fork: --workers: 1024 makes the speedup experiment fork 2098176 processes per trial (P = 1..2W); --quick allows up to $most (use --full to run it anyway, or --only another experiment)"
+    run "$KIT_BUILD/ch01-fork" --quick --only methods --workers 1024 --out "$BATS_TEST_TMPDIR"
+    assert_success
+}
+
 @test "bad input: --max-rss 10Q is not a size" {
     bad_input --max-rss 10Q
     assert_line --index 0 --partial "--max-rss: '10Q' is not a size"

@@ -181,7 +181,7 @@ bad_input() {
 @test "bad input: a workers sweep the mode cannot finish is refused with its size" {
     local most=$(( $(nproc) > 8 ? $(nproc) : 8 ))
     bad_input --quick --only workers --workers 1024
-    assert_line --index 0 "ch05-mmap: --workers: 1024 makes the workers experiment fork 4196352 processes per trial (N = 1..2048, mmap and pread); --quick allows up to $most (use --full to run it anyway, or --only another experiment)"
+    assert_line --index 0 "ch05-mmap: --workers: 1024 makes the workers experiment fork 4196352 processes per trial (N = 1..2W, mmap and pread); --quick allows up to $most (use --full to run it anyway, or --only another experiment)"
 }
 
 @test "bad input: --dir that does not exist" {

@@ -377,6 +377,8 @@ static struct ch01_opts parse_options(int argc, char **argv)
             die_usage("unknown option '%s'", argv[i]);
     }
     check_only(&c.kit, experiments, sizeof experiments / sizeof experiments[0]);
+    long sweep = 2 * c.kit.workers;
+    refuse_long_sweep(&c.kit, "speedup", sweep * (sweep + 1) / 2, "P = 1..2W");
     if (c.kill_child >= 0 && !wanted(&c.kit, "batch"))
         die_usage("--kill-child: only the batch experiment has children to kill (--only %s)",
                   c.kit.only);

@@ -540,21 +540,6 @@ static enum inject parse_inject(const char *text)
     die_usage("--inject: '%s' is not a fault (accepted: overlap, gap, sum, stall)", text);
 }
 
-/* The workers experiment forks 1 + 2 + ... + 2W processes per trial and method: quadratic
- * in --workers. A mode allows the W it can finish (never fewer than the CPUs); --full any. */
-static void check_workers_sweep(const struct kit_opts *o)
-{
-    long cpus = online_cpus(), most = o->mode == MODE_QUICK ? 8 : 32;
-    most = most > cpus ? most : cpus;
-    if (!wanted(o, "workers") || o->mode == MODE_FULL || o->workers <= most)
-        return;
-    long n = 2 * o->workers;
-    const char *mode = o->mode == MODE_QUICK ? "--quick" : "the default mode";
-    die_usage("--workers: %ld makes the workers experiment fork %ld processes per trial "
-              "(N = 1..%ld, mmap and pread); %s allows up to %ld (use --full to run it anyway, "
-              "or --only another experiment)", o->workers, n * (n + 1), n, mode, most);
-}
-
 /* The command line: the standard options and this chapter's own, checked before any work. */
 struct options {
     const char *dir;            /* --dir, or NULL: a private directory under $TMPDIR */
@@ -595,7 +580,8 @@ static struct options parse_options(struct kit_opts *o, int argc, char **argv)
     if (opt.size % sizeof(float))
         die_usage("--size: %llu is not a multiple of 4 bytes (one float32)",
                   (unsigned long long)opt.size);
-    check_workers_sweep(o);
+    long sweep = 2 * o->workers;
+    refuse_long_sweep(o, "workers", sweep * (sweep + 1), "N = 1..2W, mmap and pread");
     return opt;
 }
 
