@@ -85,6 +85,16 @@ static void note_high_water(const struct queue *q, size_t now_held)
         ;
 }
 
+/* A ring's fill, from the end of what this producer published and get_pos read after it: never
+ * more than the fill at that read (put_pos only grows), so never above the capacity. With other
+ * producers, consumers may already have taken everything up to and past that end. */
+static void note_ring_fill(const struct queue *q, uint64_t published_end)
+{
+    uint64_t got = atomic_load_explicit(&q->sh->get_pos, memory_order_relaxed);
+    if (published_end > got)
+        note_high_water(q, (size_t)(published_end - got));
+}
+
 /* The slow path's clock: only a process that must wait reads it, twice. */
 static uint64_t wait_begins(struct waits *w)
 {
@@ -406,7 +416,7 @@ static void ring_put(struct queue *q, const struct item *items, size_t n, struct
             s->item = items[done + i];
             atomic_store_explicit(&s->seq, first + i + 1, memory_order_release);  /* publish */
         }
-        note_high_water(q, first + k - atomic_load_explicit(&q->sh->get_pos, memory_order_relaxed));
+        note_ring_fill(q, first + k);
         done += k;
         wake_sleepers(&q->sh->items_event, &q->sh->consumers_sleeping);
     }
