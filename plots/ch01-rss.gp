@@ -2,13 +2,16 @@
 load "style.gp"
 f = datadir.'/ch01-rss.tsv'
 eval stamp(f)
-# The title states what this run's numbers show: fork's median at the largest size against the
-# smallest (columns: variant x unit n median ...).
-median_at(v, which) = real(system(sprintf("awk '$1 == \"%s\" { m = $5; if (!n++) first = m } " . \
-    "END { print %s }' '%s'", v, which, f)))
-grows = median_at("fork", "m") > 1.5 * median_at("fork", "first")
-set title grows ? "fork grows with the parent's memory (page tables); " . \
-                  "vfork and posix_spawn stay flat" \
+# The title states what this run's numbers show: how many microseconds each method's median
+# added from the smallest size to the largest (columns: variant x unit n median ...). A ratio
+# would mislead here: vfork's few tens of microseconds can double on noise alone.
+at(v, which) = real(system(sprintf("awk '$1 == \"%s\" { m = $5; x = $2; if (!n++) { first = m; " . \
+    "x0 = x } } END { print %s }' '%s'", v, which, f)))
+added(v) = at(v, "m - first")
+grows = at("fork", "m") > 1.5 * at("fork", "first")
+set title grows ? sprintf("From %g to %g MiB fork adds %.0f us (the page tables); " . \
+                          "vfork adds %.0f, posix_spawn %.0f", at("fork", "x0"), \
+                          at("fork", "x"), added("fork"), added("vfork"), added("posix_spawn")) \
                 : "fork's fixed cost hides the page-table copy at these sizes; vfork stays flat"
 set xlabel "memory the parent has touched, MiB (log scale)"
 set ylabel "microseconds per start + reap (log scale)"
