@@ -10,9 +10,17 @@ set title sprintf("At W = 1 the pool adds %.2f ms when the parent deals each tas
 set xlabel "workers in the pool (W)"
 set ylabel "milliseconds (log scale)"
 set logscale y
-set xrange [0.8:*]
+# room on both sides of the first and last W, so no whisker sits on the border; the y range
+# reaches below the 1 ms goal and above the highest whisker, with the key on top
+stats "< awk -F'\t' '!/^#/ && $1 + 0 > 0'  '".f."'" using 1 nooutput
+set xrange [0.7:STATS_max + 0.3]
+stats "< awk -F'\t' '!/^#/ && $1 + 0 > 0'  '".f."'" using 9 nooutput
+top = STATS_max
+stats "< awk -F'\t' '!/^#/ && $1 + 0 > 0'  '".f."'" using 12 nooutput
+top = STATS_max > top ? STATS_max : top
+set yrange [0.5:top * 8]
 set xtics 1
-set key bottom right
+set key top left
 plot 1 with lines lt 8 dt 2 title 'goal: 1 ms', \
      dispatch('parent') using 1:7:8:9 with yerrorlines lt 2 title 'overhead, parent dispatch (wall - busiest worker busy)', \
      dispatch('shared') using 1:7:8:9 with yerrorlines lt 1 pt 7 title 'overhead, shared pipe', \

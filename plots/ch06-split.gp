@@ -17,6 +17,9 @@ set title "work"
 plot "< awk -F'\t' '!/^#/ && $1 != \"split\"' '".f."'" using 3:xtic(1) lt 1
 set ylabel "milliseconds, wall and CPU (log scale)"
 set title "time"
-set key below
+# inside the panel, over the empty top right: below the plot, a multiplot panel's key is cut off
+set key top right box opaque
+set yrange [*:*]
+set offsets 0, 0, graph 0.25, 0
 plot "< awk -F'\t' '!/^#/ && $1 != \"split\"' '".f."'" using 4:xtic(1) lt 1 title 'wall', '' using 5 lt 2 title 'CPU (all workers)'
 unset multiplot
