@@ -2,8 +2,9 @@
 # peers.sh - the chapters' numbers beside independent tools, measured in the same run.
 #
 # Usage: harness/peers.sh [--out DIR] [N...]   (default: every chapter that has peers)
-#   chapter 1: fork + exit + wait latency (ch01-fork --only methods) vs stress-ng's fork
-#              stressor (one worker, one child per iteration), as a ratio.
+#   chapter 1: harness/peers.d/ch01.sh: fork + exit + wait (ch01-fork --only methods) vs
+#              stress-ng's fork stressor; posix_spawn and fork+exec vs hyperfine -N /bin/true;
+#              the Python twin's start methods (spawn.py) beside the C rows.
 #   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
 #              beside Python's ProcessPoolExecutor and multiprocessing.Pool (pool_overhead.py).
 #   chapter 3: the pipe round trip beside `perf bench sched pipe`, the memcpy ceiling beside
@@ -12,6 +13,8 @@
 #              Python twin (ipc.py) beside the C channels.
 #              CH03_PEER_SIZE (default 4M) and CH03_PEER_TRIALS (default 9) make it smaller.
 #   chapter 6: the single-core search rate beside an optimized Python version (rect.py).
+#   chapters 4 and 5: harness/peers.d/ch04.sh, ch05.sh: the C rows beside the Python twins
+#              (counters.py, readers.py).
 #   chapters 7-10: harness/peers.d/chNN.sh, sourced below.
 # A tool that is missing is installed when we are root (apt-get; KIT_NO_INSTALL=1 never
 # installs), otherwise skipped with the command that would install it. Timings: both sides run
@@ -93,35 +96,6 @@ write_peers_tsv() {   # the rows of this run, whole or not at all, then the figu
 
 median_of() {   # median_of TSV VARIANT: the median column of that variant's row
     awk -F'\t' -v v="$2" '$1 == v { print $5; exit }' "$1"
-}
-
-chapter1() {
-    echo "== chapter 1: fork + _exit + wait, microseconds per process"
-    have stress-ng stress-ng || return 0
-    "$build/ch01-fork" --only methods --trials 15 --out "$tmp" >/dev/null
-    local ours theirs rate
-    ours=$(median_of "$tmp/ch01-methods.tsv" fork)
-    # one stressor, one child per iteration: fork, the child exits, the parent waits
-    stress-ng --fork 1 --fork-max 1 --timeout 5s --metrics-brief >"$tmp/stress.txt" 2>&1 &
-    local stress=$! worker maps=?
-    sleep 2
-    # what fork has to copy: the worker's mappings (ours: a few dozen)
-    worker=$(pgrep -P "$stress" | head -1 || true)
-    [ -n "$worker" ] && maps=$(wc -l <"/proc/$worker/maps" 2>/dev/null || echo ?)
-    wait "$stress"
-    rate=$(awk '$4 == "fork" { print $9 }' "$tmp/stress.txt")
-    [ -n "$rate" ] || { echo "peers: could not read stress-ng's fork rate:"; cat "$tmp/stress.txt"; return 1; }
-    theirs=$(awk -v r="$rate" 'BEGIN { printf "%.1f", 1e6 / r }')
-    printf '  %-38s %10s us\n' "ch01-fork methods/fork (median)" "$ours"
-    printf '  %-38s %10s us  (%s forks/s; its worker has %s mappings)\n' \
-        "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate" "$maps"
-    awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio stress-ng / ch01-fork: %.2f\n", a / b }'
-    # stress-ng's rate is per second of wall time: on a shared machine that includes the time its
-    # worker waited for a CPU. Its usr+sys rate says how much CPU a fork took.
-    awk '$4 == "fork" && $10 > 0 { printf "  (stress-ng per second of its own CPU time: %s forks/s = %.1f us of CPU per fork;\n   wall / CPU = %.1f: above 1, its worker waited for a CPU)\n", $10, 1e6 / $10, $10 / $9 }' "$tmp/stress.txt"
-    peer_row 1 "fork + _exit + wait, us per process" "$ours" "$theirs" "stress-ng --fork 1 --fork-max 1"
-    echo "  (fork copies the parent's mappings and page tables: a small C program like grep has"
-    echo "   $(grep -c '' /proc/self/maps) mappings, stress-ng's worker $maps; see book.md, chapter 1)"
 }
 
 chapter2() {   # the C pool's start+stop fit and pool-of-1 cost beside Python's, same machine

@@ -1,0 +1,78 @@
+# ch01.sh - chapter 1's peers, sourced by harness/peers.sh (which defines have, peer_row,
+# median_of, $build and $tmp). One ch01-fork --only methods run, then, one after the other:
+#   stress-ng --fork 1 --fork-max 1   fork + exit + wait in a loop, beside the kit's fork row
+#   hyperfine -N /bin/true            start a program and wait for it (no shell), beside the
+#                                     kit's posix_spawn and fork+exec rows (which alternate
+#                                     /bin/true and /bin/false)
+#   python3 spawn.py --only methods   os.fork and multiprocessing.Process(fork) beside the kit's
+#                                     fork, subprocess.run beside posix_spawn
+# CH01_PEER_TRIALS (default 15) sets the kit's trials; CH01_PEER_RUNS (default 200) hyperfine's.
+
+ch1_stress() {
+    local ours=$1 theirs rate stress worker maps=?
+    have stress-ng stress-ng || return 0
+    # one stressor, one child per iteration: fork, the child exits, the parent waits
+    stress-ng --fork 1 --fork-max 1 --timeout 5s --metrics-brief >"$tmp/stress.txt" 2>&1 &
+    stress=$!
+    sleep 2
+    # what fork has to copy: the worker's mappings (ours: a few dozen)
+    worker=$(pgrep -P "$stress" | head -1 || true)
+    [ -n "$worker" ] && maps=$(wc -l <"/proc/$worker/maps" 2>/dev/null || echo ?)
+    wait "$stress"
+    rate=$(awk '$4 == "fork" { print $9 }' "$tmp/stress.txt")
+    [ -n "$rate" ] || { echo "peers: could not read stress-ng's fork rate:"; cat "$tmp/stress.txt"; return 1; }
+    theirs=$(awk -v r="$rate" 'BEGIN { printf "%.1f", 1e6 / r }')
+    printf '  %-44s %10s us\n' "ch01-fork methods/fork (median)" "$ours"
+    printf '  %-44s %10s us  (%s forks/s; its worker has %s mappings)\n' \
+        "stress-ng --fork 1 --fork-max 1" "$theirs" "$rate" "$maps"
+    awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "  ratio stress-ng / ch01-fork: %.2f\n", a / b }'
+    # stress-ng's rate is per second of wall time: on a shared machine that includes the time its
+    # worker waited for a CPU. Its usr+sys rate says how much CPU a fork took.
+    awk '$4 == "fork" && $10 > 0 { printf "  (stress-ng per second of its own CPU time: %s forks/s = %.1f us of CPU per fork;\n   wall / CPU = %.1f: above 1, its worker waited for a CPU)\n", $10, 1e6 / $10, $10 / $9 }' "$tmp/stress.txt"
+    peer_row 1 "fork + _exit + wait, us per process" "$ours" "$theirs" "stress-ng --fork 1 --fork-max 1"
+    echo "  (fork copies the parent's mappings and page tables: a small C program like grep has"
+    echo "   $(grep -c '' /proc/self/maps) mappings, stress-ng's worker $maps; see book.md, chapter 1)"
+}
+
+ch1_hyperfine() {
+    local methods=$1 runs=${CH01_PEER_RUNS:-200} theirs spawn exec
+    have hyperfine hyperfine || return 0
+    hyperfine -N --warmup 20 --runs "$runs" --style none --export-csv "$tmp/hyperfine.csv" /bin/true \
+        >/dev/null 2>"$tmp/hyperfine.err" || { echo "peers: hyperfine failed:"; cat "$tmp/hyperfine.err"; return 1; }
+    # its CSV: command,mean,stddev,median,user,system,min,max, in seconds
+    theirs=$(awk -F, 'NR == 2 { printf "%.1f", $4 * 1e6 }' "$tmp/hyperfine.csv")
+    spawn=$(median_of "$methods" posix_spawn) exec=$(median_of "$methods" fork+exec)
+    [ -n "$theirs" ] && [ -n "$spawn" ] && [ -n "$exec" ] ||
+        { echo "peers: could not read hyperfine's or the kit's medians"; return 1; }
+    printf '  %-44s %10s us\n' "ch01-fork methods/posix_spawn (median)" "$spawn" \
+        "ch01-fork methods/fork+exec (median)" "$exec" "hyperfine -N /bin/true (median of $runs)" "$theirs"
+    awk -v h="$theirs" -v s="$spawn" -v e="$exec" \
+        'BEGIN { printf "  ratio hyperfine / posix_spawn %.2f, hyperfine / fork+exec %.2f\n", h / s, h / e }'
+    peer_row 1 "start /bin/true and wait, us (kit: posix_spawn)" "$spawn" "$theirs" "hyperfine -N /bin/true"
+    peer_row 1 "start /bin/true and wait, us (kit: fork+exec)" "$exec" "$theirs" "hyperfine -N /bin/true"
+}
+
+ch1_python() {
+    local methods=$1 py="$tmp/ch01-python-methods.tsv" pair k p
+    have python3 python3 || { echo "  (the Python side, chapters/01-fork/spawn.py, is skipped)"; return 0; }
+    python3 chapters/01-fork/spawn.py --only methods --out "$tmp" >"$tmp/py1.txt" ||
+        { echo "peers: spawn.py failed:"; cat "$tmp/py1.txt"; return 1; }
+    printf '  %-44s %10s %10s\n' "us per process: C method / Python" C Python
+    for pair in fork:os.fork fork:Process-fork fork:Process-forkserver fork:Process-spawn \
+        posix_spawn:subprocess thread:thread; do
+        k=$(median_of "$methods" "${pair%%:*}") p=$(median_of "$py" "${pair#*:}")
+        printf '  %-44s %10s %10s\n' "${pair%%:*} / ${pair#*:}" "$k" "$p"
+        peer_row 1 "start and reap, us: ${pair%%:*} vs Python ${pair#*:}" "$k" "$p" "python3 spawn.py --only methods"
+    done
+    echo "  (Python: $(head -1 "$tmp/py1.txt" | cut -d' ' -f2-))"
+}
+
+chapter1() {
+    echo "== chapter 1: start a process and reap it, microseconds per process"
+    local methods="$tmp/ch01-methods.tsv" ours
+    "$build/ch01-fork" --only methods --trials "${CH01_PEER_TRIALS:-15}" --out "$tmp" >/dev/null
+    ours=$(median_of "$methods" fork)
+    ch1_stress "$ours"
+    ch1_hyperfine "$methods"
+    ch1_python "$methods"
+}
