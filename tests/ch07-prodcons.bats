@@ -82,11 +82,26 @@ rows_of() {
     assert_equal "${#lines[@]}" 10
     for v in $VARIANTS; do assert_line "$v 50"; assert_line "$v 90"; done
     assert_equal "$(rows_of "$QUICK/ch07-littles-law.tsv")" "$(rows_of "$QUICK/ch07-latency.tsv")"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "Little's law \(items in flight = arrival rate x mean latency\): the sampled time average came within 10% at [0-9]+ of 10 points"
+    assert_output --regexp "the sampler, a third process on [0-9]+ CPUs, was awake for [0-9]+% to [0-9]+% of its 100-us ticks"
     run awk -F'\t' '!/^#/ && $1 != "variant"' "$QUICK/ch07-latency-cdf.tsv"
     assert_equal "${#lines[@]}" 150
     # percentiles rise with the latency within each queue and load
     run awk -F'\t' '!/^#/ && $1 != "variant" { k = $1 " " $2; if (k == last && $4 < prev) print "falls:", $0; last = k; prev = $4 }' \
         "$QUICK/ch07-latency-cdf.tsv"
+    assert_output ""
+}
+
+@test "littles-law: the difference is computed from the two numbers beside it, the sampler's share of ticks is a percentage" {
+    run grep -v '^#' "$QUICK/ch07-littles-law.tsv"
+    assert_line --index 0 "$(printf 'variant\tload_pct\tarrival_per_s\tmean_latency_us\tmean_in_flight\tpredicted_in_flight\terror_pct\tticks_taken_pct')"
+    # predicted = arrival rate x mean latency; error = sampled against predicted, in %
+    run awk -F'\t' '!/^#/ && $1 != "variant" {
+        p = $3 * $4 / 1e6; d = p - $6; if (d < 0) d = -d
+        e = 100 * ($5 - $6) / $6 - $7; if (e < 0) e = -e
+        if (d > 1e-4 * p + 1e-9 || e > 0.02 || $8 < 0 || $8 > 100 || NF != 8) print "bad row:", $0 }' \
+        "$QUICK/ch07-littles-law.tsv"
     assert_output ""
 }
 

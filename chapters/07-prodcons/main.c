@@ -60,7 +60,9 @@ static const char usage[] =
     "  occupancy     case t_ms items                      (sampled every ms, the last trial)\n"
     "  latency-cdf   variant load_pct percentile latency_us\n"
     "  littles-law   variant load_pct arrival_per_s mean_latency_us mean_in_flight\n"
-    "                predicted_in_flight error_pct";
+    "                predicted_in_flight error_pct ticks_taken_pct   (mean_in_flight: the\n"
+    "                parent's samples every 100 us as a time average; ticks_taken_pct: the\n"
+    "                share of those ticks it was awake for)";
 
 enum { MAX_SIDE = 16, MAX_BATCH = 256, ITEM_BYTES = sizeof(struct item) };
 enum fault { FAULT_NONE, FAULT_DROP, FAULT_DUPLICATE };
@@ -116,8 +118,8 @@ struct outcome {
     double producer_blocked_pct, consumer_blocked_pct;
     uint64_t producer_waits, consumer_waits;
     size_t high_water;
-    double mean_in_flight;                   /* from the samples */
-    size_t samples;
+    double sampled_item_s;                   /* the samples' time-weighted sum: items x s */
+    double ticks_taken_pct;                  /* % of the sampler's ticks it was awake for */
 };
 
 /* Occupancy over time, from the last trial that sampled it (absolute CLOCK_MONOTONIC ns). */
@@ -299,10 +301,24 @@ static void note_sample(const struct trial *t)
     }
 }
 
+/* Sleeps until the next tick of a fixed grid, so that a late wake-up does not shift the ticks
+ * after it; ticks it slept through are skipped, not made up in a burst. */
+static void sleep_to_next_tick(uint64_t *tick, long every_ns)
+{
+    struct timespec at = {(time_t)(*tick / 1000000000), (long)(*tick % 1000000000)};
+    int err = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+    if (err && err != EINTR)
+        die_err(err, "clock_nanosleep");
+    uint64_t now = now_ns();
+    while (*tick <= now)
+        *tick += (uint64_t)every_ns;
+}
+
 /* Waits for every child; while they run, samples the occupancy every t->sample_ns. */
 static void wait_for_children(const struct trial *t)
 {
     int left = t->producers + t->consumers, status;
+    uint64_t tick = now_ns() + (uint64_t)t->sample_ns;
     sample_count = 0;
     while (left > 0) {
         pid_t pid;
@@ -314,8 +330,7 @@ static void wait_for_children(const struct trial *t)
                 die_errno("waitpid");
             if (pid <= 0) {
                 note_sample(t);
-                struct timespec nap = {0, t->sample_ns};
-                nanosleep(&nap, NULL);
+                sleep_to_next_tick(&tick, t->sample_ns);
                 exit_if_stopped();
                 continue;
             }
@@ -375,16 +390,29 @@ static double blocked_pct(const struct side *sides, int n)
     return active > 0 ? 100 * blocked / active : 0;
 }
 
-/* The mean of the samples taken while the processes ran (not while they started or exited). */
-static double mean_in_window(size_t *n)
+/* book:time-average */
+/* The samples as a time average over the window the processes ran in (not while they started
+ * or exited): each sample stands for the time from halfway to the one before it to halfway to
+ * the one after it. A plain mean of the samples would count a stretch the sampler slept through
+ * (waiting for a CPU) as one sample, and a stretch it saw every tick of as many. */
+static double sampled_item_seconds(long every_ns, double *ticks_taken_pct)
 {
     double sum = 0;
-    *n = 0;
-    for (size_t i = 0; i < sample_count; i++)
-        if (sample_at[i] >= window_start && sample_at[i] <= window_end)
-            sum += (double)sample_items[i], (*n)++;
-    return *n ? sum / (double)*n : 0;
+    size_t first = 0, last = 0, taken = 0;
+    while (first < sample_count && sample_at[first] < window_start)
+        first++;
+    for (last = first; last < sample_count && sample_at[last] <= window_end; last++)
+        taken++;
+    for (size_t i = first; i < last; i++) {
+        double from = i == first ? (double)window_start : (sample_at[i - 1] + sample_at[i]) / 2.0;
+        double to = i + 1 == last ? (double)window_end : (sample_at[i] + sample_at[i + 1]) / 2.0;
+        sum += (double)sample_items[i] * (to - from) / 1e9;
+    }
+    double ticks = every_ns ? (double)(window_end - window_start) / (double)every_ns : 0;
+    *ticks_taken_pct = ticks >= 1 ? fmin(100, 100 * (double)taken / ticks) : 0;
+    return sum;
 }
+/* end:time-average */
 
 static struct outcome outcome_of(const struct trial *t)
 {
@@ -404,7 +432,7 @@ static struct outcome outcome_of(const struct trial *t)
     r.producer_blocked_pct = blocked_pct(shared->producers, t->producers);
     r.consumer_blocked_pct = blocked_pct(shared->consumers, t->consumers);
     r.high_water = queue_high_water(t->q);
-    r.mean_in_flight = mean_in_window(&r.samples);
+    r.sampled_item_s = sampled_item_seconds(t->sample_ns, &r.ticks_taken_pct);
     return r;
 }
 
@@ -781,31 +809,47 @@ static void run_imbalance(const struct config *cfg)
 
 /* ---------- experiment 5: latency at an offered load, and Little's law ---------- */
 
+/* One point of the latency experiment, pooled over its trials the way the law is stated: items
+ * and time add up, and the sampled number in flight is a time average over all the windows. */
 struct flight {
-    double items, window_s, latency_sum_us, in_flight_sum;
-    size_t samples;
+    double items, window_s, latency_sum_us, sampled_item_s, ticks_item_s;
 };
 
-static void write_latency_rows(FILE *cdf, FILE *little, const char *name, int load,
-                               const double *sorted, size_t n, const struct flight *f)
+struct little {
+    const char *variant;
+    int load;
+    double sampled, predicted, error_pct, ticks_taken_pct;
+};
+
+static struct little little_of(const char *variant, int load, const struct flight *f)
+{
+    double rate = f->items / f->window_s, mean_s = f->latency_sum_us / f->items / 1e6;
+    struct little l = {.variant = variant, .load = load, .predicted = rate * mean_s,
+                       .sampled = f->sampled_item_s / f->window_s,
+                       .ticks_taken_pct = f->ticks_item_s / f->window_s};
+    l.error_pct = 100 * (l.sampled - l.predicted) / l.predicted;
+    return l;
+}
+
+static void write_latency_rows(FILE *cdf, FILE *table, const double *sorted, size_t n,
+                               const struct flight *f, const struct little *l)
 {
     static const double percentiles[] = {1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9,
                                          100};
     for (size_t i = 0; i < sizeof percentiles / sizeof *percentiles; i++)
-        fprintf(cdf, "%s\t%d\t%g\t%.4g\n", name, load, percentiles[i],
+        fprintf(cdf, "%s\t%d\t%g\t%.4g\n", l->variant, l->load, percentiles[i],
                 sorted[(size_t)(percentiles[i] / 100 * (double)(n - 1))]);
-    double rate = f->items / f->window_s, mean_us = f->latency_sum_us / f->items;
-    double measured = f->in_flight_sum / (double)f->samples, predicted = rate * mean_us / 1e6;
-    fprintf(little, "%s\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.2f\n", name, load, rate, mean_us, measured,
-            predicted, 100 * (measured - predicted) / predicted);
+    fprintf(table, "%s\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.2f\t%.1f\n", l->variant, l->load,
+            f->items / f->window_s, f->latency_sum_us / f->items, l->sampled, l->predicted,
+            l->error_pct, l->ticks_taken_pct);
 }
 
 /* book:latency */
 /* The producer offers `load`% of what the consumer can take; every item's put-to-get time is
  * kept, and the parent counts the items in flight (put, not yet got) every 100 us. */
-static double run_latency_load(const struct config *cfg, enum queue_kind kind,
-                               double capacity_per_s, int load, struct report *r, FILE *cdf,
-                               FILE *little)
+static struct little run_latency_load(const struct config *cfg, enum queue_kind kind,
+                                      double capacity_per_s, int load, struct report *r,
+                                      FILE *cdf, FILE *table)
 {
     long trials = trials_for(&cfg->o, 1, 3, 7);
     struct trial t = trial_of(cfg, "latency", kind, 1, cfg->capacity);
@@ -830,18 +874,18 @@ static double run_latency_load(const struct config *cfg, enum queue_kind kind,
             f.latency_sum_us += all[n] = (double)latencies[j] / 1000;
         f.items += (double)t.items;
         f.window_s += o.seconds;
-        f.in_flight_sum += o.mean_in_flight * (double)o.samples;
-        f.samples += o.samples;
+        f.sampled_item_s += o.sampled_item_s;
+        f.ticks_item_s += o.ticks_taken_pct * o.seconds;
     }
+    struct little l = little_of(queue_kind_names[kind], load, &f);
     struct stats s = stats_of(all, n);       /* sorts: percentiles are read from `all` */
     report_add(r, queue_kind_names[kind], load, "us", s);
-    report_comment(r, "p99 %.1f us, offered %.0f items/s", all[(size_t)(0.99 * (double)(n - 1))],
-                   t.rate);
-    write_latency_rows(cdf, little, queue_kind_names[kind], load, all, n, &f);
-    double predicted = f.items / f.window_s * (f.latency_sum_us / f.items) / 1e6;
-    double error = 100 * (f.in_flight_sum / (double)f.samples - predicted) / predicted;
+    report_comment(r, "p99 %.1f us, offered %.0f/s; in flight %.3g sampled, %.3g = rate x mean "
+                   "latency (%+.1f%%)", all[(size_t)(0.99 * (double)(n - 1))], t.rate, l.sampled,
+                   l.predicted, l.error_pct);
+    write_latency_rows(cdf, table, all, n, &f, &l);
     free(all);
-    return error;
+    return l;
 }
 /* end:latency */
 
@@ -857,35 +901,68 @@ static double consumer_capacity(const struct config *cfg, enum queue_kind kind)
     return o.mitems_per_s * 1e6;
 }
 
+/* Where the law held within 10% and where not, beside how much of the time the sampler saw. */
+static void conclude_littles_law(const struct little *pts, int n)
+{
+    int held = 0, worst = 0, watched = 0, watched_held = 0;
+    double least = 100, most = 0;
+    char missed[640] = "";
+    for (int i = 0; i < n; i++) {
+        const struct little *l = &pts[i];
+        bool ok = fabs(l->error_pct) <= 10;
+        held += ok;
+        worst = fabs(l->error_pct) > fabs(pts[worst].error_pct) ? i : worst;
+        least = fmin(least, l->ticks_taken_pct), most = fmax(most, l->ticks_taken_pct);
+        if (l->ticks_taken_pct >= 90)
+            watched++, watched_held += ok;
+        size_t used = strlen(missed);
+        if (!ok)
+            snprintf(missed + used, sizeof missed - used, "%s%s at %d%% (%+.1f%%, %.0f%% of the "
+                     "ticks)", used ? ", " : "", l->variant, l->load, l->error_pct,
+                     l->ticks_taken_pct);
+    }
+    printf("  -> Little's law (items in flight = arrival rate x mean latency): the sampled time "
+           "average came within 10%% at %d of %d points; largest difference %+.1f%% (%s at %d%%)\n",
+           held, n, pts[worst].error_pct, pts[worst].variant, pts[worst].load);
+    if (missed[0])
+        printf("  -> not within 10%%: %s\n", missed);
+    printf("  -> the sampler, a third process on %d CPUs, was awake for %.0f%% to %.0f%% of its "
+           "100-us ticks; ", online_cpus(), least, most);
+    if (watched)
+        printf("where it saw at least 90%% of them (%d points), the law held within 10%% at %d\n",
+               watched, watched_held);
+    else
+        printf("it saw 90%% of them at no point: a sampled mean is only as good as what the "
+               "sampler saw\n");
+}
+
 static void run_latency(const struct config *cfg)
 {
     struct report r;
+    struct little pts[2 * Q_KINDS];
+    int n = 0;
     report_start(&r, &cfg->o, "latency", "load_pct");
     FILE *cdf = tsv_open_table(&cfg->o, "latency-cdf", "variant\tload_pct\tpercentile\tlatency_us");
     FILE *little = tsv_open_table(&cfg->o, "littles-law",
                                   "variant\tload_pct\tarrival_per_s\tmean_latency_us\t"
-                                  "mean_in_flight\tpredicted_in_flight\terror_pct");
+                                  "mean_in_flight\tpredicted_in_flight\terror_pct\t"
+                                  "ticks_taken_pct");
     printf("\nlatency: 1 + 1, the consumer works 2 us per item; the producer offers 50%% and 90%% "
            "of what the consumer can take (random arrivals); up to %zu items a trial; us from "
            "put to get\n", latency_room);
-    double worst = 0;
     for (int k = 0; k < Q_KINDS; k++) {
         if (!cfg->picked[k])
             continue;
         if (cfg->o.mode != MODE_QUICK)
             progress("latency: %s", queue_kind_names[k]);
         double mu = consumer_capacity(cfg, (enum queue_kind)k);
-        for (int load = 50; load <= 90; load += 40) {
-            double error = run_latency_load(cfg, (enum queue_kind)k, mu, load, &r, cdf, little);
-            worst = fabs(error) > fabs(worst) ? error : worst;
-        }
+        for (int load = 50; load <= 90; load += 40)
+            pts[n++] = run_latency_load(cfg, (enum queue_kind)k, mu, load, &r, cdf, little);
     }
     report_print(&r);
     tsv_close(cdf);
     tsv_close(little);
-    printf("  -> Little's law (items in flight = arrival rate x mean latency) %s: the largest "
-           "difference between the sampled and the predicted number in flight was %.1f%%\n",
-           fabs(worst) <= 10 ? "held within 10%" : "did not hold within 10%", worst);
+    conclude_littles_law(pts, n);
     report_write(&r);
     report_free(&r);
 }
@@ -989,6 +1066,9 @@ int main(int argc, char **argv)
                              "its bound buy?");
     report_effective_cpus(&cfg.o, (uint64_t)by_mode(&cfg.o, 2000000, 20000000, 50000000));
     cfg.spin_ns = calibrate_spin();
+    /* The sampler's 100-us ticks: by default the kernel may let a timer wake-up slip by 50 us */
+    if (prctl(PR_SET_TIMERSLACK, 1UL) == -1)
+        die_errno("prctl (PR_SET_TIMERSLACK)");
     printf("placement: %s; work per item: 1 us = %.0f spin iterations\n", pin_name(cfg.o.pin),
            1000 / cfg.spin_ns);
     if (cfg.fault != FAULT_NONE)
