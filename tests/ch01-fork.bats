@@ -215,3 +215,85 @@ bad_input() {
     requires gnuplot
     assert_plots_render 01 "$QUICK"
 }
+
+# ---------- the Python twin (spawn.py) and the peers (harness/peers.sh 1) ----------
+
+SPAWN_PY="$KIT_ROOT/chapters/01-fork/spawn.py"
+
+@test "spawn.py: a short run checks every child's status and writes two TSVs in the kit's format" {
+    requires command python3
+    run timeout 300 python3 "$SPAWN_PY" --quick --trials 1 --max-rss 1M --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "verification: every child's exit status checked (call number % 2), every child reaped"
+    refute_output --partial "verification failed"
+    assert_tsv "$BATS_TEST_TMPDIR/ch01-python-methods.tsv" "$BATS_TEST_TMPDIR/ch01-python-rss.tsv"
+    run sed -n '1p' "$BATS_TEST_TMPDIR/ch01-python-methods.tsv"
+    assert_output "# chapter=01 program=spawn.py experiment=methods mode=quick"
+    # methods: the three start methods, the bare fork, a new program and a thread, in us
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 "/" $4 }' "$BATS_TEST_TMPDIR/ch01-python-methods.tsv"
+    assert_output "$(printf '%s/0/us/1\n' os.fork Process-fork Process-forkserver Process-spawn subprocess thread)"
+    # rss: one size (1 MiB), three ways to start a process
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$BATS_TEST_TMPDIR/ch01-python-rss.tsv"
+    assert_output "$(printf '%s/1/us\n' os.fork Process-fork Process-spawn)"
+    # the figure draws the Python bars beside the C ones
+    if command -v gnuplot >/dev/null; then
+        kit ch01-fork --quick --only methods --trials 1 --out "$BATS_TEST_TMPDIR" >/dev/null
+        run "$KIT_ROOT/harness/plot.sh" --data "$BATS_TEST_TMPDIR" --out "$BATS_TEST_TMPDIR/plots" \
+            "$KIT_ROOT/plots/ch01-python.gp"
+        assert_success
+        grep -q 'Py Process-spawn' "$BATS_TEST_TMPDIR/plots/ch01-python.svg" || fail "no Python bars in ch01-python.svg"
+        assert_white_background "$BATS_TEST_TMPDIR/plots/ch01-python.svg"
+    fi
+}
+
+@test "spawn.py: bad input exits 2 naming the option, before any work" {
+    requires command python3
+    run timeout 30 python3 "$SPAWN_PY" --max-rss 100 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--max-rss"
+    run timeout 30 python3 "$SPAWN_PY" --trials 0 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--trials"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
+}
+
+# A PATH with every command of this one except python3 and stress-ng, and a stand-in hyperfine
+# that writes what hyperfine's --export-csv writes: 2 ms for /bin/true.
+path_for_ch01_peers() {
+    local bin="$BATS_TEST_TMPDIR/bin" dir f
+    mkdir -p "$bin"
+    IFS=: read -ra dirs <<<"$PATH"
+    for dir in "${dirs[@]}"; do
+        for f in "$dir"/*; do
+            case "${f##*/}" in python* | stress-ng | hyperfine) continue ;; esac
+            [ -x "$f" ] && [ ! -e "$bin/${f##*/}" ] && ln -s "$f" "$bin/${f##*/}"
+        done
+    done
+    cat >"$bin/hyperfine" <<'STUB'
+#!/bin/sh
+while [ $# -gt 0 ]; do
+    [ "$1" = --export-csv ] && printf 'command,mean,stddev,median,user,system,min,max\n/bin/true,0.0021,0.0001,0.002,0.0001,0.0005,0.0019,0.003\n' >"$2"
+    shift
+done
+STUB
+    chmod +x "$bin/hyperfine"
+    echo "$bin"
+}
+
+@test "peers.sh 1: hyperfine beside posix_spawn and fork+exec; without python3 and stress-ng, skipped with the install commands" {
+    local bin out="$BATS_TEST_TMPDIR/peers"
+    bin=$(path_for_ch01_peers)
+    (PATH=$bin; ! command -v python3 >/dev/null) || fail "python3 is still on the test's PATH"
+    PATH=$bin KIT_NO_INSTALL=1 KIT_BUILD="$KIT_BUILD" CH01_PEER_TRIALS=1 CH01_PEER_RUNS=5 \
+        run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 1
+    assert_success
+    assert_output --partial "stress-ng not available (install with: sudo apt-get install stress-ng); skipped"
+    assert_output --partial "python3 not available (install with: sudo apt-get install python3); skipped"
+    assert_output --partial "the Python side, chapters/01-fork/spawn.py, is skipped"
+    assert_tsv "$out/peers.tsv"
+    # two rows: the stand-in's 2 ms beside the kit's posix_spawn and fork+exec; ratio = peer / kit
+    run awk -F'\t' '!/^#/ && $1 != "chapter" { print $1, $4, $5 }' "$out/peers.tsv"
+    assert_output "$(printf '1 2000.0 hyperfine -N /bin/true\n%.0s' 1 2)"
+    run awk -F'\t' '!/^#/ && $1 != "chapter" { d = $6 - $4 / $3; if (d < -0.001 * $6 || d > 0.001 * $6) print "bad ratio: " $0 }' "$out/peers.tsv"
+    assert_output ""
+}

@@ -264,3 +264,67 @@ killed_holder() {
     requires gnuplot
     assert_plots_render 04 "$QUICK"
 }
+
+# ---------- the Python twin (counters.py) and the peers (harness/peers.sh 4) ----------
+
+COUNTERS_PY="$KIT_ROOT/chapters/04-locks/counters.py"
+
+@test "counters.py: a short run verifies every count and writes its two TSVs; the lossy variants' losses are counted" {
+    requires command python3
+    run timeout 300 python3 "$COUNTERS_PY" --quick --increments 1000 --workers 1 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "verification: every exact variant's count equal to I"
+    refute_output --partial "verification failed"
+    local t="$BATS_TEST_TMPDIR/ch04-python-per-increment.tsv" l="$BATS_TEST_TMPDIR/ch04-python-lost-updates.tsv"
+    assert_tsv "$t" "$l"
+    run sed -n '1p' "$t"
+    assert_output "# chapter=04 program=counters.py experiment=per-increment mode=quick"
+    # --workers 1: P = 1 and 2, every variant, in ns per increment
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$t"
+    assert_output "$(for v in RawValue Value Value-get_lock batched Array-slots RawArray-slots; do printf '%s/1/ns\n%s/2/ns\n' "$v" "$v"; done)"
+    # the losses of the two variants without a lock around load-add-store: one row per trial,
+    # lost = expected - counted, never negative, nothing lost by one worker alone
+    run grep -v '^#' "$l"
+    assert_line --index 0 "$(printf 'variant\tworkers\ttrial\texpected\tcounted\tlost')"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2, $3, $4 }' "$l"
+    assert_output "$(printf '%s\n' 'RawValue 1 1 1000' 'RawValue 2 1 1000' 'Value 1 1 1000' 'Value 2 1 1000')"
+    run awk -F'\t' '!/^#/ && $1 != "variant" && ($6 != $4 - $5 || $6 < 0 || ($2 == 1 && $6 != 0)) { print "bad: " $0 }' "$l"
+    assert_output ""
+    if command -v gnuplot >/dev/null; then
+        cp "$QUICK/ch04-per-increment.tsv" "$BATS_TEST_TMPDIR/"
+        run "$KIT_ROOT/harness/plot.sh" --data "$BATS_TEST_TMPDIR" --out "$BATS_TEST_TMPDIR/plots" \
+            "$KIT_ROOT/plots/ch04-python.gp"
+        assert_success
+        grep -q 'Py Value-get_lock' "$BATS_TEST_TMPDIR/plots/ch04-python.svg" || fail "no Python lines in ch04-python.svg"
+        assert_white_background "$BATS_TEST_TMPDIR/plots/ch04-python.svg"
+    fi
+}
+
+@test "counters.py: bad input exits 2 naming the option, before any work" {
+    requires command python3
+    run timeout 30 python3 "$COUNTERS_PY" --increments 10 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--increments: 10 is out of range (accepted: 1000 to 100000000)"
+    run timeout 30 python3 "$COUNTERS_PY" --workers 0 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--workers: 0 is out of range"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
+}
+
+@test "peers.sh 4 without python3: the Python side is skipped with the install command" {
+    local bin="$BATS_TEST_TMPDIR/bin" dir f out="$BATS_TEST_TMPDIR/peers"
+    mkdir -p "$bin"
+    IFS=: read -ra dirs <<<"$PATH"
+    for dir in "${dirs[@]}"; do
+        for f in "$dir"/*; do
+            case "${f##*/}" in python*) continue ;; esac
+            [ -x "$f" ] && [ ! -e "$bin/${f##*/}" ] && ln -s "$f" "$bin/${f##*/}"
+        done
+    done
+    (PATH=$bin; ! command -v python3 >/dev/null) || fail "python3 is still on the test's PATH"
+    PATH=$bin KIT_NO_INSTALL=1 KIT_BUILD="$KIT_BUILD" run timeout 120 "$KIT_ROOT/harness/peers.sh" --out "$out" 4
+    assert_success
+    assert_output --partial "python3 not available (install with: sudo apt-get install python3); skipped"
+    assert_output --partial "the Python side, chapters/04-locks/counters.py, is skipped"
+    [ ! -e "$out/peers.tsv" ] || fail "peers.tsv written without a comparison"
+}

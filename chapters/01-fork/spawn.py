@@ -199,10 +199,12 @@ def parse_mib(text):
     units = {"M": 1, "G": 1024}
     t = text.strip().upper()
     try:
-        value = int(t[:-1]) * units[t[-1]] if t[-1:] in units else int(t) >> 20
+        value = int(t[:-1]) * units[t[-1]] if t[-1:] in units else int(t) / (1 << 20)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a size (e.g. 16M, 1G)")
-    return value
+        value = None
+    if value is None or value != int(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of MiB (e.g. 16M, 1G)")
+    return int(value)
 
 
 def main():
@@ -214,7 +216,7 @@ def main():
     ap.add_argument("--max-rss", type=parse_mib, default=None,
                     help="largest parent memory in rss, whole MiB (1M to 4G; default 4M quick, "
                          "64M default, 256M full)")
-    ap.add_argument("--trials", type=int, default=0, help="trials per point (1 to 1000)")
+    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
     args.mode = "quick" if args.quick else "full" if args.full else "default"
@@ -222,7 +224,7 @@ def main():
         args.max_rss = {"quick": 4, "default": 64, "full": 256}[args.mode]
     if not 1 <= args.max_rss <= 4096:
         ap.error(f"--max-rss: {args.max_rss} MiB is out of range (accepted: 1M to 4G)")
-    if args.trials and not 1 <= args.trials <= 1000:
+    if args.trials is not None and not 1 <= args.trials <= 1000:
         ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
     args.trials = args.trials or {"quick": 3, "default": 7, "full": 15}[args.mode]
     args.budget = {"quick": 0.02, "default": 0.15, "full": 0.5}[args.mode]

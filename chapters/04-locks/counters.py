@@ -212,7 +212,7 @@ def main():
                          "per increment, C's defaults are 10x these)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="P = 1, N, 2N (1 to 64; default N = online CPUs)")
-    ap.add_argument("--trials", type=int, default=0, help="trials per point (1 to 1000)")
+    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
     args.mode = "quick" if args.quick else "full" if args.full else "default"
@@ -222,7 +222,7 @@ def main():
         ap.error(f"--increments: {args.increments} is out of range (accepted: 1000 to 100000000)")
     if not 1 <= args.workers <= 64:
         ap.error(f"--workers: {args.workers} is out of range (accepted: 1 to 64)")
-    if args.trials and not 1 <= args.trials <= 1000:
+    if args.trials is not None and not 1 <= args.trials <= 1000:
         ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
     args.trials = args.trials or {"quick": 3, "default": 5, "full": 15}[args.mode]
     os.makedirs(args.out, exist_ok=True)

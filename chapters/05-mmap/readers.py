@@ -294,7 +294,7 @@ def main():
                     help="read()/pread() buffer (4K to 64M, a multiple of 4; default 128K)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="N of pread-N, mmap-N, memmap-N; workers runs 1..2N (1 to 32)")
-    ap.add_argument("--trials", type=int, default=0, help="trials per point (1 to 1000)")
+    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
     ap.add_argument("--seed", type=int, default=1, help="the values' seed (0 to 2^64-1)")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
@@ -310,7 +310,7 @@ def main():
                  "a multiple of 4)")
     if not 1 <= args.workers <= 32:
         ap.error(f"--workers: {args.workers} is out of range (accepted: 1 to 32)")
-    if args.trials and not 1 <= args.trials <= 1000:
+    if args.trials is not None and not 1 <= args.trials <= 1000:
         ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
     if not 0 <= args.seed < 1 << 64:
         ap.error(f"--seed: {args.seed} is out of range (accepted: 0 to 2^64-1)")
