@@ -1,6 +1,6 @@
 /* crew.c - the workers behind rungs 1-5: each with a task pipe in and a result pipe out;
  * started, told to stop, reaped, and reported in one sentence when one dies. rungs.c says what
- * they do; this is the plumbing every parallel rung shares.
+ * they do; this is the plumbing every parallel rung shares (and the first-touch probe's).
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -135,4 +135,21 @@ void start_all(struct crew *c, enum kit_pin pin)
         wait_ready(c, s);
 }
 
-/* Chunk number `chunk` to worker s; a fresh process for it first when `fresh`. */
+/* ---------- the first-touch probe: one process, its answer through a pipe ---------- */
+
+struct first_touch measure_first_touch(const struct input *in)
+{
+    int fds[2];
+    if (pipe(fds) == -1)
+        die_errno("pipe");
+    struct first_touch_arg arg = {in, fds[1]};
+    pid_t pid = start_worker(0, PIN_NONE, first_touch_worker, &arg);
+    close(fds[1]);
+    struct first_touch ft;
+    size_t got = read_full(fds[0], &ft, sizeof ft);
+    close(fds[0]);
+    int status = reap_child(pid);
+    if (got != sizeof ft || !ended_ok(status))
+        die_child("first-touch probe", 0, pid, status, "while reading the shared values");
+    return ft;
+}

@@ -13,11 +13,12 @@ struct received_check {
     uint64_t sent, received;
 };
 
-/* A chunk travels as a task header, its values, then their checksums; a result comes back as
- * a result header, then the partial sums (none when they are in shared memory). */
+/* A chunk travels as a task header, its values, then their checksums (rungs 4-5 send the header
+ * alone: the values are in shared memory); a result comes back as a result header, then the
+ * partial sums (none when they are in shared memory). */
 struct task {
-    uint32_t first_block, blocks, batch_blocks;
-    char shm_name[64];          /* "" for a chunk sent through the pipe */
+    uint32_t first_block, blocks;
+    uint32_t batch_blocks;      /* rung 5: take batches of this many blocks; else 0 */
 };
 struct result {
     uint32_t first_block, blocks;
@@ -45,6 +46,13 @@ struct worker_arg {
     struct crew *c;
     int task_fd, result_fd;
 };
+
+/* The first-touch probe (rungs.c) and what it is given: the values, and where to write. */
+struct first_touch_arg {
+    const struct input *in;
+    int result_fd;
+};
+int first_touch_worker(int index, void *arg);
 
 void crew_open(struct crew *c, struct rung_run *r, const char *rung,
                int (*work)(int, void *), size_t max_blocks);

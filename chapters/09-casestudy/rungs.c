@@ -7,11 +7,18 @@
  *   1 fork-per-chunk-pipe   a fresh process per chunk, the chunk copied and sent through a pipe
  *   2 pool-pipe             the processes started once and reused for every chunk
  *   3 pool-chunked          the same, with four chunks per worker (the pool rule of chapter 2)
- *   4 pool-shm              the data in shared memory, each worker given an index range: no copy
+ *   4 pool-shm              each worker given an index range of values that were born in
+ *                           shared memory: nothing copied
  *   5 pool-shm-batched      workers take cache-sized batches from a shared counter, pinned
+ * and rung 5 once more as pool-shm-batched+fill, with the values copied into a fresh shared
+ * object inside the timer: the tutorial fills its shared memory before its clock starts, so its
+ * optimized time is rung 5's; +fill is what the same run costs when the data starts elsewhere.
  *
  * What to look for: each rung keeps the one before it and changes one thing, so the difference
- * between two rungs' phase bars is what that one change bought. The parent charges every moment
+ * between two rungs' phase bars is what that one change bought. Shared memory is not free even
+ * when nothing is copied: every page a process touches for the first time costs it a page-table
+ * entry (and on a virtual machine the hypervisor's work behind it); first_touch_worker measures
+ * what that costs per page. The parent charges every moment
  * of its timeline to a phase (start, distribute, compute, collect, teardown) with a pair of clock
  * readings around each step; the driver compares the sum with the wall time it measured itself.
  * "compute" is the time the parent waits for results: the part of the work that distribution
@@ -29,6 +36,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "bench.h"
@@ -85,15 +93,71 @@ static size_t values_in(const struct input *in, size_t first, size_t blocks)
     return (end < in->count ? end : in->count) - first_value(first);
 }
 
+/* ---------- the values, born in shared memory ---------- */
+
+static void lay_out(struct shared *m, size_t count, size_t blocks)
+{
+    size_t values_bytes = (count * sizeof(float) + 63) & ~(size_t)63;
+    m->next_block = (_Atomic uint64_t *)m->base;
+    m->values = (float *)(m->base + 64);
+    m->checks = (uint64_t *)(m->base + 64 + values_bytes);
+    m->partials = (double *)(m->checks + blocks);
+}
+
+static size_t shared_bytes(size_t count, size_t blocks)
+{
+    return 64 + ((count * sizeof(float) + 63) & ~(size_t)63) +
+           blocks * (sizeof(uint64_t) + sizeof(double));
+}
+
+/* book:create */
+/* A POSIX shared-memory object, as SharedMemory(create=True) makes one: a file in /dev/shm,
+ * sized and mapped. Its name is removed at once, so nothing is left behind whatever happens to
+ * this process; the open descriptor is what the workers, forked later, map it by. */
+static void create_shared(struct shared *m, size_t count, size_t blocks)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/%s-%d-data", kit_prog, (int)getpid());
+    m->fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (m->fd == -1)
+        die_errno("shm_open");
+    if (shm_unlink(name) == -1)
+        die_errno("shm_unlink");
+    m->bytes = shared_bytes(count, blocks);
+    if (ftruncate(m->fd, (off_t)m->bytes) == -1)
+        die_errno("ftruncate");
+    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+    if (m->base == MAP_FAILED)
+        die_errno("mmap");
+    lay_out(m, count, blocks);
+}
+/* end:create */
+
+/* In a worker: a mapping of its own, through the inherited descriptor. */
+static bool map_shared(struct shared *m, const struct shared *from, const struct input *in)
+{
+    *m = *from;
+    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, from->fd, 0);
+    if (m->base == MAP_FAILED)
+        return false;
+    lay_out(m, in->count, in->blocks);
+    return true;
+}
+
+static void free_shared(struct shared *m)
+{
+    munmap(m->base, m->bytes);
+    close(m->fd);
+}
+
 void make_input(struct input *in, size_t count, unsigned long seed, int units)
 {
     in->count = count;
     in->blocks = (count + BLOCK_VALUES - 1) / BLOCK_VALUES;
     in->units = units;
-    in->values = malloc(count * sizeof *in->values);
-    in->checks = malloc(in->blocks * sizeof *in->checks);
-    if (!in->values || !in->checks)
-        die_errno("malloc");
+    create_shared(&in->home, count, in->blocks);
+    in->values = in->home.values;
+    in->checks = in->home.checks;
     uint64_t base = mix64(seed);
     for (size_t i = 0; i < count; i++)      /* 24 random bits: exact in a float, in [0, 1) */
         in->values[i] = (float)(mix64(base + i) >> 40) * 0x1p-24f;
@@ -103,8 +167,7 @@ void make_input(struct input *in, size_t count, unsigned long seed, int units)
 
 void free_input(struct input *in)
 {
-    free(in->values);
-    free(in->checks);
+    free_shared(&in->home);
     memset(in, 0, sizeof *in);
 }
 
@@ -129,6 +192,13 @@ static void sum_blocks(const struct input *in, const float *values, size_t first
     size_t bad = faulty_block(in);
     if (fault == FAULT_PARTIAL && bad >= first && bad < first + blocks)
         partials[bad - first] = nextafter(partials[bad - first], INFINITY);
+}
+
+static uint64_t cpu_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /* ---------- the parent's clock: every step charged to a phase ---------- */
@@ -207,7 +277,7 @@ static void send_chunk(struct crew *c, int s, size_t first, size_t blocks)
 {
     const struct input *in = c->r->in;
     size_t n = values_in(in, first, blocks);
-    struct task t = {(uint32_t)first, (uint32_t)blocks, 0, ""};
+    struct task t = {(uint32_t)first, (uint32_t)blocks, 0};
     char *p = c->message;
     memcpy(p, &t, sizeof t);
     memcpy(p + sizeof t, in->values + first_value(first), n * sizeof(float));
@@ -322,82 +392,6 @@ static void run_pool_chunked(struct rung_run *r)
 
 /* ---------- rungs 4-5: the data in shared memory ---------- */
 
-/* One object: a counter (its own cache line), the values, their checksums, the partial sums. */
-struct shared {
-    char name[64];
-    char *base;
-    size_t bytes;
-    _Atomic uint64_t *next_block;
-    float *values;
-    uint64_t *checks;
-    double *partials;
-};
-
-static void lay_out(struct shared *m, const struct input *in)
-{
-    size_t values_bytes = (in->count * sizeof(float) + 7) & ~(size_t)7;
-    m->bytes = 64 + values_bytes + in->blocks * (sizeof(uint64_t) + sizeof(double));
-    m->next_block = (_Atomic uint64_t *)m->base;
-    m->values = (float *)(m->base + 64);
-    m->checks = (uint64_t *)(m->base + 64 + values_bytes);
-    m->partials = (double *)(m->checks + in->blocks);
-}
-
-/* The name still to unlink, and the process that may unlink it (never a worker). */
-static char live_name[64];
-static pid_t live_owner;
-
-void remove_shared_memory(void)
-{
-    if (live_name[0] && getpid() == live_owner)
-        shm_unlink(live_name);
-    live_name[0] = '\0';
-}
-
-/* book:share */
-static void share_input(struct shared *m, const struct rung_run *r)
-{
-    const struct input *in = r->in;
-    snprintf(m->name, sizeof m->name, "/%s-%d-data", kit_prog, (int)getpid());
-    add_kit_cleanup(remove_shared_memory);
-    int fd = shm_open(m->name, O_CREAT | O_EXCL | O_RDWR, 0600);
-    if (fd == -1)
-        die_errno("shm_open");
-    snprintf(live_name, sizeof live_name, "%s", m->name);
-    live_owner = getpid();
-    m->base = NULL;
-    lay_out(m, in);
-    if (ftruncate(fd, (off_t)m->bytes) == -1)
-        die_errno("ftruncate");
-    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m->base == MAP_FAILED)
-        die_errno("mmap");
-    close(fd);
-    lay_out(m, in);
-    atomic_store(m->next_block, 0);
-    memcpy(m->values, in->values, in->count * sizeof(float));
-    memcpy(m->checks, in->checks, in->blocks * sizeof(uint64_t));
-    if (r->fault == FAULT_CORRUPT)
-        ((char *)m->values)[first_value(faulty_block(in)) * sizeof(float)] ^= 1;
-}
-/* end:share */
-
-/* In a worker: map the object by its name, as the tutorial's SharedMemory(name=...) does. */
-static bool attach_shared(struct shared *m, const char *name, const struct input *in)
-{
-    int fd = shm_open(name, O_RDWR, 0);
-    if (fd == -1)
-        return false;
-    m->base = NULL;
-    lay_out(m, in);
-    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m->base == MAP_FAILED)
-        return false;
-    lay_out(m, in);
-    return true;
-}
-
 static void shared_blocks(const struct shared *m, const struct input *in, size_t first,
                           size_t blocks, struct received_check *check, enum fault fault)
 {
@@ -407,8 +401,10 @@ static void shared_blocks(const struct shared *m, const struct input *in, size_t
 }
 
 /* book:shm-worker */
-/* A worker: attach, say so, sum its range (or take batches from the shared counter until none
- * are left), write the partial sums in place, report. No value is copied. */
+/* A worker maps the object through the descriptor it inherited (where the tutorial's worker calls
+ * SharedMemory(name=...)), says it is ready, then for each task sums its range, or takes batches
+ * from the shared counter until none are left, and writes the partial sums in place. No value is
+ * copied. */
 static int shm_worker(int index, void *arg)
 {
     const struct worker_arg *a = arg;
@@ -416,13 +412,11 @@ static int shm_worker(int index, void *arg)
     const struct input *in = c->r->in;
     int task_fd = a->task_fd, result_fd = a->result_fd;
     close_parent_ends(c);
-    if (!write_full(result_fd, "r", 1))
+    struct shared m;
+    if (!map_shared(&m, c->r->shm, in) || !write_full(result_fd, "r", 1))
         return 3;
     struct task t;
     while (read_full(task_fd, &t, sizeof t) == sizeof t) {
-        struct shared m;
-        if (!attach_shared(&m, t.shm_name, in) || !write_full(result_fd, "a", 1))
-            return 4;
         struct result res = {t.first_block, 0, {-1, 0, 0}};
         if (t.batch_blocks == 0)
             shared_blocks(&m, in, t.first_block, t.blocks, &res.check, c->r->fault);
@@ -432,60 +426,74 @@ static int shm_worker(int index, void *arg)
             shared_blocks(&m, in, b, left < t.batch_blocks ? left : t.batch_blocks, &res.check,
                           c->r->fault);
         }
-        munmap(m.base, m.bytes);
         if (!write_full(result_fd, &res, sizeof res))
             return 5;
     }
+    munmap(m.base, m.bytes);
     (void)index;
     return 0;
 }
 /* end:shm-worker */
 
-static void send_task(struct crew *c, int s, const struct shared *m, size_t first,
-                      size_t blocks, size_t batch_blocks)
-{
-    struct task t = {(uint32_t)first, (uint32_t)blocks, (uint32_t)batch_blocks, ""};
-    snprintf(t.shm_name, sizeof t.shm_name, "%s", m->name);
-    c->slots[s].first_block = first;
-    c->slots[s].blocks = blocks;
-    if (!write_full(c->slots[s].task_fd, &t, sizeof t))
-        worker_failed(c, s);
-}
-
-/* Every worker has mapped the object: its name can go, so nothing is left if we die later. */
-static void hand_out_shared(struct crew *c, struct shared *m, size_t batch_blocks)
+/* Distributing is telling each worker where to look: an index range, or "take batches". */
+static void hand_out(struct crew *c, size_t batch_blocks)
 {
     size_t blocks = c->r->in->blocks;
+    atomic_store(c->r->shm->next_block, 0);
     for (int s = 0; s < c->size; s++) {
         size_t first = blocks * (size_t)s / (size_t)c->size;
         size_t end = blocks * (size_t)(s + 1) / (size_t)c->size;
+        struct task t = {(uint32_t)first, (uint32_t)(end - first), (uint32_t)batch_blocks};
         if (batch_blocks)
-            send_task(c, s, m, 0, 0, batch_blocks);
-        else
-            send_task(c, s, m, first, end - first, 0);
-    }
-    for (int s = 0; s < c->size; s++) {
-        char attached;
-        if (read_full(c->slots[s].result_fd, &attached, 1) != 1)
+            t.first_block = t.blocks = 0;
+        c->slots[s].first_block = t.first_block;
+        c->slots[s].blocks = t.blocks;
+        if (!write_full(c->slots[s].task_fd, &t, sizeof t))
             worker_failed(c, s);
     }
-    remove_shared_memory();
 }
+
+/* The corrupt switch flips one bit of one value in the object the workers read, and back. */
+static void flip_faulty_bit(const struct rung_run *r)
+{
+    if (r->fault == FAULT_CORRUPT)
+        ((char *)r->shm->values)[first_value(faulty_block(r->in)) * sizeof(float)] ^= 1;
+}
+
+/* book:fill */
+/* Data born in private memory must first be copied into a fresh object: create, size, map,
+ * populate its page tables in one call instead of one page fault per page, copy. */
+static void copy_in(struct shared *fresh, const struct input *in)
+{
+    create_shared(fresh, in->count, in->blocks);
+    if (madvise(fresh->base, fresh->bytes, MADV_POPULATE_WRITE) == -1 && errno != EINVAL)
+        die_errno("madvise(MADV_POPULATE_WRITE)");      /* EINVAL: before Linux 5.14 */
+    memcpy(fresh->values, in->values, in->count * sizeof(float));
+    memcpy(fresh->checks, in->checks, in->blocks * sizeof(uint64_t));
+}
+/* end:fill */
 
 /* book:shm-rung */
 static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks,
-                       enum kit_pin pin)
+                       enum kit_pin pin, bool fill)
 {
     struct crew c;
-    struct shared m;
+    struct shared fresh;
     struct phase_clock pc = {0, r->phase_ns};
+    r->shm = &r->in->home;                      /* the values were born here: nothing to copy */
+    if (fill) {
+        begin(&pc);
+        copy_in(&fresh, r->in);
+        r->shm = &fresh;
+        charge(&pc, PHASE_DISTRIBUTE);
+    }
     crew_open(&c, r, name, shm_worker, 0);
     begin(&pc);
     start_all(&c, pin);
     charge(&pc, PHASE_START);
     begin(&pc);
-    share_input(&m, r);
-    hand_out_shared(&c, &m, batch_blocks);
+    flip_faulty_bit(r);
+    hand_out(&c, batch_blocks);
     charge(&pc, PHASE_DISTRIBUTE);
     for (int done = 0; done < c.size; done++) {
         begin(&pc);
@@ -496,13 +504,15 @@ static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks
         charge(&pc, PHASE_COLLECT);
     }
     begin(&pc);
-    memcpy(r->partials, m.partials, r->in->blocks * sizeof(double));
+    flip_faulty_bit(r);
+    memcpy(r->partials, r->shm->partials, r->in->blocks * sizeof(double));
     charge(&pc, PHASE_COLLECT);
     add_up(r, &pc);
     begin(&pc);
     for (int s = 0; s < c.size; s++)
         stop_one(&c, s);
-    munmap(m.base, m.bytes);
+    if (fill)
+        free_shared(&fresh);
     charge(&pc, PHASE_TEARDOWN);
     crew_close(&c);
 }
@@ -510,14 +520,56 @@ static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks
 
 static void run_pool_shm(struct rung_run *r)
 {
-    run_shared(r, "pool-shm", 0, r->pin);
+    run_shared(r, "pool-shm", 0, r->pin, false);
 }
 
 /* The optimized rung pins its workers whatever --pin says: one CPU each. */
 static void run_pool_shm_batched(struct rung_run *r)
 {
-    run_shared(r, "pool-shm-batched", r->batch_blocks, PIN_SPREAD);
+    run_shared(r, "pool-shm-batched", r->batch_blocks, PIN_SPREAD, false);
 }
+
+static void run_pool_shm_batched_filled(struct rung_run *r)
+{
+    run_shared(r, "pool-shm-batched+fill", r->batch_blocks, PIN_SPREAD, true);
+}
+
+/* ---------- what a page of shared memory costs a new process ---------- */
+
+/* book:first-touch */
+/* A new process maps the values and reads one byte per 4 KiB page, twice. The first pass pays
+ * for building this process's page tables (on a virtual machine, also the hypervisor's view of
+ * them); the second finds them built. CPU time of each pass, so the load does not count. */
+int first_touch_worker(int index, void *arg)
+{
+    struct first_touch_arg *a = arg;
+    struct shared m;
+    struct first_touch ft = {0};
+    if (!map_shared(&m, &a->in->home, a->in))
+        return 3;
+    ft.pages = a->in->count * sizeof(float) / 4096;
+    const volatile char *bytes = (const volatile char *)m.values;
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t start = cpu_now_ns();
+        unsigned sum = 0;
+        for (size_t p = 0; p < ft.pages; p++)
+            sum += (unsigned char)bytes[p * 4096];
+        keep(sum);
+        double ms = (double)(cpu_now_ns() - start) / 1e6;
+        if (pass == 0) {
+            ft.first_ms = ms;
+            getrusage(RUSAGE_SELF, &after);
+        } else {
+            ft.again_ms = ms;
+        }
+    }
+    ft.faults = (double)(after.ru_minflt - before.ru_minflt);
+    (void)index;
+    return write_full(a->result_fd, &ft, sizeof ft) ? 0 : 4;
+}
+/* end:first-touch */
 
 /* ---------- the ladder ---------- */
 
@@ -527,11 +579,14 @@ const struct rung rungs[] = {
      "1, 3"},
     {"pool-pipe", run_pool_pipe, "processes started once, reused for every chunk", "2"},
     {"pool-chunked", run_pool_chunked, "4 chunks per worker (the Pool.map rule)", "2"},
-    {"pool-shm", run_pool_shm, "values in shared memory, index ranges: no copy", "3, 5"},
+    {"pool-shm", run_pool_shm, "values born in shared memory, index ranges: no copy", "3, 5"},
     {"pool-shm-batched", run_pool_shm_batched, "batches from a shared counter, workers pinned",
      "2, 4, 1"},
 };
 const int rung_count = (int)(sizeof rungs / sizeof rungs[0]);
+const struct rung filled_rung = {"pool-shm-batched+fill", run_pool_shm_batched_filled,
+                                 "rung 5, the values copied into a fresh object inside the timer",
+                                 "3, 5"};
 
 const struct rung *find_rung(const char *name)
 {

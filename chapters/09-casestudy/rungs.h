@@ -3,6 +3,7 @@
 #ifndef CH09_RUNGS_H
 #define CH09_RUNGS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,25 @@ enum phase { PHASE_START, PHASE_DISTRIBUTE, PHASE_COMPUTE, PHASE_COLLECT, PHASE_
              PHASES };
 extern const char *const phase_names[PHASES];
 
+/* A shared-memory object: a counter on a cache line of its own, the values, their checksums and
+ * one partial sum per block. Its name is removed the moment it is opened; the parent keeps the
+ * descriptor, and a worker forked later maps the object through its inherited copy. */
+struct shared {
+    int fd;
+    char *base;
+    size_t bytes;
+    _Atomic uint64_t *next_block;
+    float *values;
+    uint64_t *checks;
+    double *partials;
+};
+
 struct input {
-    float *values;              /* `count` values in [0, 1), from a seed */
+    float *values;              /* `count` values in [0, 1), from a seed, born in `home` */
     size_t count, blocks;
     uint64_t *checks;           /* one checksum per block, made with the values */
     int units;                  /* how many times the arithmetic is done per value */
+    struct shared home;         /* where the values are born: shared memory from the start */
 };
 
 /* Test switches: a value changed after its checksum was made (caught where it is received), or
@@ -36,6 +51,7 @@ struct rung_run {
     size_t chunk_blocks;        /* rungs 1 and 2: blocks per chunk */
     size_t batch_blocks;        /* rung 5: blocks per batch */
     enum fault fault;
+    const struct shared *shm;   /* rungs 4-5: the object their workers map */
     double *partials;           /* out: one partial sum per block */
     double total;               /* out: the partials added in block order */
     double phase_ns[PHASES];    /* out: the parent's time in each phase */
@@ -49,14 +65,22 @@ struct rung {
 };
 extern const struct rung rungs[];
 extern const int rung_count;
+/* Rung 5 with the values copied into a fresh object inside the timer: what the tutorial's
+ * optimized timer leaves out (its data is put in shared memory before the clock starts). */
+extern const struct rung filled_rung;
 const struct rung *find_rung(const char *name);
+
+/* A new process reading one byte per page of the shared values: CPU time of the first pass and
+ * of a second, and the minor page faults of the first. */
+struct first_touch {
+    double first_ms, again_ms, faults;
+    size_t pages;
+};
+struct first_touch measure_first_touch(const struct input *in);
 
 void make_input(struct input *in, size_t count, unsigned long seed, int units);
 void free_input(struct input *in);
 double add_partials(const double *partials, size_t blocks);
 size_t default_chunk_blocks(size_t blocks, int workers);
-
-/* Removes this run's shared-memory object if one exists (at exit and after a stop signal). */
-void remove_shared_memory(void);
 
 #endif
