@@ -29,7 +29,8 @@ assert_cpu_within_rusage() {
     refute_output --partial "verification failed"
     assert_output --partial "effective CPUs:"
     assert_output --partial "-> a peak-only summary says:"
-    assert_output --partial "-> reading one process costs"
+    assert_output --partial "-> one process-sample is 4 reads:"
+    assert_output --partial "-> the sampler reads one process for"
     assert_output --partial "-> every 10 ms the samples missed"
     assert_output --partial "-> alone a worker waited"
 }
@@ -75,11 +76,16 @@ assert_cpu_within_rusage() {
 }
 
 @test "overhead, accuracy, run-delay: the rows quick mode promises" {
-    run awk -F'\t' '!/^#/ && $1 != "variant" { printf "%s/%s ", $1, $2 }' "$QUICK/ch08-overhead.tsv"
     local n expected=""
-    for n in 1 4 8; do expected+="per-sample/$n per-process/$n per-process-kept-open/$n "; done
-    for n in 1 10; do expected+="loop/$n loop-kept-open/$n predicted/$n "; done
+    for n in 1 4 8; do expected+="per-sample/$n per-process/$n per-process-reopen/$n "; done
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $1 !~ /^(read|reopen)-/ && $1 != "syscall" {
+        printf "%s/%s ", $1, $2 }' "$QUICK/ch08-overhead.tsv"
+    for n in 1 10; do expected+="loop/$n loop-reopen/$n wake-ups/$n predicted/$n "; done
     assert_output "$expected"
+    run awk -F'\t' '$1 ~ /^(read|reopen)-/ || $1 == "syscall" { printf "%s ", $1 }' "$QUICK/ch08-overhead.tsv"
+    local f files=""
+    for f in stat status schedstat children statm io smaps_rollup; do files+="read-$f reopen-$f "; done
+    assert_output "${files}syscall "
     run awk -F'\t' '!/^#/ && $1 != "variant" { printf "%s/%s ", $1, $2 }' "$QUICK/ch08-accuracy.tsv"
     assert_output "spin-cpu-missed/10 short-seen/10 spin-cpu-missed/100 short-seen/100 "
     run awk -F'\t' '!/^#/ && $1 == "waiting-share" { printf "%s ", $2 }' "$QUICK/ch08-run-delay.tsv"
@@ -135,6 +141,17 @@ assert_cpu_within_rusage() {
     wait_kit 20
     assert_equal "$KIT_STATUS" 0
     assert_session_empty "$KIT_PID"
+}
+
+@test "-- COMMAND with more processes than descriptors to keep open: every one still sampled" {
+    # 21 processes x 4 kept files > 40 descriptors: past the limit the sampler opens, reads and
+    # closes instead of dropping the process (each sleep lives 3 s; a sample comes every 10 ms)
+    run bash -c 'ulimit -n 40 && exec "$0" "$@"' "$KIT_BUILD/ch08-monitor" --out "$BATS_TEST_TMPDIR" \
+        -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 3 & done; wait'
+    assert_success
+    refute_output --partial "verification failed"
+    run awk -F'\t' '$2 == "sleep" && $7 > 0' "$BATS_TEST_TMPDIR/ch08-processes.tsv"
+    assert_equal "${#lines[@]}" 20
 }
 
 @test "-- COMMAND that does not exist: exit 2 before anything runs" {

@@ -2,8 +2,8 @@
  *
  * The kernel keeps a running account of every process and shows it as text files:
  *   /proc/PID/stat        state, parent, CPU time in clock ticks (user, system, and children
- *                         already waited for), the CPU it last ran on, when it started
- *   /proc/PID/statm       memory in pages: size, resident, shared, ...
+ *                         already waited for), resident pages, the CPU it last ran on, when
+ *                         it started
  *   /proc/PID/status      the same and more, one "Name: value" per line; the only place with
  *                         voluntary and involuntary context switches
  *   /proc/PID/schedstat   time on a CPU and time spent runnable but waiting for one, in ns
@@ -11,15 +11,17 @@
  *   /proc/stat, /proc/pressure/cpu   the same for the whole machine
  * A sampler reads them every period and subtracts: CPU % is the CPU time gained between two
  * samples over the time between them. Two things follow, and the chapter measures both:
- *   - reading costs: four small files per process per sample, each an open, a read that makes
- *     the kernel format text, a close;
+ *   - reading costs: four small files per process per sample (stat, status, schedstat and the
+ *     children list), each a system call that makes the kernel format text; opening a file
+ *     by its path costs as much again, so the sampler opens each file once and re-reads it;
  *   - sampling misses: CPU used after a process's last sample, and processes that start and end
  *     between two samples. The kernel does not lose them: when a parent waits for a child
  *     (wait4), the child's CPU, and that of every child *it* waited for, is added to the
  *     parent's account (stat's cutime/cstime, wait4's rusage). So the watcher is the parent
  *     (or the subreaper) of what it watches, and takes the final account from wait4.
  * What to look for: the loop in watch_tree (sample, reap, sleep to the next tick), and how
- * little of it is the sampling proper.
+ * little of it is the sampling proper: on a machine where one system call costs ~2 us, four
+ * reads per process are most of the bill.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -52,14 +54,16 @@ static ssize_t read_proc_file(const char *path, char *buf, size_t len)
 }
 
 /* ---------- the same files kept open ----------
- * Most of that cost is the open: a walk of the path through /proc and a lookup of the pid.
- * A file kept open is read again with pread at offset 0 (the kernel formats fresh text on
- * every read), and it stays bound to *that* process: once the process is reaped the read fails
- * (ESRCH) instead of reading whichever new process reused its pid. Each sample of the tree
- * marks the processes it read; the files of the others are closed at its end. */
+ * Half of that cost is the open and close: a walk of the path through /proc, a lookup of the
+ * pid, a file to allocate and free. A file kept open is read again with pread at offset 0 (the
+ * kernel formats fresh text on every read): one system call instead of three. It stays bound
+ * to *that* process: once the process is reaped the read fails (ESRCH) instead of reading
+ * whichever new process reused its pid. Each sample of the tree marks the processes it read;
+ * the files of the others are closed at its end. This is how the sampler reads unless told to
+ * reopen every file each time (the slow way, kept to measure the difference). */
 
-enum proc_file { STAT, STATM, STATUS, SCHEDSTAT, CHILDREN, PROC_FILES };
-static const char *const proc_file_names[PROC_FILES] = {"stat", "statm", "status", "schedstat",
+enum proc_file { STAT, STATUS, SCHEDSTAT, CHILDREN, PROC_FILES };
+static const char *const proc_file_names[PROC_FILES] = {"stat", "status", "schedstat",
                                                         "children"};
 
 struct open_files {
@@ -68,22 +72,44 @@ struct open_files {
     int fd[PROC_FILES];               /* -1 until first needed */
 };
 static struct open_files *kept;
-static size_t kept_count, kept_cap;
-static bool keep_files_open;
+static size_t kept_count, kept_cap, kept_hint;
+static bool reopen_files;
+static long kept_fds;                 /* descriptors held open, across all processes */
+
+/* Keeping files open spends descriptors: 4 per process. Past the process's limit (less a
+ * reserve for everything else, the slow way included) a file is opened, read and closed. */
+static bool may_keep_another(void)
+{
+    static long limit = -1;
+    if (limit == -1) {
+        struct rlimit r;
+        limit = getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY
+                    ? (long)r.rlim_cur - 32 : 1 << 20;
+    }
+    return kept_fds < limit;
+}
 
 static void close_files(struct open_files *f)
 {
     for (int k = 0; k < PROC_FILES; k++)
-        if (f->fd[k] != -1)
+        if (f->fd[k] != -1) {
             close(f->fd[k]);
+            kept_fds--;
+        }
     *f = kept[--kept_count];             /* the last entry takes its place */
 }
 
+/* The tree is walked in the same order every sample, so the entry after the last one found is
+ * usually the one wanted: a sample of n processes costs n lookups, not n * n / 2. */
 static struct open_files *files_of(pid_t pid)
 {
-    for (size_t i = 0; i < kept_count; i++)
-        if (kept[i].pid == pid)
+    for (size_t k = 0; k < kept_count; k++) {
+        size_t i = (kept_hint + k) % kept_count;
+        if (kept[i].pid == pid) {
+            kept_hint = i + 1;
             return &kept[i];
+        }
+    }
     if (kept_count == kept_cap) {
         kept_cap = kept_cap ? 2 * kept_cap : 64;
         if (!(kept = realloc(kept, kept_cap * sizeof *kept)))
@@ -96,24 +122,37 @@ static struct open_files *files_of(pid_t pid)
     return f;
 }
 
+static void path_of(pid_t pid, enum proc_file which, char *path, size_t len)
+{
+    if (which == CHILDREN)
+        snprintf(path, len, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    else
+        snprintf(path, len, "/proc/%d/%s", (int)pid, proc_file_names[which]);
+}
+
+/* f: the process's kept files (NULL when every file is reopened). */
 /* book:kept-open */
-static ssize_t read_of(pid_t pid, enum proc_file which, char *buf, size_t len)
+static ssize_t read_of(struct open_files *f, pid_t pid, enum proc_file which, char *buf,
+                       size_t len)
 {
     char path[64];
-    if (which == CHILDREN)
-        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
-    else
-        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, proc_file_names[which]);
-    if (!keep_files_open)
+    if (!f || f->fd[which] == -1)
+        path_of(pid, which, path, sizeof path);
+    if (f)
+        f->read_this_sample = true;
+    if (!f || (f->fd[which] == -1 && !may_keep_another()))
         return read_proc_file(path, buf, len);
-    struct open_files *f = files_of(pid);
-    f->read_this_sample = true;
-    ssize_t n = -1;
-    if (f->fd[which] != -1 || (f->fd[which] = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-        do
-            n = pread(f->fd[which], buf, len - 1, 0);
-        while (n == -1 && errno == EINTR);
+    if (f->fd[which] == -1) {
+        if ((f->fd[which] = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+            close_files(f);              /* the process is gone */
+            return -1;
+        }
+        kept_fds++;
     }
+    ssize_t n;
+    do
+        n = pread(f->fd[which], buf, len - 1, 0);
+    while (n == -1 && errno == EINTR);
     if (n < 0) {                         /* ESRCH: that process is gone (its pid may be */
         close_files(f);                  /* reused: the next read opens the new one's) */
         return -1;
@@ -122,6 +161,11 @@ static ssize_t read_of(pid_t pid, enum proc_file which, char *buf, size_t len)
     return n;
 }
 /* end:kept-open */
+
+static struct open_files *files_for(pid_t pid)
+{
+    return reopen_files ? NULL : files_of(pid);
+}
 
 /* Closes the files of every process the last sample did not read (it has ended). */
 static void close_files_not_read(void)
@@ -134,14 +178,27 @@ static void close_files_not_read(void)
     }
 }
 
-void sampler_keep_files_open(bool on)
+void sampler_close_files(void)
 {
-    keep_files_open = on;
-    while (!on && kept_count > 0)
+    while (kept_count > 0)
         close_files(&kept[kept_count - 1]);
 }
 
+void sampler_reopen_files(bool on)
+{
+    sampler_close_files();
+    reopen_files = on;
+}
+
 /* ---------- one process ---------- */
+
+static uint64_t page_bytes(void)
+{
+    static uint64_t page;
+    if (!page)
+        page = (uint64_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
 
 /* /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and ')', so the fields are
  * counted from the last ')'. Field numbers are the ones proc(5) uses. */
@@ -170,20 +227,24 @@ static bool parse_stat(const char *text, struct proc_sample *s)
     s->reaped_children_ticks = v[16] + v[17];
     s->threads = (int)v[20];
     s->start_ticks = v[22];
+    s->rss_bytes = v[24] * page_bytes();
     s->cpu = (int)v[39];
     return true;
 }
 /* end:stat */
 
-/* /proc/PID/status: one "Key:\tvalue" per line; only two of its ~55 lines are wanted. */
+/* /proc/PID/status: one "Key:\tvalue" per line; only two of its ~55 lines are wanted, and the
+ * kernel writes them one after the other. */
 static void parse_status(const char *text, struct proc_sample *s)
 {
     const char *vol = strstr(text, "\nvoluntary_ctxt_switches:");
-    const char *invol = strstr(text, "\nnonvoluntary_ctxt_switches:");
-    if (vol)
-        s->voluntary_switches = strtoull(strchr(vol + 1, ':') + 1, NULL, 10);
+    if (!vol)
+        return;
+    char *end;
+    s->voluntary_switches = strtoull(vol + 25, &end, 10);
+    const char *invol = strstr(end, "\nnonvoluntary_ctxt_switches:");
     if (invol)
-        s->involuntary_switches = strtoull(strchr(invol + 1, ':') + 1, NULL, 10);
+        s->involuntary_switches = strtoull(invol + 28, NULL, 10);
 }
 
 long clock_ticks_per_second(void)
@@ -202,24 +263,20 @@ bool sample_process(pid_t pid, struct proc_sample *s)
     char buf[4096];
     memset(s, 0, sizeof *s);
     s->pid = pid;
-    if (read_of(pid, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
+    struct open_files *f = files_for(pid);
+    if (read_of(f, pid, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
         return false;
-    unsigned long long size_pages, resident_pages;
-    if (read_of(pid, STATM, buf, sizeof buf) < 0 ||
-        sscanf(buf, "%llu %llu", &size_pages, &resident_pages) != 2)
-        return false;
-    s->rss_bytes = resident_pages * (uint64_t)sysconf(_SC_PAGESIZE);
-    if (read_of(pid, STATUS, buf, sizeof buf) < 0)
+    if (read_of(f, pid, STATUS, buf, sizeof buf) < 0)
         return false;
     parse_status(buf, s);
-    unsigned long long on_cpu, waiting;
-    if (read_of(pid, SCHEDSTAT, buf, sizeof buf) >= 0 &&
-        sscanf(buf, "%llu %llu", &on_cpu, &waiting) == 2) {
-        s->cpu_ns = on_cpu;
-        s->run_delay_ns = waiting;
+    char *end;
+    if (read_of(f, pid, SCHEDSTAT, buf, sizeof buf) >= 0) {
+        s->cpu_ns = strtoull(buf, &end, 10);              /* "on_cpu_ns waiting_ns slices" */
+        s->run_delay_ns = strtoull(end, NULL, 10);
     } else if (have_schedstat()) {
         return false;                    /* gone between two reads */
     }
+    s->read_ns = now_ns();               /* its own time: a sample of many takes a while */
     /* schedstat is the main thread's alone; stat's ticks (10 ms grain) count every thread */
     if (s->threads > 1 || s->cpu_ns == 0)
         s->cpu_ns = (s->user_ticks + s->system_ticks) * (1000000000u / clock_ticks_per_second());
@@ -247,7 +304,7 @@ size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
     pid_t parent = root;
     for (;;) {
         char buf[8192];
-        if (read_of(parent, CHILDREN, buf, sizeof buf) > 0) {
+        if (read_of(files_for(parent), parent, CHILDREN, buf, sizeof buf) > 0) {
             for (char *p = buf, *end; *p && count < max; p = end) {
                 long pid = strtol(p, &end, 10);
                 if (end == p)
@@ -257,8 +314,7 @@ size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
             }
         }
         if (next == count) {
-            if (keep_files_open)
-                close_files_not_read();
+            close_files_not_read();
             return count;
         }
         parent = out[next++].pid;        /* then the children of each one found */
@@ -266,7 +322,8 @@ size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
 }
 /* end:tree */
 
-/* ---------- the whole machine ---------- */
+/* ---------- the whole machine ----------
+ * Read when a watch starts and when it ends: the summary needs the difference, not a series. */
 
 void sample_system(struct system_sample *s)
 {
@@ -288,6 +345,7 @@ void sample_system(struct system_sample *s)
         s->has_pressure = true;
         s->pressure_some_us = strtoull(total + 6, NULL, 10);
     }
+    s->read_ns = now_ns();
 }
 
 /* ---------- the loop: sample, reap, sleep to the next tick ---------- */
@@ -335,24 +393,22 @@ static void reap_ended(struct watch *w)
 }
 /* end:reap */
 
-static void take_sample(struct watch *w, struct proc_sample **buf, size_t *cap)
+static void take_sample(struct watch *w, pid_t self, struct proc_sample **buf, size_t *cap)
 {
-    struct system_sample sys;
-    double cpu_before = thread_cpu_ns();
     uint64_t t = now_ns() - w->start_ns;
     size_t count;
-    while ((count = sample_tree(getpid(), *buf, *cap)) == *cap) {   /* more than fit: grow */
+    while ((count = sample_tree(self, *buf, *cap)) == *cap) {   /* more than fit: grow */
         *cap *= 2;
         if (!(*buf = realloc(*buf, *cap * sizeof **buf)))
             die_errno("realloc");
     }
-    sample_system(&sys);
-    w->sampling_cpu_ns += (uint64_t)(thread_cpu_ns() - cpu_before);
     w->samples++;
     w->processes_sampled += count;
-    w->on_sample(w, t, *buf, count, &sys);
+    w->on_sample(w, t, *buf, count);
 }
 
+/* The loop's own CPU is read once at each end: a clock read per sample would cost two more
+ * system calls per sample. */
 /* book:watch */
 void watch_tree(struct watch *w)
 {
@@ -364,17 +420,18 @@ void watch_tree(struct watch *w)
     struct proc_sample *buf = malloc(cap * sizeof *buf);
     if (!buf)
         die_errno("malloc");
+    pid_t self = getpid();
+    sample_system(&w->machine_at_start);
+    double cpu_at_start = thread_cpu_ns();
     w->start_ns = now_ns();
     uint64_t tick = w->start_ns;
     while (w->roots_left > 0) {
         exit_if_stopped();               /* a signal that came while sampling, not sleeping */
-        take_sample(w, &buf, &cap);
+        take_sample(w, self, &buf, &cap);
         reap_ended(w);
         tick += w->period_ns;
-        if (tick < now_ns()) {           /* the sampler fell behind: skip, never burst */
-            w->late_samples++;
-            tick = now_ns();
-        }
+        for (uint64_t now = now_ns(); tick < now; tick += w->period_ns)
+            w->late_samples++;           /* the sampler fell behind: skip ticks, never burst */
         struct timespec at = {(time_t)(tick / 1000000000u), (long)(tick % 1000000000u)};
         while (w->roots_left > 0 &&
                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
@@ -383,6 +440,9 @@ void watch_tree(struct watch *w)
         }
     }
     w->elapsed_ns = now_ns() - w->start_ns;
+    w->watching_cpu_ns = (uint64_t)(thread_cpu_ns() - cpu_at_start);
+    sample_system(&w->machine_at_end);
+    sampler_close_files();
     free(buf);
     if (sigaction(SIGCHLD, &saved, NULL) == -1)
         die_errno("sigaction");

@@ -10,25 +10,27 @@
 
 /* ---------- sampler.c: one process, the whole tree, the whole machine ---------- */
 
-/* One process at one instant, from /proc/PID/stat, statm, status and schedstat. */
+/* One process at one instant, from /proc/PID/stat, status and schedstat. */
 struct proc_sample {
     pid_t pid, ppid;
     char comm[17];
     char state;                       /* R running or runnable, S sleeping, D, Z zombie, ... */
     int threads;
     int cpu;                          /* the CPU it last ran on */
+    uint64_t read_ns;                 /* when its CPU time was read (CLOCK_MONOTONIC) */
     uint64_t cpu_ns;                  /* time on a CPU, user + system (schedstat, in ns) */
     uint64_t run_delay_ns;            /* time runnable but waiting for a CPU (schedstat) */
     uint64_t user_ticks, system_ticks;    /* the same CPU time split, in clock ticks (stat) */
     uint64_t reaped_children_ticks;   /* CPU of children it has waited for (stat cutime+cstime) */
     uint64_t start_ticks;             /* when it started, clock ticks since boot */
-    uint64_t rss_bytes;               /* resident memory (statm) */
+    uint64_t rss_bytes;               /* resident memory (stat) */
     uint64_t voluntary_switches;      /* it blocked: read, sleep, wait (status) */
     uint64_t involuntary_switches;    /* the scheduler took the CPU away (status) */
 };
 
 /* The whole machine: /proc/stat and, where the kernel has it, /proc/pressure/cpu. */
 struct system_sample {
+    uint64_t read_ns;                 /* when it was read (CLOCK_MONOTONIC) */
     uint64_t busy_ticks, total_ticks; /* every CPU together, since boot */
     bool has_pressure;
     uint64_t pressure_some_us;        /* time some runnable task waited for a CPU, since boot */
@@ -38,7 +40,8 @@ bool sample_process(pid_t pid, struct proc_sample *s);
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max);
 void sample_system(struct system_sample *s);
 bool have_schedstat(void);
-void sampler_keep_files_open(bool on);
+void sampler_reopen_files(bool on);  /* true: open, read, close each file every time */
+void sampler_close_files(void);
 long clock_ticks_per_second(void);
 
 /* A process the watcher reaped: the kernel's own account of it (wait4's rusage covers the
@@ -57,13 +60,14 @@ struct watch {
     uint64_t period_ns;
     int roots_left;                   /* on_end decrements it; the loop stops at 0 */
     void (*on_sample)(struct watch *w, uint64_t t_ns, const struct proc_sample *procs,
-                      size_t count, const struct system_sample *sys);
+                      size_t count);
     void (*on_end)(struct watch *w, const struct ended_process *e);
     void *ctx;                        /* the caller's */
     /* filled in by watch_tree: */
     uint64_t start_ns, elapsed_ns;
     uint64_t samples, processes_sampled, late_samples;
-    uint64_t sampling_cpu_ns;         /* CPU the sampling itself cost this process */
+    uint64_t watching_cpu_ns;         /* the loop's own CPU: sampling, callbacks, reaping */
+    struct system_sample machine_at_start, machine_at_end;
 };
 
 void watch_tree(struct watch *w);
