@@ -285,3 +285,78 @@ bad_input() {
     requires gnuplot
     assert_plots_render 05 "$QUICK"
 }
+
+# ---------- the Python twin (readers.py) ----------
+
+READERS_PY="$KIT_ROOT/chapters/05-mmap/readers.py"
+
+# A python3 that has NumPy: the one on PATH, or Debian's.
+python_with_numpy() {
+    local p
+    for p in python3 /usr/bin/python3; do
+        command -v "$p" >/dev/null && "$p" -c 'import numpy' 2>/dev/null && { echo "$p"; return; }
+    done
+}
+
+@test "readers.py: a short run checks every sum and range, writes two TSVs, leaves nothing behind" {
+    local py t="$BATS_TEST_TMPDIR/py/ch05-python-methods.tsv" w="$BATS_TEST_TMPDIR/py/ch05-python-workers.tsv"
+    py=$(python_with_numpy)
+    [ -n "$py" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
+    run timeout 300 "$py" "$READERS_PY" --quick --size 40000 --workers 2 --trials 1 --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    assert_output --partial "verification: every sum exact, every worker's range checked (no gap, no overlap), data file removed"
+    refute_output --partial "verification failed"
+    assert_no_data_left "$TMPDIR"
+    assert_tsv "$t" "$w"
+    run sed -n '1p' "$t"
+    assert_output "# chapter=05 program=readers.py experiment=methods mode=quick"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$t"
+    assert_output "$(printf '%s\n' read/1/MB/s read-pysum/1/MB/s mmap/1/MB/s numpy.memmap/1/MB/s \
+        pread-2/2/MB/s mmap-2/2/MB/s memmap-2/2/MB/s)"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 }' "$w"
+    assert_output "$(for n in 1 2 3 4; do printf 'mmap-N/%s\npread-N/%s\n' "$n" "$n"; done)"
+    if command -v gnuplot >/dev/null; then
+        cp "$QUICK/ch05-methods.tsv" "$BATS_TEST_TMPDIR/py/"
+        run "$KIT_ROOT/harness/plot.sh" --data "$BATS_TEST_TMPDIR/py" --out "$BATS_TEST_TMPDIR/plots" \
+            "$KIT_ROOT/plots/ch05-python.gp"
+        assert_success
+        grep -q 'Py numpy.memmap' "$BATS_TEST_TMPDIR/plots/ch05-python.svg" || fail "no Python bars in ch05-python.svg"
+        assert_white_background "$BATS_TEST_TMPDIR/plots/ch05-python.svg"
+    fi
+}
+
+@test "readers.py: the same values as ch05-mmap (the same exact sum for a size and seed)" {
+    local py c p
+    py=$(python_with_numpy)
+    [ -n "$py" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
+    run kit ch05-mmap --quick --only bufsize --size 40004 --seed 7 --trials 1 --out "$BATS_TEST_TMPDIR/c"
+    assert_success
+    c=$(sed -n 's/^data file: .*, exact sum \(-\?[0-9.]*\)$/\1/p' <<<"$output")
+    run timeout 120 "$py" "$READERS_PY" --quick --only methods --size 40004 --seed 7 --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR/py"
+    assert_success
+    p=$(sed -n 's/^data file: .*, exact sum \(-\?[0-9.]*\) (.*$/\1/p' <<<"$output")
+    [ -n "$c" ] || fail "no exact sum in ch05-mmap's output"
+    assert_equal "$p" "$c"
+}
+
+@test "readers.py without NumPy: skipped with the install command, exit 0, nothing written" {
+    requires command python3
+    mkdir -p "$BATS_TEST_TMPDIR/nonumpy"
+    echo 'raise ImportError("NumPy hidden for this test")' >"$BATS_TEST_TMPDIR/nonumpy/numpy.py"
+    run env PYTHONPATH="$BATS_TEST_TMPDIR/nonumpy" timeout 60 python3 "$READERS_PY" --quick --out "$BATS_TEST_TMPDIR/none"
+    assert_success
+    assert_output "readers.py: skipped: NumPy is not installed (sudo apt-get install python3-numpy)"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a skipped run created its --out directory"
+}
+
+@test "readers.py: bad input exits 2 naming the option, before any work" {
+    requires command python3
+    run timeout 30 python3 "$READERS_PY" --size 4001 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--size: 4001 is out of range"
+    run timeout 30 python3 "$READERS_PY" --bufsize 1K --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--bufsize: 1024 is out of range"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
+    assert_no_data_left "$TMPDIR"
+}
