@@ -30,7 +30,8 @@
 #   tool      the other tool, as run ("perf bench sched pipe -l 2000")
 #   ratio     peer / kit: 1 is agreement; plots/peers.gp draws every ratio with the +-25% band
 # and draws it (plots/peers.gp -> plots/out/peers.svg, or DIR/peers.svg with --out) when
-# gnuplot is there.
+# gnuplot is there. With --out DIR, the tables each program wrote (the kit's and the Python
+# twins') are kept there too, e.g. for harness/plot.sh --data DIR plots/ch01-python.gp.
 # A chapter adds a row with   peer_row CHAPTER QUANTITY KIT PEER TOOL
 # (numbers as printed, no tabs in the text; a row with a missing number is refused with a
 # message and the function goes on). Every chapter function can call it, also those in
@@ -92,6 +93,15 @@ write_peers_tsv() {   # the rows of this run, whole or not at all, then the figu
     # the figure beside the table when --out names a directory, else with the others
     harness/plot.sh --data "$out" --out "$([ "$out" = results ] && echo plots/out || echo "$out")" \
         plots/peers.gp || true
+}
+
+keep_tables() {   # with --out DIR, every program's own tables stay beside peers.tsv (figure data)
+    [ "$out" != results ] || return 0
+    mkdir -p "$out"
+    local f
+    for f in "$tmp"/*.tsv; do
+        [ "$f" = "$rows" ] || cp "$f" "$out"/
+    done
 }
 
 median_of() {   # median_of TSV VARIANT: the median column of that variant's row
@@ -280,4 +290,5 @@ done
 for n in "${chapters[@]}"; do
     "chapter$n"
 done
+keep_tables
 write_peers_tsv
