@@ -50,6 +50,28 @@ count() {
     assert_equal "$output" "$expected"
 }
 
+@test "overhead: the headline is W <= online CPUs; exactly the rows above them are oversubscribed" {
+    local cpus table headline
+    cpus=$(getconf _NPROCESSORS_ONLN)
+    # the overhead table's pool rows: "W dispatch ... [noisy] [oversubscribed]"
+    table=$(awk '/^overhead:/ { on = 1 } /^timeline:/ { on = 0 }
+        on && $1 ~ /^[0-9]+$/ && ($2 == "parent" || $2 == "shared")' "$BATS_FILE_TMPDIR/out")
+    [ -n "$table" ] || fail "no overhead rows in: $(cat "$BATS_FILE_TMPDIR/out")"
+    run awk -v cpus="$cpus" '{ marked = ($NF == "oversubscribed"); if (marked != ($1 + 0 > cpus + 0))
+        print "W=" $1 " " $2 " marked " marked }' <<<"$table"
+    assert_output ""
+    run grep -A1 "^  -> headline: the pool's overhead with W <= $cpus workers (the online CPUs), medians:$" \
+        "$BATS_FILE_TMPDIR/out"
+    assert_success
+    headline=$(tail -1 <<<"$output")
+    assert_equal "$(grep -o 'W=[0-9]*' <<<"$headline" | tr '\n' ' ')" \
+        "$(awk -v cpus="$cpus" '$2 == "shared" && $1 + 0 <= cpus + 0 { printf "W=%s ", $1 }' <<<"$table")"
+    if awk -v cpus="$cpus" '$1 + 0 > cpus + 0 { found = 1 } END { exit !found }' <<<"$table"; then
+        grep -q "^     W > $cpus is oversubscribed: late workers wait for a CPU" "$BATS_FILE_TMPDIR/out" ||
+            fail "no oversubscribed sentence"
+    fi
+}
+
 @test "overhead: every pool row has an empty-pool time, a pool CPU time and a gap, the loop none" {
     run awk -F'\t' '!/^#/ && $1 != "workers" && $1 > 0 && !($10 > 0 && $13 > 0 && $23 > 0) { print }' \
         "$QUICK/ch06-overhead.tsv"
