@@ -30,6 +30,7 @@ UsePAM no
 StrictModes no
 MaxStartups 100
 MaxSessions 100
+AcceptEnv SHLVL
 CONF
 }
 
@@ -49,6 +50,9 @@ Host login-a login-b login-dead
     ControlMaster no
     ControlPath none
     LogLevel ERROR
+    # bash reads ~/.bashrc for a session sshd starts unless SHLVL says it is not the first shell:
+    # root's here may run for seconds under load (ch06-cluster-measure.sh measures what it costs)
+    SetEnv SHLVL=1
 Host login-a login-b
     Port $2
 Host login-dead
@@ -297,7 +301,7 @@ EOS
     RECT_PROGRAM="$BATS_TEST_TMPDIR/swaps" RECT_SAMPLE=0 RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=3 \
         run timeout 120 "$KIT_ROOT/harness/rect-cluster.sh" 4 8 -j2
     assert_success
-    assert_output --partial "no task re-run (RECT_SAMPLE=0), so a wrong row would pass"
+    assert_output --partial "no task re-run (RECT_SAMPLE=0, RECT_REDUNDANCY=1), so a wrong row would pass"
     refute_output --partial "verified"
 }
 
@@ -308,6 +312,53 @@ EOS
     assert_success
     assert_output --partial "re-running 11 of 105 tasks here (RECT_SEED=12345)"
     assert_output --partial "rect-cluster: verified: every task exactly once; 11 of 105 tasks re-run here, identical (RECT_SEED=12345)"
+}
+
+# a job program that adds one to the positive count of every row it prints on login-b
+corrupting_login_b() {
+    cat >"$BATS_TEST_TMPDIR/corrupts" <<EOS
+#!/bin/sh
+[ "\$PARALLEL_SSHLOGIN" = login-b ] || exec "$KIT_BUILD/ch06-rectangles" "\$@"
+"$KIT_BUILD/ch06-rectangles" "\$@" | awk -F'\t' -v OFS='\t' '\$1 ~ /^[0-9]+\$/ { \$8 = \$8 + 1 } 1'
+EOS
+    chmod +x "$BATS_TEST_TMPDIR/corrupts"
+}
+
+@test "ssh: redundancy 2 runs every job on both logins and says so" {
+    needs_ssh
+    RECT_REDUNDANCY=2 RECT_SAMPLE=0 RECT_JOBS=4 \
+        cluster 4 8 --ssh "$BATS_FILE_TMPDIR/ssh/ssh" --sshlogin 1/login-a,1/login-b
+    assert_success
+    assert_output --partial "rect-cluster: verified: every task exactly once; every task run twice, on two different logins, identical rows"
+    local out=$BATS_TEST_TMPDIR/work/out
+    # each job succeeded once in each log, on two different logins
+    run join -t $'\t' <(awk -F'\t' 'NR > 1 && $7 == 0 { print $1 "\t" $2 }' "$out/ch06-cluster-4-8.joblog" | sort) \
+        <(awk -F'\t' 'NR > 1 && $7 == 0 { print $1 "\t" $2 }' "$out/ch06-cluster-4-8.twin.joblog" | sort)
+    [ "$(wc -l <<<"$output")" = 4 ] || fail "joined job logs: $output"
+    [ "$(awk -F'\t' '$2 != $3' <<<"$output" | wc -l)" = 4 ] || fail "a job ran twice on one login: $output"
+}
+
+@test "ssh: redundancy 2 catches a login that corrupts its rows, where the merge alone cannot" {
+    needs_ssh
+    corrupting_login_b
+    RECT_PROGRAM="$BATS_TEST_TMPDIR/corrupts" RECT_REDUNDANCY=2 RECT_SAMPLE=0 RECT_JOBS=4 \
+        cluster 4 8 --ssh "$BATS_FILE_TMPDIR/ssh/ssh" --sshlogin 1/login-a,1/login-b
+    assert_failure 1
+    assert_output --regexp "task [0-9]+: its two runs differ \(job [0-9], logins login-[ab] and login-[ab]\)"
+    assert_output --regexp "verification failed: task [0-9]+'s two runs disagree"
+    refute_output --partial "verified"
+}
+
+@test "RECT_REDUNDANCY=2 needs two logins, and is 1 or 2" {
+    RECT_REDUNDANCY=2 run timeout 10 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 -j2
+    assert_failure 2
+    assert_output --partial "RECT_REDUNDANCY=2 runs every task on two different logins: name two or more with --sshlogin (found 0)"
+    RECT_REDUNDANCY=2 run timeout 10 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 --sshlogin 2/host1
+    assert_failure 2
+    assert_output --partial "(found 1)"
+    RECT_REDUNDANCY=3 run timeout 10 "$KIT_ROOT/harness/rect-cluster.sh" 4 6
+    assert_failure 2
+    assert_output --partial "RECT_REDUNDANCY must be 1 or 2"
 }
 
 @test "RECT_SAMPLE and RECT_SEED must be whole numbers" {
