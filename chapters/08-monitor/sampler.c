@@ -425,9 +425,13 @@ void watch_tree(struct watch *w)
     double cpu_at_start = thread_cpu_ns();
     w->start_ns = now_ns();
     uint64_t tick = w->start_ns;
+    double steady_cpu = 0;
+    uint64_t steady_start = 0;
     while (w->roots_left > 0) {
         exit_if_stopped();               /* a signal that came while sampling, not sleeping */
         take_sample(w, self, &buf, &cap);
+        if (w->samples == 1)
+            steady_cpu = thread_cpu_ns(), steady_start = now_ns();
         reap_ended(w);
         tick += w->period_ns;
         for (uint64_t now = now_ns(); tick < now; tick += w->period_ns)
@@ -440,7 +444,10 @@ void watch_tree(struct watch *w)
         }
     }
     w->elapsed_ns = now_ns() - w->start_ns;
-    w->watching_cpu_ns = (uint64_t)(thread_cpu_ns() - cpu_at_start);
+    double cpu_at_end = thread_cpu_ns();
+    w->watching_cpu_ns = (uint64_t)(cpu_at_end - cpu_at_start);
+    w->steady_cpu_ns = (uint64_t)(cpu_at_end - steady_cpu);
+    w->steady_ns = now_ns() - steady_start;
     sample_system(&w->machine_at_end);
     sampler_close_files();
     free(buf);

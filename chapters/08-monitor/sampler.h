@@ -67,6 +67,8 @@ struct watch {
     uint64_t start_ns, elapsed_ns;
     uint64_t samples, processes_sampled, late_samples;
     uint64_t watching_cpu_ns;         /* the loop's own CPU: sampling, callbacks, reaping */
+    uint64_t steady_cpu_ns, steady_ns;    /* the same, and the wall time, after the first
+                                         * sample (which opens the files) to the end */
     struct system_sample machine_at_start, machine_at_end;
 };
 
