@@ -16,7 +16,7 @@ set xtics rotate by -25 left
 set key top right
 set yrange [0:*]
 plot main using 5:xtic(1) lt 1 title 'start', \
-     '' using 6 lt 2 title 'distribute (copy, send, attach)', \
+     '' using 6 lt 2 title 'distribute (copy and send; +fill: into shared memory)', \
      '' using 7 lt 3 title 'compute (waiting for results)', \
      '' using 8 lt 4 title 'collect', \
      '' using 9 lt 5 title 'teardown'
