@@ -33,7 +33,6 @@ the command that installs it), 1 verification failed, 2 usage error. Linux; fork
 import argparse
 import mmap
 import multiprocessing as mp
-import multiprocessing.connection
 import os
 import platform
 import statistics
