@@ -314,12 +314,14 @@ EOS
     assert_output --partial "rect-cluster: verified: every task exactly once; 11 of 105 tasks re-run here, identical (RECT_SEED=12345)"
 }
 
-# a job program that adds one to the positive count of every row it prints on login-b
+# a job program that swaps the positive and negative counts of every row it prints on login-b:
+# the total stays right, so the merge alone would accept it (see the test without a re-run)
 corrupting_login_b() {
     cat >"$BATS_TEST_TMPDIR/corrupts" <<EOS
 #!/bin/sh
 [ "\$PARALLEL_SSHLOGIN" = login-b ] || exec "$KIT_BUILD/ch06-rectangles" "\$@"
-"$KIT_BUILD/ch06-rectangles" "\$@" | awk -F'\t' -v OFS='\t' '\$1 ~ /^[0-9]+\$/ { \$8 = \$8 + 1 } 1'
+"$KIT_BUILD/ch06-rectangles" "\$@" |
+    awk -F'\t' -v OFS='\t' '\$1 ~ /^[0-9]+\$/ { t = \$8; \$8 = \$9; \$9 = t } 1'
 EOS
     chmod +x "$BATS_TEST_TMPDIR/corrupts"
 }
