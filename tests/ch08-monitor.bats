@@ -30,7 +30,7 @@ assert_cpu_within_rusage() {
     assert_output --partial "effective CPUs:"
     assert_output --partial "-> a peak-only summary says:"
     assert_output --partial "-> one process-sample is 4 reads:"
-    assert_output --partial "-> the sampler reads one process for"
+    assert_output --partial "-> the sampler reads one of 8 processes for"
     assert_output --partial "-> every 10 ms the samples missed"
     assert_output --partial "-> alone a worker waited"
 }
