@@ -71,9 +71,11 @@ extern const struct rung filled_rung;
 const struct rung *find_rung(const char *name);
 
 /* A new process reading one byte per page of the shared values: CPU time of the first pass and
- * of a second, and the minor page faults of the first. */
+ * of a second, the minor page faults of the first; then, through a fresh mapping, the time of
+ * MADV_POPULATE_READ and of reading after it. */
 struct first_touch {
     double first_ms, again_ms, faults;
+    double populate_ms, after_populate_ms;
     size_t pages;
 };
 struct first_touch measure_first_touch(const struct input *in);
