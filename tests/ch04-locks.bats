@@ -328,3 +328,10 @@ COUNTERS_PY="$KIT_ROOT/chapters/04-locks/counters.py"
     assert_output --partial "the Python side, chapters/04-locks/counters.py, is skipped"
     [ ! -e "$out/peers.tsv" ] || fail "peers.tsv written without a comparison"
 }
+
+@test "the committed Figure 4.3 (plots/reference/ch04-python.svg) draws the Python series" {
+    # a figure redrawn without the twin's table would show C alone; redraw it from its run with
+    # harness/plot.sh --data plots/reference/data/ch04-python-peers --out DIR plots/ch04-python.gp
+    git -C "$KIT_ROOT" ls-files --error-unmatch plots/reference/data/ch04-python-peers/ch04-python-per-increment.tsv >/dev/null
+    grep -q 'Py Value-get_lock' "$KIT_ROOT/plots/reference/ch04-python.svg" || fail "no Python series in plots/reference/ch04-python.svg"
+}

@@ -360,3 +360,10 @@ python_with_numpy() {
     [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
     assert_no_data_left "$TMPDIR"
 }
+
+@test "the committed Figure 5.4 (plots/reference/ch05-python.svg) draws the Python series" {
+    # a figure redrawn without the twin's table would show C alone; redraw it from its run with
+    # harness/plot.sh --data plots/reference/data/ch05-python-peers --out DIR plots/ch05-python.gp
+    git -C "$KIT_ROOT" ls-files --error-unmatch plots/reference/data/ch05-python-peers/ch05-python-methods.tsv >/dev/null
+    grep -q 'Py numpy.memmap' "$KIT_ROOT/plots/reference/ch05-python.svg" || fail "no Python series in plots/reference/ch05-python.svg"
+}
