@@ -10,9 +10,10 @@
  * watching a command: the command's own exit status (128 + N when killed by signal N).
  *
  * Sample output line:
- *   spin-0        4711  101   1012.3    1014.1    99.8   100.0    1.1      0     25     12.0
- * What to look for: the sampler costs tens of microseconds per process per sample; a 100 ms
- * sampler misses most children that live a few ms; run delay grows once there are more
+ *   spin-0         31886     233     1048.5     1048.5    80.9      0.7        1      620    1995.4
+ * What to look for: a process-sample costs a few system calls (about 13 us of CPU with the
+ * files kept open, three times that reopening them), and every period adds a wake-up; a
+ * 100 ms sampler misses most children that live a few ms; run delay grows once there are more
  * runnable processes than CPUs.
  *
  * Verification: each process's sampled CPU time never exceeds wait4's account of it (beyond

@@ -269,14 +269,14 @@ bool sample_process(pid_t pid, struct proc_sample *s)
     if (read_of(f, pid, STATUS, buf, sizeof buf) < 0)
         return false;
     parse_status(buf, s);
-    char *end;
+    s->read_ns = now_ns();               /* its own time: a sample of many takes a while; */
+    char *end;                           /* taken first, the CPU read can only be later */
     if (read_of(f, pid, SCHEDSTAT, buf, sizeof buf) >= 0) {
         s->cpu_ns = strtoull(buf, &end, 10);              /* "on_cpu_ns waiting_ns slices" */
         s->run_delay_ns = strtoull(end, NULL, 10);
     } else if (have_schedstat()) {
         return false;                    /* gone between two reads */
     }
-    s->read_ns = now_ns();               /* its own time: a sample of many takes a while */
     /* schedstat is the main thread's alone; stat's ticks (10 ms grain) count every thread */
     if (s->threads > 1 || s->cpu_ns == 0)
         s->cpu_ns = (s->user_ticks + s->system_ticks) * (1000000000u / clock_ticks_per_second());

@@ -17,7 +17,7 @@ struct proc_sample {
     char state;                       /* R running or runnable, S sleeping, D, Z zombie, ... */
     int threads;
     int cpu;                          /* the CPU it last ran on */
-    uint64_t read_ns;                 /* when its CPU time was read (CLOCK_MONOTONIC) */
+    uint64_t read_ns;                 /* just before its CPU time was read (CLOCK_MONOTONIC) */
     uint64_t cpu_ns;                  /* time on a CPU, user + system (schedstat, in ns) */
     uint64_t run_delay_ns;            /* time runnable but waiting for a CPU (schedstat) */
     uint64_t user_ticks, system_ticks;    /* the same CPU time split, in clock ticks (stat) */
