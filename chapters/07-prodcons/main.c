@@ -621,23 +621,25 @@ static void conclude_capacity(const struct config *cfg, const struct report *r,
 {
     for (int k = 0; k < Q_KINDS; k++) {
         const char *name = queue_kind_names[k];
-        double best = 0, at_smallest = NAN;
-        size_t smallest = 0, knee = 0;
+        double best = 0, at_smallest = NAN, at_largest = NAN;
+        size_t smallest = 0, largest = 0, knee = 0;
         for (int i = 0; i < ncaps; i++) {
             double v = median_of(r, name, (double)caps[i]);
-            if (v == v && v > best)
-                best = v;
-            if (v == v && smallest == 0)
+            if (v != v)
+                continue;
+            best = v > best ? v : best;
+            if (smallest == 0)
                 smallest = caps[i], at_smallest = v;
+            largest = caps[i], at_largest = v;
         }
         if (!cfg->picked[k] || best == 0)
             continue;
         for (int i = 0; i < ncaps && knee == 0; i++)
             if (median_of(r, name, (double)caps[i]) >= 0.9 * best)
                 knee = caps[i];
-        printf("  -> %-11s within 10%% of its best (%.2f million/s) from capacity %zu on; "
-               "at capacity %zu it ran at %.0f%% of that\n", name, best, knee, smallest,
-               100 * at_smallest / best);
+        printf("  -> %-11s first within 10%% of its best (%.2f million/s) at capacity %zu; at %zu "
+               "it ran at %.0f%% of that, at %zu at %.0f%%\n", name, best, knee, smallest,
+               100 * at_smallest / best, largest, 100 * at_largest / best);
     }
 }
 
