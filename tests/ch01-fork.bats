@@ -196,14 +196,19 @@ bad_input() {
     start_in_session ch01-fork --only speedup --full --workers 1 --trials 50 --out "$BATS_TEST_TMPDIR"
     wait_for_output "speedup:" 60
     local victim="" i
-    for ((i = 0; i < 100; i++)); do
-        # a worker still summing (not a zombie waiting to be reaped)
+    for ((i = 0; i < 200; i++)); do
+        # a worker still summing: stopped first, so that it cannot finish its share between
+        # the look and the kill (a worker that already exited shows Z, not T, and is skipped)
         victim=$(ps --ppid "$KIT_PID" -o pid=,stat= | awk '$2 !~ /^Z/ { print $1; exit }')
-        [ -n "$victim" ] && break
+        if [ -n "$victim" ] && kill -STOP "$victim" 2>/dev/null &&
+            [[ $(ps -o stat= -p "$victim") == T* ]]; then
+            kill -KILL "$victim"
+            break
+        fi
+        victim=""
         sleep 0.05
     done
-    [ -n "$victim" ] || fail "no worker found"
-    kill -KILL "$victim"
+    [ -n "$victim" ] || fail "no worker found and killed"
     wait_kit 30
     assert_equal "$KIT_STATUS" 1
     run cat "$BATS_TEST_TMPDIR/err"
