@@ -1,6 +1,7 @@
 # ch01.sh - chapter 1's peers, sourced by harness/peers.sh (which defines have, peer_row,
 # median_of, $build and $tmp). One ch01-fork --only methods run, then, one after the other:
-#   stress-ng --fork 1 --fork-max 1   fork + exit + wait in a loop, beside the kit's fork row
+#   stress-ng --fork 1 --fork-max 1   fork + exit + wait in a loop, beside the kit's fork row;
+#                                     with strace installed, what its child and parent do besides
 #   hyperfine -N /bin/true            start a program and wait for it (no shell), beside the
 #                                     kit's posix_spawn and fork+exec rows (which alternate
 #                                     /bin/true and /bin/false)
@@ -32,6 +33,43 @@ ch1_stress() {
     peer_row 1 "fork + _exit + wait, us per process" "$ours" "$theirs" "stress-ng --fork 1 --fork-max 1"
     echo "  (fork copies the parent's mappings and page tables: a small C program like grep has"
     echo "   $(grep -c '' /proc/self/maps) mappings, stress-ng's worker $maps; see book.md, chapter 1)"
+}
+
+# What stress-ng's fork loop does besides fork, exit and wait, beside ch01-fork's, seen by strace
+# (counts of system calls, not timings: strace slows every call). Only where strace is installed.
+ch1_forked_children() {   # ch1_forked_children DIR PREFIX: children of the busiest forker, no exec
+    local parent k
+    parent=$(grep -c '^clone' "$1/$2".* | sort -t: -k2 -n | tail -1 | cut -d: -f1)
+    for k in $(grep '^clone(' "$parent" | grep -v CLONE_VM | sed -n 's/.* = \([0-9][0-9]*\)$/\1/p'); do
+        [ -f "$1/$2.$k" ] && ! grep -q '^execve' "$1/$2.$k" && echo "$1/$2.$k"
+    done
+    return 0
+}
+
+ch1_median_calls() {   # stdin: trace files; prints the median number of system calls in them
+    while read -r f; do grep -cv '^+++\|^---' "$f"; done | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+ch1_stress_trace() {
+    command -v strace >/dev/null && command -v stress-ng >/dev/null || return 0
+    local d="$tmp/strace" theirs ours n signals names
+    mkdir -p "$d"
+    strace -f -ff -o "$d/s" stress-ng --fork 1 --fork-max 1 --timeout 2s >/dev/null 2>&1 || return 0
+    strace -f -ff -o "$d/k" "$build/ch01-fork" --quick --only methods --trials 1 --out "$d/out" \
+        >/dev/null 2>&1 || return 0
+    theirs=$(ch1_forked_children "$d" s) ours=$(ch1_forked_children "$d" k)
+    [ -n "$theirs" ] && [ -n "$ours" ] || return 0
+    n=$(grep -c . <<<"$theirs")
+    ch1_names() { grep -v '^+++\|^---' "$1" | sed 's/(.*//' | paste -sd' ' || true; }
+    names=$(ch1_names "$(head -1 <<<"$theirs")")
+    # a signal handler that ran returns through rt_sigreturn
+    handled() { grep -c '^rt_sigreturn' "$(grep -c '^clone' "$d/$1".* | sort -t: -k2 -n | tail -1 | cut -d: -f1)" || true; }
+    signals=$(handled s)
+    echo "  under strace: a stress-ng fork child makes $(ch1_median_calls <<<"$theirs") system calls (median of $n):"
+    echo "   $names;"
+    echo "   a ch01-fork fork child $(ch1_median_calls <<<"$ours"): $(ch1_names "$(head -1 <<<"$ours")")."
+    echo "   signal handlers run in the forking parent: stress-ng $signals (for $n children), ch01-fork $(handled k)."
 }
 
 ch1_hyperfine() {
@@ -73,6 +111,7 @@ chapter1() {
     "$build/ch01-fork" --only methods --trials "${CH01_PEER_TRIALS:-15}" --out "$tmp" >/dev/null
     ours=$(median_of "$methods" fork)
     ch1_stress "$ours"
+    ch1_stress_trace
     ch1_hyperfine "$methods"
     ch1_python "$methods"
 }
