@@ -7,8 +7,7 @@
  *   1 fork-per-chunk-pipe   a fresh process per chunk, the chunk copied and sent through a pipe
  *   2 pool-pipe             the processes started once and reused for every chunk
  *   3 pool-chunked          the same, with four chunks per worker (the pool rule of chapter 2)
- *   4 pool-shm              each worker given an index range of values that were born in
- *                           shared memory: nothing copied
+ *   4 pool-shm              index ranges of values born in shared memory: nothing copied
  *   5 pool-shm-batched      workers take cache-sized batches from a shared counter, pinned
  * and rung 5 once more as pool-shm-batched+fill, with the values copied into a fresh shared
  * object inside the timer: the tutorial fills its shared memory before its clock starts, so its
@@ -460,8 +459,9 @@ static void flip_faulty_bit(const struct rung_run *r)
 }
 
 /* book:fill */
-/* Data born in private memory must first be copied into a fresh object: create, size, map,
- * populate its page tables in one call instead of one page fault per page, copy. */
+/* Data that starts anywhere else must be copied into a fresh object first (here it comes from
+ * the object it was born in): create, size, map, populate the page tables in one call instead of
+ * one page fault per page, copy. */
 static void copy_in(struct shared *fresh, const struct input *in)
 {
     create_shared(fresh, in->count, in->blocks);
