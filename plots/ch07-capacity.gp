@@ -6,7 +6,7 @@ at(v, c) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" && $2 == %d { m = $5 } 
 best(v) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" && $5 > m { m = $5 } END { print (m == \"\" ? \"NaN\" : m) }' '%s'", v, f)))
 share = 100 * at('mutex-cond', 1) / best('mutex-cond')
 if (share == share) {
-    set title sprintf("A queue of one item runs mutex-cond at %.0f%% of its best: every item waits for a wake-up", share)
+    set title sprintf("A queue of one item runs mutex-cond at %.2g%% of its best: every item waits for a wake-up", share)
 } else {
     set title "Throughput against capacity, 1 producer + 1 consumer"
 }
