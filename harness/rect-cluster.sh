@@ -87,7 +87,7 @@ for arg in "$@"; do
     --sshloginfile=* | --slf=*) logins=$((logins + $(grep -c '^[^#[:space:]]' "${arg#*=}" || true))) ;;
     --resume-failed | --resume) resume=true ;;
     esac
-    case $arg in --sshlogin* | -S* | --slf* | --sshloginfile*) over_ssh=true ;; esac
+    case $arg in --sshlogin* | -S* | --slf*) over_ssh=true ;; esac  # --sshloginfile too
 done
 if [ "$redundancy" = 2 ] && [ "$logins" -lt 2 ]; then
     echo "rect-cluster.sh: RECT_REDUNDANCY=2 runs every task on two different logins:" \
