@@ -77,9 +77,10 @@ for n in "${chosen[@]}"; do
         # the figures, and the data and terminal output the book's numbers are read from
         mkdir -p plots/reference "$data"
         cp plots/out/ch"$nn"-*.svg plots/reference/
-        # the chapter's own tables only: its Python twin's and its peers' data stay
+        # the chapter's own tables only: the data of its Python twin, its peers, its labs and
+        # its cluster runs come from other commands and stay
         find "$data" -maxdepth 1 -name "ch$nn-*" ! -name "ch$nn-python-*" ! -name "ch$nn-peers*" \
-            -delete
+            ! -name "ch$nn-labs*" ! -name "ch$nn-cluster*" -delete
         cp results/ch"$nn"-*.tsv results/ch"$nn"-output.txt "$data"/
         record_run "$n" "$load_before"
     fi
