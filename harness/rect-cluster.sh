@@ -16,7 +16,8 @@
 #   is one ssh session through one shared connection per login (--controlmaster) and its rows
 #   come back as its output (--results): the hosts need ssh, rsync and perl, nothing of the kit.
 #   A job whose attempt fails is retried on another login (--retries: parallel prefers a login
-#   where the job has not failed yet). Pass --ssh CMD for a non-default ssh command.
+#   where the job has not failed yet). Pass --ssh CMD for a non-default ssh command; a wrapper
+#   script must `exec ssh ...`, or parallel cannot stop the shared connections it started.
 # Environment:
 #   RECT_JOBS=T      how many jobs (default 16; more jobs than tasks leaves some empty)
 #   RECT_SPLIT=S     cycle-type (default), cycle-type-fine (R >= 4) or first-column
