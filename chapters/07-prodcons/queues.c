@@ -33,9 +33,8 @@
 #include "bench.h"
 #include "queues.h"
 
-const char *const queue_kind_names[Q_KINDS] = {
-    "pipe", "mutex-cond", "semaphores", "mpmc-ring", "ring-batch",
-};
+const char *const queue_kind_names[Q_KINDS] = {"pipe", "mutex-cond", "semaphores", "mpmc-ring",
+                                                "ring-batch"};
 
 /* One slot of the ring: the item and the sequence number that says whose turn it is.
  * seq == pos: free for the producer of position pos; seq == pos + 1: holds pos's item. */
@@ -85,22 +84,8 @@ static void note_high_water(const struct queue *q, size_t now_held)
         ;
 }
 
-/* A ring's fill, from the end of what this producer published and get_pos read after it: never
- * more than the fill at that read (put_pos only grows), so never above the capacity. With other
- * producers, consumers may already have taken everything up to and past that end. */
-static void note_ring_fill(const struct queue *q, uint64_t published_end)
-{
-    uint64_t got = atomic_load_explicit(&q->sh->get_pos, memory_order_relaxed);
-    if (published_end > got)
-        note_high_water(q, (size_t)(published_end - got));
-}
-
 /* The slow path's clock: only a process that must wait reads it, twice. */
-static uint64_t wait_begins(struct waits *w)
-{
-    w->waits++;
-    return now_ns();
-}
+static uint64_t wait_begins(struct waits *w) { w->waits++; return now_ns(); }
 
 static void wait_ends(struct waits *w, uint64_t began) { w->blocked_ns += now_ns() - began; }
 
@@ -416,7 +401,11 @@ static void ring_put(struct queue *q, const struct item *items, size_t n, struct
             s->item = items[done + i];
             atomic_store_explicit(&s->seq, first + i + 1, memory_order_release);  /* publish */
         }
-        note_ring_fill(q, first + k);
+        /* get_pos read after the publish: at most the fill now. With other producers, the
+         * consumers may already be past this end: then there is nothing to note. */
+        uint64_t got = atomic_load_explicit(&q->sh->get_pos, memory_order_relaxed);
+        if (first + k > got)
+            note_high_water(q, (size_t)(first + k - got));
         done += k;
         wake_sleepers(&q->sh->items_event, &q->sh->consumers_sleeping);
     }
