@@ -51,7 +51,7 @@ Host login-a login-b login-dead
     ControlPath none
     LogLevel ERROR
     # bash reads ~/.bashrc for a session sshd starts unless SHLVL says it is not the first shell:
-    # root's here may run for seconds under load (ch06-cluster-measure.sh measures what it costs)
+    # root's here may run for seconds under load (harness/cluster-measure.sh measures what it costs)
     SetEnv SHLVL=1
 Host login-a login-b
     Port $2

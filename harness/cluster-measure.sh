@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# ch06-cluster-measure.sh - what ssh costs harness/rect-cluster.sh: the same count locally, over
+# cluster-measure.sh - what ssh costs harness/rect-cluster.sh: the same count locally, over
 # one ssh login and over two, with GNU parallel's per-job overhead from its job log.
 #
 # Usage (as root, from the kit's root, after make build/ch06-rectangles):
-#   plots/reference/data/ch06-cluster-measure.sh [R N] [OUTDIR]     (default 5 8, this directory)
+#   harness/cluster-measure.sh [R N] [OUTDIR]   (default 5 8, plots/reference/data)
 # It starts a private sshd on 127.0.0.1 (its own config, throwaway host and client keys in a
 # temporary directory, nothing of the machine's ssh setup read or changed) and logs in to this
 # same machine as root under three names: login-a and login-b, whose sessions start root's login
@@ -19,7 +19,7 @@
 # and prints the table and what follows from it; the counts of every run are checked by the
 # script itself (exit 1 else), and every run must count the same.
 # A job's overhead is its JobRuntime in the job log minus the seconds its tasks report.
-#   plots/reference/data/ch06-cluster-measure.sh --summary FILE.tsv   the conclusions only
+#   harness/cluster-measure.sh --summary FILE.tsv   the conclusions only
 set -euo pipefail
 
 # What follows from the table: the overhead of a job over each login against locally, in ssh
@@ -50,13 +50,12 @@ if [ "${1:-}" = --summary ]; then
     exit 0
 fi
 r=${1:-5} n=${2:-8}
-here=$(cd "$(dirname "$0")" && pwd)
-out=${3:-$here}
-root=$(cd "$here/../../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${3:-$root/plots/reference/data}
 before=${MEASURE_BEFORE:-43e8a07}       # the last commit with a program copy per job
-[ "$(id -u)" = 0 ] || { echo "ch06-cluster-measure.sh: needs root to run a private sshd" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "cluster-measure.sh: needs root to run a private sshd" >&2; exit 2; }
 [ -x "$root/build/ch06-rectangles" ] || { echo "make build/ch06-rectangles first" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/ch06-cluster-measure-XXXXXX)
+tmp=$(mktemp -d /tmp/cluster-measure-XXXXXX)
 sshd_pid=
 cleanup() {
     [ -z "$sshd_pid" ] || { pkill -KILL -P "$sshd_pid" 2>/dev/null || true; kill "$sshd_pid" 2>/dev/null || true; }
