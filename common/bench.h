@@ -1,18 +1,21 @@
 /* bench.h - the kit's timing, statistics and TSV output.
  *
  *   now_ns()             CLOCK_MONOTONIC in nanoseconds (never wall-clock time)
+ *   deadline_in(clock, ms)   a timespec ms from now, for timed waits (nothing is timed by it)
  *   clock_overhead_ns()  what one reading costs
  *   stats_of()           median, min, max, mean, stddev of a sample; ratio_of() two of them
  *   is_noisy()           max/min above NOISY_RATIO: the trials disagree, read with care
  *   measure()            one warm-up, then N trials of a function; returns stats_of() them
  *   measure_alternating()  two variants trial by trial (A B A B ...), so load falls on both
  *   trials_for()         --trials, or the mode's count
- *   budget_for(), count_within(), measure_budgeted()   counts from a time budget per mode
+ *   budget_for(), count_within(), samples_within()   counts from a time budget per mode;
+ *                        seconds_since(start_ns)
  *   keep()               a sink, so the compiler cannot delete work whose result is unused
- *   spin(), mix64()      CPU work and well-spread values with a checkable answer
+ *   spin(), spin_from(), mix64()   CPU work and well-spread values with a checkable answer
  *   effective_cpus()     the same spin in 1 process vs in P at once: the parallelism really there
  *   available_memory()   MemAvailable, for refusing sizes the machine cannot hold
- *   print_run_header(), report_effective_cpus()   the lines every chapter opens with
+ *   print_run_header(), report_effective_cpus(o, calibration_spins(o))   the lines every
+ *                        chapter opens with
  *   tsv_open/tsv_row/tsv_close   results/chNN-<experiment>.tsv with its # metadata block,
  *                        written whole or not at all (tsv_open_noted: one more metadata line)
  *
@@ -41,6 +44,18 @@ static inline uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A deadline for a timed wait (mq_timed* take CLOCK_REALTIME, condition variables the
+ * clock they were made with); waits that wake to check on something, not measurements. */
+static inline struct timespec deadline_in(clockid_t clock, long ms)
+{
+    struct timespec t;
+    clock_gettime(clock, &t);
+    t.tv_nsec += ms * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
 }
 
 /* What one now_ns() costs: printed once, so nobody reads below it. */
@@ -110,14 +125,12 @@ static inline struct stats ratio_of(struct stats num, struct stats den)
 /* One trial returns its measurement in the experiment's unit (e.g. us per op). */
 typedef double (*trial_fn)(void *ctx);
 
-/* One untimed warm-up trial, then `trials` measured ones; stops between trials on SIGINT. */
-static inline struct stats measure(trial_fn trial, void *ctx, long trials)
+/* `trials` measured trials (after the caller's warm-up); stops between trials on SIGINT. */
+static inline struct stats run_trials(trial_fn trial, void *ctx, long trials)
 {
     double *samples = malloc((size_t)trials * sizeof *samples);
     if (!samples)
         die_errno("malloc");
-    exit_if_stopped();
-    trial(ctx);
     for (long t = 0; t < trials; t++) {
         exit_if_stopped();
         samples[t] = trial(ctx);
@@ -125,6 +138,14 @@ static inline struct stats measure(trial_fn trial, void *ctx, long trials)
     struct stats s = stats_of(samples, (size_t)trials);
     free(samples);
     return s;
+}
+
+/* One untimed warm-up trial, then `trials` measured ones. */
+static inline struct stats measure(trial_fn trial, void *ctx, long trials)
+{
+    exit_if_stopped();
+    trial(ctx);
+    return run_trials(trial, ctx, trials);
 }
 
 /* Two variants measured in alternation (A B A B ...), so a burst of load from elsewhere on
@@ -173,25 +194,26 @@ static inline long count_within(double budget_s, double unit_s, long least, long
     return fits < (double)least ? least : fits > (double)most ? most : (long)fits;
 }
 
-/* measure() with the trial count from --trials or from a budget: the warm-up is timed,
- * and as many trials as fit `budget_s` are run (at least 3, at most `most`). */
-static inline struct stats measure_budgeted(const struct kit_opts *o, trial_fn trial, void *ctx,
-                                            double budget_s, long most)
+static inline double seconds_since(uint64_t start) { return (double)(now_ns() - start) / 1e9; }
+
+/* Samples of a trial the caller has warmed up: as many as fit `budget_s`, counted while they
+ * run (a guess from one call is easily 5x off on a loaded machine), at least 2 (--quick) or 3,
+ * at most `most`; --trials N takes exactly N. */
+static inline struct stats samples_within(const struct kit_opts *o, trial_fn trial, void *ctx,
+                                          double budget_s, long most)
 {
-    exit_if_stopped();
-    uint64_t start = now_ns();
-    trial(ctx);                          /* warm-up, untimed as a sample */
-    double warmup_s = (double)(now_ns() - start) / 1e9;
-    long trials = o->trials ? o->trials : count_within(budget_s, warmup_s, 3, most);
-    double *samples = malloc((size_t)trials * sizeof *samples);
-    if (!samples)
+    long least = by_mode(o, 2, 3, 3), count = o->trials ? o->trials : most;
+    double *x = malloc((size_t)count * sizeof *x);
+    if (!x)
         die_errno("malloc");
-    for (long t = 0; t < trials; t++) {
+    uint64_t start = now_ns();
+    long n = 0;
+    while (n < count && (o->trials || n < least || seconds_since(start) < budget_s)) {
         exit_if_stopped();
-        samples[t] = trial(ctx);
+        x[n++] = trial(ctx);
     }
-    struct stats s = stats_of(samples, (size_t)trials);
-    free(samples);
+    struct stats s = stats_of(x, (size_t)n);
+    free(x);
     return s;
 }
 
@@ -204,15 +226,20 @@ static inline const char *pin_name(enum kit_pin pin)
          : "none (the scheduler places processes)";
 }
 
-static inline uint64_t spin(uint64_t iterations)
+/* CPU work with a checkable answer: xorshift rounds from x (x != 0), about 2 ns a round. */
+static inline uint64_t spin_from(uint64_t x, uint64_t iterations)
 {
-    uint64_t x = 88172645463325252u;
     for (uint64_t i = 0; i < iterations; i++) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
     }
     return x;
+}
+
+static inline uint64_t spin(uint64_t iterations)
+{
+    return spin_from(88172645463325252u, iterations);
 }
 
 /* splitmix64's mixer: a well-spread 64-bit value from any x, for generated work and data. */
@@ -325,6 +352,12 @@ static inline void print_run_header(const struct kit_opts *o, const char *questi
         warn("load average %.2f over the last minute is above half the %d CPUs: "
              "if other work is running, timings will be noisy",
              load[0], online_cpus());
+}
+
+/* The calibration's spin per mode: long enough to see two CPUs behave like one. */
+static inline uint64_t calibration_spins(const struct kit_opts *o)
+{
+    return (uint64_t)by_mode(o, 2000000, 20000000, 50000000);
 }
 
 /* Measures and prints the parallelism available now; stored for the TSV metadata. */

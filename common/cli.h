@@ -12,7 +12,10 @@
  *   catch_stop_signals(cleanup)  SIGINT/SIGTERM set a flag; exit_if_stopped() acts on it
  *   add_kit_cleanup(fn)          run at exit() and after a stop signal (children, open TSVs)
  *   parse_count(), parse_size()  numbers with a name and a range; format_size()
+ *   parse_choice()               one word of a list: "--inject: 'x' is not a fault (accepted: ..)"
  *   kit_defaults(), kit_std_option(), check_only(), wanted(), prepare_out_dir()
+ *   parse_kit_options()          the standard options, the chapter's own (struct kit_option)
+ *                                and --only, in one loop
  *   by_mode()                    one value per mode: quick, default, full
  *
  * Functions are `static inline`; the few variables every file of a program shares (the
@@ -49,6 +52,7 @@ struct kit_opts {
     const char *out_dir;
     const char *only;       /* NULL = every experiment */
     enum kit_pin pin;
+    bool pin_given;         /* --pin was on the command line (even --pin none) */
     double effective_cpus;  /* 0 until measured; written into the TSV metadata */
     char args[512];         /* the command line, for the TSV metadata */
 };
@@ -232,6 +236,20 @@ static inline long long parse_count(const char *name, const char *text, long lon
     return value;
 }
 
+/* The index of `text` in names[], or exit 2 naming what it should be and the choices. */
+static inline int parse_choice(const char *name, const char *text, const char *what,
+                               const char *const names[], size_t count)
+{
+    char list[256] = "";
+    for (size_t k = 0; k < count; k++) {
+        if (strcmp(text, names[k]) == 0)
+            return (int)k;
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", names[k]);
+    }
+    die_usage("%s: '%s' is not %s (accepted: %s)", name, text, what, list);
+}
+
 /* Bytes in a readable unit: "64", "4K", "1.5M", "2G" (binary multiples). */
 static inline const char *format_size(unsigned long long bytes, char *buf, size_t len)
 {
@@ -336,11 +354,10 @@ static inline bool kit_std_option(struct kit_opts *o, int argc, char **argv, int
     } else if (is_opt(arg, "--only")) {
         o->only = option_value(argc, argv, i, "--only");
     } else if (is_opt(arg, "--pin")) {
-        const char *how = option_value(argc, argv, i, "--pin");
-        if (strcmp(how, "none") == 0) o->pin = PIN_NONE;
-        else if (strcmp(how, "same") == 0) o->pin = PIN_SAME;
-        else if (strcmp(how, "spread") == 0) o->pin = PIN_SPREAD;
-        else die_usage("--pin: '%s' is not a placement (accepted: none, same, spread)", how);
+        static const char *const pins[] = {"none", "same", "spread"};   /* enum kit_pin */
+        o->pin = parse_choice("--pin", option_value(argc, argv, i, "--pin"), "a placement", pins,
+                              3);
+        o->pin_given = true;
     } else {
         return false;
     }
@@ -350,16 +367,40 @@ static inline bool kit_std_option(struct kit_opts *o, int argc, char **argv, int
 /* --only must name one of the chapter's experiments. */
 static inline void check_only(const struct kit_opts *o, const char *const names[], size_t count)
 {
-    if (!o->only)
-        return;
-    char list[256] = "";
-    for (size_t k = 0; k < count; k++) {
-        if (strcmp(o->only, names[k]) == 0)
-            return;
-        size_t used = strlen(list);
-        snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", names[k]);
+    if (o->only)
+        parse_choice("--only", o->only, "an experiment", names, count);
+}
+
+#define KIT_COUNT(array) (sizeof (array) / sizeof (array)[0])
+
+/* A chapter's own option: the text of its value lands in *text (NULL until given), or, for
+ * a flag, *flag becomes true. The chapter checks the text once the loop is done. */
+struct kit_option {
+    const char *name;
+    const char **text;
+    bool *flag;
+};
+
+/* One loop over argv: the chapter's own options (first: one may tighten a standard one,
+ * e.g. a smaller --workers), the standard ones, then --only against the experiments.
+ * Anything else is exit 2. */
+static inline void parse_kit_options(struct kit_opts *o, int argc, char **argv,
+                                     const struct kit_option *own, size_t own_count,
+                                     const char *const experiments[], size_t experiment_count)
+{
+    for (int i = 1; i < argc; i++) {
+        size_t k = 0;
+        while (k < own_count && !(own[k].flag ? strcmp(argv[i], own[k].name) == 0
+                                              : is_opt(argv[i], own[k].name)))
+            k++;
+        if (k < own_count && own[k].flag)
+            *own[k].flag = true;
+        else if (k < own_count)
+            *own[k].text = option_value(argc, argv, &i, own[k].name);
+        else if (!kit_std_option(o, argc, argv, &i))
+            die_usage("unknown option '%s'", argv[i]);
     }
-    die_usage("--only: '%s' is not an experiment (accepted: %s)", o->only, list);
+    check_only(o, experiments, experiment_count);
 }
 
 static inline bool wanted(const struct kit_opts *o, const char *experiment)

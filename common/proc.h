@@ -3,6 +3,11 @@
  *   start_worker(i, pin, fn, arg)  fork a child that runs fn(i, arg) and _exits with its value;
  *                                  it dies with its parent, is placed by `pin`, and is tracked
  *   become_child(pin, cpu)         the same set-up for a child forked by hand
+ *   fork_flushed()                 fork() after flushing stdout; dies if fork fails
+ *   find_in_path(name, path, len)  the program `name` in $PATH (path "" and false if absent)
+ *   start_program(argv, in, out)   fork and exec argv (PATH searched) in a process group of its
+ *                                  own, stdin/stdout from in/out (-1: inherited); dies with the
+ *                                  parent; tracked as a group: killed with all it started
  *   track_child(pid), track_child_as(pid, group), forget_child(pid)   the table of children
  *   reap_child(pid)                waitpid for one child; its status
  *   reap_any(&status)              waitpid for whichever tracked child ends first
@@ -14,6 +19,8 @@
  *   read_full(fd, buf, n)          n bytes, fewer only at end of file; dies on an error
  *   write_full(fd, buf, n)         n bytes, or false with errno set (EPIPE: the reader is gone)
  *   die_err(err, call)             a call that returns its error number (pthread_*, posix_spawn)
+ *   map_shared_memory(name, bytes) memory a forked child shares: anonymous (name NULL), or a
+ *                                  POSIX shm object whose name is removed as soon as it is open
  *   online_cpus(), pin_to_cpu(cpu)
  *
  * Include cli.h first (bench.h includes both). Needs _GNU_SOURCE (sched_setaffinity).
@@ -21,7 +28,9 @@
 #ifndef KIT_PROC_H
 #define KIT_PROC_H
 
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 #include "cli.h"
@@ -32,6 +41,31 @@ __attribute__((noreturn))
 static inline void die_err(int err, const char *call)
 {
     die("%s: %s", call, strerror(err));
+}
+
+/* ---------- memory shared with the children ---------- */
+
+/* Zeroed, read-write, MAP_SHARED: a child forked after this sees the same pages. A named
+ * object ("/ch03-ipc-4711-ring") loses its name before anything else can fail: this process
+ * and its children use the mapping, so a killed program leaves no name behind. */
+static inline void *map_shared_memory(const char *name, size_t bytes)
+{
+    int fd = -1;
+    if (name) {
+        if ((fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600)) == -1)
+            die("shm_open %s: %s", name, strerror(errno));
+        if (shm_unlink(name) == -1)
+            die("shm_unlink %s: %s", name, strerror(errno));
+        if (ftruncate(fd, (off_t)bytes) == -1)
+            die_errno("ftruncate");
+    }
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | (name ? 0 : MAP_ANONYMOUS), fd, 0);
+    if (p == MAP_FAILED)
+        die_errno("mmap");
+    if (fd != -1 && close(fd) == -1)
+        die_errno("close");
+    return p;
 }
 
 /* ---------- placement ---------- */
@@ -146,21 +180,67 @@ static inline void become_child(pid_t parent, enum kit_pin pin, int cpu)
         pin_to_cpu(cpu);
 }
 
+/* fork(), stdout flushed first: a child must not inherit (and print again) unwritten output. */
+static inline pid_t fork_flushed(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == -1)
+        die_errno("fork");
+    return pid;
+}
+
 typedef int (*worker_fn)(int index, void *arg);
 
 /* fork a child that runs fn(index, arg) and _exit()s with what it returns; tracked. */
 static inline pid_t start_worker(int index, enum kit_pin pin, worker_fn fn, void *arg)
 {
-    pid_t parent = getpid();
-    fflush(stdout);                      /* a child must not inherit unwritten output */
-    pid_t pid = fork();
-    if (pid == -1)
-        die_errno("fork");
+    pid_t parent = getpid(), pid = fork_flushed();
     if (pid == 0) {
         become_child(parent, pin, index);
         _exit(fn(index, arg));
     }
     track_child(pid);
+    return pid;
+}
+
+/* The first executable `name` in $PATH (or /usr/bin:/bin without one), into path. */
+static inline bool find_in_path(const char *name, char *path, size_t len)
+{
+    const char *dirs = getenv("PATH");
+    if (!dirs || !*dirs)
+        dirs = "/usr/bin:/bin";
+    while (*dirs) {
+        const char *end = strchr(dirs, ':');
+        size_t n = end ? (size_t)(end - dirs) : strlen(dirs);
+        if (snprintf(path, len, "%.*s/%s", (int)n, dirs, name) < (int)len &&
+            access(path, X_OK) == 0)
+            return true;
+        dirs += n + (end ? 1 : 0);
+    }
+    path[0] = '\0';
+    return false;
+}
+
+/* A program (xargs, a shell, a command to watch) in a process group of its own, so that a
+ * stop signal or an error kills it with every process it started. setpgid on both sides:
+ * whichever runs first, the group exists before the parent relies on it. A failed exec
+ * says so and exits 127. */
+static inline pid_t start_program(char *const argv[], int in, int out)
+{
+    pid_t parent = getpid(), pid = fork_flushed();
+    if (pid == 0) {
+        setpgid(0, 0);
+        become_child(parent, PIN_NONE, 0);
+        if ((in != -1 && dup2(in, STDIN_FILENO) == -1) ||
+            (out != -1 && dup2(out, STDOUT_FILENO) == -1))
+            _exit(126);
+        execvp(argv[0], argv);
+        fprintf(stderr, "%s: cannot run %s: %s\n", kit_prog, argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    track_child_as(pid, true);
     return pid;
 }
 

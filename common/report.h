@@ -3,6 +3,7 @@
  *
  *   report_start(&r, o, experiment, x_name)   an empty report; x_name labels the x column
  *   report_note(&r, fmt, ...)                 one more "# key=value" metadata line in the TSV
+ *                                             (each call adds a line)
  *   report_add(&r, variant, x, unit, stats)   a row (variant and x identify it)
  *   report_comment(&r, fmt, ...)              a remark printed after the last row added
  *   report_find(&r, variant, x)               the row's stats, or NULL
@@ -36,7 +37,7 @@ struct report_row {
 struct report {
     const struct kit_opts *o;
     char experiment[64], x_name[64];
-    char note[512];                 /* an extra metadata line, "" for none */
+    char note[512];                 /* extra metadata lines, "" for none */
     struct report_row *rows;
     size_t count, capacity;
 };
@@ -53,9 +54,12 @@ static inline void report_start(struct report *r, const struct kit_opts *o,
 __attribute__((format(printf, 2, 3)))
 static inline void report_note(struct report *r, const char *fmt, ...)
 {
+    size_t used = strlen(r->note);
+    if (used && used + 3 < sizeof r->note)
+        used += (size_t)snprintf(r->note + used, sizeof r->note - used, "\n# ");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->note, sizeof r->note, fmt, ap);
+    vsnprintf(r->note + used, sizeof r->note - used, fmt, ap);
     va_end(ap);
 }
 

@@ -32,31 +32,6 @@ struct ch01_opts {
     long kill_child;            /* -1: off */
 };
 
-static double seconds_since(uint64_t start) { return (double)(now_ns() - start) / 1e9; }
-
-/* ---------- sizes from a time budget ---------- */
-
-/* Samples of a trial the caller has warmed up: as many as fit `budget_s`, counted while they
- * run (a guess from one call is easily 5x off on a loaded machine), at least 2 (--quick) or 3,
- * at most `most`; --trials N takes exactly N. */
-static struct stats samples_within(const struct kit_opts *o, trial_fn trial, void *ctx,
-                                   double budget_s, long most)
-{
-    long least = by_mode(o, 2, 3, 3), count = o->trials ? o->trials : most;
-    double *x = malloc((size_t)count * sizeof *x);
-    if (!x)
-        die_errno("malloc");
-    uint64_t start = now_ns();
-    long n = 0;
-    while (n < count && (o->trials || n < least || seconds_since(start) < budget_s)) {
-        exit_if_stopped();
-        x[n++] = trial(ctx);
-    }
-    struct stats s = stats_of(x, (size_t)n);
-    free(x);
-    return s;
-}
-
 /* ---------- experiments 1 and 3: one call at a time ---------- */
 
 /* A trial is `ops` back-to-back calls of one method, or of fork+write into `memory`. */
@@ -363,20 +338,12 @@ static void run_speedup(const struct ch01_opts *c)
 static struct ch01_opts parse_options(int argc, char **argv)
 {
     struct ch01_opts c = {kit_defaults("ch01-fork", usage, argc, argv), 0, false, -1};
-    const char *max_rss_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (kit_std_option(&c.kit, argc, argv, &i))
-            continue;
-        if (is_opt(argv[i], "--max-rss"))
-            max_rss_text = option_value(argc, argv, &i, "--max-rss");
-        else if (is_opt(argv[i], "--kill-child"))
-            c.kill_child = (long)parse_count("--kill-child",
-                                             option_value(argc, argv, &i, "--kill-child"), 0,
-                                             BATCH_MAX - 1);
-        else
-            die_usage("unknown option '%s'", argv[i]);
-    }
-    check_only(&c.kit, experiments, sizeof experiments / sizeof experiments[0]);
+    const char *max_rss_text = NULL, *kill_text = NULL;
+    const struct kit_option own[] = {{"--max-rss", &max_rss_text, NULL},
+                                     {"--kill-child", &kill_text, NULL}};
+    parse_kit_options(&c.kit, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    if (kill_text)
+        c.kill_child = (long)parse_count("--kill-child", kill_text, 0, BATCH_MAX - 1);
     long sweep = 2 * c.kit.workers;
     refuse_long_sweep(&c.kit, "speedup", sweep * (sweep + 1) / 2, "P = 1..2W");
     if (c.kill_child >= 0 && !wanted(&c.kit, "batch"))
@@ -404,7 +371,7 @@ int main(int argc, char **argv)
     print_run_header(&c.kit, "what does starting a process cost, and why?");
     printf("placement: %s\n", pin_name(c.kit.pin));
     if (wanted(&c.kit, "batch") || wanted(&c.kit, "speedup"))
-        report_effective_cpus(&c.kit, (uint64_t)by_mode(&c.kit, 2000000, 20000000, 50000000));
+        report_effective_cpus(&c.kit, calibration_spins(&c.kit));
 
     if (wanted(&c.kit, "methods"))
         run_methods(&c);

@@ -50,8 +50,6 @@ struct run_config {
     FILE *workers_tsv;          /* ch02-workers.tsv */
 };
 
-static double seconds_since(uint64_t start) { return (double)(now_ns() - start) / 1e9; }
-
 /* ---------- results and their checks ---------- */
 
 /* What each worker ran in one map, checked to add up to the map's T. */
@@ -509,43 +507,11 @@ static void run_overhead(struct run_config *c)
 
 /* ---------- experiment 4: shell-pools ---------- */
 
-static bool find_in_path(const char *name, char *path, size_t len)
-{
-    const char *dirs = getenv("PATH");
-    if (!dirs || !*dirs)
-        dirs = "/usr/bin:/bin";
-    while (*dirs) {
-        const char *end = strchr(dirs, ':');
-        size_t n = end ? (size_t)(end - dirs) : strlen(dirs);
-        if (snprintf(path, len, "%.*s/%s", (int)n, dirs, name) < (int)len &&
-            access(path, X_OK) == 0)
-            return true;
-        dirs += n + (end ? 1 : 0);
-    }
-    return false;
-}
-
 struct shell_trial {
     char *const *argv;          /* the tool's command line; the task numbers go to its stdin */
     long tasks;
     const uint64_t *expected;
 };
-
-struct tool_start {
-    char *const *argv;
-    int in, out;
-};
-
-static int run_tool(int index, void *arg)
-{
-    const struct tool_start *s = arg;
-    (void)index;
-    setpgid(0, 0);                          /* its own group: cleanup kills its jobs too */
-    if (dup2(s->in, STDIN_FILENO) == -1 || dup2(s->out, STDOUT_FILENO) == -1)
-        return 126;
-    execv(s->argv[0], s->argv);
-    return 127;
-}
 
 /* Starts the tool, gives it T task numbers, returns what it printed (up to 32 bytes a line). */
 static char *run_shell_tool(const struct shell_trial *t)
@@ -559,11 +525,7 @@ static char *run_shell_tool(const struct shell_trial *t)
         die_errno("malloc");
     for (long k = 0; k < t->tasks; k++)
         used += (size_t)snprintf(input + used, input_len - used, "%ld\n", k);
-    struct tool_start s = {t->argv, in[0], out[1]};
-    pid_t pid = start_worker(0, PIN_NONE, run_tool, &s);
-    setpgid(pid, pid);                      /* both sides, so it holds whoever runs first */
-    forget_child(pid);
-    track_child_as(pid, true);              /* a group leader: killed with its group */
+    pid_t pid = start_program(t->argv, in[0], out[1]);    /* its own group: killed whole */
     close(in[0]);
     close(out[1]);
     /* the whole input fits in the pipe (T <= 4000 lines), so this cannot wait on the tool */
@@ -627,8 +589,7 @@ static void find_tools(struct shell_tool tools[2], char *workers, char *self)
     tools[1] = (struct shell_tool){"parallel", "GNU parallel", "",
                                    {NULL, "--will-cite", "-j", workers, self, "--tiny-job", NULL}};
     for (int i = 0; i < 2; i++) {
-        if (!find_in_path(tools[i].name, tools[i].path, sizeof tools[i].path))
-            tools[i].path[0] = '\0';
+        find_in_path(tools[i].name, tools[i].path, sizeof tools[i].path);    /* "": absent */
         tools[i].argv[0] = tools[i].path;
     }
 }
@@ -770,30 +731,21 @@ static void check_open_files(const struct kit_opts *o)
 
 static void parse_options(struct run_config *c, int argc, char **argv)
 {
-    const char *kill_text = NULL, *corrupt_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (is_opt(argv[i], "--workers"))   /* before the standard option: a tighter limit */
-            c->o->workers = (long)parse_count("--workers", option_value(argc, argv, &i,
-                                                                         "--workers"), 1,
-                                              MAX_WORKERS);
-        else if (kit_std_option(c->o, argc, argv, &i))
-            continue;
-        else if (is_opt(argv[i], "--tasks"))
-            c->tasks = (long)parse_count("--tasks", option_value(argc, argv, &i, "--tasks"), 1,
-                                         1000000);
-        else if (is_opt(argv[i], "--chunk"))
-            c->chunk = (long)parse_count("--chunk", option_value(argc, argv, &i, "--chunk"), 1,
-                                         1000000);
-        else if (is_opt(argv[i], "--kill-task"))
-            kill_text = option_value(argc, argv, &i, "--kill-task");
-        else if (is_opt(argv[i], "--corrupt-task"))
-            corrupt_text = option_value(argc, argv, &i, "--corrupt-task");
-        else
-            die_usage("unknown option '%s'", argv[i]);
-    }
-    check_only(c->o, experiments, sizeof experiments / sizeof experiments[0]);
+    const char *kill_text = NULL, *corrupt_text = NULL, *workers = NULL, *tasks = NULL;
+    const char *chunk = NULL;
+    const struct kit_option own[] = {
+        {"--workers", &workers, NULL},      /* this chapter's own limit, not the standard one */
+        {"--tasks", &tasks, NULL}, {"--chunk", &chunk, NULL},
+        {"--kill-task", &kill_text, NULL}, {"--corrupt-task", &corrupt_text, NULL}};
+    parse_kit_options(c->o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    if (workers)
+        c->o->workers = (long)parse_count("--workers", workers, 1, MAX_WORKERS);
     if (c->o->workers > MAX_WORKERS)        /* the online-CPU default on a very large machine */
         c->o->workers = MAX_WORKERS;
+    if (tasks)
+        c->tasks = (long)parse_count("--tasks", tasks, 1, 1000000);
+    if (chunk)
+        c->chunk = (long)parse_count("--chunk", chunk, 1, 1000000);
     c->pool.kill_task = parse_switch(c, "--kill-task", kill_text);
     c->pool.corrupt_task = parse_switch(c, "--corrupt-task", corrupt_text);
     c->fixed_sizes = kill_text || corrupt_text;
@@ -825,7 +777,7 @@ int main(int argc, char **argv)
     printf("placement: %s\n", pin_name(o.pin));
     if (c.fixed_sizes)
         printf("a test switch is on: sizes are the mode's full counts, not from the budget\n");
-    report_effective_cpus(&o, (uint64_t)by_mode(&o, 2000000, 20000000, 50000000));
+    report_effective_cpus(&o, calibration_spins(&o));
     c.workers_tsv = tsv_open_table(&o, "workers",
                                    "experiment\tvariant\tx\tworker\ttasks\tchunks\tmap_tasks");
     if (wanted(&o, "per-task-vs-pool"))

@@ -32,13 +32,7 @@ extern char **environ;
 /* Task k: `spins` rounds of xorshift from a start that depends on k. About 2 ns a round. */
 uint64_t spin_task(long k, uint64_t spins)
 {
-    uint64_t x = mix64((uint64_t)k) | 1;
-    for (uint64_t i = 0; i < spins; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-    }
-    return x;
+    return spin_from(mix64((uint64_t)k) | 1, spins);
 }
 
 /* The tiny job as a program (`ch02-pool --tiny-job K`, what xargs and parallel run). */

@@ -30,8 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-#include "cli.h"
-#include "proc.h"
+#include "bench.h"
 #include "channels.h"
 
 enum { WAIT_SLICE_MS = 200 };   /* a blocked side checks on its peer this often */
@@ -73,40 +72,7 @@ static void check_stream(struct stream *s, const unsigned char *msg, size_t byte
 }
 /* end:stream */
 
-/* ---------- the interface: one direction of a channel, as one side sees it ---------- */
-
-struct link {
-    int read_fd, write_fd;          /* pipe, socketpair, fifo */
-    mqd_t mq;                       /* mqueue */
-    size_t piece;                   /* mqueue: its message size */
-    struct shm_queue *queue;        /* queue */
-    struct ring *ring;              /* shm-ring, shm-zero-copy */
-    unsigned char *data;            /* their data area in the shared mapping */
-    size_t slot_bytes;              /* shm-zero-copy: one message slot */
-    unsigned char *stage;           /* this side's private message buffer (copying channels) */
-};
-
-struct channel {
-    const struct channel_kind *kind;
-    size_t max_msg;
-    struct link link[2];            /* [DOWN], [UP] */
-    void *mapping;
-    size_t mapping_bytes;
-};
-
-/* A copying channel implements send and recv (exactly n bytes). The zero-copy channel
- * instead lends the sender a place to write (claim, publish) and the receiver the place
- * to read (receive, release). */
-struct channel_kind {
-    const char *name;
-    void (*create)(struct channel *ch);             /* in the parent, before fork */
-    void (*send)(struct link *l, const unsigned char *buf, size_t n);
-    void (*recv)(struct link *l, unsigned char *buf, size_t n);
-    unsigned char *(*claim)(struct link *l, size_t n);
-    void (*publish)(struct link *l, size_t n);
-    const unsigned char *(*receive)(struct link *l, size_t n);
-    void (*release)(struct link *l);
-};
+/* ---------- the interface (struct link, channel, channel_kind: channels.h) ---------- */
 
 /* book:driver */
 void send_message(struct channel *ch, enum direction dir, struct stream *s, size_t bytes)
@@ -228,17 +194,6 @@ static void create_fifos(struct channel *ch)
 
 /* ---------- mqueue: a POSIX message queue, whole messages in pieces ---------- */
 
-/* A deadline for the timed waits (mq_timed* take CLOCK_REALTIME); nothing is timed by it. */
-static struct timespec deadline_in(clockid_t clock, long ms)
-{
-    struct timespec t;
-    clock_gettime(clock, &t);
-    t.tv_nsec += ms * 1000000L;
-    t.tv_sec += t.tv_nsec / 1000000000L;
-    t.tv_nsec %= 1000000000L;
-    return t;
-}
-
 static void create_mqueues(struct channel *ch)
 {
     /* Linux's default limits: 8 KiB a message (fs/mqueue/msgsize_max), 10 in the queue */
@@ -289,29 +244,14 @@ static void mq_recv_pieces(struct link *l, unsigned char *buf, size_t n)
     }
 }
 
-/* ---------- shared memory: named, mapped, then the name removed ---------- */
+/* ---------- shared memory: a POSIX shm object, its name removed once it is mapped ---------- */
 
 static void *map_shared(struct channel *ch, const char *suffix, size_t bytes)
 {
     char name[64];
     snprintf(name, sizeof name, "/ch03-ipc-%d-%s", (int)getpid(), suffix);
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (fd == -1)
-        die("shm_open %s: %s", name, strerror(errno));
-    /* Only an unrelated process would look the name up; this one and its child use the
-     * descriptor and the mapping, so the name goes before anything else can fail. */
-    if (shm_unlink(name) == -1)
-        die("shm_unlink %s: %s", name, strerror(errno));
-    if (ftruncate(fd, (off_t)bytes) == -1)
-        die_errno("ftruncate");
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        die_errno("mmap");
-    if (close(fd) == -1)
-        die_errno("close");
-    ch->mapping = p;
     ch->mapping_bytes = bytes;
-    return p;
+    return ch->mapping = map_shared_memory(name, bytes);
 }
 
 /* ---------- queue: slots in shared memory under a process-shared mutex ---------- */
@@ -511,28 +451,24 @@ static size_t ring_chunk(const struct ring *r, uint32_t at, uint32_t available, 
 static void ring_send(struct link *l, const unsigned char *buf, size_t n)
 {
     struct ring *r = l->ring;
-    while (n > 0) {
+    for (size_t chunk; n > 0; buf += chunk, n -= chunk) {
         uint32_t space = ring_space(r);
         uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        size_t chunk = ring_chunk(r, tail & (r->capacity - 1), space, n);
+        chunk = ring_chunk(r, tail & (r->capacity - 1), space, n);
         memcpy(l->data + (tail & (r->capacity - 1)), buf, chunk);
         move_and_wake(&r->tail, tail + (uint32_t)chunk, &r->consumer_sleeping);
-        buf += chunk;
-        n -= chunk;
     }
 }
 
 static void ring_recv(struct link *l, unsigned char *buf, size_t n)
 {
     struct ring *r = l->ring;
-    while (n > 0) {
+    for (size_t chunk; n > 0; buf += chunk, n -= chunk) {
         uint32_t ready = ring_ready(r);
         uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-        size_t chunk = ring_chunk(r, head & (r->capacity - 1), ready, n);
+        chunk = ring_chunk(r, head & (r->capacity - 1), ready, n);
         memcpy(buf, l->data + (head & (r->capacity - 1)), chunk);
         move_and_wake(&r->head, head + (uint32_t)chunk, &r->producer_sleeping);
-        buf += chunk;
-        n -= chunk;
     }
 }
 

@@ -1,8 +1,10 @@
 /* channels.h - what channels.c offers the driver: the payload with its check, and seven
- * channels behind one interface. main.c forks the peer and times the channels. */
+ * channels behind one interface (struct channel_kind, below). main.c forks the peer and
+ * times the channels. */
 #ifndef CH03_CHANNELS_H
 #define CH03_CHANNELS_H
 
+#include <mqueue.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +25,41 @@ enum { CHANNEL_COUNT = 7 };
 const char *channel_name(int kind);                 /* kind: 0 .. CHANNEL_COUNT - 1 */
 int channel_named(const char *name);                /* its kind, or -1 */
 
-struct channel;
+/* The interface: one direction of a channel, as one side sees it (the fields of each kind
+ * are set by its create function in channels.c). */
+struct link {
+    int read_fd, write_fd;          /* pipe, socketpair, fifo */
+    mqd_t mq;                       /* mqueue */
+    size_t piece;                   /* mqueue: its message size */
+    struct shm_queue *queue;        /* queue */
+    struct ring *ring;              /* shm-ring, shm-zero-copy */
+    unsigned char *data;            /* their data area in the shared mapping */
+    size_t slot_bytes;              /* shm-zero-copy: one message slot */
+    unsigned char *stage;           /* this side's private message buffer (copying channels) */
+};
+
+struct channel {
+    const struct channel_kind *kind;
+    size_t max_msg;
+    struct link link[2];            /* [DOWN], [UP] */
+    void *mapping;
+    size_t mapping_bytes;
+};
+
+/* A copying channel implements send and recv (exactly n bytes). The zero-copy channel
+ * instead lends the sender a place to write (claim, publish) and the receiver the place
+ * to read (receive, release). */
+struct channel_kind {
+    const char *name;
+    void (*create)(struct channel *ch);             /* in the parent, before fork */
+    void (*send)(struct link *l, const unsigned char *buf, size_t n);
+    void (*recv)(struct link *l, unsigned char *buf, size_t n);
+    unsigned char *(*claim)(struct link *l, size_t n);
+    void (*publish)(struct link *l, size_t n);
+    const unsigned char *(*receive)(struct link *l, size_t n);
+    void (*release)(struct link *l);
+};
+
 struct channel *open_channel(int kind, size_t max_msg);   /* in the parent, before fork */
 void attach_channel(struct channel *ch, bool parent);    /* on each side, after fork */
 void close_channel(struct channel *ch);

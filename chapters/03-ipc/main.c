@@ -56,7 +56,6 @@ static const char *const experiments[] = {"latency", "bandwidth", "serialization
 struct plan {
     const struct kit_opts *o;
     int channel;                /* --channel: its kind, or -1 for every channel */
-    bool pin_given;
     long ping_trials, ping_rounds;          /* latency */
     long flow_trials;                       /* bandwidth */
     size_t max_size;
@@ -175,7 +174,7 @@ static bool channel_wanted(const struct plan *pl, int kind)
 
 static enum placement default_placement(const struct plan *pl)
 {
-    if (pl->pin_given)
+    if (pl->o->pin_given)
         return pl->o->pin == PIN_SAME ? ON_ONE_CPU
              : pl->o->pin == PIN_SPREAD ? ON_TWO_CPUS : ANYWHERE;
     return online_cpus() > 1 ? ON_TWO_CPUS : ON_ONE_CPU;
@@ -232,7 +231,7 @@ static struct stats latency_point(const struct plan *pl, int kind, enum placemen
 
 static int latency_placements(const struct plan *pl, enum placement wheres[2])
 {
-    if (pl->pin_given) {
+    if (pl->o->pin_given) {
         wheres[0] = default_placement(pl);
         return 1;
     }
@@ -731,14 +730,6 @@ static void make_values(int64_t *values, size_t n, uint64_t seed)
         values[i] = (int64_t)(mix64(mix64(seed) + i) % 2000000001u) - 1000000000;
 }
 
-static void *map_anonymous(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        die_errno("mmap");
-    return p;
-}
-
 static void *zeroed(size_t bytes)      /* faulted in before anything is timed */
 {
     void *p = malloc(bytes);
@@ -820,8 +811,9 @@ static void run_serialization(const struct plan *pl)
     int64_t *expected = zeroed(n * sizeof *expected);
     make_values(expected, n, pl->o->seed);
     struct shipment s = {
-        .values = map_anonymous(n * sizeof(int64_t)), .n = n, .wire = zeroed(wire_capacity(n)),
-        .encoded = map_anonymous(2 * sizeof(uint64_t)), .trials = pl->ship_trials + 1,
+        .values = map_shared_memory(NULL, n * sizeof(int64_t)), .n = n,
+        .wire = zeroed(wire_capacity(n)),
+        .encoded = map_shared_memory(NULL, 2 * sizeof(uint64_t)), .trials = pl->ship_trials + 1,
         .corrupt_at = pl->corrupt_at, .inbox = zeroed(wire_capacity(n)),
         .decoded = zeroed(n * sizeof(int64_t)), .expected = expected};
     struct report r;
@@ -877,23 +869,13 @@ static void parse_channel(struct plan *pl, const char *name)
 /* The standard options and this chapter's; then every size resolved, before any work. */
 static void parse_options(struct plan *pl, struct kit_opts *o, int argc, char **argv)
 {
-    const char *max_size = NULL, *ints = NULL, *corrupt_at = NULL;
-    for (int i = 1; i < argc; i++) {
-        pl->pin_given |= is_opt(argv[i], "--pin");
-        if (kit_std_option(o, argc, argv, &i))
-            continue;
-        if (is_opt(argv[i], "--max-size"))
-            max_size = option_value(argc, argv, &i, "--max-size");
-        else if (is_opt(argv[i], "--ints"))
-            ints = option_value(argc, argv, &i, "--ints");
-        else if (is_opt(argv[i], "--corrupt-at"))
-            corrupt_at = option_value(argc, argv, &i, "--corrupt-at");
-        else if (is_opt(argv[i], "--channel"))
-            parse_channel(pl, option_value(argc, argv, &i, "--channel"));
-        else
-            die_usage("unknown option '%s'", argv[i]);
-    }
-    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
+    const char *max_size = NULL, *ints = NULL, *corrupt_at = NULL, *channel = NULL;
+    const struct kit_option own[] = {{"--max-size", &max_size, NULL}, {"--ints", &ints, NULL},
+                                     {"--corrupt-at", &corrupt_at, NULL},
+                                     {"--channel", &channel, NULL}};
+    parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    if (channel)
+        parse_channel(pl, channel);
     pl->max_size = max_size ? parse_size("--max-size", max_size, 64, 64 << 20)
                             : (size_t)by_mode(o, 256 << 10, 4 << 20, 16 << 20);
     if (pl->max_size % WORD)

@@ -346,10 +346,7 @@ void map_arena(void)
 {
     size_t header = (sizeof(struct arena) + LAYOUT_LINE - 1) / LAYOUT_LINE * LAYOUT_LINE;
     arena_bytes = header + MAX_WORKERS * line_size;
-    void *p = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        die_errno("mmap");
-    arena = p;
+    void *p = arena = map_shared_memory(NULL, arena_bytes);
     slot_base = (unsigned char *)p + header;   /* page-aligned + a multiple of 256: line-aligned */
     init_locks();
 }

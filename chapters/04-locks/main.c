@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "bench.h"
 #include "proc.h"
+#include "report.h"
 #include "counters.h"
 
 static const char usage[] =
@@ -301,21 +302,6 @@ static double time_increments(void *ctx)
     return (double)elapsed / ((double)t->procs * (double)t->increments);
 }
 
-/* ---------- output helpers ---------- */
-
-static void print_heading(const char *extra)
-{
-    printf("  %-14s %4s %10s %10s %10s  %-4s %s\n", "variant", "P", "median", "min", "max", "unit",
-           extra);
-}
-
-static void print_row(const char *name, int procs, struct stats s, const char *unit,
-                      const char *extra)
-{
-    printf("  %-14s %4d %10.2f %10.2f %10.2f  %-4s %s%s\n", name, procs, s.median, s.min, s.max,
-           unit, extra, is_noisy(s) ? "  noisy" : "");
-}
-
 struct selection {
     bool picked[VARIANT_COUNT];
     bool given;                 /* --variant was used */
@@ -362,29 +348,13 @@ static struct trial trial_for(const struct kit_opts *o, const struct options *op
 
 /* ---------- experiment 1: per-increment ---------- */
 
-struct point {
-    const struct variant *v;
-    int procs;
-    struct stats s;
+/* What the lost-update sentence needs about `none` at P = CPUs, beside its row. */
+struct races {
+    bool ran;
     uint64_t most_lost;
     long losing_trials, trials;
     double most_side_by_side;
 };
-
-static const struct point *find_point(const struct point *points, int n, const char *name,
-                                       int procs)
-{
-    for (int k = 0; k < n; k++)
-        if (strcmp(points[k].v->name, name) == 0 && points[k].procs == procs)
-            return &points[k];
-    return NULL;
-}
-
-static double median_of(const struct point *points, int n, const char *name, int procs)
-{
-    const struct point *p = find_point(points, n, name, procs);
-    return p ? p->s.median : NAN;
-}
 
 /* Workers' CPU time / wall time at or above this: two of them counted at the same moment for
  * at least 0.2 / (P - 1) of the trial (a fifth with P = 2), thousands of racing increments;
@@ -392,14 +362,11 @@ static double median_of(const struct point *points, int n, const char *name, int
 #define RAN_AT_ONCE 1.2
 
 /* The "->" lines: what this run's numbers say, worded by what they are. */
-static void summarize_per_increment(const struct point *points, int n, int procs)
+static void summarize_per_increment(const struct report *r, const struct races *none, int procs)
 {
-    double mutex = median_of(points, n, "mutex", procs);
-    double atomic = median_of(points, n, "atomic", procs);
-    double batched = median_of(points, n, "batched", procs);
-    double slots = median_of(points, n, "slots", procs);
-    double padded = median_of(points, n, "padded-slots", procs);
-    double mutex1 = median_of(points, n, "mutex", 1);
+    double mutex = median_of(r, "mutex", procs), atomic = median_of(r, "atomic", procs);
+    double batched = median_of(r, "batched", procs), slots = median_of(r, "slots", procs);
+    double padded = median_of(r, "padded-slots", procs), mutex1 = median_of(r, "mutex", 1);
     printf("  -> with P=%d:", procs);
     if (!isnan(mutex) && !isnan(mutex1))
         printf(" a mutex costs %.1f ns per increment, %.1fx its %.1f ns alone (%s);", mutex,
@@ -409,7 +376,7 @@ static void summarize_per_increment(const struct point *points, int n, int procs
     if (!isnan(atomic))
         printf("\n     an atomic add %.1f ns;", atomic);
     if (!isnan(batched) && !isnan(mutex))
-        printf(" counting locally and adding once %.2f ns (the mutex costs %.0fx that);",
+        printf(" counting locally and adding once %.2f ns (the mutex costs %.1fx that);",
                batched, mutex / batched);
     if (!isnan(slots) && !isnan(padded))
         printf("\n     slots side by side %.1f ns vs %.1f ns on their own %zu-byte cache lines "
@@ -418,8 +385,7 @@ static void summarize_per_increment(const struct point *points, int n, int procs
                    : "no false-sharing penalty this run; were the workers on one CPU? "
                      "try --pin spread");
     printf("\n");
-    const struct point *none = find_point(points, n, "none", procs);
-    if (!none)
+    if (!none->ran)
         return;
     if (none->most_lost > 0)
         printf("     none lost updates in %ld of %ld trials (up to %llu): load-add-store from two "
@@ -446,9 +412,9 @@ static void run_per_increment(struct kit_opts *o, const struct options *opt)
     int count_n = o->workers == 1 ? 2 : 3;
     if (o->workers == 1)
         counts[1] = 2;
-    struct point points[VARIANT_COUNT * 3];
-    int n = 0;
-    FILE *tsv = tsv_open(o, "per-increment", "workers");
+    struct report r;
+    report_start(&r, o, "per-increment", "workers");
+    struct races none = {0};
     FILE *lost = NULL;
     if (sel->picked[find_variant("none") - variants])
         lost = tsv_open_table(o, "lost-updates", "workers\ttrial\texpected\tcounted\tlost");
@@ -456,7 +422,6 @@ static void run_per_increment(struct kit_opts *o, const struct options *opt)
     printf("\nper-increment: P workers share %ld increments per trial (the spinlock 1/%ld of "
            "them); wall time / (P x I), %ld trials\n", total, find_variant("spinlock")->share,
            trials);
-    print_heading("");
     for (int k = 0; k < VARIANT_COUNT; k++) {
         if (!sel->picked[k])
             continue;
@@ -467,24 +432,26 @@ static void run_per_increment(struct kit_opts *o, const struct options *opt)
             kill_holder = kill_holder && !inject;
             struct trial t = trial_for(o, opt, &variants[k], "per-increment", counts[c], inject);
             t.lost_tsv = variants[k].exact ? NULL : lost;
-            struct stats s = measure(time_increments, &t, trials);
+            report_add(&r, variants[k].name, counts[c], "ns", measure(time_increments, &t,
+                                                                      trials));
             uint64_t expected = (uint64_t)t.procs * (uint64_t)t.increments;
-            char extra[96] = "";
             if (!variants[k].exact)
-                snprintf(extra, sizeof extra,
-                         "lost up to %llu of %llu updates (%.1f%%), in %ld of %ld trials",
-                         (unsigned long long)t.most_lost, (unsigned long long)expected,
-                         100.0 * (double)t.most_lost / (double)expected, t.losing_trials, trials);
-            print_row(variants[k].name, counts[c], s, "ns", extra);
-            tsv_row(tsv, variants[k].name, counts[c], "ns", s);
-            points[n++] = (struct point){&variants[k], counts[c], s, t.most_lost, t.losing_trials,
-                                         trials, t.most_side_by_side};
+                report_comment(&r, "lost up to %llu of %llu updates (%.1f%%), in %ld of %ld "
+                               "trials", (unsigned long long)t.most_lost,
+                               (unsigned long long)expected,
+                               100.0 * (double)t.most_lost / (double)expected, t.losing_trials,
+                               trials);
+            if (!variants[k].exact && c == 1)
+                none = (struct races){true, t.most_lost, t.losing_trials, trials,
+                                      t.most_side_by_side};
         }
     }
-    tsv_close(tsv);
     if (lost)
         tsv_close(lost);
-    summarize_per_increment(points, n, counts[1]);
+    report_print(&r);
+    report_write(&r);
+    summarize_per_increment(&r, &none, counts[1]);
+    report_free(&r);
 }
 
 /* ---------- experiment 2: contention ---------- */
@@ -494,12 +461,12 @@ static void run_contention(struct kit_opts *o, const struct options *opt)
     const struct selection *sel = &opt->sel;
     long trials = trials_for(o, 3, 5, 15);
     int max_procs = (int)(2 * o->workers) > 4 ? (int)(2 * o->workers) : 4;
-    FILE *tsv = tsv_open(o, "contention", "workers");
+    struct report r;
+    report_start(&r, o, "contention", "workers");
     int cpus = online_cpus();
 
     printf("\ncontention: the lock variants from P=1 to P=%d on %d CPUs (%.2f effective); "
            "ns per increment, %ld trials\n", max_procs, cpus, o->effective_cpus, trials);
-    print_heading("vs P=1");
     double worst_spin = 0, worst_sleeping = 0, spin_at_cpus = NAN;
     const char *worst_sleeping_name = NULL;
     for (int k = 0; k < VARIANT_COUNT; k++) {
@@ -514,10 +481,8 @@ static void run_contention(struct kit_opts *o, const struct options *opt)
             struct stats s = measure(time_increments, &t, trials);
             if (procs == 1)
                 one = s;
-            char extra[32];
-            snprintf(extra, sizeof extra, "%8.1fx", s.median / one.median);
-            print_row(variants[k].name, procs, s, "ns", extra);
-            tsv_row(tsv, variants[k].name, procs, "ns", s);
+            report_add(&r, variants[k].name, procs, "ns", s);
+            report_comment(&r, "%.1fx P=1", s.median / one.median);
             if (procs == cpus && strcmp(variants[k].name, "spinlock") == 0)
                 spin_at_cpus = s.median;
             if (procs > cpus && strcmp(variants[k].name, "spinlock") == 0 && s.median > worst_spin)
@@ -529,7 +494,7 @@ static void run_contention(struct kit_opts *o, const struct options *opt)
             }
         }
     }
-    tsv_close(tsv);
+    report_finish(&r);
     if (worst_spin > 0 && !isnan(spin_at_cpus)) {
         double collapse = worst_spin / spin_at_cpus;
         printf("  -> past the %d CPUs the spinlock's worst point is %.1f ns per increment, %.1fx "
@@ -595,11 +560,10 @@ static void run_robust(struct kit_opts *o, const struct options *opt)
            "(%ld trials)\n",
            procs, t.increments, t.victim_increments, trials);
     struct stats s = measure(time_recovery, &t, trials);
-    print_heading("");
-    print_row("kill-to-recovered", procs, s, "us", "");
-    FILE *tsv = tsv_open(o, "robust", "workers");
-    tsv_row(tsv, "kill-to-recovered", procs, "us", s);
-    tsv_close(tsv);
+    struct report r;
+    report_start(&r, o, "robust", "workers");
+    report_add(&r, "kill-to-recovered", procs, "us", s);
+    report_finish(&r);
     printf("  -> in every trial a survivor got EOWNERDEAD, median %.0f us after the kill (the "
            "holder's exit, the kernel's walk\n     of its robust list, a waiter woken and "
            "scheduled), rolled back the 1 uncommitted increment, called "
@@ -626,36 +590,22 @@ static void parse_variants(const char *list, struct selection *sel)
     }
 }
 
-static enum inject parse_inject(const char *text)
-{
-    if (strcmp(text, "early-death") == 0)
-        return INJECT_EARLY_DEATH;
-    if (strcmp(text, "stall") == 0)
-        return INJECT_STALL;
-    die_usage("--inject: '%s' is not a fault (accepted: early-death, stall)", text);
-}
-
 static struct options parse_options(struct kit_opts *o, int argc, char **argv)
 {
     struct options opt = {.sel.given = false};
-    const char *increments_text = NULL;
+    const char *increments_text = NULL, *variants_text = NULL, *inject = NULL;
+    const struct kit_option own[] = {{"--variant", &variants_text, NULL},
+                                     {"--increments", &increments_text, NULL},
+                                     {"--kill-holder", NULL, &opt.kill_holder},
+                                     {"--inject", &inject, NULL}};
     for (int k = 0; k < VARIANT_COUNT; k++)
         opt.sel.picked[k] = true;
-    for (int i = 1; i < argc; i++) {
-        if (kit_std_option(o, argc, argv, &i))
-            continue;
-        if (is_opt(argv[i], "--variant"))
-            parse_variants(option_value(argc, argv, &i, "--variant"), &opt.sel);
-        else if (is_opt(argv[i], "--increments"))
-            increments_text = option_value(argc, argv, &i, "--increments");
-        else if (strcmp(argv[i], "--kill-holder") == 0)
-            opt.kill_holder = true;
-        else if (is_opt(argv[i], "--inject"))
-            opt.inject = parse_inject(option_value(argc, argv, &i, "--inject"));
-        else
-            die_usage("unknown option '%s'", argv[i]);
-    }
-    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
+    parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    if (variants_text)
+        parse_variants(variants_text, &opt.sel);
+    static const char *const faults[] = {"early-death", "stall"};   /* enum inject, from 1 */
+    if (inject)
+        opt.inject = 1 + parse_choice("--inject", inject, "a fault", faults, 2);
     if (o->workers > MAX_WORKERS_OPTION)
         die_usage("--workers: %ld is out of range for this chapter (accepted: 1 to %d)",
                   o->workers, MAX_WORKERS_OPTION);
@@ -686,8 +636,7 @@ static void start_run(struct kit_opts *o)
     printf("cache line: %zu bytes (%s)\n", line_size, guessed
            ? "sysconf gave no usable size: assumed 64" : "sysconf _SC_LEVEL1_DCACHE_LINESIZE");
     if (wanted(o, "per-increment") || wanted(o, "contention"))
-        report_effective_cpus(o, (uint64_t)by_mode(o, 2000000, 20000000, 50000000));
-    fflush(stdout);
+        report_effective_cpus(o, calibration_spins(o));
 }
 
 int main(int argc, char **argv)

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "bench.h"
 #include "proc.h"
+#include "report.h"
 #include "readers.h"
 
 static const char usage[] =
@@ -116,17 +117,6 @@ static const char *variant_name(const struct method *m, int procs, char *buf, si
     return buf;
 }
 
-static void print_heading(const char *x_name, const char *extra)
-{
-    printf("  %-16s %5s %10s %10s %10s  %-5s%s\n", "variant", x_name, "median", "min", "max",
-           "unit", extra);
-}
-
-static void print_row(const char *name, const char *x, struct stats s)
-{
-    printf("  %-16s %5s %10.1f %10.1f %10.1f  MB/s", name, x, s.median, s.min, s.max);
-}
-
 static double mb(uint64_t bytes) { return (double)bytes / 1e6; }
 
 /* ---------- experiments 1 and 2: methods (warm) and cold ---------- */
@@ -161,9 +151,9 @@ static struct method_trial *new_trial(const struct split_job *base, int method, 
 
 /* Every method once, as a table row and a TSV row; cold evicts the file before every trial. */
 static void measure_table(struct kit_opts *o, const struct split_job *base, bool cold, long trials,
-                          FILE *tsv, struct table *tab)
+                          struct report *r, struct table *tab)
 {
-    char x[16], name[32];
+    char name[32];
     for (int i = 0; i < METHOD_COUNT; i++) {
         const struct method *m = &methods[i];
         int p = m->split ? (int)o->workers : 1;
@@ -175,11 +165,9 @@ static void measure_table(struct kit_opts *o, const struct split_job *base, bool
         double passes_mb = mb(data.size) * (double)t->runs;
         tab->minor_per_mb[i] = (double)t->minor_faults / passes_mb;
         tab->major_per_mb[i] = (double)t->major_faults / passes_mb;
-        snprintf(x, sizeof x, "%d", p);
-        print_row(variant_name(m, p, name, sizeof name), x, tab->s[i]);
-        printf(" %11.1f %9.1f%s\n", tab->minor_per_mb[i], tab->major_per_mb[i],
-               is_noisy(tab->s[i]) ? "  noisy" : "");
-        tsv_row(tsv, name, p, "MB/s", tab->s[i]);
+        report_add(r, variant_name(m, p, name, sizeof name), p, "MB/s", tab->s[i]);
+        report_comment(r, "%.1f faults/MB, %.1f major", tab->minor_per_mb[i],
+                       tab->major_per_mb[i]);
         tab->most_resident = fmax(tab->most_resident, t->most_resident);
         if (m->split)
             memcpy(tab->reports, t->reports, sizeof tab->reports);
@@ -257,7 +245,9 @@ static void run_methods_table(struct kit_opts *o, const struct split_job *base, 
 {
     const char *experiment = cold ? "cold" : "methods";
     long trials = cold ? trials_for(o, 1, 3, 5) : trials_for(o, 3, 7, 15);
-    FILE *tsv = tsv_open_noted(o, experiment, "processes", "bufsize=%zu", base->bufsize);
+    struct report r;
+    report_start(&r, o, experiment, "processes");
+    report_note(&r, "bufsize=%zu", base->bufsize);
     struct table *tab = calloc(1, sizeof *tab);
     if (!tab)
         die_errno("calloc");
@@ -266,11 +256,10 @@ static void run_methods_table(struct kit_opts *o, const struct split_job *base, 
            experiment, mb(data.size),
            cold ? "the file evicted from the page cache before each trial"
                 : "the file in the page cache", trials, base->bufsize, o->workers);
-    print_heading("procs", "   faults/MB  major/MB");
-    measure_table(o, base, cold, trials, tsv, tab);
+    measure_table(o, base, cold, trials, &r, tab);
     if (cold)
-        fprintf(tsv, "# most_resident_after_evict=%.4f\n", tab->most_resident);
-    tsv_close(tsv);
+        report_note(&r, "most_resident_after_evict=%.4f", tab->most_resident);
+    report_finish(&r);
     print_ranges(tab, (int)o->workers);
     if (cold)
         conclude_cold(o, base, tab, trials_for(o, 3, 7, 15));
@@ -285,19 +274,19 @@ static void run_workers(struct kit_opts *o, const struct split_job *base)
 {
     long trials = trials_for(o, 2, 5, 11);
     int max_procs = (int)(2 * o->workers);
-    FILE *tsv = tsv_open(o, "workers", "processes");
+    struct report r;
+    report_start(&r, o, "workers", "processes");
     const int split[2] = {method_at("mmap", true), method_at("pread", true)};
     struct stats one[2] = {{0}}, best[2] = {{0}};
     int best_procs[2] = {1, 1};
 
     printf("\nworkers: the file (%.1f MB, cached) split across N = 1..%d processes (%ld trials)\n",
            mb(data.size), max_procs, trials);
-    print_heading("N", "   vs N=1");
     for (int procs = 1; procs <= max_procs; procs++) {
         if (o->mode != MODE_QUICK && procs > 1)
             progress("workers: %d of %d process counts", procs, max_procs);
         for (int k = 0; k < 2; k++) {
-            char name[16], x[16];
+            char name[16];
             struct method_trial *t = new_trial(base, split[k], procs);
             struct stats s = measure(time_method, t, trials);
             free(t);
@@ -308,13 +297,11 @@ static void run_workers(struct kit_opts *o, const struct split_job *base)
                 best_procs[k] = procs;
             }
             snprintf(name, sizeof name, "%s-N", methods[split[k]].name);
-            snprintf(x, sizeof x, "%d", procs);
-            print_row(name, x, s);
-            printf(" %9.2fx%s\n", s.median / one[k].median, is_noisy(s) ? "  noisy" : "");
-            tsv_row(tsv, name, procs, "MB/s", s);
+            report_add(&r, name, procs, "MB/s", s);
+            report_comment(&r, "%.2fx N=1", s.median / one[k].median);
         }
     }
-    tsv_close(tsv);
+    report_finish(&r);
     printf("  -> best mmap-N %.0f MB/s with N=%d (%.2fx N=1), best pread-N %.0f MB/s with N=%d "
            "(%.2fx N=1),\n     against %.2f effective CPUs of %d: past the CPUs (or the memory "
            "bandwidth) more processes only share them.\n",
@@ -342,8 +329,9 @@ static void run_bufsize(struct kit_opts *o, const struct split_job *base)
     long trials = trials_for(o, 2, 5, 11);
     int step = o->mode == MODE_QUICK ? 4 : 2;       /* powers of 4, or of 2 */
     long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    FILE *tsv = tsv_open_noted(o, "bufsize", "buffer_kib", "l2_cache_kib=%ld",
-                               l2 > 0 ? l2 / 1024 : 0);
+    struct report r;
+    report_start(&r, o, "bufsize", "buffer_kib");
+    report_note(&r, "l2_cache_kib=%ld", l2 > 0 ? l2 / 1024 : 0);
     struct stats first = {0}, best = {0}, last = {0};
     size_t best_size = 0;
     struct method_trial *t = new_trial(base, method_at("read", false), 1);
@@ -352,14 +340,10 @@ static void run_bufsize(struct kit_opts *o, const struct split_job *base)
            "(%ld trials)%s\n", mb(data.size), trials, l2 > 0 ? "" : "; L2 cache size unknown");
     if (l2 > 0)
         printf("  (this CPU's L2 cache: %ld KiB)\n", l2 / 1024);
-    print_heading("size", "");
     for (size_t size = 4096; size <= (16u << 20); size *= (size_t)step) {
-        char x[16];
         t->job.bufsize = size;
         struct stats s = measure(time_method, t, trials);
-        print_row("read", format_size(size, x, sizeof x), s);
-        printf("%s\n", is_noisy(s) ? "  noisy" : "");
-        tsv_row(tsv, "read", (double)size / 1024, "MB/s", s);   /* KiB: exact in %g */
+        report_add(&r, "read", (double)size / 1024, "MB/s", s);   /* KiB: exact in %g */
         if (size == 4096)
             first = s;
         if (s.median > best.median) {
@@ -368,7 +352,7 @@ static void run_bufsize(struct kit_opts *o, const struct split_job *base)
         }
         last = s;
     }
-    tsv_close(tsv);
+    report_finish(&r);
     free(t);
     conclude_bufsize(base, first, best, best_size, last, trials);
 }
@@ -527,19 +511,6 @@ static void remove_data_file(void)
                             data.path);
 }
 
-static enum inject parse_inject(const char *text)
-{
-    if (strcmp(text, "overlap") == 0)
-        return INJECT_OVERLAP;
-    if (strcmp(text, "gap") == 0)
-        return INJECT_GAP;
-    if (strcmp(text, "sum") == 0)
-        return INJECT_SUM;
-    if (strcmp(text, "stall") == 0)
-        return INJECT_STALL;
-    die_usage("--inject: '%s' is not a fault (accepted: overlap, gap, sum, stall)", text);
-}
-
 /* The command line: the standard options and this chapter's own, checked before any work. */
 struct options {
     const char *dir;            /* --dir, or NULL: a private directory under $TMPDIR */
@@ -551,28 +522,19 @@ struct options {
 static struct options parse_options(struct kit_opts *o, int argc, char **argv)
 {
     struct options opt = {.bufsize = 128 << 10, .inject = INJECT_NONE};
-    const char *size_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (kit_std_option(o, argc, argv, &i))
-            continue;
-        if (is_opt(argv[i], "--size")) {
-            size_text = option_value(argc, argv, &i, "--size");
-        } else if (is_opt(argv[i], "--dir")) {
-            opt.dir = option_value(argc, argv, &i, "--dir");
-            if (!*opt.dir)
-                die_usage("--dir: needs a directory name");
-        } else if (is_opt(argv[i], "--bufsize")) {
-            opt.bufsize = parse_size("--bufsize", option_value(argc, argv, &i, "--bufsize"),
-                                     4 << 10, 64 << 20);
-            if (opt.bufsize % sizeof(float))
-                die_usage("--bufsize: %zu is not a multiple of 4 bytes (one float32)", opt.bufsize);
-        } else if (is_opt(argv[i], "--inject")) {
-            opt.inject = parse_inject(option_value(argc, argv, &i, "--inject"));
-        } else {
-            die_usage("unknown option '%s'", argv[i]);
-        }
-    }
-    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
+    const char *size_text = NULL, *bufsize = NULL, *inject = NULL;
+    const struct kit_option own[] = {{"--size", &size_text, NULL}, {"--dir", &opt.dir, NULL},
+                                     {"--bufsize", &bufsize, NULL}, {"--inject", &inject, NULL}};
+    parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    if (opt.dir && !*opt.dir)
+        die_usage("--dir: needs a directory name");
+    if (bufsize)
+        opt.bufsize = parse_size("--bufsize", bufsize, 4 << 10, 64 << 20);
+    if (opt.bufsize % sizeof(float))
+        die_usage("--bufsize: %zu is not a multiple of 4 bytes (one float32)", opt.bufsize);
+    static const char *const faults[] = {"overlap", "gap", "sum", "stall"};  /* enum inject */
+    if (inject)
+        opt.inject = 1 + parse_choice("--inject", inject, "a fault", faults, 4);
     /* the free space and memory are checked once the file's directory is known */
     opt.size = (uint64_t)by_mode(o, 4000000, 40000000, 400000000);
     if (size_text)      /* at most 2^46 values: the sums stay exact */
@@ -605,8 +567,7 @@ static void start_run(struct kit_opts *o, const struct options *opt)
            data.expected_sum);
     printf("  (its name was removed as soon as it was open: it lives on through the descriptor)\n");
     if (wanted(o, "methods") || wanted(o, "cold") || wanted(o, "workers"))
-        report_effective_cpus(o, (uint64_t)by_mode(o, 2000000, 20000000, 50000000));
-    fflush(stdout);
+        report_effective_cpus(o, calibration_spins(o));
 }
 
 int main(int argc, char **argv)

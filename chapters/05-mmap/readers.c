@@ -70,13 +70,12 @@ static size_t read_until_full(int fd, void *buf, size_t want, off_t *offset)
     while (got < want) {
         ssize_t n = offset ? pread(fd, (char *)buf + got, want - got, *offset + (off_t)got)
                            : read(fd, (char *)buf + got, want - got);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
+        if (n > 0)
+            got += (size_t)n;
+        else if (n == 0)
+            break;                  /* end of file */
+        else if (errno != EINTR)
             die_errno(offset ? "pread" : "read");
-        if (n == 0)
-            break;
-        got += (size_t)n;
     }
     return got;
 }
@@ -261,17 +260,11 @@ static int collect_reports(int fd, struct partial *reports, int procs, const cha
     bool seen[MAX_PROCS] = {false};
     while (got < procs) {
         struct partial rep;
-        ssize_t n = read(fd, &rep, sizeof rep);
-        if (n == -1 && errno == EINTR) {
-            exit_if_stopped();
-            continue;
-        }
-        if (n == -1)
-            die_errno("read (worker reports)");
+        size_t n = read_full(fd, &rep, sizeof rep);
         if (n == 0)
             break;                          /* every worker is gone: the reaping says why */
         if (n != sizeof rep || rep.worker < 0 || rep.worker >= procs || seen[rep.worker])
-            die("%s: a malformed report on the pipe (%zd bytes, worker %d)", variant, n,
+            die("%s: a malformed report on the pipe (%zu bytes, worker %d)", variant, n,
                 (int)rep.worker);
         seen[rep.worker] = true;
         reports[rep.worker] = rep;
