@@ -13,7 +13,10 @@ command -v pandoc >/dev/null || { echo "book-html: pandoc is not installed (make
 mkdir -p "$(dirname "$out")"
 tmp="$out.$$.tmp"
 trap 'rm -f "$tmp"' EXIT
-pandoc book.md --from gfm+tex_math_dollars --standalone --self-contained \
+# Links to the kit's source files work in the repository (GitHub, an editor); a standalone page
+# has no files beside it, so there they become plain code.
+sed -E 's/\[([^]]+)\]\(chapters\/[^)]+\)/\1/g' book.md |
+pandoc --from gfm+tex_math_dollars --standalone --self-contained \
     --highlight-style tango --to html5 \
     --metadata pagetitle="Multiprocessing performance from first principles" \
     --resource-path . --output "$tmp"
