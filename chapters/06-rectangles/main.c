@@ -214,20 +214,6 @@ static void run_merge(const struct job *job, const char *path)
 
 /* ---------- options ---------- */
 
-/* The index of `text` in names[], or exit 2 naming the accepted ones. */
-static int pick(const char *option, const char *what, const char *text,
-                const char *const names[], int count)
-{
-    char list[128] = "";
-    for (int k = 0; k < count; k++) {
-        if (strcmp(text, names[k]) == 0)
-            return k;
-        size_t used = strlen(list);
-        snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", names[k]);
-    }
-    die_usage("%s: '%s' is not a %s (accepted: %s)", option, text, what, list);
-}
-
 static void parse_task_slice(const char *text, long *k, long *t)
 {
     char *end;
@@ -258,16 +244,16 @@ static void take_argument(struct kit_opts *o, struct options *opt, struct size_a
     if (kit_std_option(o, argc, argv, i))
         return;
     if (is_opt(arg, "--split")) {
-        opt->split = (enum split)pick("--split", "split", option_value(argc, argv, i, "--split"),
-                                      split_names, 3);
+        opt->split = (enum split)parse_choice("--split", option_value(argc, argv, i, "--split"),
+                                              "a split", split_names, 3);
         opt->split_given = true;
     } else if (is_opt(arg, "--setup")) {
-        opt->setup = (enum setup)pick("--setup", "setup", option_value(argc, argv, i, "--setup"),
-                                      setups, 2);
+        opt->setup = (enum setup)parse_choice("--setup", option_value(argc, argv, i, "--setup"),
+                                              "a setup", setups, 2);
     } else if (is_opt(arg, "--dispatch")) {
-        opt->dispatch = (enum dispatch)pick("--dispatch", "dispatch",
-                                            option_value(argc, argv, i, "--dispatch"),
-                                            dispatch_names, 2);
+        opt->dispatch = (enum dispatch)parse_choice("--dispatch",
+                                                    option_value(argc, argv, i, "--dispatch"),
+                                                    "a dispatch", dispatch_names, 2);
     } else if (is_opt(arg, "--task")) {
         parse_task_slice(option_value(argc, argv, i, "--task"), &opt->task_k, &opt->task_t);
         sizes->task = true;

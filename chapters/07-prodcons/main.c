@@ -1092,7 +1092,7 @@ int main(int argc, char **argv)
         latencies = shared_mapping(latency_room * sizeof *latencies);
     print_run_header(&cfg.o, "what does a bounded queue between processes cost, and what does "
                              "its bound buy?");
-    report_effective_cpus(&cfg.o, (uint64_t)by_mode(&cfg.o, 2000000, 20000000, 50000000));
+    report_effective_cpus(&cfg.o, calibration_spins(&cfg.o));
     cfg.spin_ns = calibrate_spin();
     /* The sampler's 100-us ticks: by default the kernel may let a timer wake-up slip by 50 us */
     if (prctl(PR_SET_TIMERSLACK, 1UL) == -1)

@@ -992,38 +992,17 @@ static void check_command(const char *name)
             die_usage("--: cannot run '%s': %s", name, strerror(errno));
         return;
     }
-    const char *path = getenv("PATH");
-    char dir[PATH_MAX];
-    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-        size_t len = strcspn(p, ":");
-        snprintf(dir, sizeof dir, "%.*s/%s", (int)len, p, name);
-        if (len > 0 && access(dir, X_OK) == 0)
-            return;
-        p += len + (p[len] == ':');
-    }
-    die_usage("--: command '%s' not found in PATH", name);
+    char path[PATH_MAX];
+    if (!find_in_path(name, path, sizeof path))
+        die_usage("--: command '%s' not found in PATH", name);
 }
 
 /* In its own process group, so a stop signal can end the whole tree; this process becomes
  * the subreaper of everything below it, so orphans come back to it and are accounted too. */
 static pid_t start_command(char **argv)
 {
-    pid_t parent = getpid();
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == -1)
-        die_errno("fork");
-    if (pid == 0) {
-        setpgid(0, 0);
-        become_child(parent, PIN_NONE, 0);
-        execvp(argv[0], argv);
-        fprintf(stderr, "%s: cannot run %s: %s\n", kit_prog, argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);                   /* both sides: whichever runs first */
-    track_child_as(pid, true);
-    command_group = pid;
-    return pid;
+    command_group = start_program(argv, -1, -1);
+    return command_group;
 }
 
 static int watch_command(const struct kit_opts *o, const struct settings *set)

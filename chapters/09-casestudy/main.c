@@ -772,7 +772,7 @@ int main(int argc, char **argv)
     o.trials = trials_for(&o.kit, 2, 5, 11);
     o.sweep_trials = trials_for(&o.kit, 2, 3, 7);
     print_run_header(&o.kit, "naive vs optimized, end to end, and where the time goes");
-    report_effective_cpus(&o.kit, (uint64_t)by_mode(&o.kit, 2000000, 20000000, 50000000));
+    report_effective_cpus(&o.kit, calibration_spins(&o.kit));
     printf("workers: %ld; placement: %s (pool-shm-batched: spread); blocks of %d values\n",
            o.kit.workers, pin_name(o.kit.pin), BLOCK_VALUES);
     if (wanted(&o.kit, "ladder"))

@@ -465,18 +465,9 @@ enum shell_check { SHELL_TOTALS, SHELL_LINES, SHELL_EXIT_ONLY };
 
 static bool in_path(const char *name)
 {
-    const char *path = getenv("PATH");
-    char dir[PATH_MAX];
-    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-        size_t len = strcspn(p, ":");
-        snprintf(dir, sizeof dir, "%.*s/%s", (int)len, p, name);
-        if (len > 0 && access(dir, X_OK) == 0)
-            return true;
-        p += len + (p[len] == ':');
-    }
-    return false;
+    char path[PATH_MAX];
+    return find_in_path(name, path, sizeof path);
 }
-
 
 static void write_text_file(const char *path, const char *text)
 {
@@ -505,20 +496,8 @@ static void find_shell_tools(void)
 /* sh -c COMMAND in its own process group (killed whole on a stop or an error). */
 static void run_shell(const char *variant, const char *command)
 {
-    pid_t parent = getpid();
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == -1)
-        die_errno("fork");
-    if (pid == 0) {
-        setpgid(0, 0);
-        become_child(parent, PIN_NONE, 0);
-        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    track_child_as(pid, true);
-    int status = reap_child(pid);
+    char *const argv[] = {"/bin/sh", "-c", (char *)command, NULL};
+    int status = reap_child(start_program(argv, -1, -1));
     if (!ended_ok(status)) {
         char how[96];
         die("%s: the shell command %s: %s", variant, how_it_ended(status, how, sizeof how),
@@ -930,7 +909,7 @@ int main(int argc, char **argv)
     reference_pass();
     print_run_header(&ch.o, "processing many rows: per-row tasks vs chunks vs byte ranges");
     describe_data();
-    report_effective_cpus(&ch.o, (uint64_t)by_mode(&ch.o, 2000000, 20000000, 50000000));
+    report_effective_cpus(&ch.o, calibration_spins(&ch.o));
     find_shell_tools();
     if (wanted(&ch.o, "methods"))
         experiment_methods();
