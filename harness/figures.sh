@@ -76,7 +76,9 @@ for n in "${chosen[@]}"; do
     if [ $reference -eq 1 ]; then
         # the figures, and the data and terminal output the book's numbers are read from
         mkdir -p plots/reference "$data"
-        cp plots/out/ch"$nn"-*.svg plots/reference/
+        # a chapter's Python figure is drawn from its twin's committed peers run, not this one
+        find plots/out -maxdepth 1 -name "ch$nn-*.svg" ! -name "ch$nn-python*" \
+            -exec cp {} plots/reference/ \;
         # the chapter's own tables only: the data of its Python twin, its peers, its labs and
         # its cluster runs come from other commands and stay
         find "$data" -maxdepth 1 -name "ch$nn-*" ! -name "ch$nn-python-*" ! -name "ch$nn-peers*" \
