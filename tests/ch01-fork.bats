@@ -253,10 +253,10 @@ SPAWN_PY="$KIT_ROOT/chapters/01-fork/spawn.py"
 
 @test "spawn.py: bad input exits 2 naming the option, before any work" {
     requires command python3
-    run timeout 30 python3 "$SPAWN_PY" --max-rss 100 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$SPAWN_PY" --max-rss 100 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--max-rss"
-    run timeout 30 python3 "$SPAWN_PY" --trials 0 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$SPAWN_PY" --trials 0 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--trials"
     [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"

@@ -397,10 +397,10 @@ IPC_PY="$KIT_ROOT/chapters/03-ipc/ipc.py"
 
 @test "ipc.py: bad input exits 2 naming the option, before any work" {
     requires command python3
-    run timeout 30 python3 "$IPC_PY" --max-size 100 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$IPC_PY" --max-size 100 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--max-size"
-    run timeout 30 python3 "$IPC_PY" --ints 0 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$IPC_PY" --ints 0 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--ints"
     [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"

@@ -302,10 +302,10 @@ COUNTERS_PY="$KIT_ROOT/chapters/04-locks/counters.py"
 
 @test "counters.py: bad input exits 2 naming the option, before any work" {
     requires command python3
-    run timeout 30 python3 "$COUNTERS_PY" --increments 10 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$COUNTERS_PY" --increments 10 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--increments: 10 is out of range (accepted: 1000 to 100000000)"
-    run timeout 30 python3 "$COUNTERS_PY" --workers 0 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$COUNTERS_PY" --workers 0 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--workers: 0 is out of range"
     [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"

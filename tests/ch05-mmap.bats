@@ -351,10 +351,10 @@ python_with_numpy() {
 
 @test "readers.py: bad input exits 2 naming the option, before any work" {
     requires command python3
-    run timeout 30 python3 "$READERS_PY" --size 4001 --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$READERS_PY" --size 4001 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--size: 4001 is out of range"
-    run timeout 30 python3 "$READERS_PY" --bufsize 1K --out "$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$READERS_PY" --bufsize 1K --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--bufsize: 1024 is out of range"
     [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
