@@ -403,6 +403,9 @@ IPC_PY="$KIT_ROOT/chapters/03-ipc/ipc.py"
     run timeout 120 python3 "$IPC_PY" --ints 0 --out "$BATS_TEST_TMPDIR/none"
     assert_failure 2
     assert_output --partial "--ints"
+    run timeout 120 python3 "$IPC_PY" --trials 0 --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--trials: 0 is out of range"
     [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
 }
 

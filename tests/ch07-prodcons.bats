@@ -262,6 +262,15 @@ first_named() {
     assert_output "$(printf 'Queue 100\nQueue 1024\nJoinableQueue 1024\nPipe 0\nSimpleQueue 0')"
 }
 
+@test "the Python twin refuses --trials 0 (exit 2, before any work)" {
+    requires command python3
+    run timeout 120 python3 "$KIT_ROOT/chapters/07-prodcons/prodcons.py" --trials 0 \
+        --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--trials: 0 is out of range (accepted: 1 to 1000)"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
+}
+
 @test "the figures render from the quick data" {
     requires gnuplot
     assert_plots_render 07 "$QUICK"

@@ -469,7 +469,7 @@ def main():
                          "quick, 4M default, 16M full)")
     ap.add_argument("--ints", type=int, default=None,
                     help="integers to serialize (1 to 10000000; default 100000 quick, 1000000)")
-    ap.add_argument("--trials", type=int, default=0, help="trials per point (1 to 1000)")
+    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
     ap.add_argument("--seed", type=int, default=1, help="payload seed")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
@@ -483,7 +483,7 @@ def main():
         args.ints = 100000 if args.mode == "quick" else 1000000
     if not 1 <= args.ints <= 10_000_000:
         ap.error(f"--ints: {args.ints} is out of range (accepted: 1 to 10000000)")
-    if args.trials and not 1 <= args.trials <= 1000:
+    if args.trials is not None and not 1 <= args.trials <= 1000:
         ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
     args.trials = args.trials or {"quick": 3, "default": 9, "full": 30}[args.mode]
     os.makedirs(args.out, exist_ok=True)

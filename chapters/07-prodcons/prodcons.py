@@ -159,13 +159,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="CI size")
     ap.add_argument("--items", type=int, default=10000, help="items a trial (100..10000000)")
-    ap.add_argument("--trials", type=int, default=0, help="trials per point (1..1000)")
+    ap.add_argument("--trials", type=int, default=None, help="trials per point (1..1000)")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     ap.add_argument("--only", choices=["throughput", "capacity", "mpmc"])
     args = ap.parse_args()
     if not 100 <= args.items <= 10_000_000:
         ap.error(f"--items: {args.items} is out of range (accepted: 100 to 10000000)")
-    if args.trials and not 1 <= args.trials <= 1000:
+    if args.trials is not None and not 1 <= args.trials <= 1000:
         ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
     mode = "quick" if args.quick else "default"
     args.trials = args.trials or (1 if args.quick else 3)
