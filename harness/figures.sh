@@ -79,10 +79,10 @@ for n in "${chosen[@]}"; do
         # a chapter's Python figure is drawn from its twin's committed peers run, not this one
         find plots/out -maxdepth 1 -name "ch$nn-*.svg" ! -name "ch$nn-python*" \
             -exec cp {} plots/reference/ \;
-        # the chapter's own tables only: the data of its Python twin, its peers, its labs and
-        # its cluster runs come from other commands and stay
+        # the chapter's own tables only: the data of its Python twin, its peers, its labs,
+        # its cluster runs and its quiet re-runs come from other commands and stay
         find "$data" -maxdepth 1 -name "ch$nn-*" ! -name "ch$nn-python-*" ! -name "ch$nn-peers*" \
-            ! -name "ch$nn-labs*" ! -name "ch$nn-cluster*" -delete
+            ! -name "ch$nn-labs*" ! -name "ch$nn-cluster*" ! -name "ch$nn-quiet*" -delete
         cp results/ch"$nn"-*.tsv results/ch"$nn"-output.txt "$data"/
         record_run "$n" "$load_before"
     fi
