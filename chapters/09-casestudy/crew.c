@@ -1,6 +1,6 @@
 /* crew.c - the workers behind rungs 1-5: each with a task pipe in and a result pipe out;
  * started, told to stop, reaped, and reported in one sentence when one dies. rungs.c says what
- * they do; this is the plumbing every parallel rung shares (and the first-touch probe's).
+ * they do; this is the plumbing every parallel rung shares.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -66,13 +66,25 @@ void wait_ready(struct crew *c, int s)
 void stop_one(struct crew *c, int s)
 {
     struct slot *w = &c->slots[s];
-    close(w->task_fd);
+    if (w->task_fd >= 0)
+        close(w->task_fd);
     int status = reap_child(w->pid);
     if (!ended_ok(status))
         die_child("worker", s, w->pid, status, "after its last task in %s", c->rung);
     close(w->result_fd);
     w->task_fd = w->result_fd = -1;
     w->pid = -1;
+}
+
+/* The whole pool: every worker told first, so that they end side by side, then each reaped. */
+void stop_all(struct crew *c)
+{
+    for (int s = 0; s < c->size; s++) {
+        close(c->slots[s].task_fd);
+        c->slots[s].task_fd = -1;
+    }
+    for (int s = 0; s < c->size; s++)
+        stop_one(c, s);
 }
 
 /* In a new worker: only its own two ends stay open, or a pipe would never see end-of-file. */
@@ -133,23 +145,4 @@ void start_all(struct crew *c, enum kit_pin pin)
         start_one(c, s, pin);
     for (int s = 0; s < c->size; s++)
         wait_ready(c, s);
-}
-
-/* ---------- the first-touch probe: one process, its answer through a pipe ---------- */
-
-struct first_touch measure_first_touch(const struct input *in)
-{
-    int fds[2];
-    if (pipe(fds) == -1)
-        die_errno("pipe");
-    struct first_touch_arg arg = {in, fds[1]};
-    pid_t pid = start_worker(0, PIN_NONE, first_touch_worker, &arg);
-    close(fds[1]);
-    struct first_touch ft;
-    size_t got = read_full(fds[0], &ft, sizeof ft);
-    close(fds[0]);
-    int status = reap_child(pid);
-    if (got != sizeof ft || !ended_ok(status))
-        die_child("first-touch probe", 0, pid, status, "while reading the shared values");
-    return ft;
 }

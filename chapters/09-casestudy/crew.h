@@ -47,13 +47,6 @@ struct worker_arg {
     int task_fd, result_fd;
 };
 
-/* The first-touch probe (rungs.c) and what it is given: the values, and where to write. */
-struct first_touch_arg {
-    const struct input *in;
-    int result_fd;
-};
-int first_touch_worker(int index, void *arg);
-
 void crew_open(struct crew *c, struct rung_run *r, const char *rung,
                int (*work)(int, void *), size_t max_blocks);
 void crew_close(struct crew *c);
@@ -63,6 +56,7 @@ __attribute__((noreturn)) void worker_failed(struct crew *c, int s);
 void start_one(struct crew *c, int s, enum kit_pin pin);
 void wait_ready(struct crew *c, int s);
 void stop_one(struct crew *c, int s);
+void stop_all(struct crew *c);
 void close_parent_ends(struct crew *c);
 int wait_for_result(struct crew *c);
 void receive_result(struct crew *c, int s, bool partials_follow);

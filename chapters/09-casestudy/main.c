@@ -6,7 +6,9 @@
  *              of the median trial (start, distribute, compute, collect, teardown), which must
  *              add up to the wall time, with the CPU time and page faults of parent and workers;
  *              rung 5 again with the copy into shared memory inside the timer (+fill); what a
- *              page of shared memory costs a new process the first time it reads it; and rungs
+ *              page of shared memory costs a new process the first time it reads it, mapped
+ *              read-write (rung 4) and read-only (rung 5); the goal, why it is or is not met,
+ *              and a projection for a machine where a first touch is cheap; and rungs
  *              0, 2 and 5+fill at a small input, where no parallel rung is worth setting up
  *   intensity  the naive rung (fork-per-chunk-pipe) against the optimized one (pool-shm-batched)
  *              as the work per value grows from 1 to 256 units: where copying stops mattering
@@ -43,7 +45,8 @@ static const char usage[] =
     "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
     "  --trials N     trials per point after a warm-up (default 2 quick, 5, 11 full; intensity\n"
     "                 and size, with many points: 2, 3, 7)\n"
-    "pool-shm-batched always pins its workers (spread); --pin places the other rungs.\n"
+    "pool-shm-batched maps the values read-only and always pins its workers (spread);\n"
+    "--pin places the other rungs.\n"
     "Test switch (make a failure happen on purpose):\n"
     "  --inject corrupt   one bit of one value changes on its way to a worker\n"
     "  --inject partial   a worker returns one block's partial sum one unit in the last place off\n"
@@ -51,6 +54,9 @@ static const char usage[] =
     "(columns: rung elements units workers start_ms distribute_ms compute_ms collect_ms\n"
     "teardown_ms sum_ms wall_ms unaccounted_pct parent_cpu_ms worker_cpu_ms parent_faults\n"
     "worker_faults, the median trial of each point), and results/ch09-size.tsv.\n"
+    "ch09-ladder.tsv holds the first-touch probe in its metadata, one line per way of mapping:\n"
+    "# first_touch=read-write|read-only|read-only-populated pages= populate_ms= first_ms=\n"
+    "again_ms= unmap_ms= faults= (CPU time of one process; medians of --trials probes).\n"
     "pool-shm-batched+fill: rung 5 with the values copied into a fresh shared-memory object\n"
     "inside the timer (the other shared-memory rungs read the object the values were born in).\n";
 
@@ -332,22 +338,61 @@ static void small_input_conclusion(const struct report *rep, const struct phase_
                           : "shared memory was the cheaper way even here");
 }
 
+/* The probe's answers, one per way of mapping the values, and their per-page costs in us. */
+struct touches {
+    struct first_touch kind[TOUCH_KINDS];
+    size_t pages;
+};
+
+static double per_page_us(const struct touches *tt, double ms)
+{
+    return 1e3 * ms / (double)tt->pages;
+}
+
+static double first_us(const struct touches *tt, enum touch_kind k)
+{
+    return per_page_us(tt, tt->kind[k].first_ms);
+}
+
+/* A machine where a first touch costs this much: the projection's input, not a measurement. */
+#define PROJECTED_TOUCH_US 0.1
+
 /* book:goal */
 /* The chapter's goal, checked in the run: the optimized rung at >= 0.8 x effective CPUs x the
- * throughput of one process. Both ways of timing it are reported, never only the better one. */
-static void goal_conclusion(const struct ch09_opts *o, double seq, double best, double filled)
+ * throughput of one process. Both ways of timing it are reported, never only the better one.
+ * Then where the optimized rung's time went, and what it would be if a first touch cost
+ * PROJECTED_TOUCH_US: its measured phases less what its workers' first reads cost beyond that. */
+static void goal_conclusion(const struct ch09_opts *o, const struct phase_table *t, size_t n,
+                            double seq, const struct touches *tt)
 {
-    double goal = 0.8 * o->kit.effective_cpus;
+    double goal = 0.8 * o->kit.effective_cpus, w = (double)o->kit.workers;
+    const struct measured *best = point_of(t, "pool-shm-batched", n);
+    const struct measured *filled = point_of(t, filled_rung.name, n);
+    double best_ms = best->wall_ms.median, filled_ms = filled->wall_ms.median;
     printf("  -> goal: pool-shm-batched >= 0.8 x %.2f effective CPUs = %.2fx rung 0's "
            "throughput: %s with its data born in shared memory (%.2fx: %.1f against %.1f ms), "
            "%s when the run must first copy it there (%.2fx)\n", o->kit.effective_cpus, goal,
-           seq / best >= goal ? "met" : "NOT met", seq / best, best, seq,
-           seq / filled >= goal ? "met" : "NOT met", seq / filled);
+           seq / best_ms >= goal ? "met" : "NOT met", seq / best_ms, best_ms, seq,
+           seq / filled_ms >= goal ? "met" : "NOT met", seq / filled_ms);
+    const double *p = best->phase_ms;
+    double touch_ms = (double)tt->pages / w * first_us(tt, TOUCH_READ_ONLY) / 1e3;
+    printf("     the goal allows %.1f ms; where the median trial's %.1f ms went: start %.1f, "
+           "distribute %.2f, collect %.2f, teardown %.1f ms; compute (waiting for the workers) "
+           "%.1f ms, against %.1f ms for one process's work split %g ways; each worker's first "
+           "reads (%.0f pages at the probe's %.2f us, read-only) about %.1f ms of it\n",
+           seq / goal, best->trial_wall_ms, p[PHASE_START], p[PHASE_DISTRIBUTE], p[PHASE_COLLECT],
+           p[PHASE_TEARDOWN], p[PHASE_COMPUTE], seq / w, w, (double)tt->pages / w,
+           first_us(tt, TOUCH_READ_ONLY), touch_ms);
+    double saved = (double)tt->pages / w * (first_us(tt, TOUCH_READ_ONLY) - PROJECTED_TOUCH_US);
+    double projected = best_ms - saved / 1e3;
+    printf("     projection, not a measurement: with a first touch of %.1f us per page and every "
+           "other phase as measured, pool-shm-batched would take about %.1f ms = %.2fx rung 0: "
+           "the goal %s\n", PROJECTED_TOUCH_US, projected, seq / projected,
+           seq / projected >= goal ? "would be met" : "would still not be met");
 }
 /* end:goal */
 
-static void ladder_conclusions(const struct ch09_opts *o, const struct report *rep,
-                               const struct phase_table *t, size_t n)
+static void ladder_conclusions(const struct report *rep, const struct phase_table *t, size_t n)
 {
     double seq = median_of(rep, "sequential", (double)n);
     double naive = median_of(rep, "fork-per-chunk-pipe", (double)n);
@@ -374,54 +419,87 @@ static void ladder_conclusions(const struct ch09_opts *o, const struct report *r
            "and %.0f page faults in the parent, %.0f%% of one process's whole run\n",
            n * 4 / 1000000, f->phase_ms[PHASE_DISTRIBUTE], f->use.parent_faults,
            100 * f->phase_ms[PHASE_DISTRIBUTE] / seq);
-    goal_conclusion(o, seq, best, filled);
 }
 
-/* The first-touch probe, a few times: the median of each pass. */
-static struct first_touch first_touch_of(const struct input *in, long trials)
+/* The first-touch probe, `trials` times for each way of mapping: the median of each field. */
+static struct touches touches_of(const struct input *in, long trials)
 {
-    double (*ms)[4] = calloc((size_t)trials, sizeof *ms), *column = calloc((size_t)trials,
-                                                                           sizeof *column);
-    if (!ms || !column)
-        die_errno("calloc");
-    struct first_touch ft = {0};
-    for (long i = 0; i < trials; i++) {
-        ft = measure_first_touch(in);
-        ms[i][0] = ft.first_ms, ms[i][1] = ft.again_ms;
-        ms[i][2] = ft.populate_ms, ms[i][3] = ft.after_populate_ms;
+    struct touches tt = {.pages = pages_of(in)};
+    double *column[5];
+    for (int f = 0; f < 5; f++)
+        if (!(column[f] = calloc((size_t)trials, sizeof *column[f])))
+            die_errno("calloc");
+    for (int k = 0; k < TOUCH_KINDS; k++) {
+        for (long i = 0; i < trials; i++) {
+            struct first_touch ft = measure_first_touch(in, (enum touch_kind)k);
+            column[0][i] = ft.populate_ms, column[1][i] = ft.first_ms;
+            column[2][i] = ft.again_ms, column[3][i] = ft.unmap_ms, column[4][i] = ft.faults;
+        }
+        struct first_touch *m = &tt.kind[k];
+        double *fields[5] = {&m->populate_ms, &m->first_ms, &m->again_ms, &m->unmap_ms,
+                             &m->faults};
+        for (int f = 0; f < 5; f++)
+            *fields[f] = stats_of(column[f], (size_t)trials).median;
     }
-    double *fields[4] = {&ft.first_ms, &ft.again_ms, &ft.populate_ms, &ft.after_populate_ms};
-    for (int k = 0; k < 4; k++) {
-        for (long i = 0; i < trials; i++)
-            column[i] = ms[i][k];
-        *fields[k] = stats_of(column, (size_t)trials).median;
-    }
-    free(ms);
-    free(column);
-    return ft;
+    for (int f = 0; f < 5; f++)
+        free(column[f]);
+    return tt;
 }
 
-/* Where the shared-memory workers' extra CPU time goes: each page they read is new to them. */
+static void note_touches(struct report *rep, const struct touches *tt)
+{
+    for (int k = 0; k < TOUCH_KINDS; k++) {
+        const struct first_touch *m = &tt->kind[k];
+        report_note(rep, "first_touch=%s pages=%zu populate_ms=%.3f first_ms=%.3f again_ms=%.3f "
+                    "unmap_ms=%.3f faults=%.0f", touch_names[k], tt->pages, m->populate_ms,
+                    m->first_ms, m->again_ms, m->unmap_ms, m->faults);
+    }
+}
+
+/* What first reads of pages explain of a shared-memory rung's extra CPU time. */
+static void extra_cpu_line(const struct phase_table *t, size_t n, const char *rung,
+                           const struct touches *tt, enum touch_kind k)
+{
+    const struct measured *seq = point_of(t, "sequential", n), *m = point_of(t, rung, n);
+    double extra = m->use.worker_cpu_ms - seq->use.parent_cpu_ms;
+    double touched = tt->kind[k].first_ms;
+    printf("     %s's workers (%s) used %.1f ms of CPU for what one process did in %.1f ms: "
+           "%.1f ms more; first reads of its pages at the probe's cost: about %.1f ms (%.0f%% of "
+           "the extra%s)\n", rung, touch_names[k], m->use.worker_cpu_ms, seq->use.parent_cpu_ms,
+           extra, touched, extra > 0 ? 100 * touched / extra : NAN,
+           touched > extra ? "; more than all of it: the probe and the rung are separate runs"
+                           : "");
+}
+
+/* book:first-touch-lines */
+/* What a page of the shared values costs a new process, by how it is mapped, and what that
+ * explains of the shared-memory rungs' extra CPU time. */
 static void first_touch_conclusion(const struct phase_table *t, size_t n,
-                                   const struct first_touch *ft)
+                                   const struct touches *tt)
 {
-    const struct measured *seq = point_of(t, "sequential", n), *shm = point_of(t, "pool-shm", n);
-    double extra = shm->use.worker_cpu_ms - seq->use.parent_cpu_ms;
-    printf("  -> a new process reading the shared values: its first read of each 4 KiB page "
-           "cost %.2f us of CPU (%.1f ms for %zu pages, %.0f page faults), the second %.2f us\n",
-           1e3 * ft->first_ms / (double)ft->pages, ft->first_ms, ft->pages, ft->faults,
-           1e3 * ft->again_ms / (double)ft->pages);
-    double populated = ft->populate_ms + ft->after_populate_ms;
-    printf("     populating a fresh mapping first (MADV_POPULATE_READ): %.1f ms, then reading it "
-           "%.1f ms: %.1f ms in all, %s\n", ft->populate_ms, ft->after_populate_ms, populated,
-           populated < 0.8 * ft->first_ms    ? "cheaper than reading without it"
-           : populated > 1.25 * ft->first_ms ? "dearer than reading without it"
-                                             : "about the same: the cost moved, not saved");
-    printf("     pool-shm's workers used %.1f ms of CPU for what one process did in %.1f ms: "
-           "%.1f ms more, of which first reads of pages account for about %.1f ms (%.0f%%)\n",
-           shm->use.worker_cpu_ms, seq->use.parent_cpu_ms, extra, ft->first_ms,
-           extra > 0 ? 100 * ft->first_ms / extra : NAN);
+    printf("  -> a new process reading the shared values, one byte per 4 KiB page (%zu pages; "
+           "CPU time, us per page; median of the probes):\n", tt->pages);
+    for (int k = 0; k < TOUCH_KINDS; k++) {
+        const struct first_touch *m = &tt->kind[k];
+        printf("     %-20s first read %6.2f, second %5.2f, munmap %5.2f (%.0f page faults in the "
+               "first read", touch_names[k], first_us(tt, k), per_page_us(tt, m->again_ms),
+               per_page_us(tt, m->unmap_ms), m->faults);
+        if (k == TOUCH_READ_ONLY_POPULATED)
+            printf("; populating before it: %.2f", per_page_us(tt, m->populate_ms));
+        printf(")\n");
+    }
+    double rw = first_us(tt, TOUCH_READ_WRITE), ro = first_us(tt, TOUCH_READ_ONLY);
+    const struct first_touch *pop = &tt->kind[TOUCH_READ_ONLY_POPULATED];
+    double populated = per_page_us(tt, pop->populate_ms + pop->first_ms);
+    printf("     read-only first reads cost %.2fx the read-write ones; populating first, then "
+           "reading: %.2f us per page in all against %.2f, %s\n", ro / rw, populated, ro,
+           populated < 0.8 * ro    ? "cheaper than reading without it"
+           : populated > 1.25 * ro ? "dearer than reading without it"
+                                   : "about the same: the cost moved, not saved");
+    extra_cpu_line(t, n, "pool-shm", tt, TOUCH_READ_WRITE);
+    extra_cpu_line(t, n, "pool-shm-batched", tt, TOUCH_READ_ONLY);
 }
+/* end:first-touch-lines */
 
 static void run_ladder(const struct ch09_opts *o)
 {
@@ -439,10 +517,8 @@ static void run_ladder(const struct ch09_opts *o)
         ladder_point(o, &rep, &t, &rungs[i], &in);
     }
     ladder_point(o, &rep, &t, &filled_rung, &in);
-    struct first_touch ft = first_touch_of(&in, o->trials);
-    report_note(&rep, "first_touch_pages=%zu first_touch_ms=%.3f again_ms=%.3f faults=%.0f "
-                "populate_ms=%.3f after_populate_ms=%.3f", ft.pages, ft.first_ms, ft.again_ms,
-                ft.faults, ft.populate_ms, ft.after_populate_ms);
+    struct touches tt = touches_of(&in, o->trials);
+    note_touches(&rep, &tt);
     struct reference ref = reference_of(o, &in);
     printf("  result: %.17g (every rung: exactly this)\n", ref.total);
     free(ref.partials);
@@ -455,8 +531,9 @@ static void run_ladder(const struct ch09_opts *o)
     report_print(&rep);
     report_write(&rep);
     phase_table_finish(&t);
-    ladder_conclusions(o, &rep, &t, o->elements);
-    first_touch_conclusion(&t, o->elements, &ft);
+    ladder_conclusions(&rep, &t, o->elements);
+    first_touch_conclusion(&t, o->elements, &tt);
+    goal_conclusion(o, &t, o->elements, median_of(&rep, "sequential", (double)o->elements), &tt);
     small_input_conclusion(&rep, &t, small_count);
     free(rep.rows);
 }

@@ -8,7 +8,8 @@
  *   2 pool-pipe             the processes started once and reused for every chunk
  *   3 pool-chunked          the same, with four chunks per worker (the pool rule of chapter 2)
  *   4 pool-shm              index ranges of values born in shared memory: nothing copied
- *   5 pool-shm-batched      workers take cache-sized batches from a shared counter, pinned
+ *   5 pool-shm-batched      the values mapped read-only, workers take cache-sized batches
+ *                           from a shared counter, pinned
  * and rung 5 once more as pool-shm-batched+fill, with the values copied into a fresh shared
  * object inside the timer: the tutorial fills its shared memory before its clock starts, so its
  * optimized time is rung 5's; +fill is what the same run costs when the data starts elsewhere.
@@ -18,9 +19,9 @@
  * of its timeline to a phase (start, distribute, compute, collect, teardown) with a pair of clock
  * readings around each step; the driver compares the sum with the wall time it measured itself.
  * "compute" is the time the parent waits for results: the part of the work that distribution
- * did not overlap. Shared memory is not free even when nothing is copied: each page a process
- * touches first costs it a page-table entry (on a VM, also the hypervisor's work behind it);
- * first_touch_worker measures that cost per page.
+ * did not overlap. Shared memory is not free even when nothing is copied: the first read of each
+ * page costs a process CPU time, and what it costs depends on how the page is mapped (read-only
+ * or read-write); pages.c measures it per page, in the same run.
  *
  * The workers' plumbing (pipes, start, stop, a death reported) is in crew.c.
  *
@@ -34,7 +35,6 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "bench.h"
@@ -93,19 +93,23 @@ static size_t values_in(const struct input *in, size_t first, size_t blocks)
 
 /* ---------- the values, born in shared memory ---------- */
 
-static void lay_out(struct shared *m, size_t count, size_t blocks)
+/* The control part (counter, partial sums) fills whole pages, so that the data part (values,
+ * then checksums) starts on a page boundary and can be mapped by itself. */
+static void lay_out(struct shared *m, size_t count)
 {
     size_t values_bytes = (count * sizeof(float) + 63) & ~(size_t)63;
     m->next_block = (_Atomic uint64_t *)m->base;
-    m->values = (float *)(m->base + 64);
-    m->checks = (uint64_t *)(m->base + 64 + values_bytes);
-    m->partials = (double *)(m->checks + blocks);
+    m->partials = (double *)(m->base + 64);
+    m->values = (float *)m->data;
+    m->checks = (uint64_t *)(m->data + values_bytes);
 }
 
-static size_t shared_bytes(size_t count, size_t blocks)
+static void size_parts(struct shared *m, size_t count, size_t blocks)
 {
-    return 64 + ((count * sizeof(float) + 63) & ~(size_t)63) +
-           blocks * (sizeof(uint64_t) + sizeof(double));
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    m->data_offset = (64 + blocks * sizeof(double) + page - 1) / page * page;
+    m->bytes = m->data_offset + ((count * sizeof(float) + 63) & ~(size_t)63) +
+               blocks * sizeof(uint64_t);
 }
 
 /* book:create */
@@ -121,30 +125,53 @@ static void create_shared(struct shared *m, size_t count, size_t blocks)
         die_errno("shm_open");
     if (shm_unlink(name) == -1)
         die_errno("shm_unlink");
-    m->bytes = shared_bytes(count, blocks);
+    size_parts(m, count, blocks);
     if (ftruncate(m->fd, (off_t)m->bytes) == -1)
         die_errno("ftruncate");
     m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
     if (m->base == MAP_FAILED)
         die_errno("mmap");
-    lay_out(m, count, blocks);
+    m->data = m->base + m->data_offset;
+    m->data_read_only = false;
+    lay_out(m, count);
 }
 /* end:create */
 
-/* In a worker: a mapping of its own, through the inherited descriptor. */
-static bool map_shared(struct shared *m, const struct shared *from, const struct input *in)
+/* book:map-shared */
+/* In a worker: mappings of its own, through the inherited descriptor. Read-write, the whole
+ * object is one mapping (what SharedMemory(name=...) gives a Python worker). Read-only, the
+ * values and checksums are mapped apart with PROT_READ, and only the control part, which the
+ * worker writes, is mapped read-write. */
+static bool map_shared(struct shared *m, const struct shared *from, const struct input *in,
+                       bool read_only)
 {
     *m = *from;
-    m->base = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, from->fd, 0);
+    m->data_read_only = read_only;
+    size_t writable = read_only ? from->data_offset : from->bytes;
+    m->base = mmap(NULL, writable, PROT_READ | PROT_WRITE, MAP_SHARED, from->fd, 0);
     if (m->base == MAP_FAILED)
         return false;
-    lay_out(m, in->count, in->blocks);
+    m->data = m->base + from->data_offset;
+    if (read_only)
+        m->data = mmap(NULL, from->bytes - from->data_offset, PROT_READ, MAP_SHARED, from->fd,
+                       (off_t)from->data_offset);
+    if (m->data == MAP_FAILED)
+        return false;
+    lay_out(m, in->count);
     return true;
+}
+/* end:map-shared */
+
+static void unmap_shared(struct shared *m)
+{
+    if (m->data_read_only)
+        munmap(m->data, m->bytes - m->data_offset);
+    munmap(m->base, m->data_read_only ? m->data_offset : m->bytes);
 }
 
 static void free_shared(struct shared *m)
 {
-    munmap(m->base, m->bytes);
+    unmap_shared(m);
     close(m->fd);
 }
 
@@ -190,13 +217,6 @@ static void sum_blocks(const struct input *in, const float *values, size_t first
     size_t bad = faulty_block(in);
     if (fault == FAULT_PARTIAL && bad >= first && bad < first + blocks)
         partials[bad - first] = nextafter(partials[bad - first], INFINITY);
-}
-
-static uint64_t cpu_now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /* ---------- the parent's clock: every step charged to a phase ---------- */
@@ -371,8 +391,7 @@ static void run_pool_of_pipes(struct rung_run *r, const char *name, size_t chunk
     deal_chunks(&c, &pc, chunk_blocks, false);
     add_up(r, &pc);
     begin(&pc);
-    for (int s = 0; s < c.size; s++)
-        stop_one(&c, s);
+    stop_all(&c);
     charge(&pc, PHASE_TEARDOWN);
     crew_close(&c);
 }
@@ -400,9 +419,9 @@ static void shared_blocks(const struct shared *m, const struct input *in, size_t
 
 /* book:shm-worker */
 /* A worker maps the object through the descriptor it inherited (where the tutorial's worker calls
- * SharedMemory(name=...)), says it is ready, then for each task sums its range, or takes batches
- * from the shared counter until none are left, and writes the partial sums in place. No value is
- * copied. */
+ * SharedMemory(name=...)), read-write or with the values read-only, says it is ready, then for
+ * each task sums its range, or takes batches from the shared counter until none are left, and
+ * writes the partial sums in place. No value is copied. */
 static int shm_worker(int index, void *arg)
 {
     const struct worker_arg *a = arg;
@@ -411,7 +430,7 @@ static int shm_worker(int index, void *arg)
     int task_fd = a->task_fd, result_fd = a->result_fd;
     close_parent_ends(c);
     struct shared m;
-    if (!map_shared(&m, c->r->shm, in) || !write_full(result_fd, "r", 1))
+    if (!map_shared(&m, c->r->shm, in, c->r->read_only) || !write_full(result_fd, "r", 1))
         return 3;
     struct task t;
     while (read_full(task_fd, &t, sizeof t) == sizeof t) {
@@ -427,7 +446,7 @@ static int shm_worker(int index, void *arg)
         if (!write_full(result_fd, &res, sizeof res))
             return 5;
     }
-    munmap(m.base, m.bytes);
+    unmap_shared(&m);
     (void)index;
     return 0;
 }
@@ -455,7 +474,7 @@ static void hand_out(struct crew *c, size_t batch_blocks)
 static void flip_faulty_bit(const struct rung_run *r)
 {
     if (r->fault == FAULT_CORRUPT)
-        ((char *)r->shm->values)[first_value(faulty_block(r->in)) * sizeof(float)] ^= 1;
+        r->shm->data[first_value(faulty_block(r->in)) * sizeof(float)] ^= 1;
 }
 
 /* book:fill */
@@ -508,8 +527,7 @@ static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks
     charge(&pc, PHASE_COLLECT);
     add_up(r, &pc);
     begin(&pc);
-    for (int s = 0; s < c.size; s++)
-        stop_one(&c, s);
+    stop_all(&c);
     if (fill)
         free_shared(&fresh);
     charge(&pc, PHASE_TEARDOWN);
@@ -517,62 +535,27 @@ static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks
 }
 /* end:shm-rung */
 
+/* Rung 4's workers map the whole object read-write, as Python's SharedMemory does. */
 static void run_pool_shm(struct rung_run *r)
 {
+    r->read_only = false;
     run_shared(r, "pool-shm", 0, r->pin, false);
 }
 
-/* The optimized rung pins its workers whatever --pin says: one CPU each. */
+/* The optimized rung's workers map the values read-only (they only read them; a first read
+ * through a read-only mapping costs less, as pages.c measures), take batches, and are pinned
+ * whatever --pin says: one CPU each. */
 static void run_pool_shm_batched(struct rung_run *r)
 {
+    r->read_only = true;
     run_shared(r, "pool-shm-batched", r->batch_blocks, PIN_SPREAD, false);
 }
 
 static void run_pool_shm_batched_filled(struct rung_run *r)
 {
+    r->read_only = true;
     run_shared(r, "pool-shm-batched+fill", r->batch_blocks, PIN_SPREAD, true);
 }
-
-/* ---------- what a page of shared memory costs a new process ---------- */
-
-static double read_pages_ms(const float *values, size_t pages)
-{
-    const volatile char *bytes = (const volatile char *)values;
-    uint64_t start = cpu_now_ns();
-    unsigned sum = 0;
-    for (size_t p = 0; p < pages; p++)
-        sum += (unsigned char)bytes[p * 4096];
-    keep(sum);
-    return (double)(cpu_now_ns() - start) / 1e6;
-}
-
-/* book:first-touch */
-/* A new process maps the values and reads one byte per 4 KiB page, twice: the first pass pays
- * for building this process's page tables (on a VM, also the hypervisor's view of them), the
- * second finds them built. Then a second mapping, populated in one call before it is read: does
- * MADV_POPULATE_READ remove the cost or only move it? CPU time, so the load does not count. */
-int first_touch_worker(int index, void *arg)
-{
-    struct first_touch_arg *a = arg;
-    struct shared m, again;
-    struct first_touch ft = {.pages = a->in->count * sizeof(float) / 4096};
-    if (!map_shared(&m, &a->in->home, a->in) || !map_shared(&again, &a->in->home, a->in))
-        return 3;
-    struct rusage before, after;
-    getrusage(RUSAGE_SELF, &before);
-    ft.first_ms = read_pages_ms(m.values, ft.pages);
-    getrusage(RUSAGE_SELF, &after);
-    ft.again_ms = read_pages_ms(m.values, ft.pages);
-    uint64_t start = cpu_now_ns();
-    if (madvise(again.base, again.bytes, MADV_POPULATE_READ) == -1 && errno != EINVAL)
-        return 4;                                       /* EINVAL: before Linux 5.14 */
-    ft.populate_ms = (double)(cpu_now_ns() - start) / 1e6;
-    ft.after_populate_ms = read_pages_ms(again.values, ft.pages);
-    ft.faults = (double)(after.ru_minflt - before.ru_minflt);
-    (void)index;
-    return write_full(a->result_fd, &ft, sizeof ft) ? 0 : 5;
-}
-/* end:first-touch */
 
 /* ---------- the ladder ---------- */
 
@@ -583,8 +566,8 @@ const struct rung rungs[] = {
     {"pool-pipe", run_pool_pipe, "processes started once, reused for every chunk", "2"},
     {"pool-chunked", run_pool_chunked, "4 chunks per worker (the Pool.map rule)", "2"},
     {"pool-shm", run_pool_shm, "values born in shared memory, index ranges: no copy", "3, 5"},
-    {"pool-shm-batched", run_pool_shm_batched, "batches from a shared counter, workers pinned",
-     "2, 4, 1"},
+    {"pool-shm-batched", run_pool_shm_batched,
+     "values mapped read-only, batches from a shared counter, workers pinned", "5, 2, 4, 1"},
 };
 const int rung_count = (int)(sizeof rungs / sizeof rungs[0]);
 const struct rung filled_rung = {"pool-shm-batched+fill", run_pool_shm_batched_filled,

@@ -4,6 +4,7 @@
 #define CH09_RUNGS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,17 +20,20 @@ enum phase { PHASE_START, PHASE_DISTRIBUTE, PHASE_COMPUTE, PHASE_COLLECT, PHASE_
              PHASES };
 extern const char *const phase_names[PHASES];
 
-/* A shared-memory object: a counter on a cache line of its own, the values, their checksums and
- * one partial sum per block. Its name is removed the moment it is opened; the parent keeps the
- * descriptor, and a worker forked later maps the object through its inherited copy. */
+/* A shared-memory object in two parts. The control part, written by the workers: a counter on a
+ * cache line of its own and one partial sum per block. The data part, from a page boundary on:
+ * the values and their checksums, which a worker only reads, so it can map that part read-only.
+ * The object's name is removed the moment it is opened; the parent keeps the descriptor, and a
+ * worker forked later maps the object through its inherited copy. */
 struct shared {
     int fd;
-    char *base;
-    size_t bytes;
+    size_t bytes, data_offset;  /* the whole object; where the data part starts */
+    bool data_read_only;        /* this mapping: the data part mapped apart, read-only */
+    char *base, *data;          /* the control part (the whole object when read-write) */
     _Atomic uint64_t *next_block;
-    float *values;
-    uint64_t *checks;
     double *partials;
+    float *values;              /* in a read-only mapping, a write here is a SIGSEGV */
+    uint64_t *checks;
 };
 
 struct input {
@@ -52,6 +56,7 @@ struct rung_run {
     size_t batch_blocks;        /* rung 5: blocks per batch */
     enum fault fault;
     const struct shared *shm;   /* rungs 4-5: the object their workers map */
+    bool read_only;             /* rung 5: workers map the values read-only */
     double *partials;           /* out: one partial sum per block */
     double total;               /* out: the partials added in block order */
     double phase_ns[PHASES];    /* out: the parent's time in each phase */
@@ -70,15 +75,18 @@ extern const int rung_count;
 extern const struct rung filled_rung;
 const struct rung *find_rung(const char *name);
 
-/* A new process reading one byte per page of the shared values: CPU time of the first pass and
- * of a second, the minor page faults of the first; then, through a fresh mapping, the time of
- * MADV_POPULATE_READ and of reading after it. */
+/* What a page of the shared values costs a new process (pages.c): one process per way of
+ * mapping them, each reading one byte per 4 KiB page twice, then unmapping. */
+enum touch_kind { TOUCH_READ_WRITE, TOUCH_READ_ONLY, TOUCH_READ_ONLY_POPULATED, TOUCH_KINDS };
+extern const char *const touch_names[TOUCH_KINDS];
 struct first_touch {
-    double first_ms, again_ms, faults;
-    double populate_ms, after_populate_ms;
-    size_t pages;
+    double populate_ms;         /* MADV_POPULATE_READ before the first pass (populated only) */
+    double first_ms, again_ms;  /* CPU time of the first and of the second pass */
+    double unmap_ms;            /* CPU time of munmap, every page mapped */
+    double faults;              /* minor page faults during the first pass */
 };
-struct first_touch measure_first_touch(const struct input *in);
+struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind);
+size_t pages_of(const struct input *in);
 
 void make_input(struct input *in, size_t count, unsigned long seed, int units);
 void free_input(struct input *in);
