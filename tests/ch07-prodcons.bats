@@ -84,7 +84,15 @@ rows_of() {
     assert_equal "$(rows_of "$QUICK/ch07-littles-law.tsv")" "$(rows_of "$QUICK/ch07-latency.tsv")"
     run cat "$BATS_FILE_TMPDIR/out"
     assert_output --regexp "Little's law \(items in flight = arrival rate x mean latency\): the sampled time average came within 10% at [0-9]+ of 10 points"
-    assert_output --regexp "the sampler, a third process on [0-9]+ CPUs, was awake for [0-9]+% to [0-9]+% of its 100-us ticks"
+    assert_output --regexp "the sampler, a third process on [0-9]+ CPUs, was awake for [0-9]+% to [0-9]+% of its 100-us ticks, and read [0-9]+ to [0-9]+ us after the tick on average"
+    # the sampled average beside the items' own stamps, one row per point, and what the stamps say
+    assert_output --partial "Little's law, mean items in flight over the same windows: rate x W"
+    assert_output --regexp "rate x mean latency is the items' own time average of the number in flight \(each window starts and ends empty\); the same stamps read on every 100-us tick came within [0-9.]+% of it at every point"
+    assert_output --regexp "  -> the counter (read what the stamps give at the same instants|and the stamps differ by up to)"
+    run awk '/^  Little.s law, mean items/ { on = 1; next } on && /^  ->/ { exit } on && NF { print $1, $2 }' "$BATS_FILE_TMPDIR/out"
+    assert_equal "${#lines[@]}" 11
+    assert_line --index 0 "variant load%"
+    for v in $VARIANTS; do assert_line "$v 50"; assert_line "$v 90"; done
     run awk -F'\t' '!/^#/ && $1 != "variant"' "$QUICK/ch07-latency-cdf.tsv"
     assert_equal "${#lines[@]}" 150
     # percentiles rise with the latency within each queue and load
@@ -93,16 +101,26 @@ rows_of() {
     assert_output ""
 }
 
-@test "littles-law: the difference is computed from the two numbers beside it, the sampler's share of ticks is a percentage" {
+@test "littles-law: the difference is computed from the two numbers beside it, the sampler's share of ticks is a percentage, the stamps' counts are counts" {
     run grep -v '^#' "$QUICK/ch07-littles-law.tsv"
-    assert_line --index 0 "$(printf 'variant\tload_pct\tarrival_per_s\tmean_latency_us\tmean_in_flight\tpredicted_in_flight\terror_pct\tticks_taken_pct')"
+    assert_line --index 0 "$(printf 'variant\tload_pct\tarrival_per_s\tmean_latency_us\tmean_in_flight\tpredicted_in_flight\terror_pct\tticks_taken_pct\tstamps_at_readings\tstamps_at_due_ticks\tstamps_on_grid\tlate_us')"
     # predicted = arrival rate x mean latency; error = sampled against predicted, in %
     run awk -F'\t' '!/^#/ && $1 != "variant" {
         p = $3 * $4 / 1e6; d = p - $6; if (d < 0) d = -d
         e = 100 * ($5 - $6) / $6 - $7; if (e < 0) e = -e
-        if (d > 1e-4 * p + 1e-9 || e > 0.02 || $8 < 0 || $8 > 100 || NF != 8) print "bad row:", $0 }' \
+        if (d > 1e-4 * p + 1e-9 || e > 0.02 || $8 < 0 || $8 > 100 || NF != 12) print "bad row:", $0
+        if ($9 < 0 || $10 < 0 || $11 < 0 || $12 < 0) print "negative:", $0 }' \
         "$QUICK/ch07-littles-law.tsv"
     assert_output ""
+}
+
+@test "latency with the sampler pinned beside the producer: the same rows, every item checked" {
+    run kit ch07-prodcons --quick --only latency --variant mutex-cond --pin spread --sampler-cpu 0 \
+        --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "verification: every item of every trial delivered exactly once"
+    run rows_of "$BATS_TEST_TMPDIR/ch07-littles-law.tsv"
+    assert_equal "$output" "$(printf 'mutex-cond 50\nmutex-cond 90')"
 }
 
 @test "exactly once with several producers and consumers: every queue, P = C = 4, items not a multiple of P" {
@@ -182,6 +200,16 @@ bad_input() {
     assert_line --index 0 --partial "--trials: 0 is out of range"
     bad_input --capacity
     assert_line --index 0 "ch07-prodcons: --capacity needs a value"
+}
+
+@test "bad input: --sampler-cpu names a CPU of this machine" {
+    last=$(( $(getconf _NPROCESSORS_ONLN) - 1 ))
+    bad_input --sampler-cpu "$((last + 1))"
+    assert_line --index 0 "ch07-prodcons: --sampler-cpu: $((last + 1)) is out of range (accepted: 0 to $last)"
+    bad_input --sampler-cpu one
+    assert_line --index 0 --partial "--sampler-cpu: 'one' is not a whole number"
+    bad_input --sampler-cpu -1
+    assert_line --index 0 --partial "--sampler-cpu: -1 is out of range"
 }
 
 # A long trial: --quick has no warm-up, and its first trial moves 20 million items
