@@ -915,6 +915,7 @@ static double stamps_in_flight(struct cursor *c, uint64_t at, long items)
         c->got++;
     return (double)(c->put - c->got);
 }
+/* end:stamps */
 
 /* The stamps on every tick from the window's start: what a sampler that was never late and
  * never missed a tick would have seen. */
@@ -953,7 +954,6 @@ static void add_trial_view(const struct trial *t, const struct outcome *o, struc
     f->window_s += o->seconds;
     f->ticks_item_s += o->ticks_taken_pct * o->seconds;
 }
-/* end:stamps */
 
 static struct little little_of(const char *variant, int load, const struct flight *f)
 {
