@@ -1,7 +1,8 @@
-# ch08-overhead: what watching costs: CPU per sample against processes watched (files kept open,
-# or reopened every time), what each /proc file costs to read against one bare system call, and
-# the sampling loop's share of one CPU against its period, beside a timer loop that reads nothing
-# (the cost of waking up) and the prediction (cost per sample, back to back / period).
+# ch08-overhead: what watching costs: CPU per sample against processes watched (files kept open
+# and read only when they can have changed, every file every sample, or reopened every time),
+# what each /proc file costs to read against one bare system call, and the sampling loop's share
+# of one CPU against its period, beside a timer loop that only reads stat and schedstat (the
+# floor), one that reads nothing (the cost of waking up) and the prediction (back to back / period).
 load "style.gp"
 f = datadir.'/ch08-overhead.tsv'
 eval stamp(f)
@@ -12,6 +13,7 @@ set xlabel "processes watched (asleep)"
 set ylabel "CPU microseconds"
 plot rows(f, 'per-sample') using 2:5:6:7 with yerrorlines title "per sample (the whole tree)", \
      rows(f, 'per-process-reopen') using 2:5:6:7 with yerrorlines title "per process, reopening files", \
+     rows(f, 'per-process-every-file') using 2:5:6:7 with yerrorlines lt 6 title "per process, every file every sample", \
      rows(f, 'per-process') using 2:5:6:7 with yerrorlines lt 3 title "per process, files kept open"
 unset logscale
 set xlabel "/proc/PID file (one read)"
@@ -36,8 +38,9 @@ set xlabel "sampling period, ms (8 processes)"
 set ylabel "% of one CPU"
 set yrange [0.05:*]
 set key top right
-plot rows(f, 'loop-reopen') using 2:5:6:7 with yerrorlines lt 2 title "sampling loop, reopening", \
-     rows(f, 'loop') using 2:5:6:7 with yerrorlines lt 3 title "sampling loop, files kept open", \
+plot rows(f, 'loop-every-file') using 2:5:6:7 with yerrorlines lt 6 title "sampling loop, every file every sample", \
+     rows(f, 'loop') using 2:5:6:7 with yerrorlines lt 3 title "sampling loop", \
+     rows(f, 'floor') using 2:5:6:7 with yerrorlines lt 5 title "floor: reading stat and schedstat only", \
      rows(f, 'wake-ups') using 2:5:6:7 with yerrorlines lt 4 title "waking up, reading nothing", \
      rows(f, 'predicted') using 2:5 with lines lt 8 title "samples back to back / period", \
      1 with lines lt 7 lw 1 dt 3 title "1% of a CPU"

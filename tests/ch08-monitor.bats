@@ -29,7 +29,7 @@ assert_cpu_within_rusage() {
     refute_output --partial "verification failed"
     assert_output --partial "effective CPUs:"
     assert_output --partial "-> a peak-only summary says:"
-    assert_output --partial "-> one process-sample is 4 reads:"
+    assert_output --partial "-> every sample of a process reads stat and schedstat"
     assert_output --partial "-> the sampler reads one of 8 processes for"
     assert_output --partial "-> every 10 ms the samples missed"
     assert_output --partial "-> alone a worker waited"
@@ -75,12 +75,25 @@ assert_cpu_within_rusage() {
     assert_output ""
 }
 
+@test "timeline: context switches read at a process's first sample and at least every 10th (nan between)" {
+    run awk -F'\t' '{ p = $4; missing = $9 == "nan" }
+        ($10 == "nan") != missing || (!missing && ($9 !~ /^[0-9]+$/ || $10 !~ /^[0-9]+$/)) {
+            print "bad:", $0 }
+        !(p in seen) && missing { print "first row without switches:", $0 }
+        { seen[p] = 1; gap[p] = missing ? gap[p] + 1 : 0 }
+        gap[p] > 9 { print "10 rows in a row without switches:", $0 }' <(rows "$QUICK/ch08-timeline.tsv")
+    assert_output ""
+    run awk -F'\t' '$13 !~ /^[0-9]+$/ || $14 !~ /^[0-9]+$/ { print "bad:", $0 }' \
+        <(rows "$QUICK/ch08-processes.tsv")
+    assert_output ""
+}
+
 @test "overhead, accuracy, run-delay: the rows quick mode promises" {
     local n expected=""
-    for n in 1 4 8; do expected+="per-sample/$n per-process/$n per-process-reopen/$n "; done
+    for n in 1 4 8; do expected+="per-sample/$n per-process/$n per-process-every-file/$n per-process-reopen/$n "; done
     run awk -F'\t' '!/^#/ && $1 != "variant" && $1 !~ /^(read|reopen)-/ && $1 != "syscall" {
         printf "%s/%s ", $1, $2 }' "$QUICK/ch08-overhead.tsv"
-    for n in 1 10; do expected+="loop/$n loop-reopen/$n wake-ups/$n predicted/$n "; done
+    for n in 1 10; do expected+="loop/$n loop-every-file/$n floor/$n wake-ups/$n predicted/$n "; done
     assert_output "$expected"
     run awk -F'\t' '$1 ~ /^(read|reopen)-/ || $1 == "syscall" { printf "%s ", $1 }' "$QUICK/ch08-overhead.tsv"
     local f files=""

@@ -11,17 +11,19 @@
  *   /proc/stat, /proc/pressure/cpu   the same for the whole machine
  * A sampler reads them every period and subtracts: CPU % is the CPU time gained between two
  * samples over the time between them. Two things follow, and the chapter measures both:
- *   - reading costs: four small files per process per sample (stat, status, schedstat and the
- *     children list), each a system call that makes the kernel format text; opening a file
- *     by its path costs as much again, so the sampler opens each file once and re-reads it;
+ *   - reading costs: each file read is a system call that makes the kernel format text, and
+ *     opening a file by its path costs as much again; so the sampler opens each file once and
+ *     re-reads it, and reads per sample only what can have changed: stat and schedstat every
+ *     time, status (the dearest file, for the context switches) every 100 ms, and the
+ *     children list only of a process that has run since it last read that list;
  *   - sampling misses: CPU used after a process's last sample, and processes that start and end
  *     between two samples. The kernel does not lose them: when a parent waits for a child
  *     (wait4), the child's CPU, and that of every child *it* waited for, is added to the
  *     parent's account (stat's cutime/cstime, wait4's rusage). So the watcher is the parent
  *     (or the subreaper) of what it watches, and takes the final account from wait4.
  * What to look for: the loop in watch_tree (sample, reap, sleep to the next tick), and how
- * little of it is the sampling proper: on a machine where one system call costs ~2 us, four
- * reads per process are most of the bill.
+ * little of it is the sampling proper: where one system call costs ~1 us, the reads per process
+ * and the wake-up per period are most of the bill.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -70,6 +72,9 @@ struct open_files {
     pid_t pid;
     bool read_this_sample;
     int fd[PROC_FILES];               /* -1 until first needed */
+    unsigned samples_to_full;         /* 0: its next sample reads every file */
+    uint64_t cpu_ns_at_children;      /* its CPU time just before its children were listed */
+    char *children;                   /* that list (NULL until read) */
 };
 static struct open_files *kept;
 static size_t kept_count, kept_cap, kept_hint;
@@ -96,6 +101,7 @@ static void close_files(struct open_files *f)
             close(f->fd[k]);
             kept_fds--;
         }
+    free(f->children);
     *f = kept[--kept_count];             /* the last entry takes its place */
 }
 
@@ -116,6 +122,7 @@ static struct open_files *files_of(pid_t pid)
             die_errno("realloc");
     }
     struct open_files *f = &kept[kept_count++];
+    memset(f, 0, sizeof *f);
     f->pid = pid;
     for (int k = 0; k < PROC_FILES; k++)
         f->fd[k] = -1;
@@ -130,17 +137,15 @@ static void path_of(pid_t pid, enum proc_file which, char *path, size_t len)
         snprintf(path, len, "/proc/%d/%s", (int)pid, proc_file_names[which]);
 }
 
-/* f: the process's kept files (NULL when every file is reopened). */
+/* f: the process's kept files (none are kept while reopen_files is set). */
 /* book:kept-open */
-static ssize_t read_of(struct open_files *f, pid_t pid, enum proc_file which, char *buf,
-                       size_t len)
+static ssize_t read_of(struct open_files *f, enum proc_file which, char *buf, size_t len)
 {
     char path[64];
-    if (!f || f->fd[which] == -1)
-        path_of(pid, which, path, sizeof path);
-    if (f)
-        f->read_this_sample = true;
-    if (!f || (f->fd[which] == -1 && !may_keep_another()))
+    if (f->fd[which] == -1)
+        path_of(f->pid, which, path, sizeof path);
+    f->read_this_sample = true;
+    if (reopen_files || (f->fd[which] == -1 && !may_keep_another()))
         return read_proc_file(path, buf, len);
     if (f->fd[which] == -1) {
         if ((f->fd[which] = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -161,11 +166,6 @@ static ssize_t read_of(struct open_files *f, pid_t pid, enum proc_file which, ch
     return n;
 }
 /* end:kept-open */
-
-static struct open_files *files_for(pid_t pid)
-{
-    return reopen_files ? NULL : files_of(pid);
-}
 
 /* Closes the files of every process the last sample did not read (it has ended). */
 static void close_files_not_read(void)
@@ -188,6 +188,14 @@ void sampler_reopen_files(bool on)
 {
     sampler_close_files();
     reopen_files = on;
+}
+
+/* A full sample reads every file; the others only those that change between two samples. */
+static unsigned full_every = 1;
+
+void sampler_full_every(unsigned samples)
+{
+    full_every = samples > 0 ? samples : 1;
 }
 
 /* ---------- one process ---------- */
@@ -256,22 +264,27 @@ long clock_ticks_per_second(void)
 }
 
 /* false when the process is gone (it may end between any two reads: then the sample is
- * incomplete and is dropped, as if the process had ended just before). */
+ * incomplete and is dropped, as if the process had ended just before).
+ * full: read status too. Its context switches are the only thing stat and schedstat lack, and
+ * it costs as much as both together (~1.4 KiB of text), so a periodic sample reads it every
+ * full_every-th time only, and says so (has_switches). */
 /* book:sample-process */
-bool sample_process(pid_t pid, struct proc_sample *s)
+static bool sample_files(struct open_files *f, bool full, struct proc_sample *s)
 {
     char buf[4096];
     memset(s, 0, sizeof *s);
-    s->pid = pid;
-    struct open_files *f = files_for(pid);
-    if (read_of(f, pid, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
+    s->pid = f->pid;
+    if (read_of(f, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
         return false;
-    if (read_of(f, pid, STATUS, buf, sizeof buf) < 0)
-        return false;
-    parse_status(buf, s);
+    if (full) {
+        if (read_of(f, STATUS, buf, sizeof buf) < 0)
+            return false;
+        parse_status(buf, s);
+        s->has_switches = true;
+    }
     s->read_ns = now_ns();               /* its own time: a sample of many takes a while; */
     char *end;                           /* taken first, the CPU read can only be later */
-    if (read_of(f, pid, SCHEDSTAT, buf, sizeof buf) >= 0) {
+    if (read_of(f, SCHEDSTAT, buf, sizeof buf) >= 0) {
         s->cpu_ns = strtoull(buf, &end, 10);              /* "on_cpu_ns waiting_ns slices" */
         s->run_delay_ns = strtoull(end, NULL, 10);
     } else if (have_schedstat()) {
@@ -283,6 +296,21 @@ bool sample_process(pid_t pid, struct proc_sample *s)
     return true;
 }
 /* end:sample-process */
+
+/* Every file, now (a process's last look before it is reaped, say). */
+bool sample_process(pid_t pid, struct proc_sample *s)
+{
+    return sample_files(files_of(pid), true, s);
+}
+
+/* One sample of the tree's: every full_every-th of a process reads every file. */
+static bool sample_periodic(pid_t pid, struct proc_sample *s)
+{
+    struct open_files *f = files_of(pid);
+    bool full = f->samples_to_full == 0;
+    f->samples_to_full = full ? full_every - 1 : f->samples_to_full - 1;
+    return sample_files(f, full, s);
+}
 
 bool have_schedstat(void)
 {
@@ -296,28 +324,60 @@ bool have_schedstat(void)
 /* ---------- the tree: every descendant of root ----------
  * /proc/PID/task/PID/children lists the live children of a process's main thread (the kit's
  * processes and most programs fork from it). A breadth-first walk from root finds every
- * descendant alive at this instant; root itself is not included. */
+ * descendant alive at this instant; root itself is not included.
+ * A process gains a child only by running (fork is a system call it makes), so a process with
+ * one thread that is asleep and has used not one more nanosecond of CPU since its children
+ * were last listed has the same children, or fewer: the list read then is used again, and a
+ * pid in it counts only while its parent is still that process. The exception, a subreaper
+ * handed orphans while it slept, waits for the next full sample. */
+
+/* The children of the process sampled in p (NULL: of root, which is always read), as text. */
+static const char *children_of(pid_t pid, const struct proc_sample *p, char *buf, size_t len)
+{
+    struct open_files *f = files_of(pid);
+    if (p && !p->has_switches && f->children && p->threads <= 1 && p->state != 'R' &&
+        have_schedstat() && p->cpu_ns == f->cpu_ns_at_children) {
+        f->read_this_sample = true;
+        return f->children;
+    }
+    uint64_t cpu_ns = p ? p->cpu_ns : 0;
+    if (read_of(f, CHILDREN, buf, len) < 0)
+        return "";
+    if (!p)
+        return buf;
+    free(f->children);
+    if (!(f->children = strdup(buf)))
+        die_errno("strdup");
+    f->cpu_ns_at_children = cpu_ns;
+    return f->children;
+}
+
 /* book:tree */
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
 {
     size_t count = 0, next = 0;
     pid_t parent = root;
+    const struct proc_sample *parent_sample = NULL;
     for (;;) {
         char buf[8192];
-        if (read_of(files_for(parent), parent, CHILDREN, buf, sizeof buf) > 0) {
-            for (char *p = buf, *end; *p && count < max; p = end) {
-                long pid = strtol(p, &end, 10);
-                if (end == p)
-                    break;
-                if (sample_process((pid_t)pid, &out[count]))
-                    count++;
-            }
+        const char *list = children_of(parent, parent_sample, buf, sizeof buf);
+        bool listed_before = list != buf;
+        for (const char *p = list; *p && count < max;) {
+            char *end;
+            long pid = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            p = end;
+            if (sample_periodic((pid_t)pid, &out[count]) &&
+                (!listed_before || out[count].ppid == parent))
+                count++;
         }
         if (next == count) {
             close_files_not_read();
             return count;
         }
-        parent = out[next++].pid;        /* then the children of each one found */
+        parent_sample = &out[next++];    /* then the children of each one found */
+        parent = parent_sample->pid;
     }
 }
 /* end:tree */
@@ -363,8 +423,10 @@ uint64_t cpu_of(const struct rusage *u)
            (uint64_t)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1000u;
 }
 
-/* SIGCHLD cuts the sleep short so an ended child is reaped at once, not at the next tick. */
-static void on_child(int sig) { (void)sig; }
+/* SIGCHLD cuts the sleep short so an ended child is reaped at once, not at the next tick; and
+ * without one, no child has ended: the loop does not ask (a system call saved per tick). */
+static volatile sig_atomic_t child_ended;
+static void on_child(int sig) { (void)sig; child_ended = 1; }
 
 /* Every child that has ended: a last look at its /proc files while it is a zombie (waitid
  * with WNOWAIT finds it without reaping it), then wait4 reaps it and returns the kernel's
@@ -372,6 +434,9 @@ static void on_child(int sig) { (void)sig; }
 /* book:reap */
 static void reap_ended(struct watch *w)
 {
+    if (!child_ended)
+        return;
+    child_ended = 0;                     /* before asking: a later SIGCHLD sets it again */
     siginfo_t info;
     for (;;) {
         info.si_pid = 0;
@@ -421,6 +486,9 @@ void watch_tree(struct watch *w)
     if (!buf)
         die_errno("malloc");
     pid_t self = getpid();
+    child_ended = 1;                     /* one may have ended before the handler was set */
+    uint64_t full_ns = w->full_period_ns ? w->full_period_ns : 100000000;  /* 100 ms */
+    sampler_full_every(w->period_ns < full_ns ? (unsigned)(full_ns / w->period_ns) : 1);
     sample_system(&w->machine_at_start);
     double cpu_at_start = thread_cpu_ns();
     w->start_ns = now_ns();

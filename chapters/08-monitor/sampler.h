@@ -10,7 +10,7 @@
 
 /* ---------- sampler.c: one process, the whole tree, the whole machine ---------- */
 
-/* One process at one instant, from /proc/PID/stat, status and schedstat. */
+/* One process at one instant, from /proc/PID/stat, schedstat and (has_switches) status. */
 struct proc_sample {
     pid_t pid, ppid;
     char comm[17];
@@ -24,6 +24,7 @@ struct proc_sample {
     uint64_t reaped_children_ticks;   /* CPU of children it has waited for (stat cutime+cstime) */
     uint64_t start_ticks;             /* when it started, clock ticks since boot */
     uint64_t rss_bytes;               /* resident memory (stat) */
+    bool has_switches;                /* status was read: the two below are filled in */
     uint64_t voluntary_switches;      /* it blocked: read, sleep, wait (status) */
     uint64_t involuntary_switches;    /* the scheduler took the CPU away (status) */
 };
@@ -36,8 +37,9 @@ struct system_sample {
     uint64_t pressure_some_us;        /* time some runnable task waited for a CPU, since boot */
 };
 
-bool sample_process(pid_t pid, struct proc_sample *s);
+bool sample_process(pid_t pid, struct proc_sample *s);   /* every file */
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max);
+void sampler_full_every(unsigned samples);   /* a process's every Nth sample reads status */
 void sample_system(struct system_sample *s);
 bool have_schedstat(void);
 void sampler_reopen_files(bool on);  /* true: open, read, close each file every time */
@@ -58,6 +60,7 @@ struct ended_process {
 /* The sampling loop: the calling process's tree every period_ns, and every child reaped. */
 struct watch {
     uint64_t period_ns;
+    uint64_t full_period_ns;          /* a process's status (switches) this often; 0: 100 ms */
     int roots_left;                   /* on_end decrements it; the loop stops at 0 */
     void (*on_sample)(struct watch *w, uint64_t t_ns, const struct proc_sample *procs,
                       size_t count);
