@@ -71,6 +71,37 @@ setup_file() {
     assert_output "ch01-methods.tsv"
 }
 
+@test "a default run leaves the stress-ng experiment out" {
+    run ls "$QUICK"
+    refute_output --partial "stress-ng"
+}
+
+@test "stress-ng: every recipe with its wall and CPU rows, the shared counter checked, nothing left" {
+    start_in_session ch01-fork --quick --only stress-ng --trials 2 --out "$BATS_TEST_TMPDIR"
+    wait_kit 120
+    assert_equal "$KIT_STATUS" 0
+    assert_session_empty "$KIT_PID"
+    assert_tsv "$BATS_TEST_TMPDIR/ch01-stress-ng.tsv"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $3 "/" $4 }' "$BATS_TEST_TMPDIR/ch01-stress-ng.tsv"
+    local recipe expected=""
+    for recipe in plain setsid+vhangup sched_yield child-calls parent-table stress-ng-like; do
+        expected+="$recipe/us/2"$'\n'"cpu:$recipe/us/2"$'\n'
+    done
+    assert_output "${expected%$'\n'}"
+    run grep -cE '^# parent_mappings=[0-9]+ parent_rss_kib=[0-9]+ parent_anon_kib=[0-9]+$' \
+        "$BATS_TEST_TMPDIR/ch01-stress-ng.tsv"
+    assert_output 1
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_output --partial "-> stress-ng's loop rebuilt here:"
+    refute_output --partial "verification failed"
+}
+
+@test "bad input: --only stress-ng refuses a bad --trials before any work" {
+    bad_input --only stress-ng --trials 0
+    assert_line --index 0 "ch01-fork: --trials: 0 is out of range (accepted: 1 to 100000)"
+    refute_output --partial "stress-ng:"
+}
+
 @test "--max-rss sets the largest size of the rss experiment" {
     run kit ch01-fork --quick --only rss --max-rss 2M --trials 1 --out "$BATS_TEST_TMPDIR"
     assert_success
@@ -134,7 +165,7 @@ bad_input() {
 
 @test "bad input: --only and --pin accept only their names" {
     bad_input --only nosuch
-    assert_line --index 0 "ch01-fork: --only: 'nosuch' is not an experiment (accepted: methods, batch, rss, speedup)"
+    assert_line --index 0 "ch01-fork: --only: 'nosuch' is not an experiment (accepted: methods, batch, rss, speedup, stress-ng)"
     bad_input --pin diagonal
     assert_line --index 0 --partial "--pin: 'diagonal' is not a placement"
 }

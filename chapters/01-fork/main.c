@@ -9,21 +9,29 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 
+#include <sys/resource.h>
+
 #include "report.h"
 #include "spawn.h"
+#include "stress_fork.h"
 
 static const char usage[] =
-    "Usage: ch01-fork [--quick | --full] [--only methods|batch|rss|speedup] [--max-rss SIZE]\n"
-    "                 [--trials N] [--workers N] [--pin none|same|spread] [--out DIR]\n"
+    "Usage: ch01-fork [--quick | --full] [--only methods|batch|rss|speedup|stress-ng]\n"
+    "                 [--max-rss SIZE] [--trials N] [--workers N] [--pin none|same|spread]\n"
+    "                 [--out DIR]\n"
     "What does starting a process cost, and why? (Linux only)\n"
+    "  --only stress-ng stress-ng's fork loop rebuilt on the plain fork one ingredient at a\n"
+    "                   time (run only when named; harness/peers.d/ch01.sh compares it with\n"
+    "                   stress-ng --fork 1 --fork-max 1): a row per recipe, in us per fork, and\n"
+    "                   a cpu:RECIPE row each with the parent's + children's CPU per fork\n"
     "  --max-rss SIZE   largest parent memory in the rss experiment (1M to half the free memory;\n"
     "                   default 16M quick, 256M default, 1G full)\n"
     "  --workers N      the speedup experiment runs 1..2N processes (default N = online CPUs)\n"
     "Test switch (make a failure happen on purpose):\n"
     "  --kill-child K   batch child K (0..31) kills itself with SIGKILL before its task\n"
-    "Writes results/ch01-{methods,batch,rss,speedup}.tsv.\n";
+    "Writes results/ch01-{methods,batch,rss,speedup}.tsv (ch01-stress-ng.tsv when asked for).\n";
 
-static const char *const experiments[] = {"methods", "batch", "rss", "speedup"};
+static const char *const experiments[] = {"methods", "batch", "rss", "speedup", "stress-ng"};
 
 struct ch01_opts {
     struct kit_opts kit;
@@ -333,6 +341,146 @@ static void run_speedup(const struct ch01_opts *c)
     report_free(&r);
 }
 
+/* ---------- experiment 5, only when asked for: stress-ng's fork loop, piece by piece ---------- */
+
+struct recipe_trial {
+    const struct fork_recipe *recipe;
+    long ops;
+    double parent_cpu_us, child_cpu_us, child_faults;    /* per fork, in the last trial */
+};
+
+static double cpu_us(const struct rusage *u)
+{
+    return (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1e6 +
+           (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec);
+}
+
+/* `ops` iterations of one recipe: wall time per fork; the CPU the parent and its children
+ * used, per fork, from getrusage (children count once reaped). */
+static double time_recipe(struct recipe_trial *t)
+{
+    struct fork_books books;
+    struct rusage self0, kids0, self1, kids1;
+    open_books(&books, t->recipe->extras);
+    if (getrusage(RUSAGE_SELF, &self0) == -1 || getrusage(RUSAGE_CHILDREN, &kids0) == -1)
+        die_errno("getrusage");
+    uint64_t start = now_ns();
+    for (long op = 0; op < t->ops; op++)
+        stress_fork_once(t->recipe, &books, op);
+    double us = (double)(now_ns() - start) / (double)t->ops / 1e3;
+    if (getrusage(RUSAGE_SELF, &self1) == -1 || getrusage(RUSAGE_CHILDREN, &kids1) == -1)
+        die_errno("getrusage");
+    uint64_t counted = close_books(&books);
+    if ((t->recipe->extras & PARENT_TABLE) && counted != (uint64_t)t->ops)
+        verification_failed("%s: the shared counter says %llu forks, expected %ld",
+                            t->recipe->name, (unsigned long long)counted, t->ops);
+    double n = (double)t->ops;
+    t->parent_cpu_us = (cpu_us(&self1) - cpu_us(&self0)) / n;
+    t->child_cpu_us = (cpu_us(&kids1) - cpu_us(&kids0)) / n;
+    t->child_faults = (double)(kids1.ru_minflt - kids0.ru_minflt) / n;
+    return us;
+}
+
+static void stress_ng_conclusion(const struct report *r)
+{
+    double plain = median_of(r, "plain", 0), like = median_of(r, "stress-ng-like", 0);
+    double cpu_plain = median_of(r, "cpu:plain", 0), cpu_like = median_of(r, "cpu:stress-ng-like", 0);
+    printf("  -> stress-ng's loop rebuilt here: %.0f us per fork, %.2fx the plain fork's %.0f us;"
+           "\n     each extra alone, minus plain:", like, like / plain, plain);
+    for (int k = 1; k < fork_recipe_count - 1; k++)
+        printf(" %s %+.0f us%s", fork_recipes[k].name,
+               median_of(r, fork_recipes[k].name, 0) - plain, k < fork_recipe_count - 2 ? "," : ".\n");
+    printf("     CPU per fork (parent + child) %.0f -> %.0f us: %s\n", cpu_plain, cpu_like,
+           cpu_like - cpu_plain > 0.5 * (like - plain)
+               ? "most of the extra time is CPU the extras use."
+               : "most of the extra time is not CPU: it is spent waiting (for a CPU, or the "
+                 "child).");
+}
+
+/* "Key: N kB" from a /proc file, or -1. */
+static long proc_kib(const char *path, const char *key)
+{
+    char line[512];
+    long kib = -1;
+    size_t len = strlen(key);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (kib == -1 && fgets(line, sizeof line, f))
+        if (strncmp(line, key, len) == 0 && line[len] == ':')
+            kib = strtol(line + len + 1, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+/* What fork copies from this process: its mappings, and its anonymous memory (the pages whose
+ * table entries fork copies and write-protects; file pages are faulted in again instead). */
+static void note_this_process(struct report *r)
+{
+    long mappings = 0;
+    char line[512];
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            mappings += strchr(line, '\n') != NULL;
+        fclose(f);
+    }
+    long rss = proc_kib("/proc/self/status", "VmRSS");
+    long anon = proc_kib("/proc/self/smaps_rollup", "Anonymous");
+    printf("  the forking process: %ld mappings, %ld KiB resident, %ld KiB of it anonymous\n",
+           mappings, rss, anon);
+    report_note(r, "parent_mappings=%ld parent_rss_kib=%ld parent_anon_kib=%ld", mappings, rss,
+                anon);
+}
+
+/* Every recipe trial by trial in turn (load falls on all alike): a row of wall time per fork
+ * and a row of CPU per fork for each. The TSV's mean is forks / wall time, stress-ng's rate. */
+static void run_stress_ng(const struct ch01_opts *c)
+{
+    const struct kit_opts *o = &c->kit;
+    enum { MOST_RECIPES = 8 };
+    long trials = trials_for(o, 5, 15, 30);
+    double wall[MOST_RECIPES][trials], cpu[MOST_RECIPES][trials], sums[MOST_RECIPES][3];
+    struct recipe_trial t[MOST_RECIPES];
+    double budget = budget_for(o, 0.6, 4.0), slowest = 0;
+    for (int k = 0; k < fork_recipe_count; k++) {      /* warm-up: one fork of each, timed */
+        t[k] = (struct recipe_trial){&fork_recipes[k], 1, 0, 0, 0};
+        double us = time_recipe(&t[k]);
+        slowest = us > slowest ? us : slowest;
+    }
+    long ops = count_within(budget / (double)(trials * fork_recipe_count), slowest / 1e6, 1,
+                            by_mode(o, 20, 100, 400));
+    printf("\nstress-ng: fork + _exit + waitpid with stress-ng's extras, %ld forks per trial, %ld "
+           "trials per recipe in turn\n", ops, trials);
+    memset(sums, 0, sizeof sums);
+    for (long i = 0; i < trials; i++) {
+        exit_if_stopped();
+        for (int k = 0; k < fork_recipe_count; k++) {
+            t[k].ops = ops;
+            wall[k][i] = time_recipe(&t[k]);
+            cpu[k][i] = t[k].parent_cpu_us + t[k].child_cpu_us;
+            sums[k][0] += t[k].parent_cpu_us, sums[k][1] += t[k].child_cpu_us;
+            sums[k][2] += t[k].child_faults;
+        }
+    }
+    struct report r;
+    report_start(&r, o, "stress-ng", "none");
+    report_note(&r, "forks_per_trial=%ld", ops);
+    note_this_process(&r);
+    for (int k = 0; k < fork_recipe_count; k++) {
+        char name[60];
+        report_add(&r, fork_recipes[k].name, 0, "us", stats_of(wall[k], (size_t)trials));
+        snprintf(name, sizeof name, "cpu:%s", fork_recipes[k].name);
+        report_add(&r, name, 0, "us", stats_of(cpu[k], (size_t)trials));
+        report_comment(&r, "parent %.0f + child %.0f us, %.1f child page faults (means)",
+                       sums[k][0] / trials, sums[k][1] / trials, sums[k][2] / trials);
+    }
+    report_print(&r);
+    report_write(&r);
+    stress_ng_conclusion(&r);
+    report_free(&r);
+}
+
 /* ---------- options and main ---------- */
 
 static struct ch01_opts parse_options(int argc, char **argv)
@@ -381,6 +529,8 @@ int main(int argc, char **argv)
         run_rss(&c);
     if (wanted(&c.kit, "speedup"))
         run_speedup(&c);
+    if (c.kit.only && strcmp(c.kit.only, "stress-ng") == 0)     /* never in a default run */
+        run_stress_ng(&c);
     printf("\nverification: every child's exit status checked, every child reaped, sums exact.\n"
            "TSV files: %s/ch01-*.tsv\n", c.kit.out_dir);
     return 0;
