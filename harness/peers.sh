@@ -7,11 +7,10 @@
 #              the Python twin's start methods (spawn.py) beside the C rows.
 #   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
 #              beside Python's ProcessPoolExecutor and multiprocessing.Pool (pool_overhead.py).
-#   chapter 3: the pipe round trip beside `perf bench sched pipe`, the memcpy ceiling beside
-#              `perf bench mem memcpy` (the same buffer size, timed window and units, its
-#              median and its best), shm-zero-copy against both of its ceilings, and the
-#              Python twin (ipc.py) beside the C channels.
-#              CH03_PEER_SIZE (default 4M) and CH03_PEER_TRIALS (default 9) make it smaller.
+#   chapter 3: harness/peers.d/ch03.sh: the pipe round trip beside `perf bench sched pipe`
+#              (with perf's fixed part, its fork and exit, measured and taken out), the memcpy
+#              ceiling beside `perf bench mem memcpy`, shm-zero-copy against both of its
+#              ceilings, and the Python twin (ipc.py) beside the C channels.
 #   chapter 6: the single-core search rate beside an optimized Python version (rect.py).
 #   chapters 4 and 5: harness/peers.d/ch04.sh, ch05.sh: the C rows beside the Python twins
 #              (counters.py, readers.py).
@@ -147,108 +146,6 @@ chapter2() {   # the C pool's start+stop fit and pool-of-1 cost beside Python's,
         "$(awk -v a="$py_frame" -v n="$py_tasks" 'BEGIN { print a / n }')" "python3 pool_overhead.py"
     echo "  (a least-squares fixed part can come out near zero or negative when the per-worker"
     echo "   part dominates; see book.md, chapter 2. Python: $(head -1 "$tmp/py.txt" | cut -d' ' -f2-))"
-}
-
-ch3_median_max() {   # stdin: numbers; prints "median max"
-    sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)], v[NR] }'
-}
-
-ch3_perf_gbs() {   # perf bench mem memcpy's line in GB/s of 10^9 bytes (perf prints 2^30, or 2^20)
-    awk '$2 == "GB/sec" { printf "%.4f\n", $1 * 1.073741824 } $2 == "MB/sec" { printf "%.4f\n", $1 * 0.001048576 }'
-}
-
-ch3_perf() {   # the pipe round trip and the memcpy ceiling beside perf bench, one run
-    local size=$1 trials=$2 t="$tmp/ch03-bandwidth.tsv" ours theirs
-    # The same placement on both sides: taskset pins perf to CPU 0, its two processes inherit
-    # it. Both sides: many short runs, the median (one long run also absorbs time slices given
-    # to other processes on a shared machine).
-    theirs=$(for i in $(seq "$trials"); do
-        taskset -c 0 perf bench sched pipe -l 2000 2>&1 | awk '$2 == "usecs/op" { print $1 }'
-    done | ch3_median_max | cut -d' ' -f1)
-    "$build/ch03-ipc" --only latency --pin same --trials "$trials" --out "$tmp" >/dev/null
-    ours=$(awk -F'\t' '$1 == "pipe" && $2 == 1 { print $5 }' "$tmp/ch03-latency.tsv")
-    [ -n "$theirs" ] && [ -n "$ours" ] || { echo "peers: could not read the pipe round trips"; return 1; }
-    printf '  %-62s %9.2f us\n' "ch03-ipc latency, pipe, --pin same (median of $trials)" "$ours" \
-        "taskset -c 0 perf bench sched pipe -l 2000 (median of $trials)" "$theirs"
-    peer_row 3 "pipe round trip, one CPU, us" "$ours" "$theirs" "taskset -c 0 perf bench sched pipe -l 2000"
-
-    # memcpy: perf's MB is 2^20 bytes, like the kit's M; it times -l copies after one untimed
-    # copy into freshly allocated buffers. The kit's ceiling times the same number of copies a
-    # trial (2 at 4M; 2 MiB worth below) but of the same two buffers, trial after trial.
-    local bytes loops perf_size copy cold warm zero alone
-    bytes=$(numfmt --from=iec "$size")
-    loops=$(( bytes >= (1 << 20) ? 2 : (2 << 20) / bytes ))
-    if ((bytes % (1 << 20) == 0)); then perf_size=$((bytes >> 20))MB
-    elif ((bytes % 1024 == 0)); then perf_size=$((bytes >> 10))KB
-    else perf_size=${bytes}B; fi
-    "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size "$size" --trials "$trials" \
-        --out "$tmp" >/dev/null 2>&1 || { echo "peers: ch03-ipc --only bandwidth failed"; return 1; }
-    copy=$(for i in $(seq $((3 * trials))); do
-        perf bench mem memcpy -f default -s "$perf_size" -l "$loops" 2>&1 | ch3_perf_gbs
-    done | ch3_median_max)
-    [ -n "$copy" ] || { echo "peers: could not read perf's memcpy bandwidth"; return 1; }
-    local x
-    x=$(awk -v b="$bytes" 'BEGIN { print b / 1024 }')
-    warm=$(awk -F'\t' -v x="$x" '$1 == "memcpy" && $2 == x { print $5, $7 }' "$t")
-    zero=$(awk -F'\t' -v x="$x" '$1 == "shm-zero-copy" && $2 == x { print $5 }' "$t")
-    ch3_meta() { sed -n "s/.*[# ]$1=\([^ ]*\).*/\1/p" "$t" | head -1; }
-    cold="$(ch3_meta memcpy_fresh_gbs) $(ch3_meta memcpy_fresh_max)"
-    alone=$(ch3_meta zero_copy_alone_gbs)
-    local tool="perf bench mem memcpy -f default -s $perf_size -l $loops"
-    printf '  %-62s %9s %9s\n' "memcpy of $size, $loops copies a trial, GB/s (10^9 B/s)" median best
-    printf '  %-62s %9.2f %9.2f\n' "ch03-ipc ceiling: the same buffers, trial after trial" $warm \
-        "ch03-ipc, fresh buffers each trial, one untimed copy first" $cold \
-        "$tool ($((3 * trials)) runs, GiB/s x 1.074)" $copy
-    peer_row 3 "memcpy $size, warm ceiling (median), GB/s" "${warm% *}" "${copy% *}" "$tool"
-    peer_row 3 "memcpy $size, fresh buffers (median), GB/s" "${cold% *}" "${copy% *}" "$tool"
-    peer_row 3 "memcpy $size, fresh buffers (best), GB/s" "${cold#* }" "${copy#* }" "$tool"
-    awk -v w="${warm% *}" -v c="${cold% *}" -v p="${copy% *}" 'BEGIN {
-        printf "  ratio perf / ceiling %.2f, perf / fresh buffers %.2f: perf copies buffers it has just\n", p / w, p / c
-        printf "  allocated; the ceiling copies the same two, still in the cache (warm / fresh: %.1fx)\n", w / c }'
-    [ -n "$zero" ] && awk -v z="$zero" -v c="${warm% *}" -v a="$alone" -v s="$size" 'BEGIN {
-        printf "  shm-zero-copy, %s messages across two processes: %.2f GB/s = %.0f%% of the memcpy ceiling,\n", s, z, 100 * z / c
-        printf "  %.0f%% of its own ceiling (the same write and check in one process, no IPC: %.2f GB/s)\n", 100 * z / a, a }'
-    return 0
-}
-
-ch3_python() {   # the Python twin beside the C channels, one after the other
-    local size=$1 trials=$2 c="$tmp/ch03-latency.tsv" cb="$tmp/ch03-bandwidth.tsv"
-    have python3 python3 || { echo "  (the Python side, chapters/03-ipc/ipc.py, is skipped)"; return 0; }
-    [ -f "$c" ] || "$build/ch03-ipc" --only latency --pin same --trials "$trials" --out "$tmp" >/dev/null
-    [ -f "$cb" ] || "$build/ch03-ipc" --only bandwidth --channel shm-zero-copy --max-size "$size" \
-        --trials "$trials" --out "$tmp" >/dev/null 2>&1
-    python3 chapters/03-ipc/ipc.py --quick --only latency --trials "$trials" --out "$tmp" >"$tmp/py3.txt" &&
-        python3 chapters/03-ipc/ipc.py --quick --only bandwidth --max-size "$size" --trials "$trials" \
-            --out "$tmp" >>"$tmp/py3.txt" ||
-        { echo "peers: ipc.py failed:"; cat "$tmp/py3.txt"; return 1; }
-    local py="$tmp/ch03-python-latency.tsv" pyb="$tmp/ch03-python-bandwidth.tsv" x
-    x=$(awk -v b="$(numfmt --from=iec "$size")" 'BEGIN { print b / 1024 }')
-    ch3_at() { awk -F'\t' -v v="$2" -v x="$3" '$1 == v && $2 == x { print $5; exit }' "$1"; }
-    local pair k p
-    printf '  %-62s %9s %9s\n' "64-byte round trip, one CPU, us: C channel / Python" C Python
-    for pair in socketpair:Pipe-bytes socketpair:Pipe pipe:SimpleQueue pipe:Queue shm-zero-copy:shared_memory; do
-        k=$(ch3_at "$c" "${pair%%:*}" 1) p=$(ch3_at "$py" "${pair#*:}" 1)
-        printf '  %-62s %9s %9s\n' "${pair%%:*} / ${pair#*:}" "$k" "$p"
-        peer_row 3 "round trip one CPU us: ${pair%%:*} vs Python ${pair#*:}" "$k" "$p" "python3 ipc.py --quick"
-    done
-    for pair in memcpy:memcpy shm-zero-copy:shared_memory; do
-        k=$(ch3_at "$cb" "${pair%%:*}" "$x") p=$(ch3_at "$pyb" "${pair#*:}" "$x")
-        printf '  %-62s %9s %9s\n' "$size one way, GB/s: ${pair%%:*} / ${pair#*:}" "$k" "$p"
-        peer_row 3 "$size one way GB/s: ${pair%%:*} vs Python ${pair#*:}" "$k" "$p" "python3 ipc.py --quick"
-    done
-    echo "  (Python: $(head -1 "$tmp/py3.txt" | cut -d' ' -f2-))"
-}
-
-chapter3() {
-    local size=${CH03_PEER_SIZE:-4M} trials=${CH03_PEER_TRIALS:-9}
-    echo "== chapter 3: pipe round trip with both processes on CPU 0; memcpy bandwidth of one CPU, $size"
-    if have perf linux-perf && perf bench sched pipe -l 1000 >"$tmp/perf-probe.txt" 2>&1; then
-        ch3_perf "$size" "$trials"
-    else
-        [ -s "$tmp/perf-probe.txt" ] && { echo "peers: perf bench refused to run; skipped:"; sed 's/^/  /' "$tmp/perf-probe.txt"; } >&2
-    fi
-    ch3_python "$size" "$trials"
-    echo "  (see book.md, chapter 3, for what the ratios mean)"
 }
 
 chapter6() {

@@ -197,6 +197,19 @@ bad_input() {
     assert_line --index 0 --partial "--pin: 'diagonal' is not a placement"
     bad_input --channel
     assert_line --index 0 "ch03-ipc: --channel needs a value"
+    bad_input --rounds 0
+    assert_line --index 0 "ch03-ipc: --rounds: 0 is out of range (accepted: 1 to 1000000)"
+}
+
+@test "--rounds: each latency trial times that many round trips, checked by --corrupt-at's range" {
+    run kit ch03-ipc --only latency --channel pipe --pin same --rounds 7 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --partial "(1 trials x 7 round trips)"
+    run awk -F'\t' '$1 == "pipe" && $2 == 1 { print $4 }' "$BATS_TEST_TMPDIR/ch03-latency.tsv"
+    assert_output "1"
+    # one warm-up and one trial of 7 round trips of 64 bytes: 896 bytes each way
+    bad_input --only latency --rounds 7 --trials 1 --corrupt-at 896
+    assert_line --index 0 --partial "(accepted here: 0 to 895)"
 }
 
 @test "bad input: --corrupt-at past the last byte this run sends could never fire" {
@@ -410,7 +423,9 @@ IPC_PY="$KIT_ROOT/chapters/03-ipc/ipc.py"
 }
 
 # A PATH with every command of this one except python3, and a stand-in perf that prints what
-# perf bench prints: the peers run is cheap and its numbers are known.
+# perf bench prints: the peers run is cheap and its numbers are known. Its pipe window is a
+# fixed 10000 us plus 5 us a round trip (-l 1: 10005 us/op, -l 2000: 10, -l 20000: 5.5), and it
+# refuses to record.
 path_without_python() {
     local bin="$BATS_TEST_TMPDIR/bin" dir f
     mkdir -p "$bin"
@@ -424,8 +439,11 @@ path_without_python() {
     cat >"$bin/perf" <<'STUB'
 #!/bin/sh
 case "$2" in
-sched) echo "     Total time: 0.010 [sec]"; echo; echo "      5.000 usecs/op" ;;
+sched) loops=1000000
+    while [ $# -gt 0 ]; do [ "$1" = -l ] && loops=$2; shift; done
+    awk -v l="$loops" 'BEGIN { printf "     Total time: 0.010 [sec]\n\n %14f usecs/op\n", 5 + 10000 / l }' ;;
 mem) echo "      10.000000 GB/sec" ;;
+*) echo "perf stand-in: $1 is not supported" >&2; exit 1 ;;
 esac
 STUB
     chmod +x "$bin/perf"
@@ -441,12 +459,14 @@ STUB
     assert_success
     assert_output --partial "python3 not available (install with: sudo apt-get install python3); skipped"
     assert_output --partial "the Python side, chapters/03-ipc/ipc.py, is skipped"
+    assert_output --partial "(perf record refused; where the fixed part goes is not measured here)"
     assert_tsv "$out/peers.tsv"
     run sed -n '1p;4p' "$out/peers.tsv"
     assert_output "$(printf '# chapter=00 program=peers.sh experiment=peers mode=default\nchapter\tquantity\tkit\tpeer\ttool\tratio')"
-    # the pipe round trip and three memcpy readings, each beside the stand-in perf; ratio = peer / kit
+    # the pipe round trip as perf prints it (-l 2000: 10 us) and with its fixed part taken out
+    # ((2000 x 10 - 10005) / 1999 = 5), then three memcpy readings; ratio = peer / kit
     run awk -F'\t' '!/^#/ && $1 != "chapter" { print $1, ($5 ~ /^(taskset -c 0 )?perf bench/), $4 }' "$out/peers.tsv"
-    assert_output "$(printf '3 1 %s\n' 5.000 10.7374 10.7374 10.7374)"
+    assert_output "$(printf '3 1 %s\n' 10.000000 5.000 10.7374 10.7374 10.7374)"
     run awk -F'\t' '!/^#/ && $1 != "chapter" { d = $6 - $4 / $3; if (d < -0.001 * $6 || d > 0.001 * $6) print "bad ratio: " $0 }' "$out/peers.tsv"
     assert_output ""
     if command -v gnuplot >/dev/null; then

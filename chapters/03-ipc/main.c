@@ -27,7 +27,7 @@
 static const char usage[] =
     "Usage: ch03-ipc [--quick | --full] [--only latency|bandwidth|serialization]\n"
     "                [--channel NAME] [--pin none|same|spread] [--max-size SIZE] [--ints N]\n"
-    "                [--corrupt-at N] [--trials N] [--seed S] [--out DIR]\n"
+    "                [--rounds N] [--corrupt-at N] [--trials N] [--seed S] [--out DIR]\n"
     "Pipes vs queues vs shared memory, and what serialization costs (Linux only).\n"
     "  latency: a 64-byte round trip per channel, on one CPU and on two; bandwidth: one-way\n"
     "  throughput by message size, under memcpy; serialization: integers as text, records,\n"
@@ -38,6 +38,9 @@ static const char usage[] =
     "                   bandwidth and serialization: spread unless --pin says otherwise\n"
     "  --max-size SIZE  largest bandwidth message, a multiple of 8 (64 to 64M; default 256K\n"
     "                   quick, 4M default, 16M full); sizes go 64, 256, 1K, ... up to it\n"
+    "  --rounds N       latency: round trips a trial times (1 to 1000000; default 100 quick,\n"
+    "                   500 default, 5000 full); --rounds 2000 --trials 1 times one window\n"
+    "                   as perf bench sched pipe -l 2000 does (less its fork and exit)\n"
     "  --ints N         integers in the serialization experiment (1 to 10000000;\n"
     "                   default 100000 quick, 1000000 otherwise)\n"
     "  --corrupt-at N   fault injection: every sender flips one bit of byte N of what it sends\n"
@@ -870,9 +873,10 @@ static void parse_channel(struct plan *pl, const char *name)
 static void parse_options(struct plan *pl, struct kit_opts *o, int argc, char **argv)
 {
     const char *max_size = NULL, *ints = NULL, *corrupt_at = NULL, *channel = NULL;
+    const char *rounds = NULL;
     const struct kit_option own[] = {{"--max-size", &max_size, NULL}, {"--ints", &ints, NULL},
                                      {"--corrupt-at", &corrupt_at, NULL},
-                                     {"--channel", &channel, NULL}};
+                                     {"--channel", &channel, NULL}, {"--rounds", &rounds, NULL}};
     parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
     if (channel)
         parse_channel(pl, channel);
@@ -883,7 +887,8 @@ static void parse_options(struct plan *pl, struct kit_opts *o, int argc, char **
     pl->ints = ints ? (size_t)parse_count("--ints", ints, 1, 10000000)
                     : (size_t)by_mode(o, 100000, 1000000, 1000000);
     pl->ping_trials = trials_for(o, 3, 9, 21);
-    pl->ping_rounds = (long)by_mode(o, 100, 500, 5000);
+    pl->ping_rounds = rounds ? (long)parse_count("--rounds", rounds, 1, 1000000)
+                             : (long)by_mode(o, 100, 500, 5000);
     pl->flow_trials = trials_for(o, 3, 7, 15);
     pl->ship_trials = trials_for(o, 3, 3, 11);       /* 1M integers as text: ~1 s a trial */
     if (!corrupt_at)
