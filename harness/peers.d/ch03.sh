@@ -4,8 +4,11 @@
 #                             (ch03-ipc --only latency --pin same). perf times ONE window from
 #                             before its fork to after its wait: the fork of perf, every round
 #                             trip, the child's exit() and the wait. Its fixed part is measured
-#                             with -l 1 and taken out; -l 20000 and -T (threads) show the rest;
-#                             perf record (cpu-clock samples) says where the fixed part goes.
+#                             with -l 1 and taken out; the kit is also timed as one window of
+#                             2000 (ch03-ipc --rounds 2000 --trials 1). Where the fixed part
+#                             goes: -l 1 with an exit() that skips the libraries' destructors
+#                             (a preloaded shim, built here with cc), with threads (-T), and
+#                             perf record's cpu-clock samples; -l 20000 as a check.
 #   perf bench mem memcpy     the memcpy ceiling (warm buffers) and the fresh-buffer copy beside
 #                             perf's (the same buffer size, timed window and units)
 #   python3 ipc.py            the Python twin beside the C channels
@@ -28,14 +31,16 @@ ch3_pipe_us() {   # ch3_pipe_us ARGS...: one perf bench sched pipe run on CPU 0,
 # -l 1 is that fixed part with one round trip. The variants alternate round by round, so that a
 # change of load touches all of them; each is the median of its runs.
 ch3_pipe() {
-    local trials=$1 d="$tmp/pipe" i ours one fixed l2000 l20000 threads net
+    local trials=$1 d="$tmp/pipe" i ours one fixed l2000 l20000 threads net quick=
     mkdir -p "$d"
+    ch3_quick_exit "$d/quick_exit.so" && quick=$d/quick_exit.so
     "$build/ch03-ipc" --only latency --pin same --trials "$trials" --out "$tmp" >/dev/null
     ours=$(awk -F'\t' '$1 == "pipe" && $2 == 1 { print $5 }' "$tmp/ch03-latency.tsv")
     for i in $(seq "$trials"); do
         ch3_pipe_us -l 1 >>"$d/l1"
         ch3_pipe_us -l 2000 >>"$d/l2000"
         ch3_pipe_us -T -l 1 >>"$d/t1"
+        [ -z "$quick" ] || LD_PRELOAD=$quick ch3_pipe_us -l 1 >>"$d/q1"
         ((i % 3 != 1)) || ch3_pipe_us -l 20000 >>"$d/l20000"
         # the kit timed like perf: one window of 2000 round trips (after its warm-up window)
         "$build/ch03-ipc" --only latency --channel pipe --pin same --rounds 2000 --trials 1 \
@@ -55,8 +60,10 @@ ch3_pipe() {
     printf '  %-66s %10.2f\n' "ch03-ipc latency, pipe, --pin same (median of $trials trials of 500)" "$ours" \
         "  one window of 2000 (--rounds 2000 --trials 1), median of $trials runs" "$one" \
         "taskset -c 0 perf bench sched pipe -l 2000 (median of $trials)" "$l2000"
-    printf '  %-66s %10.0f\n' "  its fixed part: -l 1, fork + 1 round trip + exit + wait (median)" "$fixed" \
-        "  the same with threads, -T -l 1: no fork, no process exit (median)" "$threads"
+    printf '  %-66s %10.0f\n' "  its fixed part: -l 1, fork + 1 round trip + exit + wait (median)" "$fixed"
+    [ -z "$quick" ] || printf '  %-66s %10.0f\n' \
+        "  the same, exit() without destructors (LD_PRELOAD: fflush, _exit)" "$(ch3_median q1)"
+    printf '  %-66s %10.0f\n' "  the same with threads, -T -l 1: no fork, no process exit (median)" "$threads"
     printf '  %-66s %10.2f\n' "  -l 2000 without the fixed part: (2000 x -l 2000 - -l 1) / 1999" "$net" \
         "taskset -c 0 perf bench sched pipe -l 20000 (median of $n20)" "$l20000"
     awk -v k="$ours" -v o="$one" -v a="$l2000" -v f="$fixed" -v n="$net" -v b="$l20000" 'BEGIN {
@@ -69,6 +76,15 @@ ch3_pipe() {
     ch3_pipe_exit
     ch3_pipe_profile
     return 0
+}
+
+# An exit() that skips the exit handlers and the shared libraries' destructors (stdio is still
+# flushed): preloaded into perf, it shows what its child's exit() costs inside the window.
+ch3_quick_exit() {   # ch3_quick_exit SO: build it; false when there is no compiler
+    command -v "${CC:-cc}" >/dev/null || return 1
+    printf '%s\n' '#include <stdio.h>' '#include <unistd.h>' \
+        'void exit(int status) { fflush(NULL); _exit(status); }' >"${1%.so}.c"
+    "${CC:-cc}" -O2 -shared -fPIC -o "$1" "${1%.so}.c" 2>/dev/null
 }
 
 # What the child of perf runs in exit(): every shared library's destructor (perf links ~28).
