@@ -14,8 +14,8 @@
  *   - reading costs: each file read is a system call that makes the kernel format text, and
  *     opening a file by its path costs as much again; so the sampler opens each file once and
  *     re-reads it, and reads per sample only what can have changed: stat and schedstat every
- *     time, status (the dearest file, for the context switches) every 100 ms, and the
- *     children list only of a process that has run since it last read that list;
+ *     time, status (the dearest file, for the context switches) every 100 ms, and status and
+ *     the children list only of a process that has run since they were last read;
  *   - sampling misses: CPU used after a process's last sample, and processes that start and end
  *     between two samples. The kernel does not lose them: when a parent waits for a child
  *     (wait4), the child's CPU, and that of every child *it* waited for, is added to the
@@ -72,9 +72,13 @@ struct open_files {
     pid_t pid;
     bool read_this_sample;
     int fd[PROC_FILES];               /* -1 until first needed */
-    unsigned samples_to_full;         /* 0: its next sample reads every file */
+    unsigned samples_to_full;         /* 0: its next sample is a full one */
+    bool full_this_sample;
     uint64_t cpu_ns_at_children;      /* its CPU time just before its children were listed */
     char *children;                   /* that list (NULL until read) */
+    bool switches_read;
+    uint64_t cpu_ns_at_switches;      /* its CPU time just before its status was read */
+    uint64_t voluntary, involuntary;  /* the context switches status said then */
 };
 static struct open_files *kept;
 static size_t kept_count, kept_cap, kept_hint;
@@ -263,25 +267,47 @@ long clock_ticks_per_second(void)
     return hz;
 }
 
+/* A process with one thread, not runnable now, whose CPU time has not moved since it was
+ * cpu_ns_then, has not run since: the kernel adds to that time at every switch away from a
+ * task, so it has made no system call (no fork) and no context switch since. */
+static bool idle_since(const struct proc_sample *s, uint64_t cpu_ns_then)
+{
+    return s->threads <= 1 && s->state != 'R' && have_schedstat() && s->cpu_ns == cpu_ns_then;
+}
+
+/* The context switches, from status: the only thing stat and schedstat lack, and as dear as
+ * both together (~1.4 KiB of text). Not read again for a process idle since the last read
+ * (unless forced): its switches cannot have moved. */
+static bool read_switches(struct open_files *f, struct proc_sample *s, bool force)
+{
+    if (force || !f->switches_read || !idle_since(s, f->cpu_ns_at_switches)) {
+        char buf[4096];
+        if (read_of(f, STATUS, buf, sizeof buf) < 0)
+            return false;
+        parse_status(buf, s);
+        f->switches_read = true;
+        f->cpu_ns_at_switches = s->cpu_ns;   /* read before status: any later run shows */
+        f->voluntary = s->voluntary_switches;
+        f->involuntary = s->involuntary_switches;
+    }
+    s->voluntary_switches = f->voluntary;
+    s->involuntary_switches = f->involuntary;
+    s->has_switches = true;
+    return true;
+}
+
 /* false when the process is gone (it may end between any two reads: then the sample is
  * incomplete and is dropped, as if the process had ended just before).
- * full: read status too. Its context switches are the only thing stat and schedstat lack, and
- * it costs as much as both together (~1.4 KiB of text), so a periodic sample reads it every
- * full_every-th time only, and says so (has_switches). */
+ * full: the context switches too (a periodic sample asks every full_every-th time only, and
+ * says so: has_switches); force: read every file, whatever the process did. */
 /* book:sample-process */
-static bool sample_files(struct open_files *f, bool full, struct proc_sample *s)
+static bool sample_files(struct open_files *f, bool full, bool force, struct proc_sample *s)
 {
     char buf[4096];
     memset(s, 0, sizeof *s);
     s->pid = f->pid;
     if (read_of(f, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
         return false;
-    if (full) {
-        if (read_of(f, STATUS, buf, sizeof buf) < 0)
-            return false;
-        parse_status(buf, s);
-        s->has_switches = true;
-    }
     s->read_ns = now_ns();               /* its own time: a sample of many takes a while; */
     char *end;                           /* taken first, the CPU read can only be later */
     if (read_of(f, SCHEDSTAT, buf, sizeof buf) >= 0) {
@@ -293,23 +319,23 @@ static bool sample_files(struct open_files *f, bool full, struct proc_sample *s)
     /* schedstat is the main thread's alone; stat's ticks (10 ms grain) count every thread */
     if (s->threads > 1 || s->cpu_ns == 0)
         s->cpu_ns = (s->user_ticks + s->system_ticks) * (1000000000u / clock_ticks_per_second());
-    return true;
+    return !full || read_switches(f, s, force);
 }
 /* end:sample-process */
 
 /* Every file, now (a process's last look before it is reaped, say). */
 bool sample_process(pid_t pid, struct proc_sample *s)
 {
-    return sample_files(files_of(pid), true, s);
+    return sample_files(files_of(pid), true, true, s);
 }
 
-/* One sample of the tree's: every full_every-th of a process reads every file. */
+/* One sample of the tree's: every full_every-th of a process is a full one. */
 static bool sample_periodic(pid_t pid, struct proc_sample *s)
 {
     struct open_files *f = files_of(pid);
-    bool full = f->samples_to_full == 0;
-    f->samples_to_full = full ? full_every - 1 : f->samples_to_full - 1;
-    return sample_files(f, full, s);
+    f->full_this_sample = f->samples_to_full == 0;
+    f->samples_to_full = f->full_this_sample ? full_every - 1 : f->samples_to_full - 1;
+    return sample_files(f, f->full_this_sample, false, s);
 }
 
 bool have_schedstat(void)
@@ -325,18 +351,16 @@ bool have_schedstat(void)
  * /proc/PID/task/PID/children lists the live children of a process's main thread (the kit's
  * processes and most programs fork from it). A breadth-first walk from root finds every
  * descendant alive at this instant; root itself is not included.
- * A process gains a child only by running (fork is a system call it makes), so a process with
- * one thread that is asleep and has used not one more nanosecond of CPU since its children
- * were last listed has the same children, or fewer: the list read then is used again, and a
- * pid in it counts only while its parent is still that process. The exception, a subreaper
- * handed orphans while it slept, waits for the next full sample. */
+ * A process gains a child only by running (fork is a system call it makes), so a process idle
+ * since its children were last listed has the same children, or fewer: the list read then is
+ * used again, and a pid in it counts only while its parent is still that process. The
+ * exception, a subreaper handed orphans while it slept, waits for its next full sample. */
 
 /* The children of the process sampled in p (NULL: of root, which is always read), as text. */
 static const char *children_of(pid_t pid, const struct proc_sample *p, char *buf, size_t len)
 {
     struct open_files *f = files_of(pid);
-    if (p && !p->has_switches && f->children && p->threads <= 1 && p->state != 'R' &&
-        have_schedstat() && p->cpu_ns == f->cpu_ns_at_children) {
+    if (p && !f->full_this_sample && f->children && idle_since(p, f->cpu_ns_at_children)) {
         f->read_this_sample = true;
         return f->children;
     }
