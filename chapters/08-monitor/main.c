@@ -106,7 +106,7 @@ struct session {
     char slot_keys[64][24];
     int slots;
     uint64_t stop_after_ns;        /* overhead: stop the loop then; 0 = when the roots end */
-    uint64_t full_period_ns;       /* overhead: status this often (0: the sampler's 100 ms) */
+    bool every_file;               /* overhead: every file at every sample */
     uint64_t last_t_ns;
     bool sampled;                  /* at least one sample taken */
     double peak_total_pct;         /* what a peak-only summary reports */
@@ -328,7 +328,7 @@ static void watch_session(struct session *s, struct watch *w, uint64_t period_ns
 {
     memset(w, 0, sizeof *w);
     w->period_ns = period_ns;
-    w->full_period_ns = s->full_period_ns;
+    w->every_file = s->every_file;
     w->roots_left = roots;
     w->on_sample = on_sample;
     w->on_end = on_end;
@@ -555,7 +555,8 @@ struct sampling_trial {
     size_t expected;               /* processes in the tree */
     long samples;
     struct proc_sample *buf;
-    unsigned full_every;           /* a process's every Nth sample reads every file */
+    unsigned full_every;           /* a process's every Nth sample reads status (0: every file
+                                    * at every sample, whatever the process did) */
 };
 
 /* A process's status is read every 10th sample, as in a loop every 10 ms. */
@@ -581,7 +582,7 @@ static double time_samples(void *ctx)
 static double time_full_samples(void *ctx)
 {
     struct sampling_trial *t = ctx;
-    t->full_every = 1;
+    t->full_every = 0;
     double us = time_samples(ctx);
     t->full_every = full_every_at_10ms;
     return us;
@@ -613,7 +614,7 @@ static double time_loop(void *ctx)
     struct watch w;
     session_start(&s, t->o, 0);
     s.stop_after_ns = t->length_ns;
-    s.full_period_ns = t->every_file ? 1 : 0;
+    s.every_file = t->every_file;
     watch_session(&s, &w, t->period_ns, 1);
     session_end(&s);
     if (w.samples < 2 || w.steady_ns == 0)   /* one sample only: nothing but the first */

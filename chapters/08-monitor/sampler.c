@@ -194,12 +194,13 @@ void sampler_reopen_files(bool on)
     reopen_files = on;
 }
 
-/* A full sample reads every file; the others only those that change between two samples. */
+/* A full sample reads every file; the others only those that change between two samples.
+ * 0: every sample reads every file, even of a process that has not run (to measure the saving). */
 static unsigned full_every = 1;
 
 void sampler_full_every(unsigned samples)
 {
-    full_every = samples > 0 ? samples : 1;
+    full_every = samples;
 }
 
 /* ---------- one process ---------- */
@@ -333,9 +334,11 @@ bool sample_process(pid_t pid, struct proc_sample *s)
 static bool sample_periodic(pid_t pid, struct proc_sample *s)
 {
     struct open_files *f = files_of(pid);
-    f->full_this_sample = f->samples_to_full == 0;
-    f->samples_to_full = f->full_this_sample ? full_every - 1 : f->samples_to_full - 1;
-    return sample_files(f, f->full_this_sample, false, s);
+    bool every_file = full_every == 0;
+    f->full_this_sample = every_file || f->samples_to_full == 0;
+    if (!every_file)
+        f->samples_to_full = f->full_this_sample ? full_every - 1 : f->samples_to_full - 1;
+    return sample_files(f, f->full_this_sample, every_file, s);
 }
 
 bool have_schedstat(void)
@@ -511,8 +514,9 @@ void watch_tree(struct watch *w)
         die_errno("malloc");
     pid_t self = getpid();
     child_ended = 1;                     /* one may have ended before the handler was set */
-    uint64_t full_ns = w->full_period_ns ? w->full_period_ns : 100000000;  /* 100 ms */
-    sampler_full_every(w->period_ns < full_ns ? (unsigned)(full_ns / w->period_ns) : 1);
+    const uint64_t full_ns = 100000000;  /* a full sample of each process every 100 ms */
+    sampler_full_every(w->every_file ? 0
+                       : w->period_ns < full_ns ? (unsigned)(full_ns / w->period_ns) : 1);
     sample_system(&w->machine_at_start);
     double cpu_at_start = thread_cpu_ns();
     w->start_ns = now_ns();

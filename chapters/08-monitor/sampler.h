@@ -39,7 +39,8 @@ struct system_sample {
 
 bool sample_process(pid_t pid, struct proc_sample *s);   /* every file */
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max);
-void sampler_full_every(unsigned samples);   /* a process's every Nth sample reads status */
+void sampler_full_every(unsigned samples);   /* every Nth sample of a process reads status;
+                                               * 0: every sample every file, idle or not */
 void sample_system(struct system_sample *s);
 bool have_schedstat(void);
 void sampler_reopen_files(bool on);  /* true: open, read, close each file every time */
@@ -60,7 +61,8 @@ struct ended_process {
 /* The sampling loop: the calling process's tree every period_ns, and every child reaped. */
 struct watch {
     uint64_t period_ns;
-    uint64_t full_period_ns;          /* a process's status (switches) this often; 0: 100 ms */
+    bool every_file;                  /* every file at every sample (else status every 100 ms,
+                                         * and nothing a process idle since cannot change) */
     int roots_left;                   /* on_end decrements it; the loop stops at 0 */
     void (*on_sample)(struct watch *w, uint64_t t_ns, const struct proc_sample *procs,
                       size_t count);
