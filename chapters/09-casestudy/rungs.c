@@ -219,6 +219,16 @@ static void sum_blocks(const struct input *in, const float *values, size_t first
         partials[bad - first] = nextafter(partials[bad - first], INFINITY);
 }
 
+/* Every value's work, block by block, read through any mapping of the values: the first-touch
+ * probe (pages.c) times it to see what first reads cost inside the arithmetic. */
+double sum_values(const struct input *in, const float *values)
+{
+    double total = 0;
+    for (size_t b = 0; b < in->blocks; b++)
+        total += block_sum(values + first_value(b), values_in(in, b, 1), in->units);
+    return total;
+}
+
 /* ---------- the parent's clock: every step charged to a phase ---------- */
 
 struct phase_clock {

@@ -76,7 +76,8 @@ extern const struct rung filled_rung;
 const struct rung *find_rung(const char *name);
 
 /* What a page of the shared values costs a new process (pages.c): one process per way of
- * mapping them, each reading one byte per 4 KiB page twice, then unmapping. */
+ * mapping them, each reading one byte per 4 KiB page twice, then unmapping; then summing every
+ * value twice through a fresh mapping, as a worker reads them. */
 enum touch_kind { TOUCH_READ_WRITE, TOUCH_READ_ONLY, TOUCH_READ_ONLY_POPULATED, TOUCH_KINDS };
 extern const char *const touch_names[TOUCH_KINDS];
 struct first_touch {
@@ -84,6 +85,8 @@ struct first_touch {
     double first_ms, again_ms;  /* CPU time of the first and of the second pass */
     double unmap_ms;            /* CPU time of munmap, every page mapped */
     double faults;              /* minor page faults during the first pass */
+    double work_first_ms;       /* summing every value through a second fresh mapping: the */
+    double work_again_ms;       /* first pass, then the second (read-write and read-only only) */
 };
 struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind);
 size_t pages_of(const struct input *in);
@@ -91,6 +94,7 @@ size_t pages_of(const struct input *in);
 void make_input(struct input *in, size_t count, unsigned long seed, int units);
 void free_input(struct input *in);
 double add_partials(const double *partials, size_t blocks);
+double sum_values(const struct input *in, const float *values);
 size_t default_chunk_blocks(size_t blocks, int workers);
 
 #endif
