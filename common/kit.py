@@ -1,15 +1,26 @@
-"""kit.py - what every chapter's Python twin shares with the C programs: the TSV format.
+"""kit.py - what every chapter's Python twin shares with the C programs: the TSV format, the
+standard options and the verification exit.
 
     stats_row(variant, x, unit, samples)   one measurement row: n, median, min, max, mean, stddev
     metadata(chapter, program, experiment, mode)   the "# chapter=..." and "# host=..." lines
-    write_tsv(out, chapter, experiment, header, rows, notes=())
+    write_tsv(out, chapter, program, experiment, mode, header, rows, notes=())
         results/chNN-python-<experiment>.tsv, written whole (a temporary file, then a rename)
     MEASUREMENT_COLUMNS                    the header of a measurement table
+    add_mode_options(ap)                   --quick | --full; args.mode is quick, default or full
+    add_trials_option(ap, help=...)        --trials N, None when not given
+    trials_or_default(ap, trials, default) the --trials given (1 to 1000, else a usage error,
+                                           exit 2), or the mode's default when none was given
+    times_four(first, largest)             first, 4 x first, ... below largest, then largest
+    VerificationFailed                     raised where a result is found wrong
+    verified_or_exit(program)              a with-block: a VerificationFailed raised inside it
+                                           ends the run with "PROGRAM: verification failed:
+                                           ..." on stderr and exit status 1
 
 A twin imports it with its own directory's parent's parent on sys.path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                     "common"))
 """
+import contextlib
 import os
 import platform
 import statistics
@@ -65,3 +76,49 @@ def write_tsv(out, chapter, program, experiment, mode, header, rows, notes=()):
             pass
         sys.exit(f"{program}: writing {path} failed: {e.strerror}")
     return path
+
+
+# ---------- options every twin spells the same way ----------
+
+def add_mode_options(ap):
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      default="default", help="CI size (a few seconds)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="publication size")
+
+
+def add_trials_option(ap, help="trials per point (1 to 1000)"):
+    ap.add_argument("--trials", type=int, default=None, help=help)
+
+
+def trials_or_default(ap, trials, default):
+    if trials is None:
+        return default
+    if not 1 <= trials <= 1000:
+        ap.error(f"--trials: {trials} is out of range (accepted: 1 to 1000)")
+    return trials
+
+
+def times_four(first, largest):
+    sizes, size = [], first
+    while size < largest:
+        sizes.append(size)
+        size *= 4
+    return sizes + [largest]
+
+
+# ---------- a wrong result ends the run: exit 1 ----------
+
+class VerificationFailed(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def verified_or_exit(program):
+    """program None: the message starts with "verification failed:" itself."""
+    try:
+        yield
+    except VerificationFailed as e:
+        print(f"{program + ': ' if program else ''}verification failed: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -41,13 +41,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
+                 add_trials_option, stats_row, times_four, trials_or_default, verified_or_exit,
+                 write_tsv)
 
 PAGE = os.sysconf("SC_PAGESIZE")
-
-
-class VerificationFailed(Exception):
-    pass
 
 
 def check(what, call, status):
@@ -158,16 +156,8 @@ def run_methods(args):
           f"{found['thread']:.0f} us ({pfork / found['thread']:.0f}x less than Process-fork).")
 
 
-def rss_sizes(largest):
-    sizes, mib = [], 1
-    while mib < largest:
-        sizes.append(mib)
-        mib *= 4
-    return sizes + [largest]
-
-
 def run_rss(args):
-    sizes = rss_sizes(args.max_rss)
+    sizes = times_four(1, args.max_rss)
     variants = ["os.fork", "Process-fork", "Process-spawn"]
     print(f"\nrss: start and reap one process while this process holds SIZE of touched memory; "
           f"us per call, {args.trials} trials")
@@ -209,36 +199,29 @@ def parse_mib(text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="CI size (a few seconds)")
-    mode.add_argument("--full", action="store_true", help="publication size")
+    add_mode_options(ap)
     ap.add_argument("--only", choices=["methods", "rss"])
     ap.add_argument("--max-rss", type=parse_mib, default=None,
                     help="largest parent memory in rss, whole MiB (1M to 4G; default 4M quick, "
                          "64M default, 256M full)")
-    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
+    add_trials_option(ap)
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
-    args.mode = "quick" if args.quick else "full" if args.full else "default"
     if args.max_rss is None:
         args.max_rss = {"quick": 4, "default": 64, "full": 256}[args.mode]
     if not 1 <= args.max_rss <= 4096:
         ap.error(f"--max-rss: {args.max_rss} MiB is out of range (accepted: 1M to 4G)")
-    if args.trials is not None and not 1 <= args.trials <= 1000:
-        ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
-    args.trials = args.trials or {"quick": 3, "default": 7, "full": 15}[args.mode]
+    args.trials = trials_or_default(ap, args.trials,
+                                    {"quick": 3, "default": 7, "full": 15}[args.mode])
     args.budget = {"quick": 0.02, "default": 0.15, "full": 0.5}[args.mode]
     os.makedirs(args.out, exist_ok=True)
     print(f"spawn.py: Python {platform.python_version()}, {os.cpu_count()} CPUs, mode={args.mode}, "
           f"load average {os.getloadavg()[0]:.2f}")
-    try:
+    with verified_or_exit("spawn.py"):
         if args.only in (None, "methods"):
             run_methods(args)
         if args.only in (None, "rss"):
             run_rss(args)
-    except VerificationFailed as e:
-        print(f"spawn.py: verification failed: {e}", file=sys.stderr)
-        sys.exit(1)
     print("\nverification: every child's exit status checked (call number % 2), every child "
           "reaped")
     print(f"TSV files: {args.out}/ch01-python-*.tsv")

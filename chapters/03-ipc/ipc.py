@@ -42,7 +42,8 @@ import time
 from multiprocessing import shared_memory
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
+                 add_trials_option, stats_row, times_four, trials_or_default, verified_or_exit)
 from kit import write_tsv as write_tsv_whole  # noqa: E402
 
 CTX = mp.get_context("fork")
@@ -50,10 +51,6 @@ PING_BYTES = 64
 RING_SLOTS = 4
 SEQ = struct.Struct("<Q")
 CHANNELS = ["Pipe", "Pipe-bytes", "Queue", "SimpleQueue", "shared_memory"]
-
-
-class VerificationFailed(Exception):
-    pass
 
 
 # ---------- the payload: a fixed random body, its sequence number at both ends ----------
@@ -384,16 +381,8 @@ def run_latency(args):
     write_tsv(args, "latency", "cpus", rows)
 
 
-def sizes_up_to(largest):
-    sizes, b = [], 64
-    while b < largest:
-        sizes.append(b)
-        b *= 4
-    return sizes + [largest]
-
-
 def run_bandwidth(args):
-    sizes = sizes_up_to(args.max_size)
+    sizes = times_four(64, args.max_size)
     print(f"\nbandwidth: one-way throughput, GB/s (10^9 bytes/s), by message size; "
           f"two CPUs; {args.trials} trials")
     print(f"  {'channel':<14}" + "".join(f" {size_name(s):>7}" for s in sizes))
@@ -460,20 +449,17 @@ def parse_size(text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="CI size (a few seconds)")
-    mode.add_argument("--full", action="store_true", help="publication size")
+    add_mode_options(ap)
     ap.add_argument("--only", choices=["latency", "bandwidth", "serialization"])
     ap.add_argument("--max-size", type=parse_size, default=None,
                     help="largest bandwidth message, a multiple of 8 (64 to 64M; default 256K "
                          "quick, 4M default, 16M full)")
     ap.add_argument("--ints", type=int, default=None,
                     help="integers to serialize (1 to 10000000; default 100000 quick, 1000000)")
-    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
+    add_trials_option(ap)
     ap.add_argument("--seed", type=int, default=1, help="payload seed")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
-    args.mode = "quick" if args.quick else "full" if args.full else "default"
     if args.max_size is None:
         args.max_size = {"quick": 256 << 10, "default": 4 << 20, "full": 16 << 20}[args.mode]
     if not (64 <= args.max_size <= 64 << 20 and args.max_size % 8 == 0):
@@ -483,20 +469,16 @@ def main():
         args.ints = 100000 if args.mode == "quick" else 1000000
     if not 1 <= args.ints <= 10_000_000:
         ap.error(f"--ints: {args.ints} is out of range (accepted: 1 to 10000000)")
-    if args.trials is not None and not 1 <= args.trials <= 1000:
-        ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
-    args.trials = args.trials or {"quick": 3, "default": 9, "full": 30}[args.mode]
+    args.trials = trials_or_default(ap, args.trials,
+                                    {"quick": 3, "default": 9, "full": 30}[args.mode])
     os.makedirs(args.out, exist_ok=True)
     print(f"ipc.py: Python {platform.python_version()}, {os.cpu_count()} CPUs, start method "
           f"fork, mode={args.mode}, load average {os.getloadavg()[0]:.2f}")
-    try:
+    with verified_or_exit(None):
         for name, run in (("latency", run_latency), ("bandwidth", run_bandwidth),
                           ("serialization", run_serialization)):
             if args.only in (None, name):
                 run(args)
-    except VerificationFailed as e:
-        print(f"verification failed: {e}", file=sys.stderr)
-        sys.exit(1)
     print("\nverification: every message compared byte for byte with what was sent, decoded "
           "integers\nequal to the originals, every child exited 0")
     print(f"TSV files: {args.out}/ch03-python-*.tsv")

@@ -37,13 +37,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
+                 add_trials_option, stats_row, trials_or_default, verified_or_exit, write_tsv)
 
 CTX = mp.get_context("fork")
-
-
-class VerificationFailed(Exception):
-    pass
 
 
 # ---------- the variants: add n to the shared count, one increment at a time ----------
@@ -203,36 +200,29 @@ def run(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="CI size (a few seconds)")
-    mode.add_argument("--full", action="store_true", help="publication size")
+    add_mode_options(ap)
     ap.add_argument("--increments", type=int, default=None,
                     help="increments per trial, split across the workers (1000 to 10^8; default "
                          "10000 quick, 100000 default, 1000000 full: Python takes ~100x C's time "
                          "per increment, C's defaults are 10x these)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="P = 1, N, 2N (1 to 64; default N = online CPUs)")
-    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
+    add_trials_option(ap)
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
-    args.mode = "quick" if args.quick else "full" if args.full else "default"
     if args.increments is None:
         args.increments = {"quick": 10000, "default": 100000, "full": 1000000}[args.mode]
     if not 1000 <= args.increments <= 10 ** 8:
         ap.error(f"--increments: {args.increments} is out of range (accepted: 1000 to 100000000)")
     if not 1 <= args.workers <= 64:
         ap.error(f"--workers: {args.workers} is out of range (accepted: 1 to 64)")
-    if args.trials is not None and not 1 <= args.trials <= 1000:
-        ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
-    args.trials = args.trials or {"quick": 3, "default": 5, "full": 15}[args.mode]
+    args.trials = trials_or_default(ap, args.trials,
+                                    {"quick": 3, "default": 5, "full": 15}[args.mode])
     os.makedirs(args.out, exist_ok=True)
     print(f"counters.py: Python {platform.python_version()}, {os.cpu_count()} CPUs, start method "
           f"fork, mode={args.mode}, load average {os.getloadavg()[0]:.2f}")
-    try:
+    with verified_or_exit("counters.py"):
         run(args)
-    except VerificationFailed as e:
-        print(f"counters.py: verification failed: {e}", file=sys.stderr)
-        sys.exit(1)
     print("\nverification: every exact variant's count equal to I; RawValue and Value never above "
           "I, and exact with P = 1")
     print(f"TSV files: {args.out}/ch04-python-*.tsv")

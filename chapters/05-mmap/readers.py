@@ -41,16 +41,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
+                 add_trials_option, stats_row, trials_or_default, verified_or_exit, write_tsv)
 
 CTX = mp.get_context("fork")
 PAGE = mmap.PAGESIZE
 GOLDEN = 0x9E3779B97F4A7C15
 np = None                                   # NumPy, imported in main() (or the run is skipped)
-
-
-class VerificationFailed(Exception):
-    pass
 
 
 # ---------- the data file: the C program's values, page sums kept for the checks ----------
@@ -282,9 +279,7 @@ def parse_size(text):
 def main():
     global np
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="CI size (a few seconds)")
-    mode.add_argument("--full", action="store_true", help="publication size")
+    add_mode_options(ap)
     ap.add_argument("--only", choices=["methods", "workers"])
     ap.add_argument("--size", type=parse_size, default=None,
                     help="data file bytes, a multiple of 4 (4K to 4G, at most half the available "
@@ -293,11 +288,10 @@ def main():
                     help="read()/pread() buffer (4K to 64M, a multiple of 4; default 128K)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="N of pread-N, mmap-N, memmap-N; workers runs 1..2N (1 to 32)")
-    ap.add_argument("--trials", type=int, default=None, help="trials per point (1 to 1000)")
+    add_trials_option(ap)
     ap.add_argument("--seed", type=int, default=1, help="the values' seed (0 to 2^64-1)")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     args = ap.parse_args()
-    args.mode = "quick" if args.quick else "full" if args.full else "default"
     if args.size is None:
         args.size = {"quick": 4_000_000, "default": 40_000_000, "full": 400_000_000}[args.mode]
     available = os.sysconf("SC_AVPHYS_PAGES") * PAGE
@@ -309,11 +303,10 @@ def main():
                  "a multiple of 4)")
     if not 1 <= args.workers <= 32:
         ap.error(f"--workers: {args.workers} is out of range (accepted: 1 to 32)")
-    if args.trials is not None and not 1 <= args.trials <= 1000:
-        ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
+    args.trials = trials_or_default(ap, args.trials,
+                                    {"quick": 3, "default": 5, "full": 15}[args.mode])
     if not 0 <= args.seed < 1 << 64:
         ap.error(f"--seed: {args.seed} is out of range (accepted: 0 to 2^64-1)")
-    args.trials = args.trials or {"quick": 3, "default": 5, "full": 15}[args.mode]
     try:
         import numpy
     except ImportError:
@@ -327,14 +320,11 @@ def main():
     args.data = DataFile(args.size, args.seed)
     print(f"data file: {args.size / 1e6:.1f} MB = {args.size // 4} float32 values k/8 "
           f"(seed {args.seed}), exact sum {args.data.expected:.3f} (its name removed once open)")
-    try:
+    with verified_or_exit("readers.py"):
         if args.only in (None, "methods"):
             run_methods(args)
         if args.only in (None, "workers"):
             run_workers(args)
-    except VerificationFailed as e:
-        print(f"readers.py: verification failed: {e}", file=sys.stderr)
-        sys.exit(1)
     print("\nverification: every sum exact, every worker's range checked (no gap, no overlap), "
           "data file removed")
     print(f"TSV files: {args.out}/ch05-python-*.tsv")
