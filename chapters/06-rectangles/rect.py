@@ -17,9 +17,13 @@ values below where there is one. Exit 0 ok, 1 verification failed, 2 usage error
 """
 import argparse
 import math
+import os
 import sys
 import time
 from itertools import combinations
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import VerificationFailed, verified_or_exit  # noqa: E402  (after the path is set)
 
 # Positive and negative normalized rectangles: the issue's table, and values on which
 # ch06-rectangles (both splits) and this program agree.
@@ -134,8 +138,7 @@ def main():
     cpu = time.process_time() - start
 
     if any(c != counts[0] for c in counts):
-        print(f"rect.py: verification failed: tasks gave different counts: {sorted(set(counts))}", file=sys.stderr)
-        return 1
+        raise VerificationFailed(f"tasks gave different counts: {sorted(set(counts))}")
     weight = math.factorial(r - 1)
     total, signed = counts[0]
     positive = (total + signed) // 2 * weight * len(columns)
@@ -149,14 +152,13 @@ def main():
     print(f"rate_per_cpu_s={counted / cpu:.6g}")
     if (r, n) in KNOWN:
         if KNOWN[(r, n)] != (positive, negative):
-            print(f"rect.py: verification failed: ({r},{n}) positive {positive} negative {negative}, "
-                  f"expected {KNOWN[(r, n)]}", file=sys.stderr)
-            return 1
+            raise VerificationFailed(f"({r},{n}) positive {positive} negative {negative}, "
+                                     f"expected {KNOWN[(r, n)]}")
         print("verification: every task the same count; positive and negative match the known values")
     else:
         print("verification: every task the same count (no known value for this size)")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with verified_or_exit("rect.py"):
+        main()

@@ -27,7 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_trials_option,  # noqa: E402
+                 stats_row, trials_or_default, verified_or_exit, write_tsv)
 
 MASK = (1 << 64) - 1
 ITEM = struct.Struct("<QQQ40s")          # producer, seq, check, payload: 64 bytes
@@ -95,12 +96,12 @@ def verify(label, items, producers, consumers, results):
         checks = sum(r[3][p] for r in got)
         want = sum(item_check(p, s) for s in range(n))
         if count != n or seqs != n * (n - 1) // 2 or checks != want:
-            sys.exit(f"prodcons.py: verification failed: {label}: producer {p}: {count} of its "
-                     f"{n} items delivered (or not each once)")
+            raise VerificationFailed(f"{label}: producer {p}: {count} of its {n} items "
+                                     "delivered (or not each once)")
     for r in got:
         if r[4] or r[5]:
-            sys.exit(f"prodcons.py: verification failed: {label}: consumer {r[0]}: "
-                     f"{r[4]} corrupted, {r[5]} out of order")
+            raise VerificationFailed(f"{label}: consumer {r[0]}: {r[4]} corrupted, {r[5]} out "
+                                     "of order")
 
 
 def one_trial(kind, capacity, producers, items):
@@ -159,28 +160,28 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="CI size")
     ap.add_argument("--items", type=int, default=10000, help="items a trial (100..10000000)")
-    ap.add_argument("--trials", type=int, default=None, help="trials per point (1..1000)")
+    add_trials_option(ap, help="trials per point (1..1000)")
     ap.add_argument("--out", default="results", help="where the TSV files go")
     ap.add_argument("--only", choices=["throughput", "capacity", "mpmc"])
     args = ap.parse_args()
     if not 100 <= args.items <= 10_000_000:
         ap.error(f"--items: {args.items} is out of range (accepted: 100 to 10000000)")
-    if args.trials is not None and not 1 <= args.trials <= 1000:
-        ap.error(f"--trials: {args.trials} is out of range (accepted: 1 to 1000)")
+    args.trials = trials_or_default(ap, args.trials, 1 if args.quick else 3)
     mode = "quick" if args.quick else "default"
-    args.trials = args.trials or (1 if args.quick else 3)
     os.makedirs(args.out, exist_ok=True)
     print(f"prodcons.py: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           "start method fork")
-    if args.only in (None, "throughput"):
-        run([("Queue", 100, 1, 100), ("Queue", 1024, 1, 1024), ("JoinableQueue", 1024, 1, 1024),
-             ("Pipe", 0, 1, 0), ("SimpleQueue", 0, 1, 0)], "capacity", "throughput", args, mode)
-    if args.only in (None, "capacity"):
-        caps = [1, 64, 1024] if args.quick else [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536]
-        run([("Queue", c, 1, c) for c in caps], "capacity", "capacity", args, mode)
-    if args.only in (None, "mpmc"):
-        run([(k, 1024, p, p) for k in ("Queue", "SimpleQueue") for p in (1, 2, 4)],
-            "producers", "mpmc", args, mode)
+    with verified_or_exit("prodcons.py"):
+        if args.only in (None, "throughput"):
+            run([("Queue", 100, 1, 100), ("Queue", 1024, 1, 1024),
+                 ("JoinableQueue", 1024, 1, 1024), ("Pipe", 0, 1, 0), ("SimpleQueue", 0, 1, 0)],
+                "capacity", "throughput", args, mode)
+        if args.only in (None, "capacity"):
+            caps = [1, 64, 1024] if args.quick else [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536]
+            run([("Queue", c, 1, c) for c in caps], "capacity", "capacity", args, mode)
+        if args.only in (None, "mpmc"):
+            run([(k, 1024, p, p) for k in ("Queue", "SimpleQueue") for p in (1, 2, 4)],
+                "producers", "mpmc", args, mode)
     print("\nverification: every item of every trial delivered exactly once, in order per producer")
 
 

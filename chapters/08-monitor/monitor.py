@@ -27,7 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, stats_row,  # noqa: E402
+                 verified_or_exit, write_tsv)
 
 try:
     import psutil
@@ -111,7 +112,7 @@ def cpu_per_sample_us(sample, parent, samples, expected):
     start = time.thread_time()
     for _ in range(samples):
         if len(sample(parent)) != expected:
-            sys.exit(f"monitor.py: verification failed: a sample did not find {expected} children")
+            raise VerificationFailed(f"a sample did not find {expected} children")
     return (time.thread_time() - start) / samples * 1e6
 
 
@@ -180,7 +181,7 @@ def seen_children(period, count):
     ran = int.from_bytes(os.read(r, 4), "little")
     os.close(r)
     if spawner.exitcode != 0 or ran != count:
-        sys.exit(f"monitor.py: verification failed: {count} children started, {ran} ran")
+        raise VerificationFailed(f"{count} children started, {ran} ran")
     return 100 * len(seen) / count
 
 
@@ -236,4 +237,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with verified_or_exit("monitor.py"):
+        main()

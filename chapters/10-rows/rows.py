@@ -35,6 +35,10 @@ import sys
 import time
 from multiprocessing import shared_memory
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, metadata, stats_row,  # noqa: E402
+                 verified_or_exit)
+
 # ---------- the row task ----------
 
 
@@ -346,13 +350,6 @@ VARIANTS = [
 ]
 
 
-def stats(samples):
-    s = sorted(samples)
-    mean = statistics.fmean(s)
-    sd = statistics.stdev(s) if len(s) > 1 else 0.0
-    return len(s), statistics.median(s), s[0], s[-1], mean, sd
-
-
 def measure(fn, path, workers, args, expected):
     """One warm-up, then --trials runs; each result checked. Mrows/s per run."""
     samples = []
@@ -362,39 +359,22 @@ def measure(fn, path, workers, args, expected):
         seconds = time.perf_counter() - start
         want = expected(totals)
         if totals_text(totals) != totals_text(want):
-            print("verification failed: %s: per-key totals differ from the sequential loop's"
-                  % fn.__name__, file=sys.stderr)
-            sys.exit(1)
+            raise VerificationFailed("%s: per-key totals differ from the sequential loop's"
+                                     % fn.__name__)
         if t > 0:
             samples.append(rows_of(totals) / seconds / 1e6)
-    return stats(samples)
+    return samples
 
 
-def machine_line():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip().replace(" ", "_")
-                    break
-    except OSError:
-        pass
-    return "host=%s cpus=%d model=%s kernel=%s date=%s git=%s" % (
-        platform.node() or "unknown", os.cpu_count() or 1, model, platform.release(),
-        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), os.environ.get("KIT_GIT") or "unknown")
-
-
-def write_tsv(out_dir, rows, argv):
+def write_tsv(out_dir, rows):
+    """The kit's metadata and measurement rows; this table's experiment is named
+    python-methods, so kit.write_tsv (which names the file after the experiment) does not fit."""
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "ch10-python-methods.tsv")
     with open(path + ".tmp", "w") as f:
-        f.write("# chapter=10 program=rows.py experiment=python-methods mode=default\n")
-        f.write("# %s\n# args=%s\n# python=%s\n# x=processes\n" % (
-            machine_line(), " ".join(argv), platform.python_version()))
-        f.write("variant\tx\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n")
-        for name, x, st in rows:
-            f.write("%s\t%d\tMrows/s\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\n" % ((name, x) + st))
+        f.write(metadata("10", "rows.py", "python-methods", "default"))
+        f.write("# x=processes\n" + MEASUREMENT_COLUMNS + "\n")
+        f.writelines(stats_row(name, x, "Mrows/s", samples) + "\n" for name, x, samples in rows)
     os.replace(path + ".tmp", path)
     return path
 
@@ -428,9 +408,10 @@ def run_variant(name, fn, parallel, args, reference, prefix_reference):
             print("  %-18s FAILS as written: %s after %.3f s (FileExistsError in each: "
                   "the parent already created the name)" % (name, e, time.perf_counter() - start))
         return None
-    st = measure(fn, args.file, w, args, expected)
-    print("  %-18s %3d %10.4g %10.4g %10.4g  Mrows/s" % (name, w, st[1], st[2], st[3]))
-    return name, w, st
+    samples = measure(fn, args.file, w, args, expected)
+    print("  %-18s %3d %10.4g %10.4g %10.4g  Mrows/s"
+          % (name, w, statistics.median(samples), min(samples), max(samples)))
+    return name, w, samples
 
 
 def main(argv):
@@ -455,11 +436,13 @@ def main(argv):
         r = run_variant(name, fn, parallel, args, reference, prefix_reference)
         if r:
             rows.append(r)
-    best = max((r for r in rows if r[0] != "sequential"), key=lambda r: r[2][1])
-    print("best=%s rate=%.6g sequential=%.6g" % (best[0], best[2][1], rows[0][2][1]))
-    print("tsv: %s" % write_tsv(args.out, rows, argv))
+    rate = {name: statistics.median(samples) for name, _, samples in rows}
+    best = max((name for name in rate if name != "sequential"), key=rate.get)
+    print("best=%s rate=%.6g sequential=%.6g" % (best, rate[best], rate["sequential"]))
+    print("tsv: %s" % write_tsv(args.out, rows))
     print("verification: every variant's per-key totals equal the sequential loop's")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    with verified_or_exit(None):
+        main(sys.argv[1:])
