@@ -33,7 +33,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import MEASUREMENT_COLUMNS, stats_row, write_tsv  # noqa: E402  (after the path is set)
+from kit import (MEASUREMENT_COLUMNS, VerificationFailed, stats_row,  # noqa: E402
+                 verified_or_exit, write_tsv)
 
 try:
     import numpy as np
@@ -163,49 +164,42 @@ def run_sequential(values, workers):
     return total, phases
 
 
-def run_naive(values, workers):
-    phases = dict.fromkeys(PHASES, 0.0)
-    t0 = time.perf_counter()
-    chunks = split(values, workers)             # "copying is expensive!"
-    t1 = time.perf_counter()
+def pool_run(workers, t0, t1, map_call):
+    """The pool part of every parallel version: map_call(pool) returns the workers' (sum,
+    compute seconds); the clock started at t0, the work was ready to hand out at t1."""
     with mp.Pool(workers) as pool:
         t2 = time.perf_counter()
-        results = pool.map(naive_worker, chunks)
+        results = map_call(pool)
         t3 = time.perf_counter()
         total = sum(r for r, _ in results)
         t4 = time.perf_counter()
     t5 = time.perf_counter()
     slowest = max(c for _, c in results)
-    phases.update(start=t2 - t1, distribute=(t1 - t0) + (t3 - t2 - slowest), compute=slowest,
+    phases = dict(start=t2 - t1, distribute=(t1 - t0) + (t3 - t2 - slowest), compute=slowest,
                   collect=t4 - t3, teardown=t5 - t4)
     return total, phases
 
 
-def pool_over(name, count, workers, phases, t0, t1):
-    """Pool.starmap over index ranges of the shared values: the clock started at t0, the values
-    were in place at t1."""
+def run_naive(values, workers):
+    t0 = time.perf_counter()
+    chunks = split(values, workers)             # "copying is expensive!"
+    return pool_run(workers, t0, time.perf_counter(),
+                    lambda pool: pool.map(naive_worker, chunks))
+
+
+def pool_over(name, count, workers, t0, t1):
+    """Pool.starmap over index ranges of the shared values."""
     tasks = [(name, count, b, e) for b, e in ranges_of(count, workers)]
-    with mp.Pool(workers) as pool:
-        t2 = time.perf_counter()
-        results = pool.starmap(optimized_worker, tasks)
-        t3 = time.perf_counter()
-        total = sum(r for r, _ in results)
-        t4 = time.perf_counter()
-    t5 = time.perf_counter()
-    slowest = max(c for _, c in results)
-    phases.update(start=t2 - t1, distribute=(t1 - t0) + (t3 - t2 - slowest), compute=slowest,
-                  collect=t4 - t3, teardown=t5 - t4)
-    return total
+    return pool_run(workers, t0, t1, lambda pool: pool.starmap(optimized_worker, tasks))
 
 
 def run_optimized(values, workers):
     """Everything inside the clock: create the SharedMemory, copy the values in, the pool."""
-    phases = dict.fromkeys(PHASES, 0.0)
     t0 = time.perf_counter()
     shm = shared_memory.SharedMemory(create=True, size=values.nbytes)
     try:
         np.ndarray(values.shape, dtype=np.float32, buffer=shm.buf)[:] = values
-        total = pool_over(shm.name, len(values), workers, phases, t0, time.perf_counter())
+        total, phases = pool_over(shm.name, len(values), workers, t0, time.perf_counter())
     finally:
         t5 = time.perf_counter()
         shm.close()
@@ -219,9 +213,8 @@ BORN = []       # the SharedMemory the values were put in before any clock start
 
 def run_optimized_as_timed(values, workers):
     """The tutorial's clock: its values were put in shared memory before the clock started."""
-    phases = dict.fromkeys(PHASES, 0.0)
     t0 = time.perf_counter()
-    return pool_over(BORN[0].name, len(values), workers, phases, t0, t0), phases
+    return pool_over(BORN[0].name, len(values), workers, t0, t0)
 
 
 PHASES = ("start", "distribute", "compute", "collect", "teardown")
@@ -240,9 +233,8 @@ def measure(run, values, workers, trials, expected, name):
         wall = time.perf_counter() - t0
         error = abs(total - expected) / expected
         if error > BOUND:
-            print(f"casestudy.py: verification failed: {name}: {total!r}, float64 reference "
-                  f"{expected!r} (relative error {error:.2e} > {BOUND:g})", file=sys.stderr)
-            sys.exit(1)
+            raise VerificationFailed(f"{name}: {total!r}, float64 reference {expected!r} "
+                                     f"(relative error {error:.2e} > {BOUND:g})")
         samples.append((wall, phases, total))
     samples.sort(key=lambda s: s[0])
     return samples
@@ -310,4 +302,5 @@ def measure_versions(values, args, expected, rows, phase_rows):
 
 
 if __name__ == "__main__":
-    main()
+    with verified_or_exit("casestudy.py"):
+        main()
