@@ -23,6 +23,9 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from kit import VerificationFailed, verified_or_exit  # noqa: E402  (after the path is set)
+
 SIZES = (1, 2, 4, 8, 16)
 
 
@@ -51,12 +54,14 @@ def timed(fn, trials):
 
 def executor_start_stop(ctx, n):
     with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as ex:
-        assert list(ex.map(noop, range(n))) == list(range(n))
+        if list(ex.map(noop, range(n))) != list(range(n)):
+            raise VerificationFailed(f"ProcessPoolExecutor({n}): the no-op tasks came back wrong")
 
 
 def pool_start_stop(ctx, n):
     pool = ctx.Pool(n)
-    assert pool.map(noop, range(n), chunksize=1) == list(range(n))
+    if pool.map(noop, range(n), chunksize=1) != list(range(n)):
+        raise VerificationFailed(f"Pool({n}): the no-op tasks came back wrong")
     pool.close()
     pool.join()
 
@@ -90,7 +95,7 @@ def main():
     def pool1():
         with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
             if list(ex.map(spin_task, range(tasks))) != expected:
-                sys.exit("pool_overhead.py: verification failed: pool results differ from the loop")
+                raise VerificationFailed("pool results differ from the loop")
 
     one = timed(pool1, trials)
     print(f"\n{'variant':<32} {'median':>10} {'min':>10} {'max':>10}  unit")
@@ -115,4 +120,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with verified_or_exit("pool_overhead.py"):
+        main()
