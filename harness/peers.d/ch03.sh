@@ -119,13 +119,13 @@ ch3_profile_table() {   # stdin: perf script with call chains; $1: us per sample
     awk -v us="$1" '
     function flush() {
         if (pid == "") return
-        n++; sp[n] = pid; st[n] = t; sc[n] = class == "kernel" ? "kernel, other" : class
+        n++; sp[n] = pid; st[n] = t; sc[n] = class == "kernel" ? "kernel, other" : class; ss[n] = sym
         if (clone) parent[pid] = 1
         if (!(pid in seen)) { seen[pid] = 1; pids[++np] = pid }
         pid = ""
     }
     /^[[:space:]]*$/ { flush(); next }
-    /^ *[0-9]+ +[0-9.]+:/ { flush(); pid = $1; t = $2; sub(":", "", t); frames = 0; clone = 0; class = ""; next }
+    /^ *[0-9]+ +[0-9.]+:/ { flush(); pid = $1; t = $2; sub(":", "", t); frames = 0; clone = 0; class = ""; sym = ""; next }
     {
         frames++
         if ($0 ~ /kernel_clone/) clone = 1
@@ -134,7 +134,10 @@ ch3_profile_table() {   # stdin: perf script with call chains; $1: us per sample
             else if ($0 ~ /ld-linux/) class = "dynamic linker: looking up symbols"
             else if ($0 ~ /libc\.so/) class = "libc: free(), exit(), the return from fork"
             else if ($0 ~ /\/perf\)/) class = "perf itself"
-            else class = "the other shared libraries (at exit: their destructors)"
+            else {
+                class = "the other shared libraries (at exit: their destructors)"
+                sym = $2   # "[unknown]" where a library has no symbols
+            }
         }
         if (class == "kernel" && $0 ~ /exc_page_fault/) class = "kernel: page faults (copy-on-write, library pages mapped in)"
         if (class == "kernel" && $0 ~ /kernel_clone/) class = "kernel: fork, copying the page tables"
@@ -160,6 +163,7 @@ ch3_profile_table() {   # stdin: perf script with call chains; $1: us per sample
             else if ((sp[i] in end) && st[i] <= end[sp[i]]) role = "parent"
             else continue
             ms[role SUBSEP sc[i]] += us / 1000; tot[role] += us / 1000
+            if (role == "child" && ss[i] != "" && ss[i] !~ /^\[/) named[ss[i]]++
         }
         if (!runs) { print "    (no run of perf recorded)"; exit }
         for (r = 0; r < 2; r++) {
@@ -172,6 +176,13 @@ ch3_profile_table() {   # stdin: perf script with call chains; $1: us per sample
             }
             printf "\n"
         }
+        for (k = 1; k <= 4; k++) {   # the most sampled named functions of those libraries
+            best = ""
+            for (f in named) if (best == "" || named[f] > named[best]) best = f
+            if (best == "") break
+            top = top (k > 1 ? ", " : "") best; delete named[best]
+        }
+        if (top != "") print "      (the child'"'"'s most sampled of those with names: " top ")"
     }'
 }
 
