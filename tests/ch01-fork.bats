@@ -76,7 +76,7 @@ setup_file() {
     refute_output --partial "stress-ng"
 }
 
-@test "stress-ng: every recipe with its wall and CPU rows, the shared counter checked, nothing left" {
+@test "stress-ng: every recipe with its wall, CPU and fault rows, the shared counter checked, nothing left" {
     start_in_session ch01-fork --quick --only stress-ng --trials 2 --out "$BATS_TEST_TMPDIR"
     wait_kit 120
     assert_equal "$KIT_STATUS" 0
@@ -85,7 +85,7 @@ setup_file() {
     run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $3 "/" $4 }' "$BATS_TEST_TMPDIR/ch01-stress-ng.tsv"
     local recipe expected=""
     for recipe in plain setsid+vhangup sched_yield child-calls parent-table stress-ng-like; do
-        expected+="$recipe/us/2"$'\n'"cpu:$recipe/us/2"$'\n'
+        expected+="$recipe/us/2"$'\n'"cpu:$recipe/us/2"$'\n'"faults:$recipe/faults/2"$'\n'
     done
     assert_output "${expected%$'\n'}"
     run grep -cE '^# parent_mappings=[0-9]+ parent_rss_kib=[0-9]+ parent_anon_kib=[0-9]+$' \

@@ -23,7 +23,8 @@ static const char usage[] =
     "  --only stress-ng stress-ng's fork loop rebuilt on the plain fork one ingredient at a\n"
     "                   time (run only when named; harness/peers.d/ch01.sh compares it with\n"
     "                   stress-ng --fork 1 --fork-max 1): a row per recipe, in us per fork, and\n"
-    "                   a cpu:RECIPE row each with the parent's + children's CPU per fork\n"
+    "                   a cpu:RECIPE row each with the parent's + children's CPU per fork, a\n"
+    "                   faults:RECIPE row with their page faults per fork\n"
     "  --max-rss SIZE   largest parent memory in the rss experiment (1M to half the free memory;\n"
     "                   default 16M quick, 256M default, 1G full)\n"
     "  --workers N      the speedup experiment runs 1..2N processes (default N = online CPUs)\n"
@@ -346,7 +347,7 @@ static void run_speedup(const struct ch01_opts *c)
 struct recipe_trial {
     const struct fork_recipe *recipe;
     long ops;
-    double parent_cpu_us, child_cpu_us, child_faults;    /* per fork, in the last trial */
+    double parent_cpu_us, child_cpu_us, parent_faults, child_faults;  /* per fork, last trial */
 };
 
 static double cpu_us(const struct rusage *u)
@@ -377,6 +378,7 @@ static double time_recipe(struct recipe_trial *t)
     double n = (double)t->ops;
     t->parent_cpu_us = (cpu_us(&self1) - cpu_us(&self0)) / n;
     t->child_cpu_us = (cpu_us(&kids1) - cpu_us(&kids0)) / n;
+    t->parent_faults = (double)(self1.ru_minflt - self0.ru_minflt) / n;
     t->child_faults = (double)(kids1.ru_minflt - kids0.ru_minflt) / n;
     return us;
 }
@@ -386,15 +388,19 @@ static void stress_ng_conclusion(const struct report *r)
     double plain = median_of(r, "plain", 0), like = median_of(r, "stress-ng-like", 0);
     double cpu_plain = median_of(r, "cpu:plain", 0), cpu_like = median_of(r, "cpu:stress-ng-like", 0);
     printf("  -> stress-ng's loop rebuilt here: %.0f us per fork, %.2fx the plain fork's %.0f us;"
-           "\n     each extra alone, minus plain:", like, like / plain, plain);
+           "\n     each recipe minus plain:", like, like / plain, plain);
     for (int k = 1; k < fork_recipe_count - 1; k++)
         printf(" %s %+.0f us%s", fork_recipes[k].name,
                median_of(r, fork_recipes[k].name, 0) - plain, k < fork_recipe_count - 2 ? "," : ".\n");
-    printf("     CPU per fork (parent + child) %.0f -> %.0f us: %s\n", cpu_plain, cpu_like,
-           cpu_like - cpu_plain > 0.5 * (like - plain)
-               ? "most of the extra time is CPU the extras use."
-               : "most of the extra time is not CPU: it is spent waiting (for a CPU, or the "
-                 "child).");
+    printf("     CPU per fork (parent + child) %.0f -> %.0f us, page faults %.0f -> %.0f", cpu_plain,
+           cpu_like, median_of(r, "faults:plain", 0), median_of(r, "faults:stress-ng-like", 0));
+    if (like <= plain)
+        printf(": the extras made no difference to the time in this run.\n");
+    else if (cpu_like - cpu_plain > 0.5 * (like - plain))
+        printf(": most of the extra time is CPU the extras use.\n");
+    else
+        printf(": most of the extra time is not CPU: it is spent waiting (for a CPU, or the "
+               "child).\n");
 }
 
 /* "Key: N kB" from a /proc file, or -1. */
@@ -440,11 +446,12 @@ static void run_stress_ng(const struct ch01_opts *c)
     const struct kit_opts *o = &c->kit;
     enum { MOST_RECIPES = 8 };
     long trials = trials_for(o, 5, 15, 30);
-    double wall[MOST_RECIPES][trials], cpu[MOST_RECIPES][trials], sums[MOST_RECIPES][3];
+    double wall[MOST_RECIPES][trials], cpu[MOST_RECIPES][trials], faults[MOST_RECIPES][trials];
+    double sums[MOST_RECIPES][4];
     struct recipe_trial t[MOST_RECIPES];
     double budget = budget_for(o, 0.6, 4.0), slowest = 0;
     for (int k = 0; k < fork_recipe_count; k++) {      /* warm-up: one fork of each, timed */
-        t[k] = (struct recipe_trial){&fork_recipes[k], 1, 0, 0, 0};
+        t[k] = (struct recipe_trial){&fork_recipes[k], 1, 0, 0, 0, 0};
         double us = time_recipe(&t[k]);
         slowest = us > slowest ? us : slowest;
     }
@@ -459,8 +466,9 @@ static void run_stress_ng(const struct ch01_opts *c)
             t[k].ops = ops;
             wall[k][i] = time_recipe(&t[k]);
             cpu[k][i] = t[k].parent_cpu_us + t[k].child_cpu_us;
+            faults[k][i] = t[k].parent_faults + t[k].child_faults;
             sums[k][0] += t[k].parent_cpu_us, sums[k][1] += t[k].child_cpu_us;
-            sums[k][2] += t[k].child_faults;
+            sums[k][2] += t[k].parent_faults, sums[k][3] += t[k].child_faults;
         }
     }
     struct report r;
@@ -472,8 +480,12 @@ static void run_stress_ng(const struct ch01_opts *c)
         report_add(&r, fork_recipes[k].name, 0, "us", stats_of(wall[k], (size_t)trials));
         snprintf(name, sizeof name, "cpu:%s", fork_recipes[k].name);
         report_add(&r, name, 0, "us", stats_of(cpu[k], (size_t)trials));
-        report_comment(&r, "parent %.0f + child %.0f us, %.1f child page faults (means)",
-                       sums[k][0] / trials, sums[k][1] / trials, sums[k][2] / trials);
+        report_comment(&r, "parent %.0f + child %.0f us (means)", sums[k][0] / trials,
+                       sums[k][1] / trials);
+        snprintf(name, sizeof name, "faults:%s", fork_recipes[k].name);
+        report_add(&r, name, 0, "faults", stats_of(faults[k], (size_t)trials));
+        report_comment(&r, "parent %.1f + child %.1f (means)", sums[k][2] / trials,
+                       sums[k][3] / trials);
     }
     report_print(&r);
     report_write(&r);

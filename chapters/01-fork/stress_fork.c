@@ -13,8 +13,11 @@
  *
  * Each recipe below is the kit's fork + _exit + waitpid with some of those extras. The process
  * the loop runs in is the other ingredient: stress-ng's worker maps ~24 shared libraries (~170
- * mappings) where ch01-fork maps libc alone; harness/peers.d/ch01.sh runs this same program with
- * those libraries preloaded to measure that part.
+ * mappings) where ch01-fork maps libc alone, and stress-ng is linked with -z now, so its child
+ * calls _exit, setsid, ... directly, where ch01-fork's child (lazy binding) first asks the
+ * dynamic linker for each, faulting in pages of its symbol tables. harness/peers.d/ch01.sh runs
+ * this same program with LD_BIND_NOW=1, and with stress-ng's libraries preloaded too, to measure
+ * those parts.
  *
  * What to look for: which recipe moves the time per fork, and whether it is the parent's CPU,
  * the child's CPU or neither (waiting) that moves; main.c prints all three.

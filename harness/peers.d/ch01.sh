@@ -22,105 +22,155 @@ ch1_tsv() {   # ch1_tsv TSV VARIANT COLUMN: one number of the kit's table (5 med
     awk -F'\t' -v v="$2" -v c="$3" '$1 == v { print $c; exit }' "$1"
 }
 
-# One round: the kit's copy of stress-ng's loop (ch01-fork --only stress-ng) as it is and with
-# stress-ng's shared libraries preloaded (its worker's mappings), then stress-ng itself. Prints
-#   plain like plain_mean like_mean cpu_plain cpu_like + the same 6 with the libraries
-#   + setsid yield calls table (each recipe's median minus plain's, no libraries: wall, CPU)
-#   + stress-ng's wall and CPU time per fork
-ch1_round() {
-    local i=$1 libs=$2 k=$tmp/ch1-kit$i l=$tmp/ch1-libs$i s=$tmp/stress$i.txt f v
-    "$build/ch01-fork" --quick --only stress-ng --trials 3 --out "$k" >"$k.txt" 2>&1 ||
-        { echo "peers: ch01-fork --only stress-ng failed:" >&2; cat "$k.txt" >&2; return 1; }
-    if [ -n "$libs" ]; then
-        LD_PRELOAD=$libs "$build/ch01-fork" --quick --only stress-ng --trials 3 --out "$l" \
-            >"$l.txt" 2>&1 || { echo "peers: ch01-fork with stress-ng's libraries failed" >&2; return 1; }
-    fi
-    stress-ng --fork 1 --fork-max 1 --timeout 2s --metrics-brief >"$s" 2>&1 &
-    local stress=$!
-    if [ "$i" = 1 ]; then   # what fork has to copy: the worker's mappings and anonymous memory
-        local worker try n a
-        sleep 0.5
-        for try in 1 2 3 4 5 6 7 8 9 10; do
-            for worker in $(pgrep -P "$stress" || true); do
-                n=$(wc -l <"/proc/$worker/maps" 2>/dev/null) &&
-                    a=$(awk '$1 == "Anonymous:" { print $2 }' "/proc/$worker/smaps_rollup" 2>/dev/null) &&
-                    [ -n "$n" ] && [ -n "$a" ] &&
-                    { echo "$n mappings, $a KiB anonymous" >"$tmp/stress-maps.txt"; break 2; }
-            done
-            sleep 0.1
+# The kit's copy of stress-ng's loop (ch01-fork --only stress-ng) runs three ways a round:
+#   built  as the Makefile links it: a child's first call of a library function (_exit, setsid,
+#          ...) goes through the dynamic linker (lazy binding)
+#   now    LD_BIND_NOW=1: every symbol resolved at start, as in stress-ng (linked with -z now)
+#   libs   LD_BIND_NOW=1 and stress-ng's shared libraries preloaded: its worker's mappings
+ch1_kit_run() {   # ch1_kit_run NAME DIR LIBS
+    local env=()
+    case $1 in
+        now) env=(LD_BIND_NOW=1) ;;
+        libs) env=(LD_BIND_NOW=1 "LD_PRELOAD=$3") ;;
+    esac
+    env "${env[@]}" "$build/ch01-fork" --quick --only stress-ng --trials 3 --out "$2" >"$2.txt" 2>&1 ||
+        { echo "peers: ch01-fork --only stress-ng ($1) failed:" >&2; cat "$2.txt" >&2; return 1; }
+}
+
+ch1_stress_worker() {   # ch1_stress_worker PID: stress-ng's worker's mappings and anonymous memory
+    local worker try n a
+    sleep 0.5
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        for worker in $(pgrep -P "$1" || true); do
+            n=$(wc -l <"/proc/$worker/maps" 2>/dev/null) &&
+                a=$(awk '$1 == "Anonymous:" { print $2 }' "/proc/$worker/smaps_rollup" 2>/dev/null) &&
+                [ -n "$n" ] && [ -n "$a" ] && { echo "$n mappings, $a KiB anonymous"; return 0; }
         done
-    fi
-    wait "$stress" || true
-    for f in "$k" "$l"; do
-        f=$f/ch01-stress-ng.tsv
-        [ -f "$f" ] || f=$k/ch01-stress-ng.tsv   # no libraries: the same numbers twice
-        printf '%s %s %s %s %s %s ' "$(ch1_tsv "$f" plain 5)" "$(ch1_tsv "$f" stress-ng-like 5)" \
-            "$(ch1_tsv "$f" plain 8)" "$(ch1_tsv "$f" stress-ng-like 8)" \
-            "$(ch1_tsv "$f" cpu:plain 5)" "$(ch1_tsv "$f" cpu:stress-ng-like 5)"
+        sleep 0.1
     done
-    f=$k/ch01-stress-ng.tsv
+}
+
+# One round; prints 38 numbers: for each kit run (built, now, libs) plain like plain_mean
+# like_mean cpu_plain cpu_like faults_plain faults_like; for each extra recipe of the built run
+# (setsid+vhangup sched_yield child-calls parent-table) its median minus plain's in wall, CPU and
+# faults; stress-ng's wall and CPU time per fork.
+ch1_round() {
+    local i=$1 libs=$2 run f v s=$tmp/stress$i.txt
+    for run in built now libs; do
+        [ "$run" = libs ] && [ -z "$libs" ] && continue
+        ch1_kit_run "$run" "$tmp/ch1-$run$i" "$libs" || return 1
+    done
+    stress-ng --fork 1 --fork-max 1 --timeout 3s --metrics-brief >"$s" 2>&1 &
+    local stress=$!
+    [ "$i" = 1 ] && ch1_stress_worker "$stress" >"$tmp/stress-maps.txt"
+    wait "$stress" || true
+    for run in built now libs; do
+        f=$tmp/ch1-$run$i/ch01-stress-ng.tsv
+        [ -f "$f" ] || f=$tmp/ch1-now$i/ch01-stress-ng.tsv   # no libraries: "now" twice
+        for v in plain:5 stress-ng-like:5 plain:8 stress-ng-like:8 cpu:plain:5 cpu:stress-ng-like:5 \
+            faults:plain:5 faults:stress-ng-like:5; do
+            printf '%s ' "$(ch1_tsv "$f" "${v%:*}" "${v##*:}")"
+        done
+    done
+    f=$tmp/ch1-built$i/ch01-stress-ng.tsv
     for v in setsid+vhangup sched_yield child-calls parent-table; do
-        awk -v a="$(ch1_tsv "$f" "$v" 5)" -v b="$(ch1_tsv "$f" plain 5)" -v ac="$(ch1_tsv "$f" "cpu:$v" 5)" \
-            -v bc="$(ch1_tsv "$f" cpu:plain 5)" 'BEGIN { printf "%.1f %.1f ", a - b, ac - bc }'
+        awk -v a="$(ch1_tsv "$f" "$v" 5)" -v b="$(ch1_tsv "$f" plain 5)" \
+            -v ac="$(ch1_tsv "$f" "cpu:$v" 5)" -v bc="$(ch1_tsv "$f" cpu:plain 5)" \
+            -v af="$(ch1_tsv "$f" "faults:$v" 5)" -v bf="$(ch1_tsv "$f" faults:plain 5)" \
+            'BEGIN { printf "%.1f %.1f %.1f ", a - b, ac - bc, af - bf }'
     done
     # stress-ng's rates: forks per second of wall time, and per second of CPU (usr+sys of the
     # worker and its children)
     awk '$4 == "fork" && $9 > 0 && $10 > 0 { printf "%.1f %.1f\n", 1e6 / $9, 1e6 / $10 }' "$s"
 }
 
+ch1_stress_faults() {   # stress-ng's page faults per fork: 400 forks minus 100, with GNU time
+    [ -x /usr/bin/time ] || { echo -; return 0; }
+    local n f=()
+    for n in 100 400; do
+        f+=("$(/usr/bin/time -f 'minflt=%R' stress-ng --fork 1 --fork-max 1 --fork-ops "$n" \
+            --timeout 60s 2>&1 | sed -n 's/^minflt=//p')")
+    done
+    awk -v a="${f[0]}" -v b="${f[1]}" 'BEGIN { if (a != "" && b != "") printf "%.0f\n", (b - a) / 300; else print "-" }'
+}
+
+ch1_stress_table() {   # the medians of the rounds, as a table
+    local ours=$1 their_faults=$2 maps=$3 libs=$4 kit_maps=$5 lib_maps=$6
+    shift 6
+    local m=("$@")
+    echo "  us per fork, medians of the rounds (mean = wall time / forks, how stress-ng counts;"
+    echo "  CPU = parent's + children's usr+sys; faults = their minor page faults, per fork):"
+    printf '  %-58s %9s %9s %9s %7s\n' "" median "mean" CPU faults \
+        "ch01-fork methods/fork (--trials ${CH01_PEER_TRIALS:-15})" "$ours" - - - \
+        "ch01-fork plain, as built (lazy binding)" "${m[0]}" "${m[2]}" "${m[4]}" "${m[6]}" \
+        "ch01-fork stress-ng-like, as built" "${m[1]}" "${m[3]}" "${m[5]}" "${m[7]}" \
+        "ch01-fork plain, LD_BIND_NOW=1 (stress-ng: -z now)" "${m[8]}" "${m[10]}" "${m[12]}" "${m[14]}" \
+        "ch01-fork stress-ng-like, LD_BIND_NOW=1" "${m[9]}" "${m[11]}" "${m[13]}" "${m[15]}"
+    [ -n "$libs" ] && printf '  %-58s %9s %9s %9s %7s\n' \
+        "ch01-fork plain, LD_BIND_NOW=1 + stress-ng's libraries" "${m[16]}" "${m[18]}" "${m[20]}" "${m[22]}" \
+        "ch01-fork stress-ng-like, LD_BIND_NOW=1 + its libraries" "${m[17]}" "${m[19]}" "${m[21]}" "${m[23]}"
+    printf '  %-58s %9s %9s %9s %7s\n' "stress-ng --fork 1 --fork-max 1" - "${m[36]}" "${m[37]}" "$their_faults"
+    echo "  the forking process: ch01-fork $kit_maps${lib_maps:+; with the libraries $lib_maps};"
+    echo "  stress-ng's worker $maps"
+}
+
+ch1_stress_attribution() {   # what each ingredient adds, and what is left
+    local libs=$1 their_faults=$2
+    shift 2
+    local m=("$@")
+    awk -v libs="$libs" -v tf="$their_faults" -v list="${m[*]}" 'BEGIN {
+        n = split(list, m, " ")   # m[1] is the first median
+        t = m[37]; tc = m[38]
+        printf "  what each ingredient adds per fork, wall / CPU us / faults (medians of the rounds):\n"
+        split("setsid+vhangup sched_yield child-calls parent-table", name, " ")
+        for (q = 0; q < 4; q++)
+            printf "   %-44s %+7.0f / %+6.0f / %+4.0f\n", name[q + 1] " minus plain (as built)", m[25 + 3 * q], m[26 + 3 * q], m[27 + 3 * q]
+        printf "   %-44s %+7.0f / %+6.0f / %+4.0f\n", "lazy binding in each child (built - now)", m[1] - m[9], m[5] - m[13], m[7] - m[15]
+        if (libs != "") {
+            printf "   %-44s %+7.0f / %+6.0f / %+4.0f\n", "stress-ng'"'"'s libraries (bind-now plain)", m[17] - m[9], m[21] - m[13], m[23] - m[15]
+            printf "   %-44s %+7.0f / %+6.0f / %+4.0f\n", "all the extras on top of them", m[18] - m[17], m[22] - m[21], m[24] - m[23]
+            printf "   %-44s %+7.0f\n", "counting as stress-ng does (mean - median)", m[20] - m[18]
+            printf "   %-44s %+7.0f / %+6.0f", "left: stress-ng minus that matched run", t - m[20], tc - m[22]
+            if (tf != "-") printf " / %+4.0f", tf - m[24]
+            printf "\n  ratio stress-ng / the matched run (stress-ng-like, bind-now, its libraries): wall (mean) %.2f, CPU %.2f", t / m[20], tc / m[22]
+            if (tf != "-") printf ", faults %.2f", tf / m[24]
+            printf "\n"
+        } }'
+}
+
 ch1_stress() {
-    local ours=$1 rounds=${CH01_PEER_ROUNDS:-5} libs="" i maps=? col lib_maps=""
+    local ours=$1 rounds=${CH01_PEER_ROUNDS:-5} libs="" i maps=? col lib_maps="" kit_maps their_faults
     have stress-ng stress-ng || return 0
     if ldd "$build/ch01-fork" | grep -q 'libasan\|libubsan'; then
-        echo "  (a sanitizer build cannot preload stress-ng's libraries: that row is left out)"
+        echo "  (a sanitizer build cannot preload stress-ng's libraries: that run is left out)"
     else
         libs=$(ldd "$(command -v stress-ng)" | awk '$3 ~ /^\// && $3 !~ /\/libc\.so/ { print $3 }' | paste -sd:)
     fi
+    echo "  fork + _exit + wait: $rounds rounds of ch01-fork --quick --only stress-ng --trials 3 (as built,"
+    echo "  LD_BIND_NOW=1, and LD_BIND_NOW=1 with stress-ng's libraries preloaded), then stress-ng --timeout 3s"
     : >"$tmp/ch1-rounds.txt"
     for ((i = 1; i <= rounds; i++)); do
         ch1_round "$i" "$libs" >>"$tmp/ch1-rounds.txt" || return 1
     done
-    [ -s "$tmp/stress-maps.txt" ] && maps=$(cat "$tmp/stress-maps.txt")
-    awk 'NF != 22' "$tmp/ch1-rounds.txt" | grep -q . &&
+    awk 'NF != 38' "$tmp/ch1-rounds.txt" | grep -q . &&
         { echo "peers: a round gave no numbers:"; cat "$tmp/ch1-rounds.txt" "$tmp"/stress*.txt; return 1; }
+    their_faults=$(ch1_stress_faults)
+    [ -s "$tmp/stress-maps.txt" ] && maps=$(cat "$tmp/stress-maps.txt")
+    # round 1's tables stay beside peers.tsv (with --out): every recipe, wall, CPU and faults
+    cp "$tmp/ch1-built1/ch01-stress-ng.tsv" "$tmp/ch01-stress-ng.tsv"
+    [ -z "$libs" ] || cp "$tmp/ch1-libs1/ch01-stress-ng.tsv" "$tmp/ch01-stress-ng-libraries.tsv"
     local m=()   # the median over the rounds of each column
-    for col in $(seq 1 22); do m+=("$(cut -d' ' -f"$col" "$tmp/ch1-rounds.txt" | ch1_median)"); done
-    local theirs=${m[20]} their_cpu=${m[21]}
-    local kit_maps
+    for col in $(seq 1 38); do m+=("$(cut -d' ' -f"$col" "$tmp/ch1-rounds.txt" | ch1_median)"); done
     ch1_image() { sed -n 's/.*parent_mappings=\([0-9]*\).*parent_anon_kib=\([0-9-]*\).*/\1 mappings, \2 KiB anonymous/p' "$1"; }
-    kit_maps=$(ch1_image "$tmp/ch1-kit1/ch01-stress-ng.tsv")
-    [ -n "$libs" ] && lib_maps=$(ch1_image "$tmp/ch1-libs1/ch01-stress-ng.tsv")
-    echo "  fork + _exit + wait, us per fork, medians of $rounds rounds (each: the kit, the kit with"
-    echo "  stress-ng's libraries preloaded, stress-ng --timeout 2s; ch01-fork --quick --only stress-ng --trials 3):"
-    printf '  %-62s %9s %9s %9s\n' "" median "mean" CPU \
-        "ch01-fork methods/fork (--trials ${CH01_PEER_TRIALS:-15})" "$ours" - - \
-        "ch01-fork plain" "${m[0]}" "${m[2]}" "${m[4]}" \
-        "ch01-fork stress-ng-like" "${m[1]}" "${m[3]}" "${m[5]}"
-    [ -n "$libs" ] && printf '  %-62s %9s %9s %9s\n' \
-        "ch01-fork plain, stress-ng's libraries preloaded" "${m[6]}" "${m[8]}" "${m[10]}" \
-        "ch01-fork stress-ng-like, stress-ng's libraries" "${m[7]}" "${m[9]}" "${m[11]}"
-    printf '  %-62s %9s %9s %9s\n' "stress-ng --fork 1 --fork-max 1" - "$theirs" "$their_cpu"
-    echo "  (mean = wall time / forks, how stress-ng counts; CPU = parent's + children's usr+sys)"
-    echo "  the forking process: ch01-fork $kit_maps${lib_maps:+; with the libraries $lib_maps};"
-    echo "  stress-ng's worker $maps"
-    awk -v t="$theirs" -v o="$ours" -v p="${m[2]}" -v l="${m[9]}" -v tc="$their_cpu" -v lc="${m[11]}" \
-        -v pc="${m[4]}" -v libs="$libs" 'BEGIN {
-        printf "  ratio stress-ng / ch01-fork fork row: %.2f; stress-ng / the kit'"'"'s plain mean: %.2f; CPU %.2f\n", t / o, t / p, tc / pc
-        if (libs != "")
-            printf "  ratio stress-ng / the kit'"'"'s stress-ng-like with its libraries: wall (mean) %.2f, CPU %.2f\n", t / l, tc / lc }'
-    echo "  what each ingredient adds, us per fork, wall / CPU (medians of the rounds):"
-    awk -v s="${m[12]}" -v sc="${m[13]}" -v y="${m[14]}" -v yc="${m[15]}" -v c="${m[16]}" -v cc="${m[17]}" \
-        -v b="${m[18]}" -v bc="${m[19]}" -v p="${m[0]}" -v pc="${m[4]}" -v lp="${m[6]}" -v ll="${m[7]}" \
-        -v lpc="${m[10]}" -v llc="${m[11]}" -v llm="${m[9]}" -v t="$theirs" -v libs="$libs" 'BEGIN {
-        printf "   the child'"'"'s calls: setsid+vhangup %+.0f / %+.0f, sched_yield %+.0f / %+.0f, all ten %+.0f / %+.0f\n", s, sc, y, yc, c, cc
-        printf "   the parent'"'"'s table (125 KiB cleared per fork) %+.0f / %+.0f\n", b, bc
-        if (libs != "") {
-            printf "   stress-ng'"'"'s libraries under the plain fork %+.0f / %+.0f; all the extras on top of them %+.0f / %+.0f\n", lp - p, lpc - pc, ll - lp, llc - lpc
-            printf "   counting as stress-ng does (wall time / forks, not the median) %+.0f; left unexplained %+.0f (%.0f%% of stress-ng'"'"'s time)\n", llm - ll, t - llm, 100 * (t - llm) / t
-        } }'
-    peer_row 1 "fork + _exit + wait, us per process" "$ours" "$theirs" "stress-ng --fork 1 --fork-max 1"
-    [ -n "$libs" ] && peer_row 1 "fork + _exit + wait, us per process (kit: stress-ng-like loop, its libraries, wall/forks)" \
-        "${m[9]}" "$theirs" "stress-ng --fork 1 --fork-max 1"
+    kit_maps=$(ch1_image "$tmp/ch1-built1/ch01-stress-ng.tsv")
+    [ -z "$libs" ] || lib_maps=$(ch1_image "$tmp/ch1-libs1/ch01-stress-ng.tsv")
+    ch1_stress_table "$ours" "$their_faults" "$maps" "$libs" "$kit_maps" "$lib_maps" "${m[@]}"
+    awk -v t="${m[36]}" -v o="$ours" -v tc="${m[37]}" -v pc="${m[4]}" 'BEGIN {
+        printf "  ratio stress-ng / ch01-fork fork row: %.2f; CPU, stress-ng / the kit'"'"'s plain fork: %.2f\n", t / o, tc / pc }'
+    ch1_stress_attribution "$libs" "$their_faults" "${m[@]}"
+    peer_row 1 "fork + _exit + wait, us per process" "$ours" "${m[36]}" "stress-ng --fork 1 --fork-max 1"
+    [ -z "$libs" ] || peer_row 1 "fork + _exit + wait, us per process (kit: stress-ng-like, bind-now, its libraries; wall/forks)" \
+        "${m[19]}" "${m[36]}" "stress-ng --fork 1 --fork-max 1"
     return 0
 }
 
