@@ -342,7 +342,7 @@ static void run_speedup(const struct ch01_opts *c)
     report_free(&r);
 }
 
-/* ---------- experiment 5, only when asked for: stress-ng's fork loop, piece by piece ---------- */
+/* ---------- experiment 5, only when named: stress-ng's fork loop, piece by piece ---------- */
 
 struct recipe_trial {
     const struct fork_recipe *recipe;
@@ -386,14 +386,18 @@ static double time_recipe(struct recipe_trial *t)
 static void stress_ng_conclusion(const struct report *r)
 {
     double plain = median_of(r, "plain", 0), like = median_of(r, "stress-ng-like", 0);
-    double cpu_plain = median_of(r, "cpu:plain", 0), cpu_like = median_of(r, "cpu:stress-ng-like", 0);
+    double cpu_plain = median_of(r, "cpu:plain", 0);
+    double cpu_like = median_of(r, "cpu:stress-ng-like", 0);
     printf("  -> stress-ng's loop rebuilt here: %.0f us per fork, %.2fx the plain fork's %.0f us;"
            "\n     each recipe minus plain:", like, like / plain, plain);
-    for (int k = 1; k < fork_recipe_count - 1; k++)
-        printf(" %s %+.0f us%s", fork_recipes[k].name,
-               median_of(r, fork_recipes[k].name, 0) - plain, k < fork_recipe_count - 2 ? "," : ".\n");
-    printf("     CPU per fork (parent + child) %.0f -> %.0f us, page faults %.0f -> %.0f", cpu_plain,
-           cpu_like, median_of(r, "faults:plain", 0), median_of(r, "faults:stress-ng-like", 0));
+    for (int k = 1; k < fork_recipe_count - 1; k++) {
+        const char *name = fork_recipes[k].name;
+        printf(" %s %+.0f us%s", name, median_of(r, name, 0) - plain,
+               k < fork_recipe_count - 2 ? "," : ".\n");
+    }
+    printf("     CPU per fork (parent + child) %.0f -> %.0f us, page faults %.0f -> %.0f",
+           cpu_plain, cpu_like, median_of(r, "faults:plain", 0),
+           median_of(r, "faults:stress-ng-like", 0));
     if (like <= plain)
         printf(": the extras made no difference to the time in this run.\n");
     else if (cpu_like - cpu_plain > 0.5 * (like - plain))
