@@ -1112,8 +1112,8 @@ static void conclude_littles_law(const struct little *pts, int n)
            held, n, pts[worst].error_pct, pts[worst].variant, pts[worst].load);
     if (read <= 1)
         printf("  -> the counter read what the stamps give at the same instants (within %.1f%% at "
-               "every point): where the sampled average differs, the sampler looked at unusual "
-               "moments; it did not miscount\n", read);
+               "every point): where the sampled average differs from rate x W, the difference "
+               "lies in when the sampler looked, not in what it counted\n", read);
     else
         printf("  -> the counter and the stamps differ by up to %.1f%% at the same instants: the "
                "counter does not count the interval the latencies measure\n", read);
