@@ -1115,8 +1115,8 @@ static void conclude_littles_law(const struct little *pts, int n)
                "every point): where the sampled average differs from rate x W, the difference "
                "lies in when the sampler looked, not in what it counted\n", read);
     else
-        printf("  -> the counter and the stamps differ by up to %.1f%% at the same instants: the "
-               "counter does not count the interval the latencies measure\n", read);
+        printf("  -> the counter and the stamps differ by up to %.1f%% at the same instants: part "
+               "of the difference lies in what the sampler counted\n", read);
     explain_misses(pts, n);
     printf("  -> the sampler, a third process on %d CPUs, was awake for %.0f%% to %.0f%% of its "
            "100-us ticks, and read %.0f to %.0f us after the tick on average\n", online_cpus(),
