@@ -15,6 +15,8 @@ standard options and the verification exit.
     verified_or_exit(program)              a with-block: a VerificationFailed raised inside it
                                            ends the run with "PROGRAM: verification failed:
                                            ..." on stderr and exit status 1
+    run_checked(program, experiments, args)   run(args) for each (name, run) that --only picks
+                                           (all without --only), inside verified_or_exit
 
 A twin imports it with its own directory's parent's parent on sys.path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -122,3 +124,10 @@ def verified_or_exit(program):
     except VerificationFailed as e:
         print(f"{program + ': ' if program else ''}verification failed: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+def run_checked(program, experiments, args):
+    with verified_or_exit(program):
+        for name, run in experiments:
+            if args.only in (None, name):
+                run(args)

@@ -42,7 +42,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
 from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
-                 add_trials_option, stats_row, times_four, trials_or_default, verified_or_exit,
+                 add_trials_option, run_checked, stats_row, times_four, trials_or_default,
                  write_tsv)
 
 PAGE = os.sysconf("SC_PAGESIZE")
@@ -183,6 +183,9 @@ def run_rss(args):
         "interpreter whatever the parent holds.")
 
 
+EXPERIMENTS = (("methods", run_methods), ("rss", run_rss))
+
+
 # ---------- options ----------
 
 def parse_mib(text):
@@ -200,7 +203,7 @@ def parse_mib(text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_mode_options(ap)
-    ap.add_argument("--only", choices=["methods", "rss"])
+    ap.add_argument("--only", choices=[name for name, _ in EXPERIMENTS])
     ap.add_argument("--max-rss", type=parse_mib, default=None,
                     help="largest parent memory in rss, whole MiB (1M to 4G; default 4M quick, "
                          "64M default, 256M full)")
@@ -217,11 +220,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     print(f"spawn.py: Python {platform.python_version()}, {os.cpu_count()} CPUs, mode={args.mode}, "
           f"load average {os.getloadavg()[0]:.2f}")
-    with verified_or_exit("spawn.py"):
-        if args.only in (None, "methods"):
-            run_methods(args)
-        if args.only in (None, "rss"):
-            run_rss(args)
+    run_checked("spawn.py", EXPERIMENTS, args)
     print("\nverification: every child's exit status checked (call number % 2), every child "
           "reaped")
     print(f"TSV files: {args.out}/ch01-python-*.tsv")

@@ -43,7 +43,7 @@ from multiprocessing import shared_memory
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
 from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
-                 add_trials_option, stats_row, times_four, trials_or_default, verified_or_exit)
+                 add_trials_option, run_checked, stats_row, times_four, trials_or_default)
 from kit import write_tsv as write_tsv_whole  # noqa: E402
 
 CTX = mp.get_context("fork")
@@ -430,6 +430,10 @@ def run_serialization(args):
     write_tsv(args, "serialization", "ints", rows)
 
 
+EXPERIMENTS = (("latency", run_latency), ("bandwidth", run_bandwidth),
+               ("serialization", run_serialization))
+
+
 def size_name(b):
     for unit, shift in (("M", 20), ("K", 10)):
         if b >= 1 << shift and b % (1 << shift) == 0:
@@ -450,7 +454,7 @@ def parse_size(text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_mode_options(ap)
-    ap.add_argument("--only", choices=["latency", "bandwidth", "serialization"])
+    ap.add_argument("--only", choices=[name for name, _ in EXPERIMENTS])
     ap.add_argument("--max-size", type=parse_size, default=None,
                     help="largest bandwidth message, a multiple of 8 (64 to 64M; default 256K "
                          "quick, 4M default, 16M full)")
@@ -474,11 +478,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     print(f"ipc.py: Python {platform.python_version()}, {os.cpu_count()} CPUs, start method "
           f"fork, mode={args.mode}, load average {os.getloadavg()[0]:.2f}")
-    with verified_or_exit(None):
-        for name, run in (("latency", run_latency), ("bandwidth", run_bandwidth),
-                          ("serialization", run_serialization)):
-            if args.only in (None, name):
-                run(args)
+    run_checked(None, EXPERIMENTS, args)
     print("\nverification: every message compared byte for byte with what was sent, decoded "
           "integers\nequal to the originals, every child exited 0")
     print(f"TSV files: {args.out}/ch03-python-*.tsv")

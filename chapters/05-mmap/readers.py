@@ -42,7 +42,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
 from kit import (MEASUREMENT_COLUMNS, VerificationFailed, add_mode_options,  # noqa: E402
-                 add_trials_option, stats_row, trials_or_default, verified_or_exit, write_tsv)
+                 add_trials_option, run_checked, stats_row, trials_or_default, write_tsv)
 
 CTX = mp.get_context("fork")
 PAGE = mmap.PAGESIZE
@@ -267,6 +267,9 @@ def run_workers(args):
         print(f"  -> best {m} {f[best]:.0f} MB/s with N={best[1]} ({f[best] / f[m, 1]:.2f}x N=1)")
 
 
+EXPERIMENTS = (("methods", run_methods), ("workers", run_workers))
+
+
 def parse_size(text):
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     t = text.strip().upper()
@@ -280,7 +283,7 @@ def main():
     global np
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_mode_options(ap)
-    ap.add_argument("--only", choices=["methods", "workers"])
+    ap.add_argument("--only", choices=[name for name, _ in EXPERIMENTS])
     ap.add_argument("--size", type=parse_size, default=None,
                     help="data file bytes, a multiple of 4 (4K to 4G, at most half the available "
                          "memory; default 4000000 quick, 40000000 default, 400000000 full)")
@@ -320,11 +323,7 @@ def main():
     args.data = DataFile(args.size, args.seed)
     print(f"data file: {args.size / 1e6:.1f} MB = {args.size // 4} float32 values k/8 "
           f"(seed {args.seed}), exact sum {args.data.expected:.3f} (its name removed once open)")
-    with verified_or_exit("readers.py"):
-        if args.only in (None, "methods"):
-            run_methods(args)
-        if args.only in (None, "workers"):
-            run_workers(args)
+    run_checked("readers.py", EXPERIMENTS, args)
     print("\nverification: every sum exact, every worker's range checked (no gap, no overlap), "
           "data file removed")
     print(f"TSV files: {args.out}/ch05-python-*.tsv")
