@@ -12,7 +12,8 @@ answered once (ch02-pool's pool_create waits for a hello from each worker in the
 Usage: python3 pool_overhead.py [--quick] [--trials N] [--tasks T] [--method fork|spawn|forkserver]
 Stdlib only. Prints a table, then key=value lines that harness/peers.sh reads:
   fit kind=ProcessPoolExecutor fixed_us=... per_worker_us=...
-  pool1 kind=ProcessPoolExecutor tasks=... sequential_us_per_task=... pool1_us_per_task=... framework_us=...
+  pool1 kind=ProcessPoolExecutor tasks=... sequential_us_per_task=... pool1_us_per_task=...
+        framework_us=...   (on one line)
 """
 import argparse
 import concurrent.futures as cf
@@ -24,7 +25,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from kit import VerificationFailed, verified_or_exit  # noqa: E402  (after the path is set)
+from kit import (VerificationFailed, trials_or_default,  # noqa: E402  (after the path is set)
+                 verified_or_exit)
 
 SIZES = (1, 2, 4, 8, 16)
 
@@ -80,10 +82,10 @@ def main():
     ap.add_argument("--tasks", type=int, default=None)
     ap.add_argument("--method", default="fork", choices=mp.get_all_start_methods())
     a = ap.parse_args()
-    trials = a.trials or (3 if a.quick else 10)
-    tasks = a.tasks or (50 if a.quick else 200)
-    if trials < 1 or tasks < 1:
-        ap.error("--trials and --tasks must be at least 1")
+    trials = trials_or_default(ap, a.trials, 3 if a.quick else 10)
+    tasks = (50 if a.quick else 200) if a.tasks is None else a.tasks
+    if tasks < 1:
+        ap.error("--tasks must be at least 1")
     ctx = mp.get_context(a.method)
 
     print(f"pool_overhead.py: Python {platform.python_version()}, start method {a.method}, "
@@ -99,8 +101,9 @@ def main():
 
     one = timed(pool1, trials)
     print(f"\n{'variant':<32} {'median':>10} {'min':>10} {'max':>10}  unit")
-    print(f"{'sequential':<32} {seq[0] / tasks:10.1f} {seq[1] / tasks:10.1f} {seq[2] / tasks:10.1f}  us/task")
-    print(f"{'ProcessPoolExecutor(1)':<32} {one[0] / tasks:10.1f} {one[1] / tasks:10.1f} {one[2] / tasks:10.1f}  us/task")
+    for name, (median, low, high) in (("sequential", seq), ("ProcessPoolExecutor(1)", one)):
+        per_task = (f"{v / tasks:10.1f}" for v in (median, low, high))
+        print(f"{name:<32} {' '.join(per_task)}  us/task")
 
     fits = {}
     for kind, fn in (("ProcessPoolExecutor", executor_start_stop), ("Pool", pool_start_stop)):
@@ -108,15 +111,17 @@ def main():
         for n in SIZES:
             m = timed(lambda: fn(ctx, n), trials)
             medians.append(m[0])
-            print(f"{kind + ' start+stop':<32} {m[0]:10.0f} {m[1]:10.0f} {m[2]:10.0f}  us  (N = {n})")
+            print(f"{kind + ' start+stop':<32} {m[0]:10.0f} {m[1]:10.0f} {m[2]:10.0f}  us"
+                  f"  (N = {n})")
         fits[kind] = fit(SIZES, medians)
 
     print()
     for kind, (fixed, per) in fits.items():
         print(f"fit kind={kind} fixed_us={fixed:.0f} per_worker_us={per:.0f}")
     framework = one[0] - seq[0]
-    print(f"pool1 kind=ProcessPoolExecutor tasks={tasks} sequential_us_per_task={seq[0] / tasks:.1f} "
-          f"pool1_us_per_task={one[0] / tasks:.1f} framework_us={framework:.0f}")
+    print(f"pool1 kind=ProcessPoolExecutor tasks={tasks} "
+          f"sequential_us_per_task={seq[0] / tasks:.1f} pool1_us_per_task={one[0] / tasks:.1f} "
+          f"framework_us={framework:.0f}")
 
 
 if __name__ == "__main__":

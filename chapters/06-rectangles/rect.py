@@ -42,7 +42,8 @@ class Search:
         self.parity = [bin(m).count("1") & 1 for m in range(1 << n)]
         self.above = [self.full & ~((2 << s) - 1) for s in range(n)]
         # for every set of symbols: its (bit, symbols above it) pairs, so loops never search bits
-        self.bits = [[(1 << s, self.above[s]) for s in range(n) if m >> s & 1] for m in range(1 << n)]
+        self.bits = [[(1 << s, self.above[s]) for s in range(n) if m >> s & 1]
+                     for m in range(1 << n)]
 
     def derangements_starting_with(self, first):
         """Step 1: the rows of bucket `first` as (symbols, odd)."""
@@ -115,7 +116,8 @@ class Search:
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Signed Latin rectangles, first-column method, plain Python.")
+    parser = argparse.ArgumentParser(
+        description="Signed Latin rectangles, first-column method, plain Python.")
     parser.add_argument("r", type=int)
     parser.add_argument("n", type=int)
     parser.add_argument("--tasks", type=int, default=0, help="run only the first K tasks")
@@ -125,7 +127,8 @@ def main():
         parser.error(f"R and N: ({r},{n}) is out of range (accepted: 2 <= R <= N <= 9)")
     columns = [(0,) + c for c in combinations(range(1, n), r - 1)]   # step 3: sorted first columns
     if not 0 <= args.tasks <= len(columns):
-        parser.error(f"--tasks: {args.tasks} is out of range (accepted: 0 to {len(columns)}, 0 = all)")
+        parser.error(f"--tasks: {args.tasks} is out of range "
+                     f"(accepted: 0 to {len(columns)}, 0 = all)")
     run = columns[:args.tasks] if args.tasks else columns
 
     search = Search(r, n)
@@ -154,7 +157,8 @@ def main():
         if KNOWN[(r, n)] != (positive, negative):
             raise VerificationFailed(f"({r},{n}) positive {positive} negative {negative}, "
                                      f"expected {KNOWN[(r, n)]}")
-        print("verification: every task the same count; positive and negative match the known values")
+        print("verification: every task the same count; "
+              "positive and negative match the known values")
     else:
         print("verification: every task the same count (no known value for this size)")
 

@@ -229,7 +229,8 @@ def main():
           f"machine); asked to sample every 10 ms, it costs {loop_pct:.1f}% of one CPU and "
           f"keeps a period of {statistics.median(ms for _, ms in loop):.1f} ms")
     print(f"accuracy: of {children} children of 2 ms each, a 100 ms sampler saw "
-          f"{statistics.median(seen[100]):.0f}%, a 10 ms sampler {statistics.median(seen[10]):.0f}%")
+          f"{statistics.median(seen[100]):.0f}%, "
+          f"a 10 ms sampler {statistics.median(seen[10]):.0f}%")
     print(f"per_process_us={statistics.median(plain) / n:.2f} "
           f"per_process_oneshot_us={statistics.median(oneshot) / n:.2f} "
           f"loop_pct_10ms={loop_pct:.3f} "

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
 from kit import (MEASUREMENT_COLUMNS, VerificationFailed, stats_row,  # noqa: E402
-                 verified_or_exit, write_tsv)
+                 trials_or_default, verified_or_exit, write_tsv)
 
 try:
     import numpy as np
@@ -250,11 +250,12 @@ def parse():
     p.add_argument("--trials", type=int)
     p.add_argument("--out", default="results")
     args = p.parse_args()
-    args.elements = args.elements or {"quick": 500000, "default": 10000000,
-                                      "full": 100000000}[args.mode]
-    args.trials = args.trials or {"quick": 1, "default": 3, "full": 5}[args.mode]
-    if not 1000 <= args.elements <= 10 ** 9 or not 1 <= args.workers <= 1024 or args.trials < 1:
-        p.error("--elements must be 1000..10^9, --workers 1..1024, --trials >= 1")
+    if args.elements is None:
+        args.elements = {"quick": 500000, "default": 10000000, "full": 100000000}[args.mode]
+    args.trials = trials_or_default(p, args.trials,
+                                    {"quick": 1, "default": 3, "full": 5}[args.mode])
+    if not 1000 <= args.elements <= 10 ** 9 or not 1 <= args.workers <= 1024:
+        p.error("--elements must be 1000..10^9, --workers 1..1024")
     return args
 
 

@@ -273,7 +273,8 @@ def shared_memory_recipe(path, workers, args, how="no-lock"):
             p.join()
         failed = [p.exitcode for p in procs if p.exitcode != 0]
         if failed:
-            raise RecipeFailed("%d of %d workers failed (exit codes %s)" % (len(failed), workers, failed))
+            raise RecipeFailed("%d of %d workers failed (exit codes %s)"
+                               % (len(failed), workers, failed))
         totals = {}
         for w in range(workers):
             merge(totals, read_slice(out.buf, w))
