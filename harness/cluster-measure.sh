@@ -56,59 +56,13 @@ before=${MEASURE_BEFORE:-43e8a07}       # the last commit with a program copy pe
 [ "$(id -u)" = 0 ] || { echo "cluster-measure.sh: needs root to run a private sshd" >&2; exit 2; }
 [ -x "$root/build/ch06-rectangles" ] || { echo "make build/ch06-rectangles first" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/cluster-measure-XXXXXX)
-sshd_pid=
 cleanup() {
-    [ -z "$sshd_pid" ] || { pkill -KILL -P "$sshd_pid" 2>/dev/null || true; kill "$sshd_pid" 2>/dev/null || true; }
+    "$root/harness/private-sshd.sh" stop "$tmp"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-port=$((20000 + RANDOM % 40000))
-mkdir -p "$tmp/ssh" /run/sshd
-chmod 700 "$tmp/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/ssh/host_key" </dev/null
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/ssh/client_key" </dev/null
-cp "$tmp/ssh/client_key.pub" "$tmp/ssh/authorized_keys"
-cat >"$tmp/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $tmp/ssh/host_key
-PidFile $tmp/ssh/sshd.pid
-AuthorizedKeysFile $tmp/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxStartups 100
-MaxSessions 100
-AcceptEnv SHLVL
-CONF
-cat >"$tmp/ssh/config" <<CONF
-Host login-a login-b login-norc
-    HostName 127.0.0.1
-    Port $port
-    User root
-    IdentityFile $tmp/ssh/client_key
-    IdentitiesOnly yes
-    UserKnownHostsFile $tmp/ssh/known_hosts
-    GlobalKnownHostsFile /dev/null
-    StrictHostKeyChecking accept-new
-    BatchMode yes
-    LogLevel ERROR
-Host login-norc
-    SetEnv SHLVL=1
-CONF
-printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$tmp/ssh/config" >"$tmp/ssh/ssh"
-chmod +x "$tmp/ssh/ssh"
-/usr/sbin/sshd -D -f "$tmp/ssh/sshd_config" -E "$tmp/ssh/sshd.log" </dev/null >/dev/null 2>&1 &
-sshd_pid=$!
-for _ in $(seq 300); do
-    timeout 60 "$tmp/ssh/ssh" login-a true </dev/null 2>/dev/null && break
-    kill -0 "$sshd_pid" || { echo "sshd did not start: $(tail -1 "$tmp/ssh/sshd.log")" >&2; exit 1; }
-    sleep 0.2
-done
+"$root/harness/private-sshd.sh" start "$tmp"
 git -C "$root" show "$before:harness/rect-cluster.sh" >"$tmp/rect-cluster-before.sh"
 chmod +x "$tmp/rect-cluster-before.sh"
 

@@ -7,59 +7,6 @@
 
 load test_helper
 
-# a port on 127.0.0.1 that nothing listens on (bash's /dev/tcp: no other tool needed)
-closed_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-}
-
-write_sshd_config() {
-    cat >"$1/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $2
-HostKey $1/ssh/host_key
-PidFile $1/ssh/sshd.pid
-AuthorizedKeysFile $1/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxStartups 100
-MaxSessions 100
-AcceptEnv SHLVL
-CONF
-}
-
-# Two logins to the private sshd under different names, and one to a port nobody listens on.
-write_ssh_config() {
-    cat >"$1/ssh/config" <<CONF
-Host login-a login-b login-dead
-    HostName 127.0.0.1
-    User root
-    IdentityFile $1/ssh/client_key
-    IdentitiesOnly yes
-    UserKnownHostsFile $1/ssh/known_hosts
-    GlobalKnownHostsFile /dev/null
-    StrictHostKeyChecking accept-new
-    BatchMode yes
-    ConnectTimeout 20
-    ControlMaster no
-    ControlPath none
-    LogLevel ERROR
-    # bash reads ~/.bashrc for a session sshd starts unless SHLVL says it is not the first shell:
-    # root's here may run for seconds under load (harness/cluster-measure.sh measures what it costs)
-    SetEnv SHLVL=1
-Host login-a login-b
-    Port $2
-Host login-dead
-    Port $3
-CONF
-}
-
 # setup_file cannot skip the tests itself: it records why, and each ssh test skips with it.
 setup_file() {
     local d=$BATS_FILE_TMPDIR
@@ -78,49 +25,15 @@ setup_file() {
         echo "openssh-server, openssh-client or rsync is missing and could not be installed" >"$d/no-ssh"
         return 0
     fi
-    # sshd refuses to start without its privilege separation directory (the service's start
-    # makes it). It stays: an empty directory, and another run of these tests may be using it.
-    mkdir -p /run/sshd
-    mkdir -p "$d/ssh"
-    chmod 700 "$d/ssh"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/host_key" </dev/null
-    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/client_key" </dev/null
-    cp "$d/ssh/client_key.pub" "$d/ssh/authorized_keys"
-    local port closed
-    closed=$(closed_port)
-    printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$d/ssh/config" >"$d/ssh/ssh"
-    chmod +x "$d/ssh/ssh"
-    # sshd in the foreground (-D), so that its pid is known and a failed bind shows as its exit.
-    # A free port can be taken between the look and the bind: then try another.
-    local pid
-    for _ in $(seq 10); do
-        port=$(closed_port)
-        [ "$port" != "$closed" ] || continue
-        write_sshd_config "$d" "$port"
-        write_ssh_config "$d" "$port" "$closed"
-        /usr/sbin/sshd -D -f "$d/ssh/sshd_config" -E "$d/ssh/sshd.log" </dev/null >/dev/null 2>&1 3>&- &
-        pid=$!
-        echo "$pid" >"$d/ssh/sshd.pid"
-        for _ in $(seq 150); do
-            timeout 30 "$d/ssh/ssh" login-a true </dev/null >/dev/null 2>&1 3>&- && return 0
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    echo "sshd did not start or a login to it failed: $(tail -1 "$d/ssh/sshd.log")" >"$d/no-ssh"
+    # login-a and login-b skip root's ~/.bashrc: it may run for seconds under load
+    # (harness/cluster-measure.sh measures what it costs)
+    "$KIT_ROOT/harness/private-sshd.sh" start "$d" --no-rc 2>"$d/sshd-start.err" 3>&- ||
+        cp "$d/sshd-start.err" "$d/no-ssh"
 }
 
 teardown_file() {
-    local d=$BATS_FILE_TMPDIR pid
-    if [ -f "$d/ssh/sshd.pid" ]; then
-        pid=$(cat "$d/ssh/sshd.pid")
-        # any session it started that is still open, then the listener
-        pkill -KILL -P "$pid" 2>/dev/null || true
-        kill "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$d/ssh"
+    "$KIT_ROOT/harness/private-sshd.sh" stop "$BATS_FILE_TMPDIR"
+    rm -rf "$BATS_FILE_TMPDIR/ssh"
 }
 
 needs_ssh() {
