@@ -313,6 +313,13 @@ while [ $# -gt 0 ]; do
 done
 STUB
     chmod +x "$bin/hyperfine"
+    if [ "${1:-}" = with-stress-ng ]; then   # 100 forks per second of wall time, 500 of CPU
+        cat >"$bin/stress-ng" <<'STUB'
+#!/bin/sh
+echo "stress-ng: metrc: [1] fork                100      1.00      0.10      0.10       100.00         500.00"
+STUB
+        chmod +x "$bin/stress-ng"
+    fi
     echo "$bin"
 }
 
@@ -332,6 +339,24 @@ STUB
     assert_output "$(printf '1 2000.0 hyperfine -N /bin/true\n%.0s' 1 2)"
     run awk -F'\t' '!/^#/ && $1 != "chapter" { d = $6 - $4 / $3; if (d < -0.001 * $6 || d > 0.001 * $6) print "bad ratio: " $0 }' "$out/peers.tsv"
     assert_output ""
+}
+
+@test "peers.sh 1: stress-ng's rate beside the kit's fork row and its stress-ng-like rebuild, every ingredient printed" {
+    local bin out="$BATS_TEST_TMPDIR/peers"
+    bin=$(path_for_ch01_peers with-stress-ng)
+    PATH=$bin KIT_NO_INSTALL=1 KIT_BUILD="$KIT_BUILD" CH01_PEER_TRIALS=1 CH01_PEER_RUNS=5 CH01_PEER_ROUNDS=1 \
+        run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 1
+    assert_success
+    # the stand-in's 100 forks/s of wall time and 500 per CPU-second: 10000 and 2000 us per fork
+    assert_output --regexp "stress-ng --fork 1 --fork-max 1 +- +10000\.0 +2000\.0 "
+    assert_output --regexp "ch01-fork stress-ng-like, LD_BIND_NOW=1 +[0-9.e+]+ +[0-9.e+]+ +[0-9.e+]+ +[0-9]+"
+    local ingredient
+    for ingredient in setsid+vhangup sched_yield child-calls parent-table "lazy binding in each child"; do
+        assert_output --partial "   $ingredient"
+    done
+    run awk -F'\t' '$5 == "stress-ng --fork 1 --fork-max 1" { print $4 }' "$out/peers.tsv"
+    assert_output "10000.0"
+    assert_tsv "$out/ch01-stress-ng.tsv"
 }
 
 @test "the committed Figure 1.5 (plots/reference/ch01-python.svg) draws the Python series" {

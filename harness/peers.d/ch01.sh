@@ -144,7 +144,8 @@ ch1_stress() {
     if ldd "$build/ch01-fork" | grep -q 'libasan\|libubsan'; then
         echo "  (a sanitizer build cannot preload stress-ng's libraries: that run is left out)"
     else
-        libs=$(ldd "$(command -v stress-ng)" | awk '$3 ~ /^\// && $3 !~ /\/libc\.so/ { print $3 }' | paste -sd:)
+        libs=$(ldd "$(command -v stress-ng)" 2>/dev/null |
+            awk '$3 ~ /^\// && $3 !~ /\/libc\.so/ { print $3 }' | paste -sd: || true)
     fi
     echo "  fork + _exit + wait: $rounds rounds of ch01-fork --quick --only stress-ng --trials 3 (as built,"
     echo "  LD_BIND_NOW=1, and LD_BIND_NOW=1 with stress-ng's libraries preloaded), then stress-ng --timeout 3s"
