@@ -222,3 +222,24 @@ bad_input() {
     requires gnuplot
     assert_plots_render 02 "$QUICK"
 }
+
+@test "pool_overhead.py: a short run prints the fit and pool1 lines harness/peers.sh reads" {
+    requires command python3
+    run timeout 300 python3 "$KIT_ROOT/chapters/02-pool/pool_overhead.py" --quick --tasks 10 \
+        --trials 1
+    assert_success
+    assert_line --regexp "^fit kind=ProcessPoolExecutor fixed_us=-?[0-9]+ per_worker_us=-?[0-9]+$"
+    assert_line --regexp "^fit kind=Pool fixed_us=-?[0-9]+ per_worker_us=-?[0-9]+$"
+    local per_task="sequential_us_per_task=[0-9.]+ pool1_us_per_task=[0-9.]+"
+    assert_line --regexp "^pool1 kind=ProcessPoolExecutor tasks=10 $per_task framework_us=-?[0-9]+$"
+}
+
+@test "pool_overhead.py refuses --trials 0 and --tasks 0 (exit 2, before any work)" {
+    requires command python3
+    run timeout 120 python3 "$KIT_ROOT/chapters/02-pool/pool_overhead.py" --trials 0
+    assert_failure 2
+    assert_output --partial "--trials: 0 is out of range (accepted: 1 to 1000)"
+    run timeout 120 python3 "$KIT_ROOT/chapters/02-pool/pool_overhead.py" --tasks 0
+    assert_failure 2
+    assert_output --partial "--tasks must be at least 1"
+}

@@ -300,3 +300,18 @@ python_with_numpy() {
     assert_success
     assert_output "casestudy.py: skipped: NumPy is not installed (sudo apt-get install python3-numpy)"
 }
+
+@test "the Python twin refuses --trials 0 and --elements 0 (exit 2, before any work)" {
+    local py
+    py=$(python_with_numpy)
+    [ -n "$py" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
+    run timeout 120 "$py" "$KIT_ROOT/chapters/09-casestudy/casestudy.py" --trials 0 \
+        --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--trials: 0 is out of range (accepted: 1 to 1000)"
+    run timeout 120 "$py" "$KIT_ROOT/chapters/09-casestudy/casestudy.py" --elements 0 \
+        --out "$BATS_TEST_TMPDIR/none"
+    assert_failure 2
+    assert_output --partial "--elements must be 1000..10^9"
+    [ ! -e "$BATS_TEST_TMPDIR/none" ] || fail "a rejected run created its --out directory"
+}
