@@ -87,7 +87,7 @@ rows_of() {
     assert_output --regexp "the sampler, a third process on [0-9]+ CPUs, was awake for [0-9]+% to [0-9]+% of its 100-us ticks, and read [0-9]+ to [0-9]+ us after the tick on average"
     # the sampled average beside the items' own stamps, one row per point, and what the stamps say
     assert_output --partial "Little's law, mean items in flight over the same windows: rate x W"
-    assert_output --regexp "rate x mean latency is the items' own time average of the number in flight \(each window starts and ends empty\); the same stamps read on every 100-us tick came within [0-9.]+% of it at every point"
+    assert_output --regexp "rate x mean latency is the items' own time average of the number in flight \(each window starts and ends empty\); the same stamps read at every one of the sampler's 100-us ticks came within [0-9.]+% of it at every point"
     assert_output --regexp "  -> the counter (read what the stamps give at the same instants|and the stamps differ by up to)"
     run awk '/^  Little.s law, mean items/ { on = 1; next } on && /^  ->/ { exit } on && NF { print $1, $2 }' "$BATS_FILE_TMPDIR/out"
     assert_equal "${#lines[@]}" 11
@@ -103,13 +103,13 @@ rows_of() {
 
 @test "littles-law: the difference is computed from the two numbers beside it, the sampler's share of ticks is a percentage, the stamps' counts are counts" {
     run grep -v '^#' "$QUICK/ch07-littles-law.tsv"
-    assert_line --index 0 "$(printf 'variant\tload_pct\tarrival_per_s\tmean_latency_us\tmean_in_flight\tpredicted_in_flight\terror_pct\tticks_taken_pct\tstamps_at_readings\tstamps_at_due_ticks\tstamps_on_grid\tlate_us')"
+    assert_line --index 0 "$(printf 'variant\tload_pct\tarrival_per_s\tmean_latency_us\tmean_in_flight\tpredicted_in_flight\terror_pct\tticks_taken_pct\tstamps_at_readings\tstamps_at_due_ticks\tstamps_on_grid\tlate_us\tput_rate_late_pct\tget_rate_late_pct')"
     # predicted = arrival rate x mean latency; error = sampled against predicted, in %
     run awk -F'\t' '!/^#/ && $1 != "variant" {
         p = $3 * $4 / 1e6; d = p - $6; if (d < 0) d = -d
         e = 100 * ($5 - $6) / $6 - $7; if (e < 0) e = -e
-        if (d > 1e-4 * p + 1e-9 || e > 0.02 || $8 < 0 || $8 > 100 || NF != 12) print "bad row:", $0
-        if ($9 < 0 || $10 < 0 || $11 < 0 || $12 < 0) print "negative:", $0 }' \
+        if (d > 1e-4 * p + 1e-9 || e > 0.02 || $8 < 0 || $8 > 100 || NF != 14) print "bad row:", $0
+        if ($9 < 0 || $10 < 0 || $11 < 0 || $12 < 0 || $13 < 0 || $14 < 0) print "negative:", $0 }' \
         "$QUICK/ch07-littles-law.tsv"
     assert_output ""
 }

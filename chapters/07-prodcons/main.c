@@ -67,12 +67,14 @@ static const char usage[] =
     "  latency-cdf   variant load_pct percentile latency_us\n"
     "  littles-law   variant load_pct arrival_per_s mean_latency_us mean_in_flight\n"
     "                predicted_in_flight error_pct ticks_taken_pct stamps_at_readings\n"
-    "                stamps_at_due_ticks stamps_on_grid late_us   (mean_in_flight: the parent's\n"
-    "                samples every 100 us as a time average; predicted = rate x mean latency,\n"
-    "                the items' own time average; ticks_taken_pct: the share of the ticks the\n"
-    "                sampler was awake for; stamps_*: the number in flight that the items' put\n"
-    "                and get times give at the sampler's readings, at the ticks they were due,\n"
-    "                and on every tick, as time averages; late_us: mean reading after its tick)";
+    "                stamps_at_due_ticks stamps_on_grid late_us put_rate_late_pct\n"
+    "                get_rate_late_pct   (mean_in_flight: the parent's samples every 100 us as a\n"
+    "                time average; predicted = rate x mean latency, the items' own time average;\n"
+    "                ticks_taken_pct: the share of the ticks the sampler was awake for; stamps_*:\n"
+    "                the number in flight that the items' put and get times give at the\n"
+    "                sampler's readings, at the ticks they were due, and on every one of its\n"
+    "                ticks, as time averages; late_us: mean reading after its tick; *_rate_late:\n"
+    "                puts and gets between a tick and its reading, as % of their mean rate)";
 
 enum { MAX_SIDE = 16, MAX_BATCH = 256, ITEM_BYTES = sizeof(struct item) };
 enum fault { FAULT_NONE, FAULT_DROP, FAULT_DUPLICATE };
@@ -146,6 +148,7 @@ static uint64_t sample_at[MAX_SAMPLES], sample_due[MAX_SAMPLES];
 static double sample_items[MAX_SAMPLES];
 static size_t sample_count;
 static uint64_t window_start, window_end;     /* the last trial: first start, last end */
+static uint64_t first_tick;                   /* the last trial: the sampler's first tick */
 
 static uint64_t item_check(uint64_t producer, uint64_t seq) { return mix64(producer << 40 ^ seq); }
 
@@ -373,7 +376,7 @@ static void pin_sampler(const struct trial *t, cpu_set_t *saved, bool pin)
 static void wait_for_children(const struct trial *t)
 {
     int left = t->producers + t->consumers, status;
-    uint64_t due, tick = now_ns() + (uint64_t)t->sample_ns;
+    uint64_t due, tick = first_tick = now_ns() + (uint64_t)t->sample_ns;
     cpu_set_t saved;
     sample_count = 0;
     pin_sampler(t, &saved, true);
@@ -887,7 +890,7 @@ static void run_imbalance(const struct config *cfg)
  * and time add up, and every mean number in flight is a time average over all the windows
  * (summed here in item-seconds, divided by the windows' total at the end). */
 struct flight {
-    double items, window_s, latency_sum_us, ticks_item_s, late_ns, readings;
+    double items, window_s, latency_sum_us, ticks_item_s, late_ns, readings, puts_late, gets_late;
     double sampled, at_readings, at_due_ticks, on_grid;
 };
 
@@ -895,7 +898,7 @@ struct little {
     const char *variant;
     int load;
     double predicted, sampled, at_readings, at_due_ticks, on_grid;   /* mean items in flight */
-    double rate, error_pct, ticks_taken_pct, late_us;
+    double rate, error_pct, ticks_taken_pct, late_us, put_pct, get_pct;
 };
 
 /* book:stamps */
@@ -917,15 +920,20 @@ static double stamps_in_flight(struct cursor *c, uint64_t at, long items)
 }
 /* end:stamps */
 
-/* The stamps on every tick from the window's start: what a sampler that was never late and
+/* The stamps on every one of the sampler's ticks in the window, each standing for the time from
+ * halfway to the tick before it to halfway to the next: what a sampler that was never late and
  * never missed a tick would have seen. */
 static double grid_item_seconds(long every_ns, long items)
 {
     struct cursor c = {0, 0};
+    uint64_t step = (uint64_t)every_ns, at = first_tick;
     double sum = 0;
-    for (uint64_t at = window_start; at < window_end; at += (uint64_t)every_ns) {
-        uint64_t to = at + (uint64_t)every_ns < window_end ? at + (uint64_t)every_ns : window_end;
-        sum += stamps_in_flight(&c, at, items) * (double)(to - at) / 1e9;
+    while (at < window_start)
+        at += step;
+    for (bool first = true; at <= window_end; at += step, first = false) {
+        double from = first ? (double)window_start : (double)at - (double)step / 2;
+        double to = fmin((double)window_end, (double)at + (double)step / 2);
+        sum += stamps_in_flight(&c, at, items) * (to - from) / 1e9;
     }
     return sum;
 }
@@ -943,8 +951,11 @@ static void add_trial_view(const struct trial *t, const struct outcome *o, struc
     for (size_t i = 0; i < sample_count; i++) {
         at_readings[i] = stamps_in_flight(&reading, sample_at[i], t->items);
         at_due[i] = stamps_in_flight(&due, sample_due[i], t->items);
-        if (sample_at[i] >= window_start && sample_at[i] <= window_end)
-            f->late_ns += (double)(sample_at[i] - sample_due[i]), f->readings++;
+        if (sample_at[i] < window_start || sample_at[i] > window_end)
+            continue;
+        f->late_ns += (double)(sample_at[i] - sample_due[i]), f->readings++;
+        f->puts_late += (double)(reading.put - due.put);     /* between the tick and reading */
+        f->gets_late += (double)(reading.got - due.got);
     }
     f->at_readings += item_seconds(sample_at, at_readings, sample_count, &taken);
     f->at_due_ticks += item_seconds(sample_due, at_due, sample_count, &taken);
@@ -964,6 +975,8 @@ static struct little little_of(const char *variant, int load, const struct fligh
                        .rate = f->items / w, .ticks_taken_pct = f->ticks_item_s / w,
                        .late_us = f->readings > 0 ? f->late_ns / f->readings / 1000 : 0};
     l.error_pct = 100 * (l.sampled - l.predicted) / l.predicted;
+    l.put_pct = f->late_ns > 0 ? 100 * f->puts_late / (f->late_ns / 1e9) / l.rate : 0;
+    l.get_pct = f->late_ns > 0 ? 100 * f->gets_late / (f->late_ns / 1e9) / l.rate : 0;
     return l;
 }
 
@@ -981,10 +994,10 @@ static void write_latency_rows(FILE *cdf, FILE *table, const double *sorted, siz
     for (size_t i = 0; i < sizeof percentiles / sizeof *percentiles; i++)
         fprintf(cdf, "%s\t%d\t%g\t%.4g\n", l->variant, l->load, percentiles[i],
                 sorted[(size_t)(percentiles[i] / 100 * (double)(n - 1))]);
-    fprintf(table, "%s\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.2f\t%.1f\t%.6g\t%.6g\t%.6g\t%.1f\n",
-            l->variant, l->load, f->items / f->window_s, f->latency_sum_us / f->items, l->sampled,
-            l->predicted, l->error_pct, l->ticks_taken_pct, l->at_readings, l->at_due_ticks,
-            l->on_grid, l->late_us);
+    fprintf(table, "%s\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%.2f\t%.1f\t%.6g\t%.6g\t%.6g\t%.1f\t%.1f"
+            "\t%.1f\n", l->variant, l->load, f->items / f->window_s, f->latency_sum_us / f->items,
+            l->sampled, l->predicted, l->error_pct, l->ticks_taken_pct, l->at_readings,
+            l->at_due_ticks, l->on_grid, l->late_us, l->put_pct, l->get_pct);
 }
 
 /* book:latency */
@@ -1046,22 +1059,26 @@ static void print_littles_law(const struct little *pts, int n)
 {
     printf("\n  Little's law, mean items in flight over the same windows: rate x W (the items' own "
            "average, from their put and get stamps) and the sampled one; then the stamps read at "
-           "the sampler's readings, at the ticks those were due, and on every 100-us tick\n");
-    printf("  %-12s %5s %9s %9s %8s %9s %9s %9s %8s %6s\n", "variant", "load%", "rate x W",
-           "sampled", "diff", "readings", "due tick", "each tick", "late us", "ticks");
+           "the sampler's readings, at the ticks those were due, and on every one of its 100-us "
+           "ticks; how late it read, and how fast items were put and got meanwhile (%% of their "
+           "mean rate)\n");
+    printf("  %-12s %5s %9s %9s %8s %9s %9s %9s %8s %6s %6s %6s\n", "variant", "load%",
+           "rate x W", "sampled", "diff", "readings", "due tick", "each tick", "late us", "ticks",
+           "puts", "gets");
     for (int i = 0; i < n; i++) {
         const struct little *l = &pts[i];
-        printf("  %-12s %5d %9.4g %9.4g %+7.1f%% %9.4g %9.4g %9.4g %8.1f %5.0f%%\n", l->variant,
-               l->load, l->predicted, l->sampled, l->error_pct, l->at_readings, l->at_due_ticks,
-               l->on_grid, l->late_us, l->ticks_taken_pct);
+        printf("  %-12s %5d %9.4g %9.4g %+7.1f%% %9.4g %9.4g %9.4g %8.1f %5.0f%% %5.0f%% "
+               "%5.0f%%\n", l->variant, l->load, l->predicted, l->sampled, l->error_pct,
+               l->at_readings, l->at_due_ticks, l->on_grid, l->late_us, l->ticks_taken_pct,
+               l->put_pct, l->get_pct);
     }
 }
 
 /* Where the sampled average missed, what made the difference: the reading itself (sampled
  * against the stamps at its readings), reading late (readings against their due ticks), the
- * ticks it took (due ticks against every tick) and the grid (every tick against rate x W). While
- * the sampler gets from its tick to its reading, items keep arriving at the rate; how many of
- * them stayed says whether the consumer went on taking them meanwhile. */
+ * ticks it took (due ticks against all its ticks) and the instants of its ticks (all its ticks
+ * against rate x W, the queue at all times). Between a tick and its reading, the rates at which
+ * items were put and got say which side lost its CPU to the sampler meanwhile. */
 static void explain_misses(const struct little *pts, int n)
 {
     double late = 0, ticks = 0;
@@ -1071,14 +1088,14 @@ static void explain_misses(const struct little *pts, int n)
             continue;
         double lt = off_pct(l, l->at_readings) - off_pct(l, l->at_due_ticks);
         double tk = off_pct(l, l->at_due_ticks) - off_pct(l, l->on_grid);
-        double grew = l->at_readings - l->at_due_ticks, arrived = l->rate * l->late_us / 1e6;
         late += fabs(lt), ticks += fabs(tk);
         printf("  -> not within 10%%: %s at %d%%, %+.1f%% = %+.1f reading, %+.1f reading late, "
-               "%+.1f ticks taken, %+.1f grid (points of %% of rate x W); from each tick to its "
-               "reading (%.1f us) the queue grew by %.2f items, %.0f%% of the %.2f that arrived "
-               "meanwhile\n", l->variant, l->load, l->error_pct,
-               off_pct(l, l->sampled) - off_pct(l, l->at_readings), lt, tk,
-               off_pct(l, l->on_grid), l->late_us, grew, 100 * grew / arrived, arrived);
+               "%+.1f ticks taken, %+.1f instants of the ticks (points of %% of rate x W); from "
+               "each tick to its reading (%.1f us) the queue changed by %+.2f items, items were "
+               "put at %.0f%% and got at %.0f%% of their mean rate\n", l->variant, l->load,
+               l->error_pct, off_pct(l, l->sampled) - off_pct(l, l->at_readings), lt, tk,
+               off_pct(l, l->on_grid), l->late_us, l->at_readings - l->at_due_ticks, l->put_pct,
+               l->get_pct);
     }
     if (late + ticks > 0)
         printf("  -> there, most of the difference came from %s\n", late >= ticks
@@ -1104,9 +1121,9 @@ static void conclude_littles_law(const struct little *pts, int n)
         soonest = fmin(soonest, l->late_us), latest = fmax(latest, l->late_us);
     }
     printf("  -> rate x mean latency is the items' own time average of the number in flight (each "
-           "window starts and ends empty); the same stamps read on every 100-us tick came within "
-           "%.1f%% of it at every point%s\n", grid,
-           grid <= 2 ? ": the window, the rate and the latencies agree" : "");
+           "window starts and ends empty); the same stamps read at every one of the sampler's "
+           "100-us ticks came within %.1f%% of it at every point%s\n", grid, grid <= 2 ? ""
+           : ": the queue at the instants of its ticks is not the queue at all times");
     printf("  -> Little's law (items in flight = arrival rate x mean latency): the sampled time "
            "average came within 10%% at %d of %d points; largest difference %+.1f%% (%s at %d%%)\n",
            held, n, pts[worst].error_pct, pts[worst].variant, pts[worst].load);
@@ -1134,7 +1151,8 @@ static void run_latency(const struct config *cfg)
                                   "variant\tload_pct\tarrival_per_s\tmean_latency_us\t"
                                   "mean_in_flight\tpredicted_in_flight\terror_pct\t"
                                   "ticks_taken_pct\tstamps_at_readings\t"
-                                  "stamps_at_due_ticks\tstamps_on_grid\tlate_us");
+                                  "stamps_at_due_ticks\tstamps_on_grid\tlate_us\t"
+                                  "put_rate_late_pct\tget_rate_late_pct");
     printf("\nlatency: 1 + 1, the consumer works 2 us per item; the producer offers 50%% and 90%% "
            "of what the consumer can take (random arrivals); up to %zu items a trial; us from "
            "put to get\n", latency_room);
