@@ -14,7 +14,10 @@ set label 101 sprintf("%.0f of %.0f checks by an independent tool agree with the
 (and %.0f rows of Python beside C)", inside, tools, n - tools) \
     at screen 0.5, screen 0.96 center font ',14'
 set tmargin 5
-set bmargin 7
+set bmargin 9
+# the quantities' names are long: they get the left 45% of the width, the ratios the rest
+set lmargin at screen 0.45
+set rmargin at screen 0.95
 set xlabel "ratio peer / kit (log scale; 1 = the same number)"
 set logscale x 10
 set format x "%g"
@@ -24,7 +27,7 @@ set grid xtics noytics
 set object 1 rect from 0.75, graph 0 to 1.25, graph 1 fc rgb '#009E73' fs transparent solid 0.15 \
     noborder behind
 set arrow 1 from 1, graph 0 to 1, graph 1 nohead lt 8
-set key at screen 0.5, screen 0.07 center horizontal font ',10' maxrows 1
+set key at screen 0.75, screen 0.07 center vertical font ",10" maxrows 3
 label(c, q) = sprintf("ch%s %s", c, q)
 python(t) = strstrt(t, 'python') > 0
 plot data using (python(strcol(5)) ? NaN : $6):0:ytic(label(strcol(1), strcol(2))) \
