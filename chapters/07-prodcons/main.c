@@ -319,7 +319,8 @@ static void note_sample(const struct trial *t, uint64_t due)
     }
     if (sample_count < MAX_SAMPLES) {
         sample_at[sample_count] = now_ns();
-        sample_due[sample_count] = due;
+        /* a sleep cut short by a signal wakes before its tick: then it was not late */
+        sample_due[sample_count] = due < sample_at[sample_count] ? due : sample_at[sample_count];
         sample_items[sample_count++] = (double)held;
     }
 }
