@@ -84,14 +84,32 @@ ch1_round() {
     awk '$4 == "fork" && $9 > 0 && $10 > 0 { printf "%.1f %.1f\n", 1e6 / $9, 1e6 / $10 }' "$s"
 }
 
-ch1_stress_faults() {   # stress-ng's page faults per fork: 400 forks minus 100, with GNU time
+ch1_stress_faults() {   # stress-ng's page faults per fork: 400 forks minus 100, with GNU time;
+    # then its worker's share of them (its own faults against its reaped children's, in /proc
+    # over 1.5 s of a run): "total worker children", or "-" without GNU time
     [ -x /usr/bin/time ] || { echo -; return 0; }
-    local n f=()
+    local n f=() stress worker a="" b=""
     for n in 100 400; do
         f+=("$(/usr/bin/time -f 'minflt=%R' stress-ng --fork 1 --fork-max 1 --fork-ops "$n" \
             --timeout 60s 2>&1 | sed -n 's/^minflt=//p')")
     done
-    awk -v a="${f[0]}" -v b="${f[1]}" 'BEGIN { if (a != "" && b != "") printf "%.0f\n", (b - a) / 300; else print "-" }'
+    stress-ng --fork 1 --fork-max 1 --timeout 3s >/dev/null 2>&1 &
+    stress=$!
+    sleep 0.8
+    worker=$(pgrep -P "$stress" | head -1 || true)
+    if [ -n "$worker" ]; then
+        a=$(awk '{ print $10, $11 }' "/proc/$worker/stat" 2>/dev/null || true)
+        sleep 1.5
+        b=$(awk '{ print $10, $11 }' "/proc/$worker/stat" 2>/dev/null || true)
+    fi
+    wait "$stress" || true
+    awk -v x="${f[0]}" -v y="${f[1]}" -v a="$a" -v b="$b" 'BEGIN {
+        if (x == "" || y == "") { print "-"; exit }
+        t = (y - x) / 300
+        if (split(a, p, " ") == 2 && split(b, q, " ") == 2 && q[1] + q[2] > p[1] + p[2]) {
+            w = t * (q[1] - p[1]) / (q[1] - p[1] + q[2] - p[2])
+            printf "%.0f %.1f %.1f\n", t, w, t - w
+        } else printf "%.0f\n", t }'
 }
 
 ch1_stress_table() {   # the medians of the rounds, as a table
@@ -109,7 +127,14 @@ ch1_stress_table() {   # the medians of the rounds, as a table
     [ -n "$libs" ] && printf '  %-58s %9s %9s %9s %7s\n' \
         "ch01-fork plain, LD_BIND_NOW=1 + stress-ng's libraries" "${m[16]}" "${m[18]}" "${m[20]}" "${m[22]}" \
         "ch01-fork stress-ng-like, LD_BIND_NOW=1 + its libraries" "${m[17]}" "${m[19]}" "${m[21]}" "${m[23]}"
-    printf '  %-58s %9s %9s %9s %7s\n' "stress-ng --fork 1 --fork-max 1" - "${m[36]}" "${m[37]}" "$their_faults"
+    printf '  %-58s %9s %9s %9s %7s\n' "stress-ng --fork 1 --fork-max 1" - "${m[36]}" "${m[37]}" "${their_faults%% *}"
+    local split matched=now
+    [ -z "$libs" ] || matched=libs
+    split=$(sed -n 's/^  faults:stress-ng-like .*parent \([0-9.]*\) + child \([0-9.]*\) (means)$/\1 + \2/p' \
+        "$tmp/ch1-${matched}1.txt")
+    [[ $their_faults == *" "* ]] && awk -v f="$their_faults" -v k="$split" 'BEGIN { split(f, x, " ")
+        printf "  faults per fork, forking process + child: stress-ng %.1f + %.1f (its worker'"'"'s share in /proc);\n", x[2], x[3]
+        printf "   the kit'"'"'s matched run %s (round 1)\n", k }'
     echo "  the forking process: ch01-fork $kit_maps${lib_maps:+; with the libraries $lib_maps};"
     echo "  stress-ng's worker $maps"
 }
@@ -173,7 +198,7 @@ ch1_stress() {
     # row, measured between stress-ng's runs), not the methods run from a minute before
     awk -v t="${m[36]}" -v p="${m[2]}" -v tc="${m[37]}" -v pc="${m[4]}" 'BEGIN {
         printf "  ratio stress-ng / ch01-fork plain (as built): wall %.2f, CPU %.2f\n", t / p, tc / pc }'
-    ch1_stress_attribution "$libs" "$their_faults" "$methods" "${m[@]}"
+    ch1_stress_attribution "$libs" "${their_faults%% *}" "$methods" "${m[@]}"
     peer_row 1 "fork + _exit + wait, us per process" "${m[2]}" "${m[36]}" "stress-ng --fork 1 --fork-max 1"
     [ -z "$libs" ] || peer_row 1 "fork + _exit + wait, us per process (kit: stress-ng-like, bind-now, its libraries; wall/forks)" \
         "${m[19]}" "${m[36]}" "stress-ng --fork 1 --fork-max 1"
