@@ -38,9 +38,9 @@ ch1_kit_run() {   # ch1_kit_run NAME DIR LIBS
 }
 
 ch1_stress_worker() {   # ch1_stress_worker PID: stress-ng's worker's mappings and anonymous memory
-    local worker try n a
+    local worker n a
     sleep 0.5
-    for try in 1 2 3 4 5 6 7 8 9 10; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
         for worker in $(pgrep -P "$1" || true); do
             n=$(wc -l <"/proc/$worker/maps" 2>/dev/null) &&
                 a=$(awk '$1 == "Anonymous:" { print $2 }' "/proc/$worker/smaps_rollup" 2>/dev/null) &&
@@ -55,7 +55,8 @@ ch1_stress_worker() {   # ch1_stress_worker PID: stress-ng's worker's mappings a
 # (setsid+vhangup sched_yield child-calls parent-table) its median minus plain's in wall, CPU and
 # faults; stress-ng's wall and CPU time per fork.
 ch1_round() {
-    local i=$1 libs=$2 run f v s=$tmp/stress$i.txt
+    local i=$1 libs=$2 run f v s
+    s=$tmp/stress$i.txt
     for run in built now libs; do
         [ "$run" = libs ] && [ -z "$libs" ] && continue
         ch1_kit_run "$run" "$tmp/ch1-$run$i" "$libs" || return 1
@@ -167,7 +168,7 @@ ch1_stress_attribution() {   # what each ingredient adds, and what is left
 }
 
 ch1_stress() {
-    local ours=$1 methods=$2 rounds=${CH01_PEER_ROUNDS:-15} libs="" i maps=? col lib_maps="" kit_maps their_faults
+    local ours=$1 methods=$2 rounds=${CH01_PEER_ROUNDS:-15} libs="" i maps="?" col lib_maps="" kit_maps their_faults
     have stress-ng stress-ng || return 0
     if ldd "$build/ch01-fork" | grep -q 'libasan\|libubsan'; then
         echo "  (a sanitizer build cannot preload stress-ng's libraries: that run is left out)"
