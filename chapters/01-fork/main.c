@@ -466,6 +466,8 @@ static void run_stress_ng(const struct ch01_opts *c)
     memset(sums, 0, sizeof sums);
     for (long i = 0; i < trials; i++) {
         exit_if_stopped();
+        if (o->mode != MODE_QUICK)
+            progress("stress-ng: trial %ld of %ld", i + 1, trials);
         for (int k = 0; k < fork_recipe_count; k++) {
             t[k].ops = ops;
             wall[k][i] = time_recipe(&t[k]);
