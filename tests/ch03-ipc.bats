@@ -464,9 +464,9 @@ STUB
     run sed -n '1p;4p' "$out/peers.tsv"
     assert_output "$(printf '# chapter=00 program=peers.sh experiment=peers mode=default\nchapter\tquantity\tkit\tpeer\ttool\tratio')"
     # the pipe round trip as perf prints it (-l 2000: 10 us) and with its fixed part taken out
-    # ((2000 x 10 - 10005) / 1999 = 5), then three memcpy readings; ratio = peer / kit
+    # ((2000 x 10 - 10005) / 1999 = 5), then four memcpy readings; ratio = peer / kit
     run awk -F'\t' '!/^#/ && $1 != "chapter" { print $1, ($5 ~ /^(taskset -c 0 )?perf bench/), $4 }' "$out/peers.tsv"
-    assert_output "$(printf '3 1 %s\n' 10.000000 5.000 10.7374 10.7374 10.7374)"
+    assert_output "$(printf '3 1 %s\n' 10.000000 5.000 10.7374 10.7374 10.7374 10.7374)"
     run awk -F'\t' '!/^#/ && $1 != "chapter" { d = $6 - $4 / $3; if (d < -0.001 * $6 || d > 0.001 * $6) print "bad ratio: " $0 }' "$out/peers.tsv"
     assert_output ""
     if command -v gnuplot >/dev/null; then

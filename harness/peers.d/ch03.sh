@@ -10,7 +10,8 @@
 #                             (a preloaded shim, built here with cc), with threads (-T), and
 #                             perf record's cpu-clock samples; -l 20000 as a check.
 #   perf bench mem memcpy     the memcpy ceiling (warm buffers) and the fresh-buffer copy beside
-#                             perf's (the same buffer size, timed window and units)
+#                             perf's (the same buffer size, timed window and units), and the
+#                             ceiling beside perf timing 100 times as many copies (a steady state)
 #   python3 ipc.py            the Python twin beside the C channels
 # CH03_PEER_SIZE (default 4M) and CH03_PEER_TRIALS (default 9) make it smaller.
 
@@ -203,6 +204,13 @@ ch3_memcpy() {   # the memcpy ceiling beside perf bench mem memcpy, one run
         perf bench mem memcpy -f default -s "$perf_size" -l "$loops" 2>&1 | ch3_perf_gbs
     done | ch3_median_max)
     [ -n "$copy" ] || { echo "peers: could not read perf's memcpy bandwidth"; return 1; }
+    # the same, timing a hundred times as many copies after its one untimed copy
+    local many=$((100 * loops)) steady
+    steady=$(for i in $(seq $((3 * trials))); do
+        perf bench mem memcpy -f default -s "$perf_size" -l "$many" 2>&1 | ch3_perf_gbs
+    done | ch3_median_max)
+    [ -n "$steady" ] ||
+        { echo "peers: could not read perf's memcpy bandwidth (-l $many)"; return 1; }
     local x
     x=$(awk -v b="$bytes" 'BEGIN { print b / 1024 }')
     warm=$(awk -F'\t' -v x="$x" '$1 == "memcpy" && $2 == x { print $5, $7 }' "$t")
@@ -214,13 +222,22 @@ ch3_memcpy() {   # the memcpy ceiling beside perf bench mem memcpy, one run
     printf '  %-62s %9s %9s\n' "memcpy of $size, $loops copies a trial, GB/s (10^9 B/s)" median best
     printf '  %-62s %9.2f %9.2f\n' "ch03-ipc ceiling: the same buffers, trial after trial" $warm \
         "ch03-ipc, fresh buffers each trial, one untimed copy first" $cold \
-        "$tool ($((3 * trials)) runs, GiB/s x 1.074)" $copy
+        "$tool ($((3 * trials)) runs, GiB/s x 1.074)" $copy \
+        "the same with -l $many" $steady
     peer_row 3 "memcpy $size, warm ceiling (median), GB/s" "${warm% *}" "${copy% *}" "$tool"
     peer_row 3 "memcpy $size, fresh buffers (median), GB/s" "${cold% *}" "${copy% *}" "$tool"
     peer_row 3 "memcpy $size, fresh buffers (best), GB/s" "${cold#* }" "${copy#* }" "$tool"
+    peer_row 3 "memcpy $size, warm ceiling (median) vs perf timing $many copies, GB/s" \
+        "${warm% *}" "${steady% *}" "perf bench mem memcpy -f default -s $perf_size -l $many"
     awk -v w="${warm% *}" -v c="${cold% *}" -v p="${copy% *}" 'BEGIN {
         printf "  ratio perf / ceiling %.2f, perf / fresh buffers %.2f: perf copies buffers it has just\n", p / w, p / c
         printf "  allocated; the ceiling copies the same two, still in the cache (warm / fresh: %.1fx)\n", w / c }'
+    awk -v p="${copy% *}" -v q="${steady% *}" -v w="${warm% *}" -v l="$loops" -v m="$many" 'BEGIN {
+        r = q / w
+        printf "  perf timing %d copies after its untimed one: %.2f GB/s; timing %d: %.2f (%.2fx): " \
+            "%s\n", l, p, m, q, q / p, (r >= 0.75 && r <= 1.25) ? \
+            sprintf("within 25%% of the kit'"'"'s warm ceiling (%.2f)", r) : \
+            sprintf("still %.2f of the kit'"'"'s warm ceiling", r) }'
     [ -n "$zero" ] && awk -v z="$zero" -v c="${warm% *}" -v a="$alone" -v s="$size" 'BEGIN {
         printf "  shm-zero-copy, %s messages across two processes: %.2f GB/s = %.0f%% of the memcpy ceiling,\n", s, z, 100 * z / c
         printf "  %.0f%% of its own ceiling (the same write and check in one process, no IPC: %.2f GB/s)\n", 100 * z / a, a }'
