@@ -113,6 +113,37 @@ ch1_stress_faults() {   # stress-ng's page faults per fork: 400 forks minus 100,
         } else printf "%.0f\n", t }'
 }
 
+# stress-ng's child renames itself before it exits: prctl(PR_SET_NAME) and libbsd's
+# setproctitle, which writes the new title over the process's argv memory (no system call, so
+# strace does not show it). --keep-name skips both. Five pairs of one-second runs, alternating,
+# and the faults per fork of each (400 forks minus 100, with GNU time).
+ch1_stress_naming() {
+    local k opt rate f
+    for k in 1 2 3 4 5; do
+        for opt in "" --keep-name; do
+            stress-ng $opt --fork 1 --fork-max 1 --timeout 1s --metrics-brief 2>&1 |
+                awk -v o="${opt:-named}" '$4 == "fork" && $9 > 0 && $10 > 0 { printf "%s %.1f %.1f\n", o, 1e6 / $9, 1e6 / $10 }'
+        done
+    done >"$tmp/stress-naming.txt"
+    for opt in named --keep-name; do
+        rate=$(awk -v o="$opt" '$1 == o { print $2 }' "$tmp/stress-naming.txt" | ch1_median)
+        local cpu
+        cpu=$(awk -v o="$opt" '$1 == o { print $3 }' "$tmp/stress-naming.txt" | ch1_median)
+        f=-
+        if [ -x /usr/bin/time ]; then
+            local x y o=()
+            [ "$opt" = --keep-name ] && o=(--keep-name)
+            x=$(/usr/bin/time -f 'minflt=%R' stress-ng "${o[@]}" --fork 1 --fork-max 1 --fork-ops 100 \
+                --timeout 60s 2>&1 | sed -n 's/^minflt=//p')
+            y=$(/usr/bin/time -f 'minflt=%R' stress-ng "${o[@]}" --fork 1 --fork-max 1 --fork-ops 400 \
+                --timeout 60s 2>&1 | sed -n 's/^minflt=//p')
+            [ -n "$x" ] && [ -n "$y" ] && f=$(awk -v x="$x" -v y="$y" 'BEGIN { printf "%.1f", (y - x) / 300 }')
+        fi
+        printf '  %-58s %9s %9s %9s %7s\n' "stress-ng ${opt/named/(names its child)}, 5 runs of 1 s" - \
+            "${rate:--}" "${cpu:--}" "$f"
+    done
+}
+
 ch1_stress_table() {   # the medians of the rounds, as a table
     local ours=$1 their_faults=$2 maps=$3 libs=$4 kit_maps=$5 lib_maps=$6
     shift 6
@@ -200,6 +231,8 @@ ch1_stress() {
     awk -v t="${m[36]}" -v p="${m[2]}" -v tc="${m[37]}" -v pc="${m[4]}" 'BEGIN {
         printf "  ratio stress-ng / ch01-fork plain (as built): wall %.2f, CPU %.2f\n", t / p, tc / pc }'
     ch1_stress_attribution "$libs" "${their_faults%% *}" "$methods" "${m[@]}"
+    echo "  stress-ng's child renaming itself (prctl and setproctitle), us per fork, medians of the runs:"
+    ch1_stress_naming
     peer_row 1 "fork + _exit + wait, us per process" "${m[2]}" "${m[36]}" "stress-ng --fork 1 --fork-max 1"
     [ -z "$libs" ] || peer_row 1 "fork + _exit + wait, us per process (kit: stress-ng-like, bind-now, its libraries; wall/forks)" \
         "${m[19]}" "${m[36]}" "stress-ng --fork 1 --fork-max 1"
