@@ -3,8 +3,10 @@
 #
 # Usage: harness/peers.sh [--out DIR] [N...]   (default: every chapter that has peers)
 #   chapter 1: harness/peers.d/ch01.sh: fork + exit + wait (ch01-fork --only methods) vs
-#              stress-ng's fork stressor; posix_spawn and fork+exec vs hyperfine -N /bin/true;
-#              the Python twin's start methods (spawn.py) beside the C rows.
+#              stress-ng's fork stressor, and stress-ng's loop rebuilt ingredient by
+#              ingredient (ch01-fork --only stress-ng) in rounds beside it (about 75 s; strace
+#              and GNU time where installed); posix_spawn and fork+exec vs hyperfine -N
+#              /bin/true; the Python twin's start methods (spawn.py) beside the C rows.
 #   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
 #              beside Python's ProcessPoolExecutor and multiprocessing.Pool (pool_overhead.py).
 #   chapter 3: harness/peers.d/ch03.sh: the pipe round trip beside `perf bench sched pipe`
