@@ -103,10 +103,9 @@ void open_books(struct fork_books *b, unsigned extras)
      * copy-on-write, and the next clearing write-faults each of them again. */
     b->table = mmap(NULL, TABLE_SLOTS * sizeof *b->table, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    b->counter = mmap(NULL, sizeof *b->counter, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (b->table == MAP_FAILED || b->counter == MAP_FAILED)
+    if (b->table == MAP_FAILED)
         die_errno("mmap");
+    b->counter = map_shared_memory(NULL, sizeof *b->counter);
     *b->counter = 0;
 }
 
