@@ -1,6 +1,7 @@
 /* bench.h - the kit's timing, statistics and TSV output.
  *
  *   now_ns()             CLOCK_MONOTONIC in nanoseconds (never wall-clock time)
+ *   cpu_ns()             this process's CPU time in nanoseconds (all its threads)
  *   deadline_in(clock, ms)   a timespec ms from now, for timed waits (nothing is timed by it)
  *   clock_overhead_ns()  what one reading costs
  *   stats_of()           median, min, max, mean, stddev of a sample; ratio_of() two of them
@@ -39,12 +40,17 @@
 
 /* ---------- the clock ---------- */
 
-static inline uint64_t now_ns(void)
+static inline uint64_t clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(clock, &ts) == -1)
+        die_errno("clock_gettime");
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+static inline uint64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+static inline uint64_t cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* A deadline for a timed wait (mq_timed* take CLOCK_REALTIME, condition variables the
  * clock they were made with); waits that wake to check on something, not measurements. */

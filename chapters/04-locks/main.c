@@ -88,16 +88,6 @@ struct trial {
     long losing_trials;       /* `none`: measured trials that lost any */
 };
 
-/* CPU time of this (single-threaded) worker: beside the wall time, it tells whether the
- * workers really ran at once, whatever a calibration taken at another moment said. */
-static uint64_t cpu_time_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
-        die_errno("clock_gettime CLOCK_THREAD_CPUTIME_ID");
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void worker_body(const struct trial *t, int w, int go_fd)
 {
     become_child(parent_pid, t->pin, w); /* never outlive (or spin on behind) a dead parent */
@@ -111,7 +101,7 @@ static void worker_body(const struct trial *t, int w, int go_fd)
     atomic_fetch_add(&arena->arrived, 1);
     while (atomic_load(&arena->arrived) < t->procs)
         sched_yield();
-    uint64_t cpu_start = cpu_time_ns();
+    uint64_t cpu_start = cpu_ns();      /* beside the wall time: did they really overlap? */
     arena->started_ns[w] = now_ns();
     if (w == 0 && t->stall)
         pause();                         /* until a signal ends it: the tests kill it */
@@ -137,7 +127,7 @@ static void worker_body(const struct trial *t, int w, int go_fd)
     }
     t->v->count(w, t->increments);
     arena->finished_ns[w] = now_ns();
-    arena->cpu_ns[w] = cpu_time_ns() - cpu_start;
+    arena->cpu_ns[w] = cpu_ns() - cpu_start;
     _exit(0);
 }
 

@@ -320,7 +320,7 @@ void run_pool(const struct job *job, int count, enum dispatch dispatch, enum kit
 {
     struct pool p = {.job = job, .dispatch = dispatch};
     int tasks = job->task_count;
-    uint64_t parent_cpu_start = cpu_now_ns();
+    uint64_t parent_cpu_start = cpu_ns();
     signal(SIGPIPE, SIG_IGN);          /* a task sent to a dead worker: EPIPE, not our death */
     run->workers = count;
     run->start_ns = now_ns();
@@ -336,7 +336,7 @@ void run_pool(const struct job *job, int count, enum dispatch dispatch, enum kit
     int next = deal(&p, count, pin);
     collect(&p, next, run);
     uint64_t end = now_ns();
-    run->parent_cpu_ns = cpu_now_ns() - parent_cpu_start;
+    run->parent_cpu_ns = cpu_ns() - parent_cpu_start;
     close_pool(&p, run, end);
 }
 
@@ -345,7 +345,7 @@ void run_pool(const struct job *job, int count, enum dispatch dispatch, enum kit
 void run_in_loop(const struct job *job, struct pool_run *run)
 {
     struct solver *sv = solver_new(job);
-    uint64_t cpu_start = cpu_now_ns();
+    uint64_t cpu_start = cpu_ns();
     run->workers = 1;
     run->start_ns = now_ns();
     for (int i = 0; i < job->task_count; i++) {
@@ -354,7 +354,7 @@ void run_in_loop(const struct job *job, struct pool_run *run)
     }
     solver_free(sv);
     run->wall_ns = now_ns() - run->start_ns;
-    run->worker_cpu_ns[0] = cpu_now_ns() - cpu_start;
+    run->worker_cpu_ns[0] = cpu_ns() - cpu_start;
 }
 
 void pool_run_init(struct pool_run *run, const struct job *job, int count)

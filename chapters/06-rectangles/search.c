@@ -459,14 +459,6 @@ void solver_free(struct solver *sv)
     free(sv);
 }
 
-uint64_t cpu_now_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
-        die_errno("clock_gettime");
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The first-column split: row 2 is each derangement in the bucket of its first symbol, built
  * here unless this process kept it from an earlier task (that is the setup a pool pays). */
 static void count_with_table(const struct job *job, struct solver *sv, int c2,
@@ -498,7 +490,7 @@ void run_task(const struct job *job, int index, struct solver *sv, struct task_r
     memset(res, 0, sizeof *res);
     res->task = index;
     res->start_ns = now_ns();
-    uint64_t cpu_start = cpu_now_ns();
+    uint64_t cpu_start = cpu_ns();
     memset(&s->t, 0, sizeof s->t);
     for (int row = 0; row < job->r; row++)
         s->first[row] = t->first[row];
@@ -522,7 +514,7 @@ void run_task(const struct job *job, int index, struct solver *sv, struct task_r
     res->signed_sum = s->t.signed_sum;
     res->nodes = s->t.nodes;
     res->dp_steps = s->t.dp_steps;
-    res->cpu_ns = cpu_now_ns() - cpu_start;
+    res->cpu_ns = cpu_ns() - cpu_start;
     res->end_ns = now_ns();
 }
 

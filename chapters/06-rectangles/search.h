@@ -72,6 +72,5 @@ double estimate_work(const struct job *job, int probes, uint64_t seed);
 u128 factorial(int k);
 u128 binomial(int n, int k);
 u128 derangement_number(int n);
-uint64_t cpu_now_ns(void);
 
 #endif
