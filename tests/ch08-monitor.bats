@@ -167,6 +167,47 @@ assert_cpu_within_rusage() {
     assert_equal "${#lines[@]}" 20
 }
 
+@test "-- COMMAND with 60 children: a children list longer than its first buffer, every one sampled" {
+    # 60 pids of 3 to 7 digits make a list of 240 to 480 bytes; the buffer kept per process
+    # starts at 256 and grows while a read fills it. All 60 sleep for 2 s after the last one
+    # starts (a sample comes every 10 ms), then all are killed at once: a list cut short would
+    # show the last ones only as zombies, once the first ones are reaped.
+    run kit ch08-monitor --out "$BATS_TEST_TMPDIR" -- \
+        sh -c 'p=; for i in $(seq 60); do sleep 30 & p="$p $!"; done; sleep 2; kill $p; wait'
+    assert_success
+    refute_output --partial "verification failed"
+    run awk -F'\t' '$3 == "sleep" && $5 == "S" { print $4 }' "$BATS_TEST_TMPDIR/ch08-timeline.tsv"
+    assert_equal "$(sort -u <<<"$output" | wc -l)" 61
+}
+
+@test "-- COMMAND named with ') (' in it: stat's fields counted from the last ')'" {
+    cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/x) (y"
+    run kit ch08-monitor --out "$BATS_TEST_TMPDIR" -- "$BATS_TEST_TMPDIR/x) (y" 0.5
+    assert_success
+    refute_output --partial "verification failed"
+    local pid
+    pid=$(awk -F'\t' '$2 == "x) (y" && $7 > 0 && $16 == "exit:0" { print $3 }' "$BATS_TEST_TMPDIR/ch08-processes.tsv")
+    [ -n "$pid" ] || fail "no sampled row for 'x) (y': $(cat "$BATS_TEST_TMPDIR/ch08-processes.tsv")"
+    # a field counted one off reads exit_signal (17) as the CPU, or a letter from the name as the state
+    run awk -F'\t' -v p="$pid" -v cpus="$(nproc)" '$4 == p && ($5 !~ /^[RSDZTtIX]$/ ||
+        $6 !~ /^[0-9]+$/ || $6 >= cpus || $8 !~ /^[0-9]+$/) { print "bad:", $0 }' \
+        "$BATS_TEST_TMPDIR/ch08-timeline.tsv"
+    assert_output ""
+}
+
+@test "-- COMMAND: an orphan handed to the monitor after its tree slept is found and sampled" {
+    # For 1 s nothing in the tree runs (no children list is read again); then a subshell starts a
+    # sleep and ends at once: the sleep is handed to the monitor, its subreaper, which reaps it.
+    # Only the monitor's own children list names it: it must be sampled (it lives 2 s).
+    run kit ch08-monitor --out "$BATS_TEST_TMPDIR" -- sh -c 'sleep 1; (sleep 2 &); sleep 2.5'
+    assert_success
+    refute_output --partial "verification failed"
+    run awk -F'\t' '!/^#/ && $1 != "slot" && $9 != "nan" && $2 != "sh" {
+        print $2, ($7 > 0 ? "sampled" : "unsampled"), $16 }' \
+        "$BATS_TEST_TMPDIR/ch08-processes.tsv"
+    assert_output "sleep sampled exit:0"
+}
+
 @test "-- COMMAND that does not exist: exit 2 before anything runs" {
     usage_error ch08-monitor -- no-such-command-ch08
     assert_line --index 0 "ch08-monitor: --: command 'no-such-command-ch08' not found in PATH"

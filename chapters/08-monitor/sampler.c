@@ -14,8 +14,10 @@
  *   - reading costs: each file read is a system call that makes the kernel format text, and
  *     opening a file by its path costs as much again; so the sampler opens each file once and
  *     re-reads it, and reads per sample only what can have changed: stat and schedstat every
- *     time, status (the dearest file, for the context switches) every 100 ms, and status and
- *     the children list only of a process that has run since they were last read;
+ *     time, status (the dearest file, for the context switches) every 100 ms and only of a
+ *     process that has run since it was last read, and children lists only once something in
+ *     the tree has run; the numbers are picked out of the text by a scanner that knows only
+ *     digits and spaces;
  *   - sampling misses: CPU used after a process's last sample, and processes that start and end
  *     between two samples. The kernel does not lose them: when a parent waits for a child
  *     (wait4), the child's CPU, and that of every child *it* waited for, is added to the
@@ -74,8 +76,12 @@ struct open_files {
     int fd[PROC_FILES];               /* -1 until first needed */
     unsigned samples_to_full;         /* 0: its next sample is a full one */
     bool full_this_sample;
+    bool sampled;                     /* a periodic sample of it was taken before */
+    uint64_t cpu_ns_at_sample;        /* its CPU time at that sample */
     uint64_t cpu_ns_at_children;      /* its CPU time just before its children were listed */
-    char *children;                   /* that list (NULL until read) */
+    char *children;                   /* that list (NULL until read), in a buffer kept for it */
+    size_t children_cap;
+    bool list_reused;                 /* this sample took the list read before */
     bool switches_read;
     uint64_t cpu_ns_at_switches;      /* its CPU time just before its status was read */
     uint64_t voluntary, involuntary;  /* the context switches status said then */
@@ -213,35 +219,61 @@ static uint64_t page_bytes(void)
     return page;
 }
 
+/* The kernel writes every field wanted here as unsigned decimal digits, fields one space
+ * apart. So a scanner that knows only digits and spaces does: strtoull would also look for a
+ * sign, a base, the locale's spaces and an overflow for each, and the fields not wanted need
+ * no converting at all, only skipping. */
+
+/* The number at *p, and *p moved past it and the one character after it. */
+static uint64_t next_number(const char **p)
+{
+    const char *c = *p;
+    uint64_t v = 0;
+    while (*c >= '0' && *c <= '9')
+        v = v * 10 + (uint64_t)(*c++ - '0');
+    *p = *c ? c + 1 : c;
+    return v;
+}
+
+/* *p moved past `fields` fields, whatever they hold (some are negative: nice, tpgid). */
+static void skip_fields(const char **p, int fields)
+{
+    const char *c = *p;
+    while (fields > 0 && *c)
+        fields -= *c++ == ' ';
+    *p = c;
+}
+
 /* /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and ')', so the fields are
  * counted from the last ')'. Field numbers are the ones proc(5) uses. */
 /* book:stat */
 static bool parse_stat(const char *text, struct proc_sample *s)
 {
     const char *open = strchr(text, '('), *close = strrchr(text, ')');
-    if (!open || !close || close < open)
+    if (!open || !close || close < open || close[1] != ' ' || !close[2])
         return false;
     size_t len = (size_t)(close - open - 1);
     if (len >= sizeof s->comm)
         len = sizeof s->comm - 1;
     memcpy(s->comm, open + 1, len);
     s->comm[len] = '\0';
-    unsigned long long v[40] = {0};      /* v[k] = field k, from field 4 (ppid) on */
     const char *p = close + 2;
-    s->state = *p++;
-    for (int field = 4; field <= 39 && *p; field++) {
-        char *end;
-        v[field] = strtoull(p, &end, 10);
-        p = *end ? end + 1 : end;
-    }
-    s->ppid = (pid_t)v[4];
-    s->user_ticks = v[14];
-    s->system_ticks = v[15];
-    s->reaped_children_ticks = v[16] + v[17];
-    s->threads = (int)v[20];
-    s->start_ticks = v[22];
-    s->rss_bytes = v[24] * page_bytes();
-    s->cpu = (int)v[39];
+    s->state = *p;                                   /* 3 */
+    skip_fields(&p, 1);
+    s->ppid = (pid_t)next_number(&p);                /* 4 */
+    skip_fields(&p, 9);                              /* 5 .. 13 */
+    s->user_ticks = next_number(&p);                 /* 14 utime */
+    s->system_ticks = next_number(&p);               /* 15 stime */
+    s->reaped_children_ticks = next_number(&p);      /* 16 cutime */
+    s->reaped_children_ticks += next_number(&p);     /* 17 cstime */
+    skip_fields(&p, 2);                              /* 18 priority, 19 nice */
+    s->threads = (int)next_number(&p);               /* 20 */
+    skip_fields(&p, 1);
+    s->start_ticks = next_number(&p);                /* 22 */
+    skip_fields(&p, 1);
+    s->rss_bytes = next_number(&p) * page_bytes();   /* 24, in pages */
+    skip_fields(&p, 14);                             /* 25 .. 38 */
+    s->cpu = (int)next_number(&p);                   /* 39 processor */
     return true;
 }
 /* end:stat */
@@ -250,14 +282,15 @@ static bool parse_stat(const char *text, struct proc_sample *s)
  * kernel writes them one after the other. */
 static void parse_status(const char *text, struct proc_sample *s)
 {
-    const char *vol = strstr(text, "\nvoluntary_ctxt_switches:");
-    if (!vol)
+    const char *p = strstr(text, "\nvoluntary_ctxt_switches:\t");
+    if (!p)
         return;
-    char *end;
-    s->voluntary_switches = strtoull(vol + 25, &end, 10);
-    const char *invol = strstr(end, "\nnonvoluntary_ctxt_switches:");
-    if (invol)
-        s->involuntary_switches = strtoull(invol + 28, NULL, 10);
+    p += 26;
+    s->voluntary_switches = next_number(&p);
+    if (strncmp(p, "nonvoluntary_ctxt_switches:\t", 28) == 0) {
+        p += 28;
+        s->involuntary_switches = next_number(&p);
+    }
 }
 
 long clock_ticks_per_second(void)
@@ -310,10 +343,10 @@ static bool sample_files(struct open_files *f, bool full, bool force, struct pro
     if (read_of(f, STAT, buf, sizeof buf) < 0 || !parse_stat(buf, s))
         return false;
     s->read_ns = now_ns();               /* its own time: a sample of many takes a while; */
-    char *end;                           /* taken first, the CPU read can only be later */
+    const char *p = buf;                 /* taken first, the CPU read can only be later */
     if (read_of(f, SCHEDSTAT, buf, sizeof buf) >= 0) {
-        s->cpu_ns = strtoull(buf, &end, 10);              /* "on_cpu_ns waiting_ns slices" */
-        s->run_delay_ns = strtoull(end, NULL, 10);
+        s->cpu_ns = next_number(&p);                      /* "on_cpu_ns waiting_ns slices" */
+        s->run_delay_ns = next_number(&p);
     } else if (have_schedstat()) {
         return false;                    /* gone between two reads */
     }
@@ -330,17 +363,6 @@ bool sample_process(pid_t pid, struct proc_sample *s)
     return sample_files(files_of(pid), true, true, s);
 }
 
-/* One sample of the tree's: every full_every-th of a process is a full one. */
-static bool sample_periodic(pid_t pid, struct proc_sample *s)
-{
-    struct open_files *f = files_of(pid);
-    bool every_file = full_every == 0;
-    f->full_this_sample = every_file || f->samples_to_full == 0;
-    if (!every_file)
-        f->samples_to_full = f->full_this_sample ? full_every - 1 : f->samples_to_full - 1;
-    return sample_files(f, f->full_this_sample, every_file, s);
-}
-
 bool have_schedstat(void)
 {
     static int have = -1;
@@ -354,58 +376,148 @@ bool have_schedstat(void)
  * /proc/PID/task/PID/children lists the live children of a process's main thread (the kit's
  * processes and most programs fork from it). A breadth-first walk from root finds every
  * descendant alive at this instant; root itself is not included.
- * A process gains a child only by running (fork is a system call it makes), so a process idle
- * since its children were last listed has the same children, or fewer: the list read then is
- * used again, and a pid in it counts only while its parent is still that process. The
- * exception, a subreaper handed orphans while it slept, waits for its next full sample. */
+ * A children list changes only when some process of the tree runs: a process gains a child by
+ * forking and loses one by waiting for it (system calls it makes), and a subreaper is handed
+ * the orphans of a process that ends below it (ending is something that process does). So:
+ *   - a process idle since its children were listed has the same children, or fewer: the
+ *     list read then is used again, and a pid in it counts only while that process is still
+ *     its parent;
+ *   - a sample that finds every process as idle as at the previous one, none new and none
+ *     gone (the tree has not moved), has found every list as it is: it is done;
+ *   - a sample that finds the tree moved reads again the lists it took from before that can
+ *     have changed without their process running: the root's (it is handed orphans, reaps,
+ *     and is the caller) and, at their full samples, the others' (any may be a subreaper).
+ * A tree that sleeps costs no list reads at all; a busy one, the lists of what ran. */
 
-/* The children of the process sampled in p (NULL: of root, which is always read), as text. */
-static const char *children_of(pid_t pid, const struct proc_sample *p, char *buf, size_t len)
+static bool tree_moved;              /* this sample found a process new, gone or not idle */
+static bool root_starts_nothing;     /* the caller's promise (sampler_root_starts_nothing) */
+static bool root_list_current;       /* the root's list was read since that promise */
+
+void sampler_root_starts_nothing(bool promise)
+{
+    root_starts_nothing = promise;
+    root_list_current = false;
+}
+
+/* One sample of the tree's: every full_every-th of a process is a full one. */
+static bool sample_periodic(pid_t pid, struct proc_sample *s)
 {
     struct open_files *f = files_of(pid);
-    if (p && !f->full_this_sample && f->children && idle_since(p, f->cpu_ns_at_children)) {
-        f->read_this_sample = true;
-        return f->children;
+    bool every_file = full_every == 0;
+    f->full_this_sample = every_file || f->samples_to_full == 0;
+    if (!every_file)
+        f->samples_to_full = f->full_this_sample ? full_every - 1 : f->samples_to_full - 1;
+    if (!sample_files(f, f->full_this_sample, every_file, s)) {
+        tree_moved = true;               /* gone (and its files closed: f is not its own) */
+        return false;
     }
-    uint64_t cpu_ns = p ? p->cpu_ns : 0;
-    if (read_of(f, CHILDREN, buf, len) < 0)
-        return "";
-    if (!p)
-        return buf;
-    free(f->children);
-    if (!(f->children = strdup(buf)))
-        die_errno("strdup");
+    if (!f->sampled || !idle_since(s, f->cpu_ns_at_sample))
+        tree_moved = true;
+    f->sampled = true;
+    f->cpu_ns_at_sample = s->cpu_ns;
+    return true;
+}
+
+/* The children of f's process as text: the list read before if `reuse` allows, else read now
+ * (cpu_ns: its CPU time just before) into the buffer kept for it. *reused says which. */
+static const char *children_of(struct open_files *f, bool reuse, uint64_t cpu_ns, bool *reused)
+{
+    f->read_this_sample = true;
+    *reused = f->list_reused = reuse && f->children && full_every != 0;
+    if (*reused)
+        return f->children;
     f->cpu_ns_at_children = cpu_ns;
-    return f->children;
+    for (;;) {
+        if (!f->children) {
+            f->children_cap = 256;
+            if (!(f->children = malloc(f->children_cap)))
+                die_errno("malloc");
+        }
+        ssize_t n = read_of(f, CHILDREN, f->children, f->children_cap);
+        if (n < 0)
+            return "";                   /* gone: its files are closed */
+        if ((size_t)n + 1 < f->children_cap)
+            return f->children;
+        f->children_cap *= 2;            /* the list filled the buffer: it may go on */
+        if (!(f->children = realloc(f->children, f->children_cap)))
+            die_errno("realloc");
+    }
+}
+
+static bool is_among(pid_t pid, const struct proc_sample *out, size_t count)
+{
+    for (size_t i = count; i-- > 0;)
+        if (out[i].pid == pid)
+            return true;
+    return false;
+}
+
+/* Samples the processes `list` names (children of `parent`) into out[count..max) and returns
+ * the new count; known: skip those out[] already holds. */
+static size_t sample_listed(pid_t parent, const char *list, bool reused, bool known,
+                            struct proc_sample *out, size_t count, size_t max)
+{
+    for (const char *p = list; *p && count < max;) {
+        pid_t pid = (pid_t)next_number(&p);
+        if (pid == 0)
+            break;
+        if ((known && is_among(pid, out, count)) || !sample_periodic(pid, &out[count]))
+            continue;
+        if (reused && out[count].ppid != parent)
+            tree_moved = true;           /* no longer its child: found again where it is now */
+        else
+            count++;
+    }
+    return count;
+}
+
+/* Breadth first: the children of out[next], out[next + 1], ..., and of each one found. */
+static size_t sample_below(size_t next, struct proc_sample *out, size_t count, size_t max)
+{
+    for (; next < count; next++) {
+        struct open_files *f = files_of(out[next].pid);
+        bool reused;
+        const char *list = children_of(f, idle_since(&out[next], f->cpu_ns_at_children),
+                                       out[next].cpu_ns, &reused);
+        count = sample_listed(out[next].pid, list, reused, false, out, count, max);
+    }
+    return count;
 }
 
 /* book:tree */
+/* The tree moved: the reused lists that can have changed without their process running are
+ * read again, and what they name that this sample has not found yet is sampled, with every
+ * process below it. */
+static size_t list_again(pid_t root, struct proc_sample *out, size_t count, size_t max)
+{
+    size_t found = count;
+    bool reused;
+    struct open_files *f = files_of(root);
+    if (f->list_reused)
+        count = sample_listed(root, children_of(f, false, 0, &reused), false, true, out, count,
+                              max);
+    for (size_t i = 0; i < found; i++) {
+        f = files_of(out[i].pid);
+        if (f->list_reused && f->full_this_sample)
+            count = sample_listed(out[i].pid, children_of(f, false, out[i].cpu_ns, &reused),
+                                  false, true, out, count, max);
+    }
+    return sample_below(found, out, count, max);
+}
+
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max)
 {
-    size_t count = 0, next = 0;
-    pid_t parent = root;
-    const struct proc_sample *parent_sample = NULL;
-    for (;;) {
-        char buf[8192];
-        const char *list = children_of(parent, parent_sample, buf, sizeof buf);
-        bool listed_before = list != buf;
-        for (const char *p = list; *p && count < max;) {
-            char *end;
-            long pid = strtol(p, &end, 10);
-            if (end == p)
-                break;
-            p = end;
-            if (sample_periodic((pid_t)pid, &out[count]) &&
-                (!listed_before || out[count].ppid == parent))
-                count++;
-        }
-        if (next == count) {
-            close_files_not_read();
-            return count;
-        }
-        parent_sample = &out[next++];    /* then the children of each one found */
-        parent = parent_sample->pid;
-    }
+    tree_moved = false;
+    bool reused;
+    const char *list = children_of(files_of(root), root_starts_nothing && root_list_current, 0,
+                                   &reused);
+    root_list_current = true;
+    size_t count = sample_listed(root, list, reused, false, out, 0, max);
+    count = sample_below(0, out, count, max);
+    if (tree_moved)
+        count = list_again(root, out, count, max);
+    close_files_not_read();
+    return count;
 }
 /* end:tree */
 
@@ -518,6 +630,7 @@ void watch_tree(struct watch *w)
     sampler_full_every(w->every_file ? 0
                        : w->period_ns < full_ns ? (unsigned)(full_ns / w->period_ns) : 1);
     sample_system(&w->machine_at_start);
+    sampler_root_starts_nothing(true);   /* the loop and its callbacks start no process */
     double cpu_at_start = thread_cpu_ns();
     w->start_ns = now_ns();
     uint64_t tick = w->start_ns;
@@ -545,6 +658,7 @@ void watch_tree(struct watch *w)
     w->steady_cpu_ns = (uint64_t)(cpu_at_end - steady_cpu);
     w->steady_ns = now_ns() - steady_start;
     sample_system(&w->machine_at_end);
+    sampler_root_starts_nothing(false);
     sampler_close_files();
     free(buf);
     if (sigaction(SIGCHLD, &saved, NULL) == -1)

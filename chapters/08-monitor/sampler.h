@@ -41,6 +41,10 @@ bool sample_process(pid_t pid, struct proc_sample *s);   /* every file */
 size_t sample_tree(pid_t root, struct proc_sample *out, size_t max);
 void sampler_full_every(unsigned samples);   /* every Nth sample of a process reads status;
                                                * 0: every sample every file, idle or not */
+void sampler_root_starts_nothing(bool promise);   /* true: the root of the tree starts no
+                                                   * process until this is set false again,
+                                                   * so its children list holds while the
+                                                   * tree does not move */
 void sample_system(struct system_sample *s);
 bool have_schedstat(void);
 void sampler_reopen_files(bool on);  /* true: open, read, close each file every time */
@@ -58,7 +62,9 @@ struct ended_process {
     struct proc_sample last;
 };
 
-/* The sampling loop: the calling process's tree every period_ns, and every child reaped. */
+/* The sampling loop: the calling process's tree every period_ns, and every child reaped.
+ * The callbacks must not start processes (the loop takes the tree's root, the caller, to start
+ * none while it watches). */
 struct watch {
     uint64_t period_ns;
     bool every_file;                  /* every file at every sample (else status every 100 ms,
