@@ -276,13 +276,20 @@ EOF
 
 @test "cluster script: a job that is always stuck fails the run after its attempts" {
     requires command parallel
-    printf '#!/bin/sh\nexec sleep 296\n' >"$BATS_TEST_TMPDIR/hang"
+    # each attempt notes its pid: other runs of this test on the machine have sleeps of their own
+    printf '#!/bin/sh\necho $$ >>"%s/hang-pids"\nexec sleep 296\n' "$BATS_TEST_TMPDIR" \
+        >"$BATS_TEST_TMPDIR/hang"
     chmod +x "$BATS_TEST_TMPDIR/hang"
     RECT_PROGRAM="$BATS_TEST_TMPDIR/hang" RECT_OUT="$BATS_TEST_TMPDIR" RECT_JOBS=1 RECT_RETRIES=2 \
         RECT_TIMEOUT=2 run timeout 60 "$KIT_ROOT/harness/rect-cluster.sh" 4 6 -j1
     assert_failure 1
     assert_output --partial "a job failed after 2 attempts of at most 2 s"
-    [ -z "$(pgrep -x -f 'sleep 296')" ] || fail "the stuck job was left running"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/hang-pids")" = 2 ] || fail "not 2 attempts"
+    local pid
+    for pid in $(cat "$BATS_TEST_TMPDIR/hang-pids"); do
+        [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" != "sleep 296 " ] ||
+            fail "the stuck job (pid $pid) was left running"
+    done
 }
 
 @test "cluster script: RECT_TIMEOUT must be a positive whole number" {

@@ -13,6 +13,7 @@
 #   interrupt_mid_run SIG TEXT PROG ARGS  PROG gets SIG once TEXT shows; it must die of SIG promptly,
 #                               say it cleaned up, and leave no process behind
 #   ipc_snapshot PREFIX         the /dev/shm, /dev/mqueue and /tmp entries named PREFIX*, and SysV ids
+#                               (entries of kit runs still running elsewhere left out)
 #   usage_error PROG ARGS...    PROG ARGS is rejected: exit 2, one line naming PROG, the usage, nothing run or written
 #   assert_tsv FILE...          harness/check-tsv.sh passes
 #   assert_tsv_files DIR chNN E...  DIR holds exactly chNN-E.tsv for each E, each in the kit's format
@@ -134,9 +135,19 @@ interrupt_mid_run() {
     assert_session_empty "$KIT_PID"
 }
 
+# Objects are named PREFIX-PID-...: one whose process still runs belongs to another run of the
+# kit on this machine (another suite, another student) and is left out, so that a snapshot
+# taken beside them changes only by what ended runs left behind.
 ipc_snapshot() {
-    local prefix=$1
-    ls -1 /dev/shm /dev/mqueue "${TMPDIR:-/tmp}" 2>/dev/null | grep -- "^$prefix" | sort || true
+    local prefix=$1 entry pid
+    ls -1 /dev/shm /dev/mqueue "${TMPDIR:-/tmp}" 2>/dev/null | grep -- "^$prefix" | sort |
+        while read -r entry; do
+            pid=${entry#"$prefix"}
+            pid=${pid#-}
+            pid=${pid%%[!0-9]*}
+            [ -n "$pid" ] && [ -d "/proc/$pid" ] && continue
+            echo "$entry"
+        done
     ipcs -m -s -q 2>/dev/null | awk '$2 ~ /^[0-9]+$/ { print "sysv", $2 }' | sort || true
 }
 
