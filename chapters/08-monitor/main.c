@@ -11,9 +11,10 @@
  *
  * Sample output line:
  *   spin-0         31886     233     1048.5     1048.5    80.9      0.7        1      620    1995.4
- * What to look for: a process-sample costs a few system calls (two files read every time, two
- * more every 100 ms; reopening them every time costs three times as much), and every period
- * adds a wake-up: together they make a floor that no sampler of those fields goes below; a
+ * What to look for: a process-sample costs a few system calls (two files read every time; status
+ * every 100 ms and children lists only once something in the tree has run; reopening files every
+ * time costs about three times as much), and every period adds a wake-up: together they make a
+ * floor that no sampler of those fields goes below (the floor row, beside the loop row); a
  * 100 ms sampler misses most children that live a few ms; run delay grows once there are more
  * runnable processes than CPUs.
  *
