@@ -27,40 +27,63 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     refute_output --partial "ch09-casestudy-$(cat "$BATS_FILE_TMPDIR/sid")-"
 }
 
-@test "writes the seven TSV files in the kit's format" {
-    assert_tsv_files "$QUICK" ch09 ladder ladder-phases intensity intensity-phases amdahl amdahl-phases size
+@test "writes the nine TSV files in the kit's format" {
+    assert_tsv_files "$QUICK" ch09 ladder ladder-phases ladder-touch ladder-steps intensity intensity-phases amdahl amdahl-phases size
 }
 
-@test "ladder: the six rungs and rung 5 with the fill at the default size, then rungs 0, 2 and 5+fill at a small input" {
+@test "ladder: the six rungs, rung 5 mapped and with the fill at the default size, then rungs 0, 2 and 5+fill at a small input" {
     run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 "/" $2 "/" $3 }' "$QUICK/ch09-ladder.tsv"
     assert_output "$(printf '%s\n' sequential/500000/ms fork-per-chunk-pipe/500000/ms pool-pipe/500000/ms \
-        pool-chunked/500000/ms pool-shm/500000/ms pool-shm-batched/500000/ms pool-shm-batched+fill/500000/ms \
+        pool-chunked/500000/ms pool-shm/500000/ms pool-shm-batched/500000/ms \
+        pool-shm-batched-mapped/500000/ms pool-shm-batched+fill/500000/ms \
         sequential/16000/ms pool-pipe/16000/ms pool-shm-batched+fill/16000/ms)"
 }
 
-@test "ladder: the first-touch probe is recorded for each way of mapping, and the goal is reported for both timings" {
+@test "ladder: the first-touch probe is recorded for each way of reaching the values, and the goal is reported for both timings" {
     local kind
-    for kind in read-write read-only read-only-populated; do
-        run grep -cE "^# first_touch=$kind pages=488 populate_ms=[0-9.]+ first_ms=[0-9.]+ again_ms=[0-9.]+ unmap_ms=[0-9.]+ faults=[0-9]+ work_first_ms=[0-9.]+ work_again_ms=[0-9.]+$" "$QUICK/ch09-ladder.tsv"
-        assert_output 1
-    done
+    run awk -F'\t' '!/^#/ { print $1 "/" $2 "/" NF }' "$QUICK/ch09-ladder-touch.tsv"
+    assert_output "$(printf '%s\n' way/pages/10 read-write/488/10 read-only/488/10 read-only-populated/488/10 pread/488/10)"
+    run awk -F'\t' '!/^#/ && $1 != "way" { for (i = 3; i <= 10; i++) if ($i !~ /^[0-9]+(\.[0-9]+)?$/) print $1 " column " i " = " $i }' "$QUICK/ch09-ladder-touch.tsv"
+    assert_output ""
     run cat "$BATS_FILE_TMPDIR/out"
     assert_output --regexp "  -> goal: pool-shm-batched >= 0\.8 x [0-9.]+ effective CPUs = [0-9.]+x rung 0's throughput: (met|NOT met) with its data born in shared memory \([0-9.]+x: [0-9.]+ against [0-9.]+ ms\), (met|NOT met) when the run must first copy it there \([0-9.]+x\)"
     assert_output --regexp "     the goal allows [0-9.]+ ms; where the median trial's [0-9.]+ ms went: start [0-9.]+, distribute [0-9.]+, collect [0-9.]+, teardown [0-9.]+ ms; compute \(waiting for the workers\) [0-9.]+ ms"
-    assert_output --regexp "     projection, not a measurement: with a first touch of 0\.1 us per page and every other phase as measured, pool-shm-batched would take about [0-9.]+ ms = [0-9.]+x rung 0: the goal (would be met|would still not be met)"
+    assert_output --regexp "     the median trial is [0-9.]+ ms (over what the goal allows: -?[0-9.]+ ms outside compute, and -?[0-9.]+ ms of waiting beyond the work split 2 ways \(reads: -?[0-9.]+, checksums: -?[0-9.]+ per worker\)|inside what the goal allows)"
     assert_output --partial "  -> a new process reading the shared values, one byte per 4 KiB page (488 pages; CPU time, us per page; median of the probes):"
-    for kind in read-write read-only read-only-populated; do
+    for kind in read-write read-only read-only-populated pread; do
         assert_output --regexp "     $kind +first read +[0-9.]+, second +[0-9.]+, munmap +[0-9.]+ \([0-9]+ page faults in the first read"
     done
     for kind in read-write read-only; do
         run grep -A1 -E "^     $kind +first read" "$BATS_FILE_TMPDIR/out"
         assert_line --index 1 --regexp "^ +summing every value through a fresh mapping: first pass [0-9.]+ ms, second [0-9.]+ ms: -?[0-9.]+ more per page$"
     done
+    run grep -A1 -E "^     pread +first read" "$BATS_FILE_TMPDIR/out"
+    assert_line --index 1 --regexp "^ +summing every value read this way: first pass [0-9.]+ ms, second [0-9.]+ ms; against the arithmetic alone: -?[0-9.]+ more per page; checksumming every block instead: -?[0-9.]+ ms more than reading alone$"
     run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "     pread cost [0-9.]+ us per page on the first pass and [0-9.]+ on the second, [0-9.]+x a first read through a read-only mapping; inside the arithmetic -?[0-9.]+ against -?[0-9.]+"
     assert_output --regexp "     read-only first reads cost [0-9.]+x the read-write ones \(-?[0-9.]+x inside the arithmetic\); populating first, then reading: [0-9.]+ us per page in all against [0-9.]+, (cheaper|dearer|about the same)"
     assert_output --regexp "     pool-shm's workers \(read-write\) used [0-9.]+ ms of CPU"
-    assert_output --regexp "     pool-shm-batched's workers \(read-only\) used [0-9.]+ ms of CPU"
+    assert_output --regexp "     pool-shm-batched-mapped's workers \(read-only\) used [0-9.]+ ms of CPU"
+    assert_output --regexp "     pool-shm-batched's workers \(pread\) used [0-9.]+ ms of CPU"
     assert_output --regexp "  -> getting the values into shared memory \(create, populate, copy 2 MB\): [0-9.]+ ms and [0-9]+ page faults in the parent"
+}
+
+@test "ladder: start and teardown step by step for the shared-memory rungs, stamps in causal order" {
+    local rung
+    # every step but "running" runs from one stamp to a later one that it causes or follows
+    run awk -F'\t' '!/^#/ { if ($1 == "rung") print $0; else { print $1 "/" $2 "/" NF
+            for (i = 3; i <= 11; i++) if ($i !~ /^-?[0-9]+(\.[0-9]+)?$/ || (i != 6 && $i < 0)) print $1 " column " i " = " $i } }' "$QUICK/ch09-ladder-steps.tsv"
+    local header=$'rung\tworkers\tstart_ms\tteardown_ms\tfork_ms\trunning_ms\tmapped_ms\tready_ms\tsaw_end_ms\tunmapped_ms\treaped_ms'
+    assert_output "$(printf '%s\n' "$header" pool-shm/2/11 pool-shm-batched-mapped/2/11 pool-shm-batched/2/11)"
+    run grep -A4 -F "  -> start and teardown step by step" "$BATS_FILE_TMPDIR/out"
+    assert_line --index 1 --regexp "^ +rung +start +fork +running +mapped +ready \| teardown +saw end +unmapped +reaped$"
+    for rung in pool-shm pool-shm-batched-mapped pool-shm-batched; do
+        assert_output --regexp "     $rung +[0-9.]+ +[0-9.]+ +-?[0-9.]+ +[0-9.]+ +[0-9.]+ \| +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+"
+    done
+    run grep -E "^# fork=(left|trimmed) rss_anon_kb=[0-9]+ fork_cpu_ms=[0-9.]+ reaped_ms=[0-9.]+$" "$QUICK/ch09-ladder.tsv"
+    assert_equal "${#lines[@]}" 2
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "  -> forking the parent with the heap the pipe rungs left \([0-9]+ kB of private memory in use\): [0-9.]+ ms of its CPU inside fork\(\), the child reaped after [0-9.]+ ms; trimmed \([0-9]+ kB\): [0-9.]+ and [0-9.]+ ms: (every rung starts from a trimmed heap|trimming saved nothing in this run)"
 }
 
 @test "phase tables: CPU time and page faults of parent and workers; the one process has no workers" {

@@ -10,11 +10,31 @@
 
 /* ---------- the crew: workers, each with a task pipe in and a result pipe out ---------- */
 
+/* book:stamps */
+/* The steps of the first MAX_TIMED workers' start and stop, stamped by both sides: one page
+ * shared with every worker this program forks, mapped once (before any crew's clock runs).
+ * CLOCK_MONOTONIC is one clock for every process, so a parent's stamp and a worker's compare. */
+static struct worker_times *shared_times(void)
+{
+    static struct worker_times *times;
+    if (!times)
+        times = map_shared_memory(NULL, MAX_TIMED * sizeof *times);
+    return times;
+}
+
+void stamp(struct crew *c, int index, enum stamp step)
+{
+    if (index < MAX_TIMED)
+        c->times[index].at[step] = now_ns();
+}
+/* end:stamps */
+
 void crew_open(struct crew *c, struct rung_run *r, const char *rung,
                int (*work)(int, void *), size_t max_blocks)
 {
     *c = (struct crew){.r = r, .rung = rung, .size = r->workers, .work = work,
-                       .max_blocks = max_blocks};
+                       .max_blocks = max_blocks, .times = shared_times()};
+    memset(c->times, 0, MAX_TIMED * sizeof *c->times);
     c->slots = calloc((size_t)c->size, sizeof *c->slots);
     c->message = max_blocks ? malloc(sizeof(struct task) + max_blocks * BLOCK_VALUES * 4
                                      + max_blocks * sizeof(uint64_t)) : NULL;
@@ -24,8 +44,10 @@ void crew_open(struct crew *c, struct rung_run *r, const char *rung,
         c->slots[s] = (struct slot){.pid = -1, .task_fd = -1, .result_fd = -1};
 }
 
+/* The workers' steps go to the rung's results; every worker has been reaped by now. */
 void crew_close(struct crew *c)
 {
+    memcpy(c->r->times, c->times, sizeof c->r->times);
     free(c->slots);
     free(c->message);
 }
@@ -50,7 +72,9 @@ void start_one(struct crew *c, int s, enum kit_pin pin)
     c->slots[s].task_fd = task[1];
     c->slots[s].result_fd = result[0];
     struct worker_arg arg = {c, task[0], result[1]};
+    stamp(c, s, FORK_CALLED);
     c->slots[s].pid = start_worker(s, pin, c->work, &arg);
+    stamp(c, s, FORK_RETURNED);
     close(task[0]);
     close(result[1]);
 }
@@ -60,15 +84,25 @@ void wait_ready(struct crew *c, int s)
     char ready;
     if (read_full(c->slots[s].result_fd, &ready, 1) != 1)
         worker_failed(c, s);
+    stamp(c, s, READY_SEEN);
+}
+
+bool say_ready(struct crew *c, int index, int result_fd)
+{
+    stamp(c, index, READY_SENT);
+    return write_full(result_fd, "r", 1);
 }
 
 /* Closing the task pipe tells the worker to exit; then it is reaped and must have ended well. */
 void stop_one(struct crew *c, int s)
 {
     struct slot *w = &c->slots[s];
-    if (w->task_fd >= 0)
+    if (w->task_fd >= 0) {
+        stamp(c, s, TOLD_TO_STOP);
         close(w->task_fd);
+    }
     int status = reap_child(w->pid);
+    stamp(c, s, REAPED);
     if (!ended_ok(status))
         die_child("worker", s, w->pid, status, "after its last task in %s", c->rung);
     close(w->result_fd);
@@ -80,6 +114,7 @@ void stop_one(struct crew *c, int s)
 void stop_all(struct crew *c)
 {
     for (int s = 0; s < c->size; s++) {
+        stamp(c, s, TOLD_TO_STOP);
         close(c->slots[s].task_fd);
         c->slots[s].task_fd = -1;
     }
@@ -88,8 +123,9 @@ void stop_all(struct crew *c)
 }
 
 /* In a new worker: only its own two ends stay open, or a pipe would never see end-of-file. */
-void close_parent_ends(struct crew *c)
+void close_parent_ends(struct crew *c, int index)
 {
+    stamp(c, index, RUNNING);
     for (int s = 0; s < c->size; s++) {
         if (c->slots[s].task_fd >= 0)
             close(c->slots[s].task_fd);

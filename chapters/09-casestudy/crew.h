@@ -39,6 +39,7 @@ struct crew {
     int (*work)(int index, void *crew);
     char *message;              /* a chunk, encoded */
     size_t max_blocks;
+    struct worker_times *times; /* shared with the workers: MAX_TIMED of them */
 };
 
 /* What a new worker gets: the crew (to close the parent's ends) and its own two pipe ends. */
@@ -57,7 +58,11 @@ void start_one(struct crew *c, int s, enum kit_pin pin);
 void wait_ready(struct crew *c, int s);
 void stop_one(struct crew *c, int s);
 void stop_all(struct crew *c);
-void close_parent_ends(struct crew *c);
+/* In a new worker: only its own two ends stay open; the worker is stamped RUNNING. */
+void close_parent_ends(struct crew *c, int index);
+/* A worker says it is ready (stamped READY_SENT); false if the parent is gone. */
+bool say_ready(struct crew *c, int index, int result_fd);
+void stamp(struct crew *c, int index, enum stamp step);
 int wait_for_result(struct crew *c);
 void receive_result(struct crew *c, int s, bool partials_follow);
 

@@ -5,11 +5,13 @@
  *   ladder     every rung at the default size: wall time, speedup over rung 0, and the phases
  *              of the median trial (start, distribute, compute, collect, teardown), which must
  *              add up to the wall time, with the CPU time and page faults of parent and workers;
- *              rung 5 again with the copy into shared memory inside the timer (+fill); what a
+ *              rung 5 again with its values mapped read-only instead of read with pread
+ *              (-mapped) and with the copy into shared memory inside the timer (+fill); what a
  *              page of shared memory costs a new process the first time it reads it, mapped
- *              read-write (rung 4) and read-only (rung 5); the goal, why it is or is not met,
- *              and a projection for a machine where a first touch is cheap; and rungs
- *              0, 2 and 5+fill at a small input, where no parallel rung is worth setting up
+ *              read-write (rung 4), read-only, or read with pread (rung 5); the start and
+ *              teardown phases step by step, and what the parent's heap costs a fork; the goal,
+ *              and by how much and where it is missed; and rungs 0, 2 and 5+fill at a small
+ *              input, where no parallel rung is worth setting up
  *   intensity  the naive rung (fork-per-chunk-pipe) against the optimized one (pool-shm-batched)
  *              as the work per value grows from 1 to 256 units: where copying stops mattering
  *   amdahl     the optimized rung at 1..2 x CPUs workers, beside the speedup the serial part
@@ -24,6 +26,7 @@
  * Every trial of every rung is checked against rung 0 bit for bit, block by block.
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <stdint.h>
 #include <sys/resource.h>
 
@@ -45,8 +48,8 @@ static const char usage[] =
     "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
     "  --trials N     trials per point after a warm-up (default 2 quick, 5, 11 full; intensity\n"
     "                 and size, with many points: 2, 3, 7)\n"
-    "pool-shm-batched maps the values read-only and always pins its workers (spread);\n"
-    "--pin places the other rungs.\n"
+    "pool-shm-batched reads the values with pread, a batch at a time, and always pins its\n"
+    "workers (spread); --pin places the other rungs.\n"
     "Test switch (make a failure happen on purpose):\n"
     "  --inject corrupt   one bit of one value changes on its way to a worker\n"
     "  --inject partial   a worker returns one block's partial sum one unit in the last place off\n"
@@ -54,11 +57,18 @@ static const char usage[] =
     "(columns: rung elements units workers start_ms distribute_ms compute_ms collect_ms\n"
     "teardown_ms sum_ms wall_ms unaccounted_pct parent_cpu_ms worker_cpu_ms parent_faults\n"
     "worker_faults, the median trial of each point), and results/ch09-size.tsv.\n"
-    "ch09-ladder.tsv holds the first-touch probe in its metadata, one line per way of mapping:\n"
-    "# first_touch=read-write|read-only|read-only-populated pages= populate_ms= first_ms=\n"
-    "again_ms= unmap_ms= faults= (CPU time of one process; medians of --trials probes).\n"
+    "The ladder also writes results/ch09-ladder-touch.tsv, the first-touch probe, one row per\n"
+    "way of reaching the values (columns: way pages populate_ms first_ms again_ms unmap_ms\n"
+    "faults work_first_ms work_again_ms check_ms; CPU time of one process, medians of --trials\n"
+    "probes; check_ms: pread only, a pass that checksums every block),\n"
+    "and results/ch09-ladder-steps.tsv, the start and teardown steps of the median trial of\n"
+    "each shared-memory rung, means over its workers (columns: rung workers start_ms\n"
+    "teardown_ms fork_ms running_ms mapped_ms ready_ms saw_end_ms unmapped_ms reaped_ms).\n"
+    "ch09-ladder.tsv notes a fork of the parent with the heap the pipe rungs left, then\n"
+    "trimmed: # fork=left|trimmed rss_anon_kb= fork_cpu_ms= reaped_ms=\n"
     "pool-shm-batched+fill: rung 5 with the values copied into a fresh shared-memory object\n"
-    "inside the timer (the other shared-memory rungs read the object the values were born in).\n";
+    "inside the timer (the other shared-memory rungs read the object the values were born in);\n"
+    "pool-shm-batched-mapped: rung 5 with its workers mapping the values read-only.\n";
 
 static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size"};
 
@@ -95,6 +105,7 @@ struct measured {
     double phase_ms[PHASES];    /* of the median trial */
     double trial_wall_ms;       /* that trial's wall time */
     struct usage use;           /* that trial's CPU time and page faults */
+    struct worker_times times[MAX_TIMED];   /* that trial's workers' steps (rungs 4-5) */
     double worst_unaccounted;   /* over every trial, as a fraction of its wall time */
 };
 
@@ -182,12 +193,14 @@ static struct measured measure_rung(const struct ch09_opts *o, const struct rung
     double *walls = calloc((size_t)n, sizeof *walls), *sorted = calloc((size_t)n, sizeof *sorted);
     double (*phases)[PHASES] = malloc((size_t)n * sizeof *phases);
     struct usage *uses = malloc((size_t)n * sizeof *uses);
-    if (!walls || !sorted || !phases || !uses)
+    struct worker_times (*times)[MAX_TIMED] = malloc((size_t)n * sizeof *times);
+    if (!walls || !sorted || !phases || !uses || !times)
         die_errno("malloc");
     struct measured m = {0};
     run_once(&r, rung, ref, phases[0], &uses[0]);       /* warm-up, checked, not kept */
     for (long t = 0; t < n; t++) {
         walls[t] = sorted[t] = run_once(&r, rung, ref, phases[t], &uses[t]);
+        memcpy(times[t], r.times, sizeof r.times);
         double off = fabs(walls[t] - sum_of(phases[t])) / walls[t];
         m.worst_unaccounted = off > m.worst_unaccounted ? off : m.worst_unaccounted;
     }
@@ -199,6 +212,8 @@ static struct measured measure_rung(const struct ch09_opts *o, const struct rung
     memcpy(m.phase_ms, phases[median_trial], sizeof m.phase_ms);
     m.trial_wall_ms = walls[median_trial];
     m.use = uses[median_trial];
+    memcpy(m.times, times[median_trial], sizeof m.times);
+    free(times);
     free(uses);
     free(walls);
     free(sorted);
@@ -290,9 +305,13 @@ static void phase_table_finish(const struct phase_table *t)
 
 /* ---------- experiment 1: the ladder ---------- */
 
+/* Every rung runs in the same parent, which forks its workers. Freed memory that glibc keeps in
+ * the heap (an earlier rung's message buffers) would be copied-on-write by every later fork, so
+ * each rung starts from the heap trimmed: a parent like one that runs that rung alone. */
 static void ladder_point(const struct ch09_opts *o, struct report *rep, struct phase_table *t,
                          const struct rung *rung, const struct input *in)
 {
+    malloc_trim(0);
     struct reference ref = reference_of(o, in);
     struct measured m = measure_rung(o, rung, in, &ref, (int)o->kit.workers);
     free(ref.partials);
@@ -354,20 +373,33 @@ static double first_us(const struct touches *tt, enum touch_kind k)
     return per_page_us(tt, tt->kind[k].first_ms);
 }
 
-/* What first reads cost inside the arithmetic, per page: the first pass less the second. */
+/* What reading the values costs inside the arithmetic, per page: the first pass less the
+ * arithmetic alone (the second pass through a mapping; for pread, which pays its copy on every
+ * pass, the read-only mapping's second pass). */
 static double in_work_us(const struct touches *tt, enum touch_kind k)
 {
-    return per_page_us(tt, tt->kind[k].work_first_ms - tt->kind[k].work_again_ms);
+    enum touch_kind alone = k == TOUCH_PREAD ? TOUCH_READ_ONLY : k;
+    return per_page_us(tt, tt->kind[k].work_first_ms - tt->kind[alone].work_again_ms);
 }
 
-/* A machine where a first touch costs this much: the projection's input, not a measurement. */
-#define PROJECTED_TOUCH_US 0.1
+static double in_work_ms(const struct touches *tt, enum touch_kind k)
+{
+    return in_work_us(tt, k) * (double)tt->pages / 1e3;
+}
+
+/* What checking every block's checksum costs, all blocks: the pread pass that checksums less
+ * the one that only reads. */
+static double checks_ms(const struct touches *tt)
+{
+    return tt->kind[TOUCH_PREAD].check_ms - tt->kind[TOUCH_PREAD].again_ms;
+}
 
 /* book:goal */
 /* The chapter's goal, checked in the run: the optimized rung at >= 0.8 x effective CPUs x the
  * throughput of one process. Both ways of timing it are reported, never only the better one.
- * Then where the optimized rung's time went, and what it would be if a first touch cost
- * PROJECTED_TOUCH_US: its measured phases less what its workers' first reads cost beyond that. */
+ * Then where the optimized rung's time went and, against what the goal allows, how far off its
+ * median trial is: the phases outside compute, and the wait beyond one process's work split W
+ * ways, of which the probe says how much is reading the values. */
 static void goal_conclusion(const struct ch09_opts *o, const struct phase_table *t, size_t n,
                             double seq, const struct touches *tt)
 {
@@ -381,21 +413,23 @@ static void goal_conclusion(const struct ch09_opts *o, const struct phase_table 
            seq / best_ms >= goal ? "met" : "NOT met", seq / best_ms, best_ms, seq,
            seq / filled_ms >= goal ? "met" : "NOT met", seq / filled_ms);
     const double *p = best->phase_ms;
-    double touch_us = in_work_us(tt, TOUCH_READ_ONLY);
-    double touch_ms = (double)tt->pages / w * touch_us / 1e3;
+    double read_us = in_work_us(tt, TOUCH_PREAD), read_ms = (double)tt->pages / w * read_us / 1e3;
     printf("     the goal allows %.1f ms; where the median trial's %.1f ms went: start %.1f, "
            "distribute %.2f, collect %.2f, teardown %.1f ms; compute (waiting for the workers) "
-           "%.1f ms, against %.1f ms for one process's work split %g ways; each worker's first "
-           "reads (%.0f pages at %.2f us, read-only, inside the arithmetic) about %.1f ms of it\n",
+           "%.1f ms, against %.1f ms for one process's work split %g ways; each worker's reads "
+           "(%.0f pages with pread at %.2f us, inside the arithmetic) about %.1f ms of it\n",
            seq / goal, best->trial_wall_ms, p[PHASE_START], p[PHASE_DISTRIBUTE], p[PHASE_COLLECT],
-           p[PHASE_TEARDOWN], p[PHASE_COMPUTE], seq / w, w, (double)tt->pages / w, touch_us,
-           touch_ms);
-    double saved = (double)tt->pages / w * (touch_us - PROJECTED_TOUCH_US);
-    double projected = best_ms - saved / 1e3;
-    printf("     projection, not a measurement: with a first touch of %.1f us per page and every "
-           "other phase as measured, pool-shm-batched would take about %.1f ms = %.2fx rung 0: "
-           "the goal %s\n", PROJECTED_TOUCH_US, projected, seq / projected,
-           seq / projected >= goal ? "would be met" : "would still not be met");
+           p[PHASE_TEARDOWN], p[PHASE_COMPUTE], seq / w, w, (double)tt->pages / w, read_us,
+           read_ms);
+    double over = best->trial_wall_ms - seq / goal;
+    double outside = best->trial_wall_ms - p[PHASE_COMPUTE], beyond = p[PHASE_COMPUTE] - seq / w;
+    if (over > 0)
+        printf("     the median trial is %.1f ms over what the goal allows: %.1f ms outside "
+               "compute, and %.1f ms of waiting beyond the work split %g ways (reads: %.1f, "
+               "checksums: %.1f per worker)\n", over, outside, beyond, w, read_ms,
+               checks_ms(tt) / w);
+    else
+        printf("     the median trial is %.1f ms inside what the goal allows\n", -over);
 }
 /* end:goal */
 
@@ -429,24 +463,26 @@ static void ladder_conclusions(const struct report *rep, const struct phase_tabl
 }
 
 /* The first-touch probe, `trials` times for each way of mapping: the median of each field. */
-static struct touches touches_of(const struct input *in, long trials)
+static struct touches touches_of(const struct input *in, long trials, size_t batch_blocks)
 {
     struct touches tt = {.pages = pages_of(in)};
-    enum { FIELDS = 7 };
+    enum { FIELDS = 8 };
     double *column[FIELDS];
     for (int f = 0; f < FIELDS; f++)
         if (!(column[f] = calloc((size_t)trials, sizeof *column[f])))
             die_errno("calloc");
     for (int k = 0; k < TOUCH_KINDS; k++) {
         for (long i = 0; i < trials; i++) {
-            struct first_touch ft = measure_first_touch(in, (enum touch_kind)k);
+            struct first_touch ft = measure_first_touch(in, (enum touch_kind)k, batch_blocks);
             column[0][i] = ft.populate_ms, column[1][i] = ft.first_ms;
             column[2][i] = ft.again_ms, column[3][i] = ft.unmap_ms, column[4][i] = ft.faults;
             column[5][i] = ft.work_first_ms, column[6][i] = ft.work_again_ms;
+            column[7][i] = ft.check_ms;
         }
         struct first_touch *m = &tt.kind[k];
         double *fields[FIELDS] = {&m->populate_ms, &m->first_ms, &m->again_ms, &m->unmap_ms,
-                                  &m->faults, &m->work_first_ms, &m->work_again_ms};
+                                  &m->faults, &m->work_first_ms, &m->work_again_ms,
+                                  &m->check_ms};
         for (int f = 0; f < FIELDS; f++)
             *fields[f] = stats_of(column[f], (size_t)trials).median;
     }
@@ -455,15 +491,19 @@ static struct touches touches_of(const struct input *in, long trials)
     return tt;
 }
 
-static void note_touches(struct report *rep, const struct touches *tt)
+/* The probe's table: results/ch09-ladder-touch.tsv, one row per way of reaching the values. */
+static void write_touches(const struct kit_opts *kit, const struct touches *tt)
 {
+    FILE *tsv = tsv_open_table(kit, "ladder-touch", "way\tpages\tpopulate_ms\tfirst_ms\t"
+                               "again_ms\tunmap_ms\tfaults\twork_first_ms\twork_again_ms\t"
+                               "check_ms");
     for (int k = 0; k < TOUCH_KINDS; k++) {
         const struct first_touch *m = &tt->kind[k];
-        report_note(rep, "first_touch=%s pages=%zu populate_ms=%.3f first_ms=%.3f again_ms=%.3f "
-                    "unmap_ms=%.3f faults=%.0f work_first_ms=%.3f work_again_ms=%.3f",
-                    touch_names[k], tt->pages, m->populate_ms, m->first_ms, m->again_ms,
-                    m->unmap_ms, m->faults, m->work_first_ms, m->work_again_ms);
+        fprintf(tsv, "%s\t%zu\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t%.3f\t%.3f\t%.3f\n",
+                touch_names[k], tt->pages, m->populate_ms, m->first_ms, m->again_ms, m->unmap_ms,
+                m->faults, m->work_first_ms, m->work_again_ms, m->check_ms);
     }
+    tsv_close(tsv);
 }
 
 /* What first reads of pages explain of a shared-memory rung's extra CPU time. */
@@ -472,10 +512,10 @@ static void extra_cpu_line(const struct phase_table *t, size_t n, const char *ru
 {
     const struct measured *seq = point_of(t, "sequential", n), *m = point_of(t, rung, n);
     double extra = m->use.worker_cpu_ms - seq->use.parent_cpu_ms;
-    double touched = tt->kind[k].work_first_ms - tt->kind[k].work_again_ms;
+    double touched = in_work_ms(tt, k);
     printf("     %s's workers (%s) used %.1f ms of CPU for what one process did in %.1f ms: "
-           "%.1f ms more; first reads of its pages inside the arithmetic, as the probe measured "
-           "them: about %.1f ms (%.0f%% of the extra%s)\n", rung, touch_names[k],
+           "%.1f ms more; reading its pages inside the arithmetic, as the probe measured "
+           "it: about %.1f ms (%.0f%% of the extra%s)\n", rung, touch_names[k],
            m->use.worker_cpu_ms, seq->use.parent_cpu_ms, extra, touched,
            extra > 0 ? 100 * touched / extra : NAN,
            touched > extra ? "; more than all of it: the probe and the rung are separate runs"
@@ -498,10 +538,15 @@ static void first_touch_conclusion(const struct phase_table *t, size_t n,
         if (k == TOUCH_READ_ONLY_POPULATED)
             printf("; populating before it: %.2f", per_page_us(tt, m->populate_ms));
         printf(")\n");
-        if (k != TOUCH_READ_ONLY_POPULATED)
+        if (k == TOUCH_READ_WRITE || k == TOUCH_READ_ONLY)
             printf("     %-20s summing every value through a fresh mapping: first pass %.1f ms, "
                    "second %.1f ms: %.2f more per page\n", "", m->work_first_ms,
                    m->work_again_ms, in_work_us(tt, k));
+        if (k == TOUCH_PREAD)
+            printf("     %-20s summing every value read this way: first pass %.1f ms, second "
+                   "%.1f ms; against the arithmetic alone: %.2f more per page; checksumming "
+                   "every block instead: %.1f ms more than reading alone\n", "",
+                   m->work_first_ms, m->work_again_ms, in_work_us(tt, k), checks_ms(tt));
     }
     double rw = first_us(tt, TOUCH_READ_WRITE), ro = first_us(tt, TOUCH_READ_ONLY);
     const struct first_touch *pop = &tt->kind[TOUCH_READ_ONLY_POPULATED];
@@ -513,10 +558,118 @@ static void first_touch_conclusion(const struct phase_table *t, size_t n,
            populated < 0.8 * ro    ? "cheaper than reading without it"
            : populated > 1.25 * ro ? "dearer than reading without it"
                                    : "about the same: the cost moved, not saved");
+    printf("     pread cost %.2f us per page on the first pass and %.2f on the second, %.2fx "
+           "a first read through a read-only mapping; inside the arithmetic %.2f against %.2f\n",
+           first_us(tt, TOUCH_PREAD), per_page_us(tt, tt->kind[TOUCH_PREAD].again_ms),
+           first_us(tt, TOUCH_PREAD) / ro, in_work_us(tt, TOUCH_PREAD),
+           in_work_us(tt, TOUCH_READ_ONLY));
     extra_cpu_line(t, n, "pool-shm", tt, TOUCH_READ_WRITE);
-    extra_cpu_line(t, n, "pool-shm-batched", tt, TOUCH_READ_ONLY);
+    extra_cpu_line(t, n, mapped_rung.name, tt, TOUCH_READ_ONLY);
+    extra_cpu_line(t, n, "pool-shm-batched", tt, TOUCH_PREAD);
 }
 /* end:first-touch-lines */
+
+/* ---------- the start and teardown phases, step by step ---------- */
+
+/* Each step is the interval between two stamps, one of them the worker's own; the width of its
+ * column in the terminal table. */
+static const struct {
+    const char *name;
+    enum stamp from, to;
+    int width;
+} steps[] = {
+    {"fork", FORK_CALLED, FORK_RETURNED, 6},    /* the parent inside fork() */
+    {"running", FORK_RETURNED, RUNNING, 7},     /* until the worker's first line: placed, pinned */
+    {"mapped", RUNNING, READY_SENT, 6},         /* the worker maps the object */
+    {"ready", READY_SENT, READY_SEEN, 6},       /* its "ready" reaches the parent */
+    {"saw_end", TOLD_TO_STOP, SAW_END, 7},      /* the parent's close reaches the worker */
+    {"unmapped", SAW_END, UNMAPPED, 8},         /* the worker frees and unmaps */
+    {"reaped", UNMAPPED, REAPED, 6},            /* it exits; the parent's waitpid returns */
+};
+enum { STEPS = sizeof steps / sizeof steps[0], FIRST_STOP_STEP = 4 };
+static const char *const stepped_rungs[] = {"pool-shm", "pool-shm-batched-mapped",
+                                            "pool-shm-batched"};
+
+/* Step k in ms, the mean over the timed workers of the median trial; NAN if a stamp is missing. */
+static double step_ms(const struct measured *m, int workers, int k)
+{
+    int timed = workers < MAX_TIMED ? workers : MAX_TIMED;
+    double sum = 0;
+    for (int s = 0; s < timed; s++) {
+        const uint64_t *at = m->times[s].at;
+        if (!at[steps[k].from] || !at[steps[k].to])
+            return NAN;
+        sum += ((double)at[steps[k].to] - (double)at[steps[k].from]) / 1e6;
+    }
+    return sum / timed;
+}
+
+/* The steps' table: results/ch09-ladder-steps.tsv, one row per shared-memory rung. */
+static void write_steps(const struct kit_opts *kit, const struct phase_table *t, size_t n,
+                        int workers)
+{
+    FILE *tsv = tsv_open_table(kit, "ladder-steps", "rung\tworkers\tstart_ms\tteardown_ms\t"
+                               "fork_ms\trunning_ms\tmapped_ms\tready_ms\tsaw_end_ms\t"
+                               "unmapped_ms\treaped_ms");
+    for (size_t i = 0; i < sizeof stepped_rungs / sizeof stepped_rungs[0]; i++) {
+        const struct measured *m = point_of(t, stepped_rungs[i], n);
+        fprintf(tsv, "%s\t%d\t%.4f\t%.4f", stepped_rungs[i], workers, m->phase_ms[PHASE_START],
+                m->phase_ms[PHASE_TEARDOWN]);
+        for (int k = 0; k < STEPS; k++)
+            fprintf(tsv, "\t%.4f", step_ms(m, workers, k));
+        fprintf(tsv, "\n");
+    }
+    tsv_close(tsv);
+}
+
+/* book:steps */
+/* Where the start and teardown phases went, step by step, for the shared-memory rungs: each
+ * step's mean over the workers, from stamps the parent and the workers wrote in shared memory. */
+static void steps_conclusion(const struct phase_table *t, size_t n, int workers)
+{
+    printf("  -> start and teardown step by step (median trial; ms per worker, mean of %d; fork: "
+           "the parent in fork(); running: from its return to the worker's first line, pinning "
+           "included):\n     %-23s %6s %6s %7s %6s %6s | %8s %7s %8s %6s\n",
+           workers < MAX_TIMED ? workers : MAX_TIMED, "rung", "start", "fork", "running",
+           "mapped", "ready", "teardown", "saw end", "unmapped", "reaped");
+    for (size_t i = 0; i < sizeof stepped_rungs / sizeof stepped_rungs[0]; i++) {
+        const struct measured *m = point_of(t, stepped_rungs[i], n);
+        printf("     %-23s %6.2f", stepped_rungs[i], m->phase_ms[PHASE_START]);
+        for (int k = 0; k < STEPS; k++) {
+            if (k == FIRST_STOP_STEP)
+                printf(" | %8.2f", m->phase_ms[PHASE_TEARDOWN]);
+            printf(" %*.2f", steps[k].width, step_ms(m, workers, k));
+        }
+        printf("\n");
+    }
+}
+/* end:steps */
+
+/* book:fork-heap */
+/* What the heap the pipe rungs leave behind costs a fork: the fork probe with the heap as they
+ * left it, then trimmed (as every rung starts). */
+static void fork_heap_probe(const struct ch09_opts *o, struct report *rep,
+                            struct fork_cost *left, struct fork_cost *trimmed)
+{
+    *left = measure_fork(o->trials);
+    malloc_trim(0);
+    *trimmed = measure_fork(o->trials);
+    report_note(rep, "fork=left rss_anon_kb=%.0f fork_cpu_ms=%.3f reaped_ms=%.3f",
+                left->rss_anon_kb, left->fork_cpu_ms, left->reaped_ms);
+    report_note(rep, "fork=trimmed rss_anon_kb=%.0f fork_cpu_ms=%.3f reaped_ms=%.3f",
+                trimmed->rss_anon_kb, trimmed->fork_cpu_ms, trimmed->reaped_ms);
+}
+/* end:fork-heap */
+
+static void fork_heap_conclusion(const struct fork_cost *left, const struct fork_cost *trimmed)
+{
+    printf("  -> forking the parent with the heap the pipe rungs left (%.0f kB of private memory "
+           "in use): %.3f ms of its CPU inside fork(), the child reaped after %.3f ms; trimmed "
+           "(%.0f kB): %.3f and %.3f ms: %s\n", left->rss_anon_kb, left->fork_cpu_ms,
+           left->reaped_ms, trimmed->rss_anon_kb, trimmed->fork_cpu_ms, trimmed->reaped_ms,
+           trimmed->fork_cpu_ms < left->fork_cpu_ms ? "every rung starts from a trimmed heap"
+                                                    : "trimming saved nothing in this run");
+}
 
 static void run_ladder(const struct ch09_opts *o)
 {
@@ -529,13 +682,18 @@ static void run_ladder(const struct ch09_opts *o)
     struct report rep;
     report_start(&rep, &o->kit, "ladder", "elements");
     struct phase_table t = {.o = o, .experiment = "ladder"};
+    struct fork_cost left = {0}, trimmed = {0};
     for (int i = 0; i < rung_count; i++) {
         progress("ladder: rung %d of %d (%s)", i, rung_count - 1, rungs[i].name);
+        if (strcmp(rungs[i].name, "pool-shm") == 0)     /* after the pipe rungs */
+            fork_heap_probe(o, &rep, &left, &trimmed);
         ladder_point(o, &rep, &t, &rungs[i], &in);
     }
+    ladder_point(o, &rep, &t, &mapped_rung, &in);
     ladder_point(o, &rep, &t, &filled_rung, &in);
-    struct touches tt = touches_of(&in, o->trials);
-    note_touches(&rep, &tt);
+    struct touches tt = touches_of(&in, o->trials, o->batch_blocks);
+    write_touches(&o->kit, &tt);
+    write_steps(&o->kit, &t, o->elements, (int)o->kit.workers);
     struct reference ref = reference_of(o, &in);
     printf("  result: %.17g (every rung: exactly this)\n", ref.total);
     free(ref.partials);
@@ -550,6 +708,8 @@ static void run_ladder(const struct ch09_opts *o)
     phase_table_finish(&t);
     ladder_conclusions(&rep, &t, o->elements);
     first_touch_conclusion(&t, o->elements, &tt);
+    steps_conclusion(&t, o->elements, (int)o->kit.workers);
+    fork_heap_conclusion(&left, &trimmed);
     goal_conclusion(o, &t, o->elements, median_of(&rep, "sequential", (double)o->elements), &tt);
     small_input_conclusion(&rep, &t, small_count);
     free(rep.rows);

@@ -1,22 +1,29 @@
-/* pages.c - what a page of shared memory costs a process that maps it anew: the probe behind
+/* pages.c - what a page of shared memory costs a process that reads it anew: the probe behind
  * the ladder's first-touch lines.
  *
  * The values are already in memory (the parent made them); a new process maps them and reads
  * one byte per 4 KiB page, twice. The first pass pays for whatever the kernel (and, on a
  * virtual machine, the hypervisor) must do before this process can use each page; the second
- * pass finds it done, so the difference is the first touch. Three ways of mapping, each in a
- * process of its own so that none inherits another's work:
+ * pass finds it done, so the difference is the first touch. Four ways, each in a process of
+ * its own so that none inherits another's work:
  *   read-write            the whole object writable, as SharedMemory(name=...) maps it (rung 4)
- *   read-only             PROT_READ: a worker that only reads the values (rung 5)
+ *   read-only             PROT_READ: a worker that only reads the values (pool-shm-batched-mapped)
  *   read-only-populated   read-only, with MADV_POPULATE_READ filling the page tables in one call
  *                         before the first pass: does that save the cost or only move it?
- * Then munmap, timed too: a worker pays it when it ends (the rung's teardown). Then, for the
- * first two ways, the same first reads as a worker pays them: every value summed twice through
- * a second fresh mapping; the first pass less the second is what the first reads cost inside
- * the arithmetic.
- * What to look for: the first pass per page against the second, read-write against read-only,
+ *   pread                 no mapping: the kernel copies one batch at a time into a buffer of the
+ *                         process's own, reused (rung 5); both passes pay the copy
+ * Then munmap (for pread, freeing the buffer), timed too: a worker pays it when it ends. Then,
+ * except for the populated way, the reads as a worker pays them: every value summed twice
+ * through a second fresh mapping (or pread batches); the first pass less the arithmetic alone
+ * is what reading the values costs inside the arithmetic. The pread way also checksums every
+ * block in one more pass, as a worker checks what it reads: that pass less the one that only
+ * reads is what the checks cost.
+ * What to look for: the first pass per page against the second, each way against the others,
  * and the page faults (one per 16 pages: the kernel maps the pages around each fault).
  * Everything is CPU time of the probe itself, so other processes on the machine count little.
+ *
+ * Last, a probe of what forking this process costs as it is: the parent's CPU time inside
+ * fork() grows with the private memory whose page-table entries it must copy.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -25,7 +32,8 @@
 #include "bench.h"
 #include "rungs.h"
 
-const char *const touch_names[TOUCH_KINDS] = {"read-write", "read-only", "read-only-populated"};
+const char *const touch_names[TOUCH_KINDS] = {"read-write", "read-only", "read-only-populated",
+                                              "pread"};
 
 /* Whole 4 KiB pages of values: the pages the probe reads. */
 size_t pages_of(const struct input *in) { return in->count * sizeof(float) / 4096; }
@@ -55,20 +63,68 @@ static void keep_sum(double sum)
     keep(bits);
 }
 
-/* The same first reads inside the arithmetic, as a worker pays them: a fresh mapping (new to
- * this process, like the first), every value summed twice; the difference is the first reads. */
-static bool sum_twice(const struct input *in, int prot, struct first_touch *ft)
+/* The work of blocks [first, first + blocks), whose values start at `values`. */
+static double sum_values(const struct input *in, const float *values, size_t first,
+                         size_t blocks)
+{
+    double total = 0;
+    for (size_t k = 0; k < blocks; k++) {
+        size_t at = (first + k) * BLOCK_VALUES, left = in->count - at;
+        total += block_sum(values + k * BLOCK_VALUES, left < BLOCK_VALUES ? left : BLOCK_VALUES,
+                           in->units);
+    }
+    return total;
+}
+
+/* What a pread pass does with each batch: read one byte per page, sum it, or checksum it. */
+enum pass { PASS_TOUCH, PASS_SUM, PASS_CHECK };
+
+/* Every value read as rung 5 reads it, a batch at a time with pread into `buffer`, and each
+ * batch passed over as `pass` says. CPU ms, or -1 if pread failed. */
+static double pread_pass_ms(const struct input *in, float *buffer, size_t batch, enum pass pass)
+{
+    uint64_t *checks = (uint64_t *)(buffer + batch * BLOCK_VALUES), sum = 0;
+    double start = cpu_ms(), total = 0;
+    for (size_t b = 0; b < in->blocks; b += batch) {
+        size_t n = in->blocks - b < batch ? in->blocks - b : batch;
+        if (!read_batch(&in->home, in, b, n, buffer, checks))
+            return -1;
+        if (pass == PASS_SUM)
+            total += sum_values(in, buffer, b, n);
+        for (size_t k = 0; pass == PASS_CHECK && k < n; k++) {
+            size_t at = (b + k) * BLOCK_VALUES, left = in->count - at;
+            sum += block_checksum(buffer + k * BLOCK_VALUES, left < BLOCK_VALUES ? left
+                                                                           : BLOCK_VALUES);
+        }
+        if (pass == PASS_TOUCH)
+            read_pages_ms((const char *)buffer, n * BLOCK_VALUES * sizeof(float) / 4096);
+    }
+    keep_sum(total);
+    keep(sum);
+    return cpu_ms() - start;
+}
+
+/* The same reads inside the arithmetic, as a worker pays them: a fresh mapping (new to this
+ * process, like the first) or pread batches, every value summed twice. */
+static bool sum_twice(const struct input *in, int prot, float *buffer, size_t batch,
+                      struct first_touch *ft)
 {
     const struct shared *home = &in->home;
     size_t bytes = home->bytes - home->data_offset;
+    if (buffer) {
+        ft->work_first_ms = pread_pass_ms(in, buffer, batch, PASS_SUM);
+        ft->work_again_ms = pread_pass_ms(in, buffer, batch, PASS_SUM);
+        ft->check_ms = pread_pass_ms(in, buffer, batch, PASS_CHECK);
+        return ft->work_first_ms >= 0 && ft->work_again_ms >= 0 && ft->check_ms >= 0;
+    }
     const float *values = mmap(NULL, bytes, prot, MAP_SHARED, home->fd, (off_t)home->data_offset);
     if (values == MAP_FAILED)
         return false;
     double start = cpu_ms();
-    keep_sum(sum_values(in, values));
+    keep_sum(sum_values(in, values, 0, in->blocks));
     ft->work_first_ms = cpu_ms() - start;
     start = cpu_ms();
-    keep_sum(sum_values(in, values));
+    keep_sum(sum_values(in, values, 0, in->blocks));
     ft->work_again_ms = cpu_ms() - start;
     munmap((void *)values, bytes);
     return true;
@@ -77,21 +133,46 @@ static bool sum_twice(const struct input *in, int prot, struct first_touch *ft)
 struct probe_arg {
     const struct input *in;
     enum touch_kind kind;
+    size_t batch;               /* blocks per pread */
     int result_fd;
 };
 
+/* The pread way's two passes over every page, its buffer freed, then its reads in the work. */
+static int probe_pread(const struct probe_arg *a, struct first_touch *ft)
+{
+    float *buffer = malloc(a->batch * (BLOCK_VALUES * sizeof(float) + sizeof(uint64_t)));
+    if (!buffer)
+        return 3;
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    ft->first_ms = pread_pass_ms(a->in, buffer, a->batch, PASS_TOUCH);
+    getrusage(RUSAGE_SELF, &after);
+    ft->again_ms = pread_pass_ms(a->in, buffer, a->batch, PASS_TOUCH);
+    ft->faults = (double)(after.ru_minflt - before.ru_minflt);
+    if (ft->first_ms < 0 || ft->again_ms < 0 || !sum_twice(a->in, 0, buffer, a->batch, ft))
+        return 6;
+    double start = cpu_ms();
+    free(buffer);
+    ft->unmap_ms = cpu_ms() - start;
+    return 0;
+}
+
 /* book:first-touch */
-/* In a new process: map the values' part of the object one way, read every page twice, unmap. */
+/* In a new process: map the values' part of the object one way, read every page twice, unmap
+ * (or read them with pread, twice). */
 static int probe(int index, void *arg)
 {
     const struct probe_arg *a = arg;
     const struct shared *home = &a->in->home;
     size_t bytes = home->bytes - home->data_offset, pages = pages_of(a->in);
     int prot = a->kind == TOUCH_READ_WRITE ? PROT_READ | PROT_WRITE : PROT_READ;
+    struct first_touch ft = {0};
+    int failed = a->kind == TOUCH_PREAD ? probe_pread(a, &ft) : 0;
+    if (a->kind == TOUCH_PREAD)
+        return failed ? failed : write_full(a->result_fd, &ft, sizeof ft) ? 0 : 5;
     char *values = mmap(NULL, bytes, prot, MAP_SHARED, home->fd, (off_t)home->data_offset);
     if (values == MAP_FAILED)
         return 3;
-    struct first_touch ft = {0};
     double start = cpu_ms();
     if (a->kind == TOUCH_READ_ONLY_POPULATED &&
         madvise(values, bytes, MADV_POPULATE_READ) == -1 && errno != EINVAL)
@@ -106,7 +187,7 @@ static int probe(int index, void *arg)
     munmap(values, bytes);
     ft.unmap_ms = cpu_ms() - start;
     ft.faults = (double)(after.ru_minflt - before.ru_minflt);
-    if (a->kind != TOUCH_READ_ONLY_POPULATED && !sum_twice(a->in, prot, &ft))
+    if (a->kind != TOUCH_READ_ONLY_POPULATED && !sum_twice(a->in, prot, NULL, 0, &ft))
         return 6;
     (void)index;
     return write_full(a->result_fd, &ft, sizeof ft) ? 0 : 5;
@@ -114,12 +195,13 @@ static int probe(int index, void *arg)
 /* end:first-touch */
 
 /* One probe process; its answer comes back through a pipe. */
-struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind)
+struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind,
+                                       size_t batch_blocks)
 {
     int fds[2];
     if (pipe(fds) == -1)
         die_errno("pipe");
-    struct probe_arg arg = {in, kind, fds[1]};
+    struct probe_arg arg = {in, kind, batch_blocks, fds[1]};
     pid_t pid = start_worker(0, PIN_NONE, probe, &arg);
     close(fds[1]);
     struct first_touch ft;
@@ -130,4 +212,48 @@ struct first_touch measure_first_touch(const struct input *in, enum touch_kind k
         die_child("first-touch probe", 0, pid, status, "while reading the shared values %s",
                   touch_names[kind]);
     return ft;
+}
+
+/* ---------- what a fork of this process costs ---------- */
+
+static int exit_at_once(int index, void *arg)
+{
+    (void)index, (void)arg;
+    return 0;
+}
+
+/* This process's private memory in use, which fork shares copy-on-write entry by entry. */
+static double rss_anon_kb(void)
+{
+    char line[256];
+    double kb = NAN;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "RssAnon:", 8) == 0)
+            kb = strtod(line + 8, NULL);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+struct fork_cost measure_fork(long trials)
+{
+    double *cpu = calloc((size_t)trials, sizeof *cpu), *wall = calloc((size_t)trials, sizeof *wall);
+    if (!cpu || !wall)
+        die_errno("calloc");
+    for (long i = 0; i < trials; i++) {
+        uint64_t start = now_ns();
+        double cpu_start = cpu_ms();
+        pid_t pid = start_worker(0, PIN_NONE, exit_at_once, NULL);
+        cpu[i] = cpu_ms() - cpu_start;
+        int status = reap_child(pid);
+        wall[i] = (double)(now_ns() - start) / 1e6;
+        if (!ended_ok(status))
+            die_child("fork probe", 0, pid, status, "which only exits");
+    }
+    struct fork_cost f = {stats_of(cpu, (size_t)trials).median,
+                          stats_of(wall, (size_t)trials).median, rss_anon_kb()};
+    free(cpu);
+    free(wall);
+    return f;
 }

@@ -8,27 +8,24 @@
  *   2 pool-pipe             the processes started once and reused for every chunk
  *   3 pool-chunked          the same, with four chunks per worker (the pool rule of chapter 2)
  *   4 pool-shm              index ranges of values born in shared memory: nothing copied
- *   5 pool-shm-batched      the values mapped read-only, workers take cache-sized batches
- *                           from a shared counter, pinned
- * and rung 5 once more as pool-shm-batched+fill, with the values copied into a fresh shared
- * object inside the timer: the tutorial fills its shared memory before its clock starts, so its
- * optimized time is rung 5's; +fill is what the same run costs when the data starts elsewhere.
+ *   5 pool-shm-batched      workers take cache-sized batches from a shared counter and read
+ *                           each with pread into one buffer; pinned
+ * and rung 5 twice more: +fill copies the values into a fresh object inside the timer (the
+ * tutorial fills its shared memory before its clock starts), -mapped maps them read-only.
  *
- * What to look for: each rung keeps the one before it and changes one thing, so the difference
- * between two rungs' phase bars is what that one change bought. The parent charges every moment
- * of its timeline to a phase (start, distribute, compute, collect, teardown) with a pair of clock
- * readings around each step; the driver compares the sum with the wall time it measured itself.
- * "compute" is the time the parent waits for results: the part of the work that distribution
- * did not overlap. Shared memory is not free even when nothing is copied: the first read of each
- * page costs a process CPU time, and what it costs depends on how the page is mapped (read-only
- * or read-write); pages.c measures it per page, in the same run.
- *
- * The workers' plumbing (pipes, start, stop, a death reported) is in crew.c.
+ * What to look for: each rung changes one thing, so the difference between two rungs' phase
+ * bars is what that one change bought. The parent charges every moment of its timeline to a
+ * phase (start, distribute, compute, collect, teardown) with a pair of clock readings around
+ * each step; the driver compares the sum with the wall time it measured itself. "compute" is
+ * the time the parent waits for results. Shared memory is not free even when nothing is copied:
+ * the first read of each page through a new mapping costs a process CPU time (pages.c measures
+ * it per page), which is why rung 5 reads its batches with pread instead.
  *
  * Every rung returns one partial sum per block of BLOCK_VALUES values, and the parent adds them
  * in block order: the same floating-point additions in the same order on every rung, so every
  * rung must return rung 0's result bit for bit. The data is checked where it is received: each
- * block carries a checksum made with the values, and the worker recomputes it.
+ * block carries a checksum made with the values, and the worker recomputes it. The workers'
+ * plumbing (pipes, start, stop, a death reported) is in crew.c, the object's in shared.c.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -48,7 +45,7 @@ const char *const phase_names[PHASES] = {"start", "distribute", "compute", "coll
 /* book:work */
 /* The tutorial's arithmetic in float32, as NumPy does it, `units` times per value (the intensity
  * experiment varies it); one block's sum is accumulated in double. */
-static double block_sum(const float *values, size_t n, int units)
+double block_sum(const float *values, size_t n, int units)
 {
     double sum = 0;
     for (size_t i = 0; i < n; i++) {
@@ -71,7 +68,7 @@ double add_partials(const double *partials, size_t blocks)
 /* end:work */
 
 /* A weighted sum of the values' bits: any one changed value, and any two swapped, change it. */
-static uint64_t block_checksum(const float *values, size_t n)
+uint64_t block_checksum(const float *values, size_t n)
 {
     uint64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
@@ -93,25 +90,6 @@ static size_t values_in(const struct input *in, size_t first, size_t blocks)
 
 /* ---------- the values, born in shared memory ---------- */
 
-/* The control part (counter, partial sums) fills whole pages, so that the data part (values,
- * then checksums) starts on a page boundary and can be mapped by itself. */
-static void lay_out(struct shared *m, size_t count)
-{
-    size_t values_bytes = (count * sizeof(float) + 63) & ~(size_t)63;
-    m->next_block = (_Atomic uint64_t *)m->base;
-    m->partials = (double *)(m->base + 64);
-    m->values = (float *)m->data;
-    m->checks = (uint64_t *)(m->data + values_bytes);
-}
-
-static void size_parts(struct shared *m, size_t count, size_t blocks)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    m->data_offset = (64 + blocks * sizeof(double) + page - 1) / page * page;
-    m->bytes = m->data_offset + ((count * sizeof(float) + 63) & ~(size_t)63) +
-               blocks * sizeof(uint64_t);
-}
-
 /* book:create */
 /* A POSIX shared-memory object, as SharedMemory(create=True) makes one: a file in /dev/shm,
  * sized and mapped. Its name is removed at once, so nothing is left behind whatever happens to
@@ -132,27 +110,27 @@ static void create_shared(struct shared *m, size_t count, size_t blocks)
     if (m->base == MAP_FAILED)
         die_errno("mmap");
     m->data = m->base + m->data_offset;
-    m->data_read_only = false;
+    m->reach = REACH_MAP_READ_WRITE;
     lay_out(m, count);
 }
 /* end:create */
 
 /* book:map-shared */
 /* In a worker: mappings of its own, through the inherited descriptor. Read-write, the whole
- * object is one mapping (what SharedMemory(name=...) gives a Python worker). Read-only, the
- * values and checksums are mapped apart with PROT_READ, and only the control part, which the
- * worker writes, is mapped read-write. */
+ * object is one mapping (what SharedMemory(name=...) gives a Python worker). Otherwise only the
+ * control part, which the worker writes, is mapped read-write, and the values and checksums
+ * are mapped apart with PROT_READ, or not at all (pread reaches them through the descriptor). */
 static bool map_shared(struct shared *m, const struct shared *from, const struct input *in,
-                       bool read_only)
+                       enum reach reach)
 {
     *m = *from;
-    m->data_read_only = read_only;
-    size_t writable = read_only ? from->data_offset : from->bytes;
+    m->reach = reach;
+    size_t writable = reach == REACH_MAP_READ_WRITE ? from->bytes : from->data_offset;
     m->base = mmap(NULL, writable, PROT_READ | PROT_WRITE, MAP_SHARED, from->fd, 0);
     if (m->base == MAP_FAILED)
         return false;
-    m->data = m->base + from->data_offset;
-    if (read_only)
+    m->data = reach == REACH_MAP_READ_WRITE ? m->base + from->data_offset : NULL;
+    if (reach == REACH_MAP_READ_ONLY)
         m->data = mmap(NULL, from->bytes - from->data_offset, PROT_READ, MAP_SHARED, from->fd,
                        (off_t)from->data_offset);
     if (m->data == MAP_FAILED)
@@ -162,18 +140,20 @@ static bool map_shared(struct shared *m, const struct shared *from, const struct
 }
 /* end:map-shared */
 
-static void unmap_shared(struct shared *m)
+/* book:read-batch */
+/* Rung 5's way to the values: pread copies a batch of them from the object into the worker's
+ * buffer. The kernel reads the pages through its own mapping of all memory, so the worker makes
+ * no page-table entry for them and pays no first touch per page; it pays for a copy instead,
+ * into a buffer small enough to stay in the cache, touched once and reused for every batch. */
+bool read_batch(const struct shared *m, const struct input *in, size_t first, size_t blocks,
+                float *values, uint64_t *checks)
 {
-    if (m->data_read_only)
-        munmap(m->data, m->bytes - m->data_offset);
-    munmap(m->base, m->data_read_only ? m->data_offset : m->bytes);
+    off_t at = (off_t)(m->data_offset + first_value(first) * sizeof(float));
+    return pread_full(m->fd, values, values_in(in, first, blocks) * sizeof(float), at) &&
+           pread_full(m->fd, checks, blocks * sizeof(uint64_t),
+                      (off_t)(m->checks_offset + first * sizeof(uint64_t)));
 }
-
-static void free_shared(struct shared *m)
-{
-    unmap_shared(m);
-    close(m->fd);
-}
+/* end:read-batch */
 
 void make_input(struct input *in, size_t count, unsigned long seed, int units)
 {
@@ -219,16 +199,6 @@ static void sum_blocks(const struct input *in, const float *values, size_t first
         partials[bad - first] = nextafter(partials[bad - first], INFINITY);
 }
 
-/* Every value's work, block by block, read through any mapping of the values: the first-touch
- * probe (pages.c) times it to see what first reads cost inside the arithmetic. */
-double sum_values(const struct input *in, const float *values)
-{
-    double total = 0;
-    for (size_t b = 0; b < in->blocks; b++)
-        total += block_sum(values + first_value(b), values_in(in, b, 1), in->units);
-    return total;
-}
-
 /* ---------- the parent's clock: every step charged to a phase ---------- */
 
 struct phase_clock {
@@ -259,8 +229,6 @@ static void run_sequential(struct rung_run *r)
 }
 /* end:sequential */
 
-/* The workers themselves (their pipes, start, stop, death) are in crew.c. */
-
 /* ---------- rungs 1-3: chunks copied through pipes ---------- */
 
 /* book:pipe-worker */
@@ -272,12 +240,12 @@ static int pipe_worker(int index, void *arg)
     struct crew *c = a->c;
     const struct input *in = c->r->in;
     int task_fd = a->task_fd, result_fd = a->result_fd;
-    close_parent_ends(c);
+    close_parent_ends(c, index);
     size_t most = c->max_blocks;
     float *values = malloc(most * BLOCK_VALUES * sizeof *values);
     uint64_t *checks = malloc(most * sizeof *checks);
     double *partials = malloc(most * sizeof *partials);
-    if (!values || !checks || !partials || !write_full(result_fd, "r", 1))
+    if (!values || !checks || !partials || !say_ready(c, index, result_fd))
         return 3;
     struct task t;
     while (read_full(task_fd, &t, sizeof t) == sizeof t) {
@@ -293,7 +261,6 @@ static int pipe_worker(int index, void *arg)
             !write_full(result_fd, partials, t.blocks * sizeof *partials))
             return 5;
     }
-    (void)index;
     return 0;
 }
 /* end:pipe-worker */
@@ -419,45 +386,73 @@ static void run_pool_chunked(struct rung_run *r)
 
 /* ---------- rungs 4-5: the data in shared memory ---------- */
 
-static void shared_blocks(const struct shared *m, const struct input *in, size_t first,
-                          size_t blocks, struct received_check *check, enum fault fault)
+/* A worker's one buffer for pread (rung 5): a batch of values, then their checksums. */
+struct batch_buffer {
+    float *values;
+    uint64_t *checks;
+    size_t blocks;
+};
+
+/* Check and sum blocks where this worker reads them: in its mapping, or copied by pread into its
+ * buffer, allocated for the first batch and reused for every other. False if that failed. */
+static bool shared_blocks(const struct shared *m, struct batch_buffer *buf, const struct input *in,
+                          size_t first, size_t blocks, struct received_check *check,
+                          enum fault fault)
 {
-    check_blocks(in, m->values + first_value(first), m->checks + first, first, blocks, check);
+    const float *values = m->values ? m->values + first_value(first) : buf->values;
+    const uint64_t *checks = m->checks ? m->checks + first : buf->checks;
+    if (!m->values && blocks > buf->blocks) {
+        free(buf->values);
+        if (!(buf->values = malloc(blocks * (BLOCK_VALUES * sizeof(float) + sizeof(uint64_t)))))
+            return false;
+        buf->checks = (uint64_t *)(buf->values + blocks * BLOCK_VALUES);
+        buf->blocks = blocks;
+        values = buf->values, checks = buf->checks;
+    }
+    if (!m->values && !read_batch(m, in, first, blocks, buf->values, buf->checks))
+        return false;
+    check_blocks(in, values, checks, first, blocks, check);
     if (check->bad_block < 0)
-        sum_blocks(in, m->values + first_value(first), first, blocks, m->partials + first, fault);
+        sum_blocks(in, values, first, blocks, m->partials + first, fault);
+    return true;
 }
 
 /* book:shm-worker */
 /* A worker maps the object through the descriptor it inherited (where the tutorial's worker calls
- * SharedMemory(name=...)), read-write or with the values read-only, says it is ready, then for
- * each task sums its range, or takes batches from the shared counter until none are left, and
- * writes the partial sums in place. No value is copied. */
+ * SharedMemory(name=...)): all of it read-write, or the control part alone, with the values read
+ * only or read with pread. It says it is ready, then for each task sums its range, or takes
+ * batches from the shared counter until none are left, and writes the partial sums in place. */
 static int shm_worker(int index, void *arg)
 {
     const struct worker_arg *a = arg;
     struct crew *c = a->c;
     const struct input *in = c->r->in;
     int task_fd = a->task_fd, result_fd = a->result_fd;
-    close_parent_ends(c);
+    close_parent_ends(c, index);
     struct shared m;
-    if (!map_shared(&m, c->r->shm, in, c->r->read_only) || !write_full(result_fd, "r", 1))
+    struct batch_buffer buf = {0};
+    if (!map_shared(&m, c->r->shm, in, c->r->reach) || !say_ready(c, index, result_fd))
         return 3;
     struct task t;
     while (read_full(task_fd, &t, sizeof t) == sizeof t) {
         struct result res = {t.first_block, 0, {-1, 0, 0}};
-        if (t.batch_blocks == 0)
-            shared_blocks(&m, in, t.first_block, t.blocks, &res.check, c->r->fault);
+        if (t.batch_blocks == 0 &&
+            !shared_blocks(&m, &buf, in, t.first_block, t.blocks, &res.check, c->r->fault))
+            return 6;
         for (size_t b; t.batch_blocks &&
                        (b = atomic_fetch_add(m.next_block, t.batch_blocks)) < in->blocks;) {
             size_t left = in->blocks - b;
-            shared_blocks(&m, in, b, left < t.batch_blocks ? left : t.batch_blocks, &res.check,
-                          c->r->fault);
+            if (!shared_blocks(&m, &buf, in, b, left < t.batch_blocks ? left : t.batch_blocks,
+                               &res.check, c->r->fault))
+                return 6;
         }
         if (!write_full(result_fd, &res, sizeof res))
             return 5;
     }
+    stamp(c, index, SAW_END);
+    free(buf.values);
     unmap_shared(&m);
-    (void)index;
+    stamp(c, index, UNMAPPED);
     return 0;
 }
 /* end:shm-worker */
@@ -548,23 +543,29 @@ static void run_shared(struct rung_run *r, const char *name, size_t batch_blocks
 /* Rung 4's workers map the whole object read-write, as Python's SharedMemory does. */
 static void run_pool_shm(struct rung_run *r)
 {
-    r->read_only = false;
+    r->reach = REACH_MAP_READ_WRITE;
     run_shared(r, "pool-shm", 0, r->pin, false);
 }
 
-/* The optimized rung's workers map the values read-only (they only read them; a first read
- * through a read-only mapping costs less, as pages.c measures), take batches, and are pinned
- * whatever --pin says: one CPU each. */
+/* The optimized rung's workers take batches, read each with pread into a buffer sized for the
+ * cache (a first read through a mapping of their own would cost them every page's first touch,
+ * as pages.c measures), and are pinned whatever --pin says: one CPU each. */
 static void run_pool_shm_batched(struct rung_run *r)
 {
-    r->read_only = true;
+    r->reach = REACH_PREAD;
     run_shared(r, "pool-shm-batched", r->batch_blocks, PIN_SPREAD, false);
 }
 
 static void run_pool_shm_batched_filled(struct rung_run *r)
 {
-    r->read_only = true;
+    r->reach = REACH_PREAD;
     run_shared(r, "pool-shm-batched+fill", r->batch_blocks, PIN_SPREAD, true);
+}
+
+static void run_pool_shm_batched_mapped(struct rung_run *r)
+{
+    r->reach = REACH_MAP_READ_ONLY;
+    run_shared(r, "pool-shm-batched-mapped", r->batch_blocks, PIN_SPREAD, false);
 }
 
 /* ---------- the ladder ---------- */
@@ -577,12 +578,15 @@ const struct rung rungs[] = {
     {"pool-chunked", run_pool_chunked, "4 chunks per worker (the Pool.map rule)", "2"},
     {"pool-shm", run_pool_shm, "values born in shared memory, index ranges: no copy", "3, 5"},
     {"pool-shm-batched", run_pool_shm_batched,
-     "values mapped read-only, batches from a shared counter, workers pinned", "5, 2, 4, 1"},
+     "cache-sized batches from a shared counter, read with pread; workers pinned", "5, 2, 4, 1"},
 };
 const int rung_count = (int)(sizeof rungs / sizeof rungs[0]);
 const struct rung filled_rung = {"pool-shm-batched+fill", run_pool_shm_batched_filled,
                                  "rung 5, the values copied into a fresh object inside the timer",
                                  "3, 5"};
+const struct rung mapped_rung = {"pool-shm-batched-mapped", run_pool_shm_batched_mapped,
+                                 "rung 5, its workers mapping the values read-only, no pread",
+                                 "5"};
 
 const struct rung *find_rung(const char *name)
 {

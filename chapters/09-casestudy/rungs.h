@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cli.h"
 
@@ -20,21 +21,36 @@ enum phase { PHASE_START, PHASE_DISTRIBUTE, PHASE_COMPUTE, PHASE_COLLECT, PHASE_
              PHASES };
 extern const char *const phase_names[PHASES];
 
+/* How a shared-memory worker reaches the values: through a mapping of its own, read-write (as
+ * Python's SharedMemory maps them) or read-only; or without mapping them at all, by having the
+ * kernel copy one batch at a time (pread) into a buffer of its own, sized for the cache. */
+enum reach { REACH_MAP_READ_WRITE, REACH_MAP_READ_ONLY, REACH_PREAD };
+
 /* A shared-memory object in two parts. The control part, written by the workers: a counter on a
  * cache line of its own and one partial sum per block. The data part, from a page boundary on:
- * the values and their checksums, which a worker only reads, so it can map that part read-only.
- * The object's name is removed the moment it is opened; the parent keeps the descriptor, and a
- * worker forked later maps the object through its inherited copy. */
+ * the values and their checksums, which a worker only reads, so it can map that part read-only,
+ * or not map it and read it with pread. The object's name is removed the moment it is opened;
+ * the parent keeps the descriptor, and a worker forked later reaches the object through its
+ * inherited copy. */
 struct shared {
     int fd;
     size_t bytes, data_offset;  /* the whole object; where the data part starts */
-    bool data_read_only;        /* this mapping: the data part mapped apart, read-only */
-    char *base, *data;          /* the control part (the whole object when read-write) */
+    size_t checks_offset;       /* where the checksums start, from the start of the object */
+    enum reach reach;           /* this process's way to the data part */
+    char *base, *data;          /* the control part (the whole object when read-write); data
+                                 * is NULL when the data part is not mapped (REACH_PREAD) */
     _Atomic uint64_t *next_block;
     double *partials;
     float *values;              /* in a read-only mapping, a write here is a SIGSEGV */
     uint64_t *checks;
 };
+
+/* The object's plumbing (shared.c). */
+void lay_out(struct shared *m, size_t count);
+void size_parts(struct shared *m, size_t count, size_t blocks);
+void unmap_shared(struct shared *m);
+void free_shared(struct shared *m);
+bool pread_full(int fd, void *buf, size_t n, off_t at);
 
 struct input {
     float *values;              /* `count` values in [0, 1), from a seed, born in `home` */
@@ -48,6 +64,16 @@ struct input {
  * one block's partial sum off by one unit in the last place (caught against rung 0). */
 enum fault { FAULT_NONE, FAULT_CORRUPT, FAULT_PARTIAL };
 
+/* When each step of a worker's start and stop happened (CLOCK_MONOTONIC ns, 0 if it was not
+ * stamped), stamped by the parent and by the worker itself in memory they share: the steps of
+ * the start and teardown phases, for the first MAX_TIMED workers of a shared-memory rung. */
+enum stamp { FORK_CALLED, FORK_RETURNED, RUNNING, READY_SENT, READY_SEEN, TOLD_TO_STOP, SAW_END,
+             UNMAPPED, REAPED, STAMPS };
+enum { MAX_TIMED = 4 };
+struct worker_times {
+    uint64_t at[STAMPS];
+};
+
 struct rung_run {
     const struct input *in;
     int workers;
@@ -56,10 +82,11 @@ struct rung_run {
     size_t batch_blocks;        /* rung 5: blocks per batch */
     enum fault fault;
     const struct shared *shm;   /* rungs 4-5: the object their workers map */
-    bool read_only;             /* rung 5: workers map the values read-only */
+    enum reach reach;           /* rungs 4-5: how their workers reach the values */
     double *partials;           /* out: one partial sum per block */
     double total;               /* out: the partials added in block order */
     double phase_ns[PHASES];    /* out: the parent's time in each phase */
+    struct worker_times times[MAX_TIMED];   /* out: rungs 4-5, each worker's steps */
 };
 
 struct rung {
@@ -73,12 +100,15 @@ extern const int rung_count;
 /* Rung 5 with the values copied into a fresh object inside the timer: what the tutorial's
  * optimized timer leaves out (its data is put in shared memory before the clock starts). */
 extern const struct rung filled_rung;
+/* Rung 5 with its workers mapping the values read-only instead of reading them with pread. */
+extern const struct rung mapped_rung;
 const struct rung *find_rung(const char *name);
 
 /* What a page of the shared values costs a new process (pages.c): one process per way of
- * mapping them, each reading one byte per 4 KiB page twice, then unmapping; then summing every
- * value twice through a fresh mapping, as a worker reads them. */
-enum touch_kind { TOUCH_READ_WRITE, TOUCH_READ_ONLY, TOUCH_READ_ONLY_POPULATED, TOUCH_KINDS };
+ * reaching them, each reading one byte per 4 KiB page twice, then unmapping; then summing every
+ * value twice through a fresh mapping (or pread batches), as a worker reads them. */
+enum touch_kind { TOUCH_READ_WRITE, TOUCH_READ_ONLY, TOUCH_READ_ONLY_POPULATED, TOUCH_PREAD,
+                  TOUCH_KINDS };
 extern const char *const touch_names[TOUCH_KINDS];
 struct first_touch {
     double populate_ms;         /* MADV_POPULATE_READ before the first pass (populated only) */
@@ -87,14 +117,29 @@ struct first_touch {
     double faults;              /* minor page faults during the first pass */
     double work_first_ms;       /* summing every value through a second fresh mapping: the */
     double work_again_ms;       /* first pass, then the second (read-write and read-only only) */
+    double check_ms;            /* pread only: a pass that also checksums every block */
 };
-struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind);
+struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind,
+                                       size_t batch_blocks);
 size_t pages_of(const struct input *in);
+/* Blocks [first, first + blocks) of the values and their checksums, copied by the kernel from
+ * the object into `values` and `checks` (rung 5's way, and the probe's). False if pread failed. */
+bool read_batch(const struct shared *m, const struct input *in, size_t first, size_t blocks,
+                float *values, uint64_t *checks);
+
+/* What forking this process costs as it is now (pages.c): the parent's CPU time inside fork()
+ * and the wall time until a child that exits at once is reaped, medians of `trials`; and the
+ * private memory fork must copy the page-table entries of (RssAnon, kB). */
+struct fork_cost {
+    double fork_cpu_ms, reaped_ms, rss_anon_kb;
+};
+struct fork_cost measure_fork(long trials);
 
 void make_input(struct input *in, size_t count, unsigned long seed, int units);
 void free_input(struct input *in);
 double add_partials(const double *partials, size_t blocks);
-double sum_values(const struct input *in, const float *values);
+double block_sum(const float *values, size_t n, int units);
+uint64_t block_checksum(const float *values, size_t n);
 size_t default_chunk_blocks(size_t blocks, int workers);
 
 #endif

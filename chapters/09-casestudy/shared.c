@@ -1,0 +1,54 @@
+/* shared.c - the plumbing of the shared-memory object the values live in (rungs.c creates it,
+ * maps it and reads it): where its parts start, its size, unmapping and closing it, and a
+ * pread that reads all it is asked for.
+ */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
+#include "bench.h"
+#include "rungs.h"
+
+/* The control part (counter, partial sums) fills whole pages, so that the data part (values,
+ * then checksums) starts on a page boundary and can be mapped by itself, or not at all. */
+void lay_out(struct shared *m, size_t count)
+{
+    m->checks_offset = m->data_offset + ((count * sizeof(float) + 63) & ~(size_t)63);
+    m->next_block = (_Atomic uint64_t *)m->base;
+    m->partials = (double *)(m->base + 64);
+    m->values = m->data ? (float *)m->data : NULL;
+    m->checks = m->data ? (uint64_t *)(m->data + (m->checks_offset - m->data_offset)) : NULL;
+}
+
+void size_parts(struct shared *m, size_t count, size_t blocks)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    m->data_offset = (64 + blocks * sizeof(double) + page - 1) / page * page;
+    m->bytes = m->data_offset + ((count * sizeof(float) + 63) & ~(size_t)63) +
+               blocks * sizeof(uint64_t);
+}
+
+void unmap_shared(struct shared *m)
+{
+    if (m->reach == REACH_MAP_READ_ONLY)
+        munmap(m->data, m->bytes - m->data_offset);
+    munmap(m->base, m->reach == REACH_MAP_READ_WRITE ? m->bytes : m->data_offset);
+}
+
+void free_shared(struct shared *m)
+{
+    unmap_shared(m);
+    close(m->fd);
+}
+
+/* n bytes from offset `at`: a read may return fewer, or be interrupted. False on an error, or
+ * at the end of the object. */
+bool pread_full(int fd, void *buf, size_t n, off_t at)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t k = pread(fd, (char *)buf + got, n - got, at + (off_t)got);
+        if (k == 0 || (k == -1 && errno != EINTR))
+            return false;
+        got += k > 0 ? (size_t)k : 0;
+    }
+    return true;
+}
