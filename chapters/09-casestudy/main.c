@@ -6,7 +6,8 @@
  *              of the median trial (start, distribute, compute, collect, teardown), which must
  *              add up to the wall time, with the CPU time and page faults of parent and workers;
  *              rung 5 again with its values mapped read-only instead of read with pread
- *              (-mapped) and with the copy into shared memory inside the timer (+fill); what a
+ *              (-mapped), with its workers not pinned (-unpinned), and with the copy into
+ *              shared memory inside the timer (+fill); what a
  *              page of shared memory costs a new process the first time it reads it, mapped
  *              read-write (rung 4), read-only, or read with pread (rung 5); the start and
  *              teardown phases step by step, and what the parent's heap costs a fork; the goal,
@@ -68,7 +69,8 @@ static const char usage[] =
     "trimmed: # fork=left|trimmed rss_anon_kb= fork_cpu_ms= reaped_ms=\n"
     "pool-shm-batched+fill: rung 5 with the values copied into a fresh shared-memory object\n"
     "inside the timer (the other shared-memory rungs read the object the values were born in);\n"
-    "pool-shm-batched-mapped: rung 5 with its workers mapping the values read-only.\n";
+    "pool-shm-batched-mapped: rung 5 with its workers mapping the values read-only;\n"
+    "pool-shm-batched-unpinned: rung 5 with its workers placed by the scheduler.\n";
 
 static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size"};
 
@@ -257,7 +259,7 @@ static void phase_row(FILE *tsv, const struct phase_point *pt)
     const double *p = pt->m.phase_ms;
     const struct usage *u = &pt->m.use;
     double wall = pt->m.trial_wall_ms, sum = sum_of(p), off = 100 * (wall - sum) / wall;
-    printf("  %-21s %9zu %5d %2d %7.2f %10.2f %8.2f %7.2f %8.2f %8.2f %6.1f%% %8.1f %8.1f "
+    printf("  %-25s %9zu %5d %2d %7.2f %10.2f %8.2f %7.2f %8.2f %8.2f %6.1f%% %8.1f %8.1f "
            "%7.0f %7.0f%s\n", pt->rung, pt->elements, pt->units, pt->workers, p[0], p[1], p[2],
            p[3], p[4], wall, off, u->parent_cpu_ms, u->worker_cpu_ms, u->parent_faults,
            u->worker_faults,
@@ -281,7 +283,7 @@ static void phase_table_finish(const struct phase_table *t)
                                "\tunaccounted_pct\tparent_cpu_ms\tworker_cpu_ms"
                                "\tparent_faults\tworker_faults");
     printf("  phases of the median trial (ms), its CPU time (ms) and minor page faults:\n"
-           "  %-21s %9s %5s %2s %7s %10s %8s %7s %8s %8s %7s %8s %8s %7s %7s\n", "rung",
+           "  %-25s %9s %5s %2s %7s %10s %8s %7s %8s %8s %7s %8s %8s %7s %7s\n", "rung",
            "elements", "units", "W", "start", "distribute", "compute", "collect", "teardown",
            "wall", "unacc.", "cpu:par.", "workers", "flt:par", "workers");
     const struct phase_point *worst = &t->points[0];
@@ -462,6 +464,27 @@ static void ladder_conclusions(const struct report *rep, const struct phase_tabl
            100 * f->phase_ms[PHASE_DISTRIBUTE] / seq);
 }
 
+/* Rung 5's own choices, each against rung 5 with that choice undone, in the same run. */
+static void choices_conclusion(const struct report *rep, const struct phase_table *t, size_t n)
+{
+    const char *const undone[] = {mapped_rung.name, unpinned_rung.name};
+    const char *const choice[] = {"pread instead of a read-only mapping",
+                                  "pinned instead of placed by the scheduler"};
+    double best = median_of(rep, "pool-shm-batched", (double)n);
+    const struct measured *b = point_of(t, "pool-shm-batched", n);
+    for (int i = 0; i < 2; i++) {
+        const struct measured *u = point_of(t, undone[i], n);
+        double other = median_of(rep, undone[i], (double)n);
+        printf("  -> %s: pool-shm-batched %.1f ms against %s %.1f ms (%s), workers' CPU %.1f "
+               "against %.1f ms, start %.2f against %.2f, distribute %.2f against %.2f, "
+               "teardown %.2f against %.2f\n", choice[i], best, undone[i], other,
+               best < other ? "it paid" : "it did not pay", b->use.worker_cpu_ms,
+               u->use.worker_cpu_ms, b->phase_ms[PHASE_START], u->phase_ms[PHASE_START],
+               b->phase_ms[PHASE_DISTRIBUTE], u->phase_ms[PHASE_DISTRIBUTE],
+               b->phase_ms[PHASE_TEARDOWN], u->phase_ms[PHASE_TEARDOWN]);
+    }
+}
+
 /* The first-touch probe, `trials` times for each way of mapping: the median of each field. */
 static struct touches touches_of(const struct input *in, long trials, size_t batch_blocks)
 {
@@ -588,7 +611,7 @@ static const struct {
 };
 enum { STEPS = sizeof steps / sizeof steps[0], FIRST_STOP_STEP = 4 };
 static const char *const stepped_rungs[] = {"pool-shm", "pool-shm-batched-mapped",
-                                            "pool-shm-batched"};
+                                            "pool-shm-batched-unpinned", "pool-shm-batched"};
 
 /* Step k in ms, the mean over the timed workers of the median trial; NAN if a stamp is missing. */
 static double step_ms(const struct measured *m, int workers, int k)
@@ -629,12 +652,12 @@ static void steps_conclusion(const struct phase_table *t, size_t n, int workers)
 {
     printf("  -> start and teardown step by step (median trial; ms per worker, mean of %d; fork: "
            "the parent in fork(); running: from its return to the worker's first line, pinning "
-           "included):\n     %-23s %6s %6s %7s %6s %6s | %8s %7s %8s %6s\n",
+           "included):\n     %-25s %6s %6s %7s %6s %6s | %8s %7s %8s %6s\n",
            workers < MAX_TIMED ? workers : MAX_TIMED, "rung", "start", "fork", "running",
            "mapped", "ready", "teardown", "saw end", "unmapped", "reaped");
     for (size_t i = 0; i < sizeof stepped_rungs / sizeof stepped_rungs[0]; i++) {
         const struct measured *m = point_of(t, stepped_rungs[i], n);
-        printf("     %-23s %6.2f", stepped_rungs[i], m->phase_ms[PHASE_START]);
+        printf("     %-25s %6.2f", stepped_rungs[i], m->phase_ms[PHASE_START]);
         for (int k = 0; k < STEPS; k++) {
             if (k == FIRST_STOP_STEP)
                 printf(" | %8.2f", m->phase_ms[PHASE_TEARDOWN]);
@@ -690,6 +713,7 @@ static void run_ladder(const struct ch09_opts *o)
         ladder_point(o, &rep, &t, &rungs[i], &in);
     }
     ladder_point(o, &rep, &t, &mapped_rung, &in);
+    ladder_point(o, &rep, &t, &unpinned_rung, &in);
     ladder_point(o, &rep, &t, &filled_rung, &in);
     struct touches tt = touches_of(&in, o->trials, o->batch_blocks);
     write_touches(&o->kit, &tt);
@@ -707,6 +731,7 @@ static void run_ladder(const struct ch09_opts *o)
     report_write(&rep);
     phase_table_finish(&t);
     ladder_conclusions(&rep, &t, o->elements);
+    choices_conclusion(&rep, &t, o->elements);
     first_touch_conclusion(&t, o->elements, &tt);
     steps_conclusion(&t, o->elements, (int)o->kit.workers);
     fork_heap_conclusion(&left, &trimmed);

@@ -10,8 +10,9 @@
  *   4 pool-shm              index ranges of values born in shared memory: nothing copied
  *   5 pool-shm-batched      workers take cache-sized batches from a shared counter and read
  *                           each with pread into one buffer; pinned
- * and rung 5 twice more: +fill copies the values into a fresh object inside the timer (the
- * tutorial fills its shared memory before its clock starts), -mapped maps them read-only.
+ * and rung 5 three times more: +fill copies the values into a fresh object inside the timer
+ * (the tutorial fills its shared memory before its clock starts), -mapped maps them read-only,
+ * -unpinned leaves its workers where the scheduler puts them.
  *
  * What to look for: each rung changes one thing, so the difference between two rungs' phase
  * bars is what that one change bought. The parent charges every moment of its timeline to a
@@ -386,31 +387,17 @@ static void run_pool_chunked(struct rung_run *r)
 
 /* ---------- rungs 4-5: the data in shared memory ---------- */
 
-/* A worker's one buffer for pread (rung 5): a batch of values, then their checksums. */
-struct batch_buffer {
-    float *values;
-    uint64_t *checks;
-    size_t blocks;
-};
-
 /* Check and sum blocks where this worker reads them: in its mapping, or copied by pread into its
  * buffer, allocated for the first batch and reused for every other. False if that failed. */
 static bool shared_blocks(const struct shared *m, struct batch_buffer *buf, const struct input *in,
                           size_t first, size_t blocks, struct received_check *check,
                           enum fault fault)
 {
+    if (!m->values && (!fit_buffer(buf, blocks) ||
+                       !read_batch(m, in, first, blocks, buf->values, buf->checks)))
+        return false;
     const float *values = m->values ? m->values + first_value(first) : buf->values;
     const uint64_t *checks = m->checks ? m->checks + first : buf->checks;
-    if (!m->values && blocks > buf->blocks) {
-        free(buf->values);
-        if (!(buf->values = malloc(blocks * (BLOCK_VALUES * sizeof(float) + sizeof(uint64_t)))))
-            return false;
-        buf->checks = (uint64_t *)(buf->values + blocks * BLOCK_VALUES);
-        buf->blocks = blocks;
-        values = buf->values, checks = buf->checks;
-    }
-    if (!m->values && !read_batch(m, in, first, blocks, buf->values, buf->checks))
-        return false;
     check_blocks(in, values, checks, first, blocks, check);
     if (check->bad_block < 0)
         sum_blocks(in, values, first, blocks, m->partials + first, fault);
@@ -568,6 +555,12 @@ static void run_pool_shm_batched_mapped(struct rung_run *r)
     run_shared(r, "pool-shm-batched-mapped", r->batch_blocks, PIN_SPREAD, false);
 }
 
+static void run_pool_shm_batched_unpinned(struct rung_run *r)
+{
+    r->reach = REACH_PREAD;
+    run_shared(r, "pool-shm-batched-unpinned", r->batch_blocks, PIN_NONE, false);
+}
+
 /* ---------- the ladder ---------- */
 
 const struct rung rungs[] = {
@@ -587,6 +580,8 @@ const struct rung filled_rung = {"pool-shm-batched+fill", run_pool_shm_batched_f
 const struct rung mapped_rung = {"pool-shm-batched-mapped", run_pool_shm_batched_mapped,
                                  "rung 5, its workers mapping the values read-only, no pread",
                                  "5"};
+const struct rung unpinned_rung = {"pool-shm-batched-unpinned", run_pool_shm_batched_unpinned,
+                                   "rung 5, its workers not pinned", "1"};
 
 const struct rung *find_rung(const char *name)
 {

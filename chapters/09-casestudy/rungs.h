@@ -45,12 +45,20 @@ struct shared {
     uint64_t *checks;
 };
 
-/* The object's plumbing (shared.c). */
+/* A worker's one buffer for pread (rung 5): a batch of values, then their checksums. */
+struct batch_buffer {
+    float *values;
+    uint64_t *checks;
+    size_t blocks;
+};
+
+/* The object's plumbing (shared.c), and a batch buffer grown to hold `blocks` blocks. */
 void lay_out(struct shared *m, size_t count);
 void size_parts(struct shared *m, size_t count, size_t blocks);
 void unmap_shared(struct shared *m);
 void free_shared(struct shared *m);
 bool pread_full(int fd, void *buf, size_t n, off_t at);
+bool fit_buffer(struct batch_buffer *buf, size_t blocks);
 
 struct input {
     float *values;              /* `count` values in [0, 1), from a seed, born in `home` */
@@ -100,8 +108,9 @@ extern const int rung_count;
 /* Rung 5 with the values copied into a fresh object inside the timer: what the tutorial's
  * optimized timer leaves out (its data is put in shared memory before the clock starts). */
 extern const struct rung filled_rung;
-/* Rung 5 with its workers mapping the values read-only instead of reading them with pread. */
-extern const struct rung mapped_rung;
+/* Rung 5 with its workers mapping the values read-only instead of reading them with pread, and
+ * rung 5 with its workers placed by the scheduler instead of pinned. */
+extern const struct rung mapped_rung, unpinned_rung;
 const struct rung *find_rung(const char *name);
 
 /* What a page of the shared values costs a new process (pages.c): one process per way of

@@ -1,6 +1,6 @@
 /* shared.c - the plumbing of the shared-memory object the values live in (rungs.c creates it,
- * maps it and reads it): where its parts start, its size, unmapping and closing it, and a
- * pread that reads all it is asked for.
+ * maps it and reads it): where its parts start, its size, unmapping and closing it, a pread
+ * that reads all it is asked for, and the buffer a worker reads batches into.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -50,5 +50,19 @@ bool pread_full(int fd, void *buf, size_t n, off_t at)
             return false;
         got += k > 0 ? (size_t)k : 0;
     }
+    return true;
+}
+
+/* Allocated for the first batch, reused for every other; grown only for a larger batch. */
+bool fit_buffer(struct batch_buffer *buf, size_t blocks)
+{
+    if (blocks <= buf->blocks)
+        return true;
+    free(buf->values);
+    buf->values = malloc(blocks * (BLOCK_VALUES * sizeof(float) + sizeof(uint64_t)));
+    if (!buf->values)
+        return false;
+    buf->checks = (uint64_t *)(buf->values + blocks * BLOCK_VALUES);
+    buf->blocks = blocks;
     return true;
 }
