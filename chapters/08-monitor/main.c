@@ -652,7 +652,8 @@ static void overhead_by_processes(const struct kit_opts *o, struct report *r)
         sampler_close_files();           /* the new workers need not inherit them */
         while ((long)t.expected < counts[k])
             start_worker((int)t.expected++, PIN_NONE, sleep_until_killed, NULL);
-        t.samples = 640 / counts[k] > 10 ? 640 / counts[k] : 10;
+        long samples = by_mode(o, 160, 640, 640) / counts[k];   /* quick: a quarter, for CI */
+        t.samples = samples > 10 ? samples : 10;
         struct stats kept, full, reopening;
         measure_alternating(time_samples, time_full_samples, &t, trials, &kept, &full);
         reopening = measure(time_samples_reopening, &t, trials);
