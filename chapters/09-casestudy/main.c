@@ -6,7 +6,7 @@
  *              of the median trial (start, distribute, compute, collect, teardown), which must
  *              add up to the wall time, with the CPU time and page faults of parent and workers;
  *              rung 5 again with its values mapped read-only instead of read with pread
- *              (-mapped), with its workers not pinned (-unpinned), and with the copy into
+ *              (-mapped), with its workers pinned (-pinned), and with the copy into
  *              shared memory inside the timer (+fill); what a
  *              page of shared memory costs a new process the first time it reads it, mapped
  *              read-write (rung 4), read-only, or read with pread (rung 5); the start and
@@ -49,8 +49,8 @@ static const char usage[] =
     "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
     "  --trials N     trials per point after a warm-up (default 2 quick, 5, 11 full; intensity\n"
     "                 and size, with many points: 2, 3, 7)\n"
-    "pool-shm-batched reads the values with pread, a batch at a time, and always pins its\n"
-    "workers (spread); --pin places the other rungs.\n"
+    "pool-shm-batched reads the values with pread, a batch at a time; --pin places its workers\n"
+    "as it places every rung's (pool-shm-batched-pinned always pins them, spread).\n"
     "Test switch (make a failure happen on purpose):\n"
     "  --inject corrupt   one bit of one value changes on its way to a worker\n"
     "  --inject partial   a worker returns one block's partial sum one unit in the last place off\n"
@@ -70,7 +70,7 @@ static const char usage[] =
     "pool-shm-batched+fill: rung 5 with the values copied into a fresh shared-memory object\n"
     "inside the timer (the other shared-memory rungs read the object the values were born in);\n"
     "pool-shm-batched-mapped: rung 5 with its workers mapping the values read-only;\n"
-    "pool-shm-batched-unpinned: rung 5 with its workers placed by the scheduler.\n";
+    "pool-shm-batched-pinned: rung 5 with its workers pinned (spread) whatever --pin says.\n";
 
 static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size"};
 
@@ -467,9 +467,9 @@ static void ladder_conclusions(const struct report *rep, const struct phase_tabl
 /* Rung 5's own choices, each against rung 5 with that choice undone, in the same run. */
 static void choices_conclusion(const struct report *rep, const struct phase_table *t, size_t n)
 {
-    const char *const undone[] = {mapped_rung.name, unpinned_rung.name};
+    const char *const undone[] = {mapped_rung.name, pinned_rung.name};
     const char *const choice[] = {"pread instead of a read-only mapping",
-                                  "pinned instead of placed by the scheduler"};
+                                  "placed as --pin says instead of pinned"};
     double best = median_of(rep, "pool-shm-batched", (double)n);
     const struct measured *b = point_of(t, "pool-shm-batched", n);
     for (int i = 0; i < 2; i++) {
@@ -611,7 +611,7 @@ static const struct {
 };
 enum { STEPS = sizeof steps / sizeof steps[0], FIRST_STOP_STEP = 4 };
 static const char *const stepped_rungs[] = {"pool-shm", "pool-shm-batched-mapped",
-                                            "pool-shm-batched-unpinned", "pool-shm-batched"};
+                                            "pool-shm-batched-pinned", "pool-shm-batched"};
 
 /* Step k in ms, the mean over the timed workers of the median trial; NAN if a stamp is missing. */
 static double step_ms(const struct measured *m, int workers, int k)
@@ -713,7 +713,7 @@ static void run_ladder(const struct ch09_opts *o)
         ladder_point(o, &rep, &t, &rungs[i], &in);
     }
     ladder_point(o, &rep, &t, &mapped_rung, &in);
-    ladder_point(o, &rep, &t, &unpinned_rung, &in);
+    ladder_point(o, &rep, &t, &pinned_rung, &in);
     ladder_point(o, &rep, &t, &filled_rung, &in);
     struct touches tt = touches_of(&in, o->trials, o->batch_blocks);
     write_touches(&o->kit, &tt);
@@ -1052,7 +1052,7 @@ int main(int argc, char **argv)
     o.sweep_trials = trials_for(&o.kit, 2, 3, 7);
     print_run_header(&o.kit, "naive vs optimized, end to end, and where the time goes");
     report_effective_cpus(&o.kit, calibration_spins(&o.kit));
-    printf("workers: %ld; placement: %s (pool-shm-batched: spread); blocks of %d values\n",
+    printf("workers: %ld; placement: %s (pool-shm-batched-pinned: spread); blocks of %d values\n",
            o.kit.workers, pin_name(o.kit.pin), BLOCK_VALUES);
     if (wanted(&o.kit, "ladder"))
         run_ladder(&o);
