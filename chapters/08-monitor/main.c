@@ -1,6 +1,6 @@
 /* ch08-monitor - monitoring a multiprocess run: what every process did, sample by sample, and
- * what watching costs. The sampler is sampler.c, the built-in workloads workloads.c; this file
- * holds the per-process bookkeeping, the experiments, the options and main.
+ * what watching costs. The sampler is sampler.c, its loop watch.c, the built-in workloads
+ * workloads.c; this file holds the per-process bookkeeping, the experiments, the options and main.
  *
  * Usage: ch08-monitor [--quick | --full] [--only EXPERIMENT] [--out DIR] ...   the experiments
  *        ch08-monitor --workload NAME [--duration MS] [--period MS] ...          watch a workload

@@ -1,5 +1,5 @@
-/* sampler.h - what the /proc sampler (sampler.c) and the built-in workloads (workloads.c) offer
- * the driver (main.c). */
+/* sampler.h - what the /proc sampler (sampler.c), its loop (watch.c) and the built-in workloads
+ * (workloads.c) offer the driver (main.c). */
 #ifndef CH08_SAMPLER_H
 #define CH08_SAMPLER_H
 
@@ -50,6 +50,8 @@ bool have_schedstat(void);
 void sampler_reopen_files(bool on);  /* true: open, read, close each file every time */
 void sampler_close_files(void);
 long clock_ticks_per_second(void);
+
+/* ---------- watch.c: the sampling loop ---------- */
 
 /* A process the watcher reaped: the kernel's own account of it (wait4's rusage covers the
  * process and every child it waited for). */
