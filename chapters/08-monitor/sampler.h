@@ -86,7 +86,6 @@ struct watch {
 };
 
 void watch_tree(struct watch *w);
-double thread_cpu_ns(void);
 uint64_t cpu_of(const struct rusage *usage);
 
 /* ---------- workloads.c: the built-in workloads the chapter watches ---------- */
@@ -119,7 +118,7 @@ void define_workload(struct workload *wl, const char *name, int workers, uint64_
 void start_workload(struct workload *wl);
 long short_children_counted(struct workload *wl);
 const char *role_of(const struct workload *wl, pid_t pid, pid_t ppid);
-int spin_for_cpu(int index, void *cpu_ns);
+int spin_for_cpu(int index, void *until_cpu_ns);
 int sleep_until_killed(int index, void *unused);
 
 #endif

@@ -14,13 +14,6 @@
 #include "bench.h"
 #include "sampler.h"
 
-double thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 uint64_t cpu_of(const struct rusage *u)
 {
     return (uint64_t)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000000000u +
@@ -96,7 +89,7 @@ void watch_tree(struct watch *w)
                        : w->period_ns < full_ns ? (unsigned)(full_ns / w->period_ns) : 1);
     sample_system(&w->machine_at_start);
     sampler_root_starts_nothing(true);   /* the loop and its callbacks start no process */
-    double cpu_at_start = thread_cpu_ns();
+    double cpu_at_start = (double)cpu_ns();
     w->start_ns = now_ns();
     uint64_t tick = w->start_ns;
     double steady_cpu = 0;
@@ -105,7 +98,7 @@ void watch_tree(struct watch *w)
         exit_if_stopped();               /* a signal that came while sampling, not sleeping */
         take_sample(w, self, &buf, &cap);
         if (w->samples == 1)
-            steady_cpu = thread_cpu_ns(), steady_start = now_ns();
+            steady_cpu = (double)cpu_ns(), steady_start = now_ns();
         reap_ended(w);
         tick += w->period_ns;
         for (uint64_t now = now_ns(); tick < now; tick += w->period_ns)
@@ -118,7 +111,7 @@ void watch_tree(struct watch *w)
         }
     }
     w->elapsed_ns = now_ns() - w->start_ns;
-    double cpu_at_end = thread_cpu_ns();
+    double cpu_at_end = (double)cpu_ns();
     w->watching_cpu_ns = (uint64_t)(cpu_at_end - cpu_at_start);
     w->steady_cpu_ns = (uint64_t)(cpu_at_end - steady_cpu);
     w->steady_ns = now_ns() - steady_start;

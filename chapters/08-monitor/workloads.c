@@ -54,19 +54,13 @@ void define_workload(struct workload *wl, const char *name, int workers, uint64_
 
 /* ---------- spin: CPU-bound ---------- */
 
-static uint64_t process_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Burns exactly *cpu_ns of CPU time (to ~50 us), however long the CPU takes to give it. */
-int spin_for_cpu(int index, void *cpu_ns)
+/* Burns CPU until this process's CPU clock reads *until_cpu_ns (to ~50 us), however long the
+ * CPU takes to give it: a process forked just before starts near 0. */
+int spin_for_cpu(int index, void *until_cpu_ns)
 {
     (void)index;
-    uint64_t until = *(uint64_t *)cpu_ns;
-    while (process_cpu_ns() < until)
+    uint64_t until = *(uint64_t *)until_cpu_ns;
+    while (cpu_ns() < until)
         keep(spin(20000));
     return 0;
 }
@@ -163,7 +157,7 @@ static int spawn_short_children(const struct workload *wl)
             return 4;
         if (pid == 0) {
             become_child(self, PIN_NONE, 0);
-            uint64_t cpu = process_cpu_ns() + wl->short_cpu_ns;
+            uint64_t cpu = cpu_ns() + wl->short_cpu_ns;
             spin_for_cpu(k, &cpu);
             _exit(write(count_pipe[1], "x", 1) == 1 ? k & 0x7f : 126);
         }

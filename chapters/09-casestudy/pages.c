@@ -38,12 +38,7 @@ const char *const touch_names[TOUCH_KINDS] = {"read-write", "read-only", "read-o
 /* Whole 4 KiB pages of values: the pages the probe reads. */
 size_t pages_of(const struct input *in) { return in->count * sizeof(float) / 4096; }
 
-static double cpu_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
+static double cpu_ms(void) { return (double)cpu_ns() / 1e6; }
 
 static double read_pages_ms(const char *values, size_t pages)
 {
