@@ -63,11 +63,8 @@ static double sum_values(const struct input *in, const float *values, size_t fir
                          size_t blocks)
 {
     double total = 0;
-    for (size_t k = 0; k < blocks; k++) {
-        size_t at = (first + k) * BLOCK_VALUES, left = in->count - at;
-        total += block_sum(values + k * BLOCK_VALUES, left < BLOCK_VALUES ? left : BLOCK_VALUES,
-                           in->units);
-    }
+    for (size_t k = 0; k < blocks; k++)
+        total += block_sum(values + k * BLOCK_VALUES, values_in(in, first + k, 1), in->units);
     return total;
 }
 
@@ -86,11 +83,8 @@ static double pread_pass_ms(const struct input *in, float *buffer, size_t batch,
             return -1;
         if (pass == PASS_SUM)
             total += sum_values(in, buffer, b, n);
-        for (size_t k = 0; pass == PASS_CHECK && k < n; k++) {
-            size_t at = (b + k) * BLOCK_VALUES, left = in->count - at;
-            sum += block_checksum(buffer + k * BLOCK_VALUES, left < BLOCK_VALUES ? left
-                                                                           : BLOCK_VALUES);
-        }
+        for (size_t k = 0; pass == PASS_CHECK && k < n; k++)
+            sum += block_checksum(buffer + k * BLOCK_VALUES, values_in(in, b + k, 1));
         if (pass == PASS_TOUCH)
             read_pages_ms((const char *)buffer, n * BLOCK_VALUES * sizeof(float) / 4096);
     }

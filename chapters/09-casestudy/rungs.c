@@ -83,7 +83,7 @@ uint64_t block_checksum(const float *values, size_t n)
 static size_t first_value(size_t block) { return block * BLOCK_VALUES; }
 
 /* Values in blocks [first, first + blocks): the last block of the input may be short. */
-static size_t values_in(const struct input *in, size_t first, size_t blocks)
+size_t values_in(const struct input *in, size_t first, size_t blocks)
 {
     size_t end = first_value(first + blocks);
     return (end < in->count ? end : in->count) - first_value(first);

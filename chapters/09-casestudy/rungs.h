@@ -149,6 +149,8 @@ void free_input(struct input *in);
 double add_partials(const double *partials, size_t blocks);
 double block_sum(const float *values, size_t n, int units);
 uint64_t block_checksum(const float *values, size_t n);
+/* values in blocks [first, first + blocks): the input's last block may be short */
+size_t values_in(const struct input *in, size_t first, size_t blocks);
 size_t default_chunk_blocks(size_t blocks, int workers);
 
 #endif
