@@ -8,11 +8,14 @@
 #include "bench.h"
 #include "rungs.h"
 
+/* The values, rounded up to a cache line: the checksums start after them. */
+static size_t values_bytes(size_t count) { return (count * sizeof(float) + 63) & ~(size_t)63; }
+
 /* The control part (counter, partial sums) fills whole pages, so that the data part (values,
  * then checksums) starts on a page boundary and can be mapped by itself, or not at all. */
 void lay_out(struct shared *m, size_t count)
 {
-    m->checks_offset = m->data_offset + ((count * sizeof(float) + 63) & ~(size_t)63);
+    m->checks_offset = m->data_offset + values_bytes(count);
     m->next_block = (_Atomic uint64_t *)m->base;
     m->partials = (double *)(m->base + 64);
     m->values = m->data ? (float *)m->data : NULL;
@@ -23,8 +26,7 @@ void size_parts(struct shared *m, size_t count, size_t blocks)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     m->data_offset = (64 + blocks * sizeof(double) + page - 1) / page * page;
-    m->bytes = m->data_offset + ((count * sizeof(float) + 63) & ~(size_t)63) +
-               blocks * sizeof(uint64_t);
+    m->bytes = m->data_offset + values_bytes(count) + blocks * sizeof(uint64_t);
 }
 
 void unmap_shared(struct shared *m)
