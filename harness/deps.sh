@@ -44,10 +44,12 @@ fi
 apt_line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends ${missing[*]}"
 # An optional package this distribution does not have is left out, with a note.
 drop_unavailable_optional_packages() {
-    local kept=() p
+    local kept=() p policy
     for p in "${missing[@]}"; do
-        if [[ " ${optional_packages[*]} " == *" $p "* ]] &&
-            ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        # read whole, not piped to grep -q: grep leaving at the first match would end apt-cache
+        # by SIGPIPE, and under pipefail an available package would count as unavailable
+        policy=$(apt-cache policy "$p" 2>/dev/null || true)
+        if [[ " ${optional_packages[*]} " == *" $p "* && $policy != *"Candidate: "[0-9]* ]]; then
             echo "deps: $p is not available here; the tests that need it are skipped" >&2
             continue
         fi

@@ -178,6 +178,34 @@ SH
     assert_output --partial "apt noise: -q -o DPkg::Lock::Timeout=300 install"
 }
 
+@test "deps.sh: an optional package is installed when apt has it, skipped with a note when not" {
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    cat >"$BATS_TEST_TMPDIR/bin/dpkg-query" <<'SH'
+#!/bin/sh
+for last; do :; done
+case "$last" in pandoc | rsync) echo not-installed ;; *) echo installed ;; esac
+SH
+    # apt-cache writes its version table after a pause, as the real one may write in pieces:
+    # a reader that stops at the first "Candidate:" line would make it die of SIGPIPE
+    cat >"$BATS_TEST_TMPDIR/bin/apt-cache" <<'SH'
+#!/bin/sh
+case "$2" in pandoc) echo "pandoc:"; echo "  Candidate: 2.17.1.1-2" ;; *) echo "$2:"; echo "  Candidate: (none)" ;; esac
+sleep 0.2
+echo "  Version table:"
+SH
+    printf '#!/bin/sh
+exit 0
+' >"$BATS_TEST_TMPDIR/bin/apt-get"
+    printf '#!/bin/sh
+echo 0
+' >"$BATS_TEST_TMPDIR/bin/id"
+    chmod +x "$BATS_TEST_TMPDIR"/bin/*
+    for c in bash cc make awk env mktemp rm tail sleep grep; do ln -sf "$(command -v $c)" "$BATS_TEST_TMPDIR/bin/$c"; done
+    PATH="$BATS_TEST_TMPDIR/bin" TMPDIR="$BATS_TEST_TMPDIR" run "$KIT_ROOT/harness/deps.sh" install
+    assert_success
+    assert_output "$(printf 'deps: rsync is not available here; the tests that need it are skipped\ndeps: installing pandoc')"
+}
+
 # The page and a probe that, once everything loaded, writes what it found into the DOM.
 # The timeout only detects a hang: at nice 10 beside three test suites and a CPU hog, Chromium
 # took more than 90 s to load the 2.6 MB page.
