@@ -318,7 +318,7 @@ kill_a_worker() {
     done
     [ -n "$worker" ] || fail "no worker found"
     sleep 0.3
-    kill -KILL "$worker"
+    kill_while_computing "$worker" || fail "worker $worker was never caught running a task"
     wait_kit 20
     assert_equal "$KIT_STATUS" 1
     run cat "$BATS_TEST_TMPDIR/err"

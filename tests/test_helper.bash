@@ -21,6 +21,7 @@
 #   assert_white_background SVG the figure paints an opaque white background
 #   assert_no_data_left DIR     DIR is empty (a program's private temporary files are gone)
 #   forked_children_of PID      PID's children made by fork(), never the sanitizer's tracer
+#   kill_while_computing PID    SIGKILL PID at a moment it is computing, not waiting in a system call
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -108,6 +109,33 @@ wait_kit() {
     fi
     KIT_STATUS=0
     wait "$KIT_PID" || KIT_STATUS=$?
+}
+
+# A worker between two tasks waits in read() for the next one; under load that wait can be long
+# enough for a kill at a chosen time to land in it. So the worker is stopped first and
+# /proc/PID/syscall says where: "-1 ..." is user code (computing), anything else is the number
+# of the system call it waits in. Only a worker caught computing is killed; otherwise it is
+# continued and looked at again.
+kill_while_computing() {
+    local pid=$1 i j stat state syscall
+    for ((i = 0; i < 200; i++)); do
+        kill -STOP "$pid" 2>/dev/null || return 1
+        for ((j = 0; j < 100; j++)); do
+            read -r stat <"/proc/$pid/stat" 2>/dev/null || return 1
+            state=${stat##*) }          # field 3, after the command name in parentheses
+            state=${state%% *}
+            [[ $state == [Tt] ]] && break
+            sleep 0.01
+        done
+        read -r syscall _ <"/proc/$pid/syscall" || return 1
+        if [[ $state == [Tt] && $syscall == -1 ]]; then
+            kill -KILL "$pid"
+            return 0
+        fi
+        kill -CONT "$pid"
+        sleep 0.02
+    done
+    return 1
 }
 
 assert_session_empty() {
