@@ -58,38 +58,46 @@ static void keep_sum(double sum)
     keep(bits);
 }
 
-/* The work of blocks [first, first + blocks), whose values start at `values`. */
+/* The work of blocks [first, first + blocks), whose values start at `values`; with `checks`,
+ * each block also checksummed in the same pass, as rung 5's workers do, and compared. */
 static double sum_values(const struct input *in, const float *values, size_t first,
-                         size_t blocks)
+                         size_t blocks, const uint64_t *checks)
 {
     double total = 0;
-    for (size_t k = 0; k < blocks; k++)
-        total += block_sum(values + k * BLOCK_VALUES, values_in(in, first + k, 1), in->units);
+    for (size_t k = 0; k < blocks; k++) {
+        const float *block = values + k * BLOCK_VALUES;
+        size_t n = values_in(in, first + k, 1);
+        if (!checks) {
+            total += block_sum(block, n, in->units);
+            continue;
+        }
+        uint64_t got;
+        total += block_sum_checked(block, n, in->units, &got);
+        if (got != checks[k])
+            die("first-touch probe: block %zu does not match its checksum", first + k);
+    }
     return total;
 }
 
-/* What a pread pass does with each batch: read one byte per page, sum it, or checksum it. */
-enum pass { PASS_TOUCH, PASS_SUM, PASS_CHECK };
+/* What a pread pass does with each batch: read one byte per page, sum it, or sum and check it. */
+enum pass { PASS_TOUCH, PASS_SUM, PASS_SUM_CHECKED };
 
 /* Every value read as rung 5 reads it, a batch at a time with pread into `buffer`, and each
  * batch passed over as `pass` says. CPU ms, or -1 if pread failed. */
 static double pread_pass_ms(const struct input *in, float *buffer, size_t batch, enum pass pass)
 {
-    uint64_t *checks = (uint64_t *)(buffer + batch * BLOCK_VALUES), sum = 0;
+    uint64_t *checks = (uint64_t *)(buffer + batch * BLOCK_VALUES);
     double start = cpu_ms(), total = 0;
     for (size_t b = 0; b < in->blocks; b += batch) {
         size_t n = in->blocks - b < batch ? in->blocks - b : batch;
         if (!read_batch(&in->home, in, b, n, buffer, checks))
             return -1;
-        if (pass == PASS_SUM)
-            total += sum_values(in, buffer, b, n);
-        for (size_t k = 0; pass == PASS_CHECK && k < n; k++)
-            sum += block_checksum(buffer + k * BLOCK_VALUES, values_in(in, b + k, 1));
-        if (pass == PASS_TOUCH)
+        if (pass != PASS_TOUCH)
+            total += sum_values(in, buffer, b, n, pass == PASS_SUM_CHECKED ? checks : NULL);
+        else
             read_pages_ms((const char *)buffer, n * BLOCK_VALUES * sizeof(float) / 4096);
     }
     keep_sum(total);
-    keep(sum);
     return cpu_ms() - start;
 }
 
@@ -103,17 +111,17 @@ static bool sum_twice(const struct input *in, int prot, float *buffer, size_t ba
     if (buffer) {
         ft->work_first_ms = pread_pass_ms(in, buffer, batch, PASS_SUM);
         ft->work_again_ms = pread_pass_ms(in, buffer, batch, PASS_SUM);
-        ft->check_ms = pread_pass_ms(in, buffer, batch, PASS_CHECK);
+        ft->check_ms = pread_pass_ms(in, buffer, batch, PASS_SUM_CHECKED);
         return ft->work_first_ms >= 0 && ft->work_again_ms >= 0 && ft->check_ms >= 0;
     }
     const float *values = mmap(NULL, bytes, prot, MAP_SHARED, home->fd, (off_t)home->data_offset);
     if (values == MAP_FAILED)
         return false;
     double start = cpu_ms();
-    keep_sum(sum_values(in, values, 0, in->blocks));
+    keep_sum(sum_values(in, values, 0, in->blocks, NULL));
     ft->work_first_ms = cpu_ms() - start;
     start = cpu_ms();
-    keep_sum(sum_values(in, values, 0, in->blocks));
+    keep_sum(sum_values(in, values, 0, in->blocks, NULL));
     ft->work_again_ms = cpu_ms() - start;
     munmap((void *)values, bytes);
     return true;

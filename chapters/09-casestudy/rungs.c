@@ -45,16 +45,20 @@ const char *const phase_names[PHASES] = {"start", "distribute", "compute", "coll
 
 /* book:work */
 /* The tutorial's arithmetic in float32, as NumPy does it, `units` times per value (the intensity
- * experiment varies it); one block's sum is accumulated in double. */
+ * experiment varies it), added to a block's sum, which is accumulated in double. */
+static inline void add_work(double *sum, float value, int units)
+{
+    for (int u = 0; u < units; u++) {
+        float x = value + (float)u * 0x1p-8f;
+        *sum += sinf(x) * cosf(x) + sqrtf(fabsf(x));
+    }
+}
+
 double block_sum(const float *values, size_t n, int units)
 {
     double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (int u = 0; u < units; u++) {
-            float x = values[i] + (float)u * 0x1p-8f;
-            sum += sinf(x) * cosf(x) + sqrtf(fabsf(x));
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        add_work(&sum, values[i], units);
     return sum;
 }
 
@@ -68,17 +72,39 @@ double add_partials(const double *partials, size_t blocks)
 }
 /* end:work */
 
-/* A weighted sum of the values' bits: any one changed value, and any two swapped, change it. */
+/* Value i's share of its block's checksum, a weighted sum of the values' bits: any one changed
+ * value, and any two swapped, change it. */
+static inline uint64_t check_term(float value, size_t i)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return (uint64_t)bits * (2 * i + 1);
+}
+
 uint64_t block_checksum(const float *values, size_t n)
 {
     uint64_t sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &values[i], sizeof bits);
-        sum += (uint64_t)bits * (2 * i + 1);
-    }
+    for (size_t i = 0; i < n; i++)
+        sum += check_term(values[i], i);
     return sum;
 }
+
+/* book:sum-checked */
+/* A worker that received values sums a block and checksums it in one pass: the integer
+ * multiply-add hides in the shadow of sin and cos, where a second pass over the block would
+ * cost its own loop (pages.c's probe measures that pass). */
+double block_sum_checked(const float *values, size_t n, int units, uint64_t *checksum)
+{
+    double sum = 0;
+    uint64_t check = 0;
+    for (size_t i = 0; i < n; i++) {
+        check += check_term(values[i], i);
+        add_work(&sum, values[i], units);
+    }
+    *checksum = check;
+    return sum;
+}
+/* end:sum-checked */
 
 static size_t first_value(size_t block) { return block * BLOCK_VALUES; }
 
@@ -180,24 +206,37 @@ void free_input(struct input *in)
 /* The block a fault switch changes: the middle one. */
 static size_t faulty_block(const struct input *in) { return in->blocks / 2; }
 
-static void check_blocks(const struct input *in, const float *values, const uint64_t *checks,
-                         size_t first, size_t blocks, struct received_check *c)
+static void inject_partial_fault(const struct input *in, size_t first, size_t blocks,
+                                 double *partials, enum fault fault)
 {
-    for (size_t k = 0; k < blocks && c->bad_block < 0; k++) {
-        uint64_t got = block_checksum(values + first_value(k), values_in(in, first + k, 1));
-        if (got != checks[k])
-            *c = (struct received_check){(int64_t)(first + k), checks[k], got};
-    }
-}
-
-static void sum_blocks(const struct input *in, const float *values, size_t first, size_t blocks,
-                       double *partials, enum fault fault)
-{
-    for (size_t k = 0; k < blocks; k++)
-        partials[k] = block_sum(values + first_value(k), values_in(in, first + k, 1), in->units);
     size_t bad = faulty_block(in);
     if (fault == FAULT_PARTIAL && bad >= first && bad < first + blocks)
         partials[bad - first] = nextafter(partials[bad - first], INFINITY);
+}
+
+static void sum_blocks(const struct input *in, const float *values, size_t first, size_t blocks,
+                       double *partials)
+{
+    for (size_t k = 0; k < blocks; k++)
+        partials[k] = block_sum(values + first_value(k), values_in(in, first + k, 1), in->units);
+}
+
+/* Received blocks: each summed and checked against the checksum made with its values; the first
+ * that does not match stops the task and is reported in `c` (its partial sums are not used). */
+static void sum_checked_blocks(const struct input *in, const float *values,
+                               const uint64_t *checks, size_t first, size_t blocks,
+                               double *partials, struct received_check *c, enum fault fault)
+{
+    for (size_t k = 0; k < blocks; k++) {
+        uint64_t got;
+        partials[k] = block_sum_checked(values + first_value(k), values_in(in, first + k, 1),
+                                        in->units, &got);
+        if (got != checks[k]) {
+            *c = (struct received_check){(int64_t)(first + k), checks[k], got};
+            return;
+        }
+    }
+    inject_partial_fault(in, first, blocks, partials, fault);
 }
 
 /* ---------- the parent's clock: every step charged to a phase ---------- */
@@ -222,7 +261,7 @@ static void run_sequential(struct rung_run *r)
     const struct input *in = r->in;
     struct phase_clock pc = {0, r->phase_ns};
     begin(&pc);
-    sum_blocks(in, in->values, 0, in->blocks, r->partials, FAULT_NONE);
+    sum_blocks(in, in->values, 0, in->blocks, r->partials);
     charge(&pc, PHASE_COMPUTE);
     begin(&pc);
     r->total = add_partials(r->partials, in->blocks);
@@ -255,9 +294,8 @@ static int pipe_worker(int index, void *arg)
             read_full(task_fd, checks, t.blocks * sizeof *checks) != t.blocks * sizeof *checks)
             return 4;
         struct result res = {t.first_block, t.blocks, {-1, 0, 0}};
-        check_blocks(in, values, checks, t.first_block, t.blocks, &res.check);
-        if (res.check.bad_block < 0)
-            sum_blocks(in, values, t.first_block, t.blocks, partials, c->r->fault);
+        sum_checked_blocks(in, values, checks, t.first_block, t.blocks, partials, &res.check,
+                           c->r->fault);
         if (!write_full(result_fd, &res, sizeof res) ||
             !write_full(result_fd, partials, t.blocks * sizeof *partials))
             return 5;
@@ -398,9 +436,7 @@ static bool shared_blocks(const struct shared *m, struct batch_buffer *buf, cons
         return false;
     const float *values = m->values ? m->values + first_value(first) : buf->values;
     const uint64_t *checks = m->checks ? m->checks + first : buf->checks;
-    check_blocks(in, values, checks, first, blocks, check);
-    if (check->bad_block < 0)
-        sum_blocks(in, values, first, blocks, m->partials + first, fault);
+    sum_checked_blocks(in, values, checks, first, blocks, m->partials + first, check, fault);
     return true;
 }
 

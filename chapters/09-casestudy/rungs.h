@@ -126,7 +126,7 @@ struct first_touch {
     double faults;              /* minor page faults during the first pass */
     double work_first_ms;       /* summing every value through a second fresh mapping: the */
     double work_again_ms;       /* first pass, then the second (read-write and read-only only) */
-    double check_ms;            /* pread only: a pass that also checksums every block */
+    double check_ms;            /* pread only: a pass that sums and checksums every block */
 };
 struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind,
                                        size_t batch_blocks);
@@ -149,6 +149,7 @@ void free_input(struct input *in);
 double add_partials(const double *partials, size_t blocks);
 double block_sum(const float *values, size_t n, int units);
 uint64_t block_checksum(const float *values, size_t n);
+double block_sum_checked(const float *values, size_t n, int units, uint64_t *checksum);
 /* values in blocks [first, first + blocks): the input's last block may be short */
 size_t values_in(const struct input *in, size_t first, size_t blocks);
 size_t default_chunk_blocks(size_t blocks, int workers);
