@@ -11,7 +11,7 @@
  * Exit: 0 ok, 1 runtime or verification failure (or a killed worker), 2 usage error.
  *
  * Sample output line (per-increment):
- *   mutex             2      92.09      88.02      93.95  ns
+ *   mutex                           2      40.82      38.44      68.69  ns
  * Verification: every synchronized variant's count equals P x I exactly; `none` may lose
  * updates but never counts more than P x I, and loses nothing with one worker; the robust
  * run's count is (P - 1) x I + K, where K is what the killed worker finished, with exactly
@@ -20,8 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
-#include <sys/mman.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -61,7 +59,14 @@ static const char *const experiments[] = {"per-increment", "contention", "robust
 
 enum { MAX_WORKERS_OPTION = 64 };
 
-static pid_t parent_pid;
+/* This chapter's options, beside the standard ones; all checked before any work. */
+struct options {
+    bool picked[VARIANT_COUNT]; /* --variant, by index into variants[] */
+    bool variants_given;        /* --variant was used */
+    long total;                 /* --increments: per trial, split across the workers */
+    bool kill_holder;           /* --kill-holder */
+    enum inject { INJECT_NONE, INJECT_EARLY_DEATH, INJECT_STALL } inject;   /* --inject */
+};
 
 /* ---------- one trial: fork P workers, release them together, reap, verify ---------- */
 
@@ -72,28 +77,48 @@ struct trial {
     long increments;          /* per worker */
     enum kit_pin pin;
     long number;              /* 0 = the warm-up */
+    int go[2];                /* the workers read go[0] until the parent closes go[1] */
     pid_t pids[MAX_WORKERS];  /* the workers of the trial running now */
     int victim;               /* worker killed holding the lock, or -1 */
+    long victim_increments;   /* what the victim finishes before it takes the lock to die */
+    bool victim_planned;      /* robust: its death is the experiment; otherwise it is reported */
     bool victim_dies_early;   /* --inject early-death: the victim dies before it takes the lock */
     bool stall;               /* --inject stall: worker 0 waits until it is killed */
-    bool victim_planned;      /* robust: its death is the experiment; otherwise it is reported */
-    long victim_increments;   /* what the victim finishes before it takes the lock to die */
-    void (*victim_count)(int worker, long increments);
-    void (*victim_hold)(int worker);
     uint64_t counted;         /* the count the last trial ended with */
     double side_by_side;      /* the last trial's workers' CPU time / its wall time */
-    double most_side_by_side; /* `none`: the highest side_by_side of the measured trials */
-    FILE *lost_tsv;           /* `none`: one row per trial */
-    uint64_t most_lost;       /* `none`: the most updates one measured trial lost */
-    long losing_trials;       /* `none`: measured trials that lost any */
+    /* `none` only, over its measured trials: */
+    FILE *lost_tsv;           /* one row per trial */
+    uint64_t most_lost;       /* the most updates one trial lost */
+    long losing_trials;       /* trials that lost any */
+    double most_side_by_side; /* the highest side_by_side */
 };
 
-static void worker_body(const struct trial *t, int w, int go_fd)
+/* The victim finishes its K increments, takes the lock, starts one more increment and dies
+ * holding the lock; a variant without a lock dies halfway, holding nothing. */
+static void die_as_victim(const struct trial *t, int w)
 {
-    become_child(parent_pid, t->pin, w); /* never outlive (or spin on behind) a dead parent */
+    if (t->victim_dies_early)
+        raise(SIGKILL);                  /* holding nothing: not the planned death */
+    t->v->count(w, t->victim_increments);
+    if (t->v->hold) {
+        t->v->hold(w);
+        atomic_store(&arena->victim_holding, 1);
+        uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
+        /* an increment in flight when it dies */
+        atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
+    }
+    arena->victim_died_at_ns = now_ns();
+    raise(SIGKILL);
+}
+
+/* A worker, started by proc.h's start_worker: it dies with the parent, placed by --pin. */
+static int run_worker(int w, void *arg)
+{
+    const struct trial *t = arg;
+    close(t->go[1]);
     atomic_fetch_add(&arena->ready, 1);
     char byte;
-    ssize_t got = read(go_fd, &byte, 1);  /* blocks until the parent closes the write end */
+    ssize_t got = read(t->go[0], &byte, 1);  /* blocks until the parent closes the write end */
     if (got != 0)
         die("worker %d: the go pipe returned %zd instead of end-of-file", w, got);
     /* The go wakes the workers, but the scheduler may run the first one for a whole time
@@ -105,20 +130,8 @@ static void worker_body(const struct trial *t, int w, int go_fd)
     arena->started_ns[w] = now_ns();
     if (w == 0 && t->stall)
         pause();                         /* until a signal ends it: the tests kill it */
-    if (w == t->victim && t->victim_dies_early)
-        raise(SIGKILL);                  /* holding nothing: not the planned death */
-    if (w == t->victim) {
-        t->victim_count(w, t->victim_increments);
-        if (t->victim_hold) {
-            t->victim_hold(w);           /* holding the lock now */
-            atomic_store(&arena->victim_holding, 1);
-            uint64_t seen = atomic_load_explicit(&arena->counter, memory_order_relaxed);
-            /* an increment in flight when it dies */
-            atomic_store_explicit(&arena->counter, seen + 1, memory_order_relaxed);
-        }
-        arena->victim_died_at_ns = now_ns();
-        raise(SIGKILL);
-    }
+    if (w == t->victim)
+        die_as_victim(t, w);
     if (t->victim_planned) {
         /* robust: start once the victim holds the lock, so a survivor is there to recover it */
         const struct timespec pause = {0, 10000};
@@ -128,27 +141,23 @@ static void worker_body(const struct trial *t, int w, int go_fd)
     t->v->count(w, t->increments);
     arena->finished_ns[w] = now_ns();
     arena->cpu_ns[w] = cpu_ns() - cpu_start;
-    _exit(0);
+    return 0;
 }
 
 /* What the arena shows about a lock the dead worker held -- said only when it shows one. */
 static const char *lock_left(const struct trial *t, int w, pid_t pid)
 {
-    static const char held[] = " (a lock it held would never have been released)";
-    static const char robust[] = " (a robust mutex it held is recovered, but the count can no "
-                                 "longer be checked)";
-    if (w == t->victim && atomic_load(&arena->victim_holding))
-        return is_robust(t->v) ? robust : held;
-    if (w == t->victim && t->victim_planned)
+    bool victim_held = w == t->victim && atomic_load(&arena->victim_holding);
+    if (w == t->victim && t->victim_planned && !victim_held)
         return " (before it took the lock: not the planned death)";
-    switch (lock_state(t->v, pid)) {
-    case LOCK_OWNED:
-        return is_robust(t->v) ? robust : held;
-    case LOCK_TAKEN:
+    enum lock_state left = victim_held ? LOCK_OWNED : lock_state(t->v, pid);
+    if (left == LOCK_OWNED && is_robust(t->v))
+        return " (a robust mutex it held is recovered, but the count can no longer be checked)";
+    if (left == LOCK_OWNED)
+        return " (a lock it held would never have been released)";
+    if (left == LOCK_TAKEN)
         return " (its lock was left taken by a dead worker: it would never have been released)";
-    default:
-        return "";
-    }
+    return "";
 }
 
 /* A dead worker ends the run: say which, how, and where; then nobody waits for it. */
@@ -156,15 +165,11 @@ __attribute__((noreturn))
 static void report_dead_worker(const struct trial *t, int w, pid_t pid, int status)
 {
     char how[96];
-    if (WIFSIGNALED(status))
-        snprintf(how, sizeof how, "killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else
-        snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
     kill_children();
     die("worker %d of %d (pid %d) %s during %s, variant %s, P=%d, trial %ld%s; the other workers "
-        "were killed%s", w, t->procs, (int)pid, how, t->experiment, t->v->name, t->procs, t->number,
-        t->number == 0 ? " (the warm-up)" : "", lock_left(t, w, pid));
+        "were killed%s", w, t->procs, (int)pid, how_it_ended(status, how, sizeof how),
+        t->experiment, t->v->name, t->procs, t->number, t->number == 0 ? " (the warm-up)" : "",
+        lock_left(t, w, pid));
 }
 
 /* book:reap */
@@ -180,7 +185,7 @@ static void reap_one(const struct trial *t, pid_t pid, int status)
     /* the planned death: the victim, killed while the arena shows it holding the lock */
     bool planned = w == t->victim && t->victim_planned && WIFSIGNALED(status) &&
                    WTERMSIG(status) == SIGKILL && atomic_load(&arena->victim_holding);
-    if (!planned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+    if (!planned && !ended_ok(status))
         report_dead_worker(t, w, pid, status);
 }
 
@@ -215,26 +220,15 @@ static void wait_until_ready(const struct trial *t)
 /* Runs one trial and returns the interval in which the workers ran, in ns. */
 static uint64_t run_workers(struct trial *t)
 {
-    int go[2];
     reset_arena();
-    if (pipe(go) == -1)
+    if (pipe(t->go) == -1)
         die_errno("pipe");
-    fflush(stdout);
-    for (int w = 0; w < t->procs; w++) {
-        pid_t pid = fork();
-        if (pid == -1)
-            die_errno("fork");           /* the workers started so far are killed at exit */
-        if (pid == 0) {
-            close(go[1]);
-            worker_body(t, w, go[0]);
-        }
-        track_child(pid);
-        t->pids[w] = pid;
-    }
-    if (close(go[0]) == -1)
+    for (int w = 0; w < t->procs; w++)   /* a failed fork: those started are killed at exit */
+        t->pids[w] = start_worker(w, t->pin, run_worker, t);
+    if (close(t->go[0]) == -1)
         die_errno("close");
     wait_until_ready(t);
-    if (close(go[1]) == -1)          /* go: every worker's read returns end-of-file */
+    if (close(t->go[1]) == -1)           /* go: every worker's read returns end-of-file */
         die_errno("close");
     wait_for_all_workers(t);
     uint64_t first = UINT64_MAX, last = 0, cpu = 0;
@@ -279,7 +273,7 @@ static void verify_count(struct trial *t)
     if (t->lost_tsv)
         fprintf(t->lost_tsv, "%d\t%ld\t%llu\t%llu\t%llu\n", t->procs, t->number - 1,
                 (unsigned long long)expected, (unsigned long long)t->counted,
-                (unsigned long long)(expected - t->counted));
+                (unsigned long long)lost);
 }
 
 /* One measured trial: nanoseconds per increment of the whole job (wall time / (P x I)). */
@@ -292,19 +286,6 @@ static double time_increments(void *ctx)
     return (double)elapsed / ((double)t->procs * (double)t->increments);
 }
 
-struct selection {
-    bool picked[VARIANT_COUNT];
-    bool given;                 /* --variant was used */
-};
-
-/* This chapter's options, beside the standard ones; all checked before any work. */
-struct options {
-    struct selection sel;       /* --variant */
-    long total;                 /* --increments: per trial, split across the workers */
-    bool kill_holder;           /* --kill-holder */
-    enum inject { INJECT_NONE, INJECT_EARLY_DEATH, INJECT_STALL } inject;   /* --inject */
-};
-
 static const struct variant *find_variant(const char *name)
 {
     for (int k = 0; k < VARIANT_COUNT; k++)
@@ -313,46 +294,61 @@ static const struct variant *find_variant(const char *name)
     return NULL;
 }
 
+/* Variant v with P workers sharing --increments (the spinlock 1/share of them); kill_holder:
+ * worker 0 dies holding the lock after half its increments. */
 static struct trial trial_for(const struct kit_opts *o, const struct options *opt,
                               const struct variant *v, const char *experiment, int procs,
                               bool kill_holder)
 {
-    struct trial t = {0};
-    t.v = v;
-    t.experiment = experiment;
-    t.procs = procs;
-    t.increments = opt->total / v->share / procs;
-    if (t.increments < 1)
-        t.increments = 1;
-    t.pin = o->pin;
-    t.victim = -1;
-    t.stall = opt->inject == INJECT_STALL;
-    if (kill_holder) {
-        t.victim = 0;
-        t.victim_increments = t.increments / 2;
-        t.victim_count = v->count;
-        t.victim_hold = v->hold;         /* NULL: no lock to hold, it dies halfway through */
-    }
+    long each = opt->total / v->share / procs;
+    each = each > 0 ? each : 1;
+    return (struct trial){.v = v, .experiment = experiment, .procs = procs, .increments = each,
+                          .pin = o->pin, .stall = opt->inject == INJECT_STALL,
+                          .victim = kill_holder ? 0 : -1, .victim_increments = each / 2};
+}
+
+/* One point of a sweep: variant k with P workers, measured (ns per increment) and added to r. */
+static struct trial measure_point(struct report *r, const struct options *opt, int k, int procs,
+                                  bool kill_holder, FILE *lost_tsv, long trials)
+{
+    if (r->o->mode != MODE_QUICK)
+        progress("%s: %s, P=%d", r->experiment, variants[k].name, procs);
+    struct trial t = trial_for(r->o, opt, &variants[k], r->experiment, procs, kill_holder);
+    t.lost_tsv = variants[k].exact ? NULL : lost_tsv;      /* `none` only */
+    report_add(r, variants[k].name, procs, "ns", measure(time_increments, &t, trials));
     return t;
 }
 
 /* ---------- experiment 1: per-increment ---------- */
-
-/* What the lost-update sentence needs about `none` at P = CPUs, beside its row. */
-struct races {
-    bool ran;
-    uint64_t most_lost;
-    long losing_trials, trials;
-    double most_side_by_side;
-};
 
 /* Workers' CPU time / wall time at or above this: two of them counted at the same moment for
  * at least 0.2 / (P - 1) of the trial (a fifth with P = 2), thousands of racing increments;
  * below it they may have taken turns. tests/ch04-locks.bats uses the same threshold. */
 #define RAN_AT_ONCE 1.2
 
+/* What `none` lost at P = procs (its trial, or NULL when it did not run), worded by whether
+ * it lost any and whether its workers really ran at once. */
+static void summarize_races(const struct trial *none, long trials, int procs)
+{
+    if (!none)
+        return;
+    if (none->most_lost > 0)
+        printf("     none lost updates in %ld of %ld trials (up to %llu): load-add-store from two "
+               "processes overwrite each other.\n     That is the lesson, not a failure.\n",
+               none->losing_trials, trials, (unsigned long long)none->most_lost);
+    else if (none->most_side_by_side < RAN_AT_ONCE)
+        printf("     none lost no update this time: the workers ran side by side at %.2f "
+               "(CPU time / wall time during the trial, %d.00 if all ran all the time),\n"
+               "     too little to race (the race needs two on CPUs at the same moment, or a "
+               "preemption between load and store).\n", none->most_side_by_side, procs);
+    else
+        printf("     none lost no update this time, although the workers ran side by side at %.2f "
+               "(CPU time / wall time during the trial):\n     by luck of the timing; the code "
+               "still races (run it again, or with more --increments).\n", none->most_side_by_side);
+}
+
 /* The "->" lines: what this run's numbers say, worded by what they are. */
-static void summarize_per_increment(const struct report *r, const struct races *none, int procs)
+static void summarize_per_increment(const struct report *r, int procs)
 {
     double mutex = median_of(r, "mutex", procs), atomic = median_of(r, "atomic", procs);
     double batched = median_of(r, "batched", procs), slots = median_of(r, "slots", procs);
@@ -375,116 +371,70 @@ static void summarize_per_increment(const struct report *r, const struct races *
                    : "no false-sharing penalty this run; were the workers on one CPU? "
                      "try --pin spread");
     printf("\n");
-    if (!none->ran)
-        return;
-    if (none->most_lost > 0)
-        printf("     none lost updates in %ld of %ld trials (up to %llu): load-add-store from two "
-               "processes overwrite each other.\n     That is the lesson, not a failure.\n",
-               none->losing_trials, none->trials, (unsigned long long)none->most_lost);
-    else if (none->most_side_by_side < RAN_AT_ONCE)
-        printf("     none lost no update this time: the workers ran side by side at %.2f "
-               "(CPU time / wall time during the trial, %d.00 if all ran all the time),\n"
-               "     too little to race (the race needs two on CPUs at the same moment, or a "
-               "preemption between load and store).\n", none->most_side_by_side, procs);
-    else
-        printf("     none lost no update this time, although the workers ran side by side at %.2f "
-               "(CPU time / wall time during the trial):\n     by luck of the timing; the code "
-               "still races (run it again, or with more --increments).\n", none->most_side_by_side);
 }
 
 static void run_per_increment(struct kit_opts *o, const struct options *opt)
 {
-    const struct selection *sel = &opt->sel;
-    long total = opt->total;
-    bool kill_holder = opt->kill_holder;
     long trials = trials_for(o, 3, 5, 15);
-    int counts[3] = {1, (int)o->workers, (int)(2 * o->workers)};
-    int count_n = o->workers == 1 ? 2 : 3;
-    if (o->workers == 1)
-        counts[1] = 2;
+    int n = (int)o->workers, counts[] = {1, n == 1 ? 2 : n, 2 * n}, count_n = n == 1 ? 2 : 3;
+    bool kill_holder = opt->kill_holder;
     struct report r;
     report_start(&r, o, "per-increment", "workers");
-    struct races none = {0};
+    struct trial none = {0};             /* `none` at P = counts[1], for the race sentence */
     FILE *lost = NULL;
-    if (sel->picked[find_variant("none") - variants])
+    if (opt->picked[find_variant("none") - variants])
         lost = tsv_open_table(o, "lost-updates", "workers\ttrial\texpected\tcounted\tlost");
 
     printf("\nper-increment: P workers share %ld increments per trial (the spinlock 1/%ld of "
-           "them); wall time / (P x I), %ld trials\n", total, find_variant("spinlock")->share,
-           trials);
+           "them); wall time / (P x I), %ld trials\n", opt->total,
+           find_variant("spinlock")->share, trials);
     for (int k = 0; k < VARIANT_COUNT; k++) {
-        if (!sel->picked[k])
+        if (!opt->picked[k])
             continue;
         for (int c = 0; c < count_n; c++) {
-            if (o->mode != MODE_QUICK)
-                progress("per-increment: %s, P=%d", variants[k].name, counts[c]);
             bool inject = kill_holder && counts[c] >= 2;   /* with others there to wait on it */
             kill_holder = kill_holder && !inject;
-            struct trial t = trial_for(o, opt, &variants[k], "per-increment", counts[c], inject);
-            t.lost_tsv = variants[k].exact ? NULL : lost;
-            report_add(&r, variants[k].name, counts[c], "ns", measure(time_increments, &t,
-                                                                      trials));
+            struct trial t = measure_point(&r, opt, k, counts[c], inject, lost, trials);
+            if (variants[k].exact)
+                continue;
             uint64_t expected = (uint64_t)t.procs * (uint64_t)t.increments;
-            if (!variants[k].exact)
-                report_comment(&r, "lost up to %llu of %llu updates (%.1f%%), in %ld of %ld "
-                               "trials", (unsigned long long)t.most_lost,
-                               (unsigned long long)expected,
-                               100.0 * (double)t.most_lost / (double)expected, t.losing_trials,
-                               trials);
-            if (!variants[k].exact && c == 1)
-                none = (struct races){true, t.most_lost, t.losing_trials, trials,
-                                      t.most_side_by_side};
+            report_comment(&r, "lost up to %llu of %llu updates (%.1f%%), in %ld of %ld trials",
+                           (unsigned long long)t.most_lost, (unsigned long long)expected,
+                           100.0 * (double)t.most_lost / (double)expected, t.losing_trials,
+                           trials);
+            if (c == 1)
+                none = t;
         }
     }
     if (lost)
         tsv_close(lost);
     report_print(&r);
     report_write(&r);
-    summarize_per_increment(&r, &none, counts[1]);
+    summarize_per_increment(&r, counts[1]);
+    summarize_races(none.v ? &none : NULL, trials, counts[1]);
     report_free(&r);
 }
 
 /* ---------- experiment 2: contention ---------- */
 
-static void run_contention(struct kit_opts *o, const struct options *opt)
+/* The "->" lines: past the CPUs, the spinlock against its cost at P = CPUs, and the dearest
+ * lock whose waiters sleep. */
+static void summarize_contention(const struct report *r, int cpus, int max_procs)
 {
-    const struct selection *sel = &opt->sel;
-    long trials = trials_for(o, 3, 5, 15);
-    int max_procs = (int)(2 * o->workers) > 4 ? (int)(2 * o->workers) : 4;
-    struct report r;
-    report_start(&r, o, "contention", "workers");
-    int cpus = online_cpus();
-
-    printf("\ncontention: the lock variants from P=1 to P=%d on %d CPUs (%.2f effective); "
-           "ns per increment, %ld trials\n", max_procs, cpus, o->effective_cpus, trials);
-    double worst_spin = 0, worst_sleeping = 0, spin_at_cpus = NAN;
+    double spin_at_cpus = median_of(r, "spinlock", cpus), worst_spin = 0, worst_sleeping = 0;
     const char *worst_sleeping_name = NULL;
     for (int k = 0; k < VARIANT_COUNT; k++) {
-        bool chosen = sel->given ? sel->picked[k] : variants[k].contention;
-        if (!chosen)
-            continue;
-        struct stats one = {0};
-        for (int procs = 1; procs <= max_procs; procs++) {
-            if (o->mode != MODE_QUICK)
-                progress("contention: %s, P=%d", variants[k].name, procs);
-            struct trial t = trial_for(o, opt, &variants[k], "contention", procs, false);
-            struct stats s = measure(time_increments, &t, trials);
-            if (procs == 1)
-                one = s;
-            report_add(&r, variants[k].name, procs, "ns", s);
-            report_comment(&r, "%.1fx P=1", s.median / one.median);
-            if (procs == cpus && strcmp(variants[k].name, "spinlock") == 0)
-                spin_at_cpus = s.median;
-            if (procs > cpus && strcmp(variants[k].name, "spinlock") == 0 && s.median > worst_spin)
-                worst_spin = s.median;
-            if (procs > cpus && variants[k].hold && strcmp(variants[k].name, "spinlock") != 0 &&
-                s.median > worst_sleeping) {
-                worst_sleeping = s.median;
+        bool spinlock = strcmp(variants[k].name, "spinlock") == 0;
+        for (int procs = cpus + 1; procs <= max_procs; procs++) {
+            double median = median_of(r, variants[k].name, procs);
+            if (spinlock)
+                worst_spin = fmax(worst_spin, median);
+            else if (variants[k].hold && median > worst_sleeping) {
+                worst_sleeping = median;
                 worst_sleeping_name = variants[k].name;
             }
         }
     }
-    report_finish(&r);
     if (worst_spin > 0 && !isnan(spin_at_cpus)) {
         double collapse = worst_spin / spin_at_cpus;
         printf("  -> past the %d CPUs the spinlock's worst point is %.1f ns per increment, %.1fx "
@@ -500,6 +450,30 @@ static void run_contention(struct kit_opts *o, const struct options *opt)
     printf("\n");
 }
 
+static void run_contention(struct kit_opts *o, const struct options *opt)
+{
+    long trials = trials_for(o, 3, 5, 15);
+    int max_procs = 2 * (int)o->workers > 4 ? 2 * (int)o->workers : 4, cpus = online_cpus();
+    struct report r;
+    report_start(&r, o, "contention", "workers");
+
+    printf("\ncontention: the lock variants from P=1 to P=%d on %d CPUs (%.2f effective); "
+           "ns per increment, %ld trials\n", max_procs, cpus, o->effective_cpus, trials);
+    for (int k = 0; k < VARIANT_COUNT; k++) {
+        if (opt->variants_given ? !opt->picked[k] : !variants[k].contention)
+            continue;
+        for (int procs = 1; procs <= max_procs; procs++) {
+            measure_point(&r, opt, k, procs, false, NULL, trials);
+            const char *name = variants[k].name;
+            report_comment(&r, "%.1fx P=1", median_of(&r, name, procs) / median_of(&r, name, 1));
+        }
+    }
+    report_print(&r);
+    report_write(&r);
+    summarize_contention(&r, cpus, max_procs);
+    report_free(&r);
+}
+
 /* ---------- experiment 3: robust ---------- */
 
 /* One trial: worker 0 (the victim) finishes K increments, takes the lock, starts one more and
@@ -509,23 +483,19 @@ static double time_recovery(void *ctx)
 {
     struct trial *t = ctx;
     renew_robust_mutex();
-
-    t->victim = 0;
     run_workers(t);
-    t->victim_dies_early = false;
+    t->victim_dies_early = false;        /* --inject early-death strikes in the first trial */
     uint64_t expected = (uint64_t)(t->procs - 1) * (uint64_t)t->increments +
                         (uint64_t)t->victim_increments;
-    uint64_t counted = atomic_load(&arena->counter);
     if (arena->recoveries != 1 || arena->rolled_back != 1 || arena->recovered_by < 1)
         verification_failed("robust: %llu recoveries by worker %d rolling back %llu increments, "
                             "expected 1 recovery by a survivor rolling back 1",
                             (unsigned long long)arena->recoveries, arena->recovered_by,
                             (unsigned long long)arena->rolled_back);
-    if (counted != expected)
+    if (t->counted != expected)
         verification_failed("robust: count %llu, expected %d survivors x %ld + %ld finished by the "
-                            "killed worker = %llu", (unsigned long long)counted, t->procs - 1,
+                            "killed worker = %llu", (unsigned long long)t->counted, t->procs - 1,
                             t->increments, t->victim_increments, (unsigned long long)expected);
-    t->counted = counted;
     return (double)(arena->recovered_at_ns - arena->victim_died_at_ns) / 1e3;
 }
 
@@ -533,22 +503,16 @@ static void run_robust(struct kit_opts *o, const struct options *opt)
 {
     long trials = trials_for(o, 3, 10, 30);
     int procs = o->workers < 2 ? 2 : (int)o->workers;
-    long increments = by_mode(o, 20000, 200000, 1000000);
-    const struct variant *robust = find_variant("robust-mutex");
     struct options robust_opt = *opt;
-    robust_opt.total = increments * procs;
-    struct trial t = trial_for(o, &robust_opt, robust, "robust", procs, false);
-    t.victim = 0;
+    robust_opt.total = (long)by_mode(o, 20000, 200000, 1000000) * procs;
+    struct trial t = trial_for(o, &robust_opt, find_variant("robust-mutex"), "robust", procs, true);
     t.victim_increments = t.increments / 4;
-    t.victim_count = robust->count;
-    t.victim_hold = robust->hold;
     t.victim_planned = true;
     t.victim_dies_early = opt->inject == INJECT_EARLY_DEATH;
 
     printf("\nrobust: %d workers x %ld increments under a robust mutex; worker 0 is killed "
            "(SIGKILL) holding it\n        after %ld increments, with one more in flight "
-           "(%ld trials)\n",
-           procs, t.increments, t.victim_increments, trials);
+           "(%ld trials)\n", procs, t.increments, t.victim_increments, trials);
     struct stats s = measure(time_recovery, &t, trials);
     struct report r;
     report_start(&r, o, "robust", "workers");
@@ -563,36 +527,36 @@ static void run_robust(struct kit_opts *o, const struct options *opt)
            arena->recovered_by);
 }
 
-static void parse_variants(const char *list, struct selection *sel)
+/* ---------- options, the run's set-up, main ---------- */
+
+static void parse_variants(const char *list, struct options *opt)
 {
     char copy[256];
     if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || list[0] == '\0')
         die_usage("--variant: needs one or more variant names");
-    sel->given = true;
-    memset(sel->picked, 0, sizeof sel->picked);
+    const char *names[VARIANT_COUNT];
+    for (int k = 0; k < VARIANT_COUNT; k++)
+        names[k] = variants[k].name;
+    opt->variants_given = true;
+    memset(opt->picked, 0, sizeof opt->picked);
     char *save = NULL;
-    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-        const struct variant *v = find_variant(name);
-        if (!v)
-            die_usage("--variant: '%s' is not a variant (accepted: none, mutex, robust-mutex, "
-                      "semaphore, spinlock, atomic, batched, slots, padded-slots)", name);
-        sel->picked[v - variants] = true;
-    }
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save))
+        opt->picked[parse_choice("--variant", name, "a variant", names, VARIANT_COUNT)] = true;
 }
 
 static struct options parse_options(struct kit_opts *o, int argc, char **argv)
 {
-    struct options opt = {.sel.given = false};
+    struct options opt = {.variants_given = false};
     const char *increments_text = NULL, *variants_text = NULL, *inject = NULL;
     const struct kit_option own[] = {{"--variant", &variants_text, NULL},
                                      {"--increments", &increments_text, NULL},
                                      {"--kill-holder", NULL, &opt.kill_holder},
                                      {"--inject", &inject, NULL}};
     for (int k = 0; k < VARIANT_COUNT; k++)
-        opt.sel.picked[k] = true;
+        opt.picked[k] = true;
     parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
     if (variants_text)
-        parse_variants(variants_text, &opt.sel);
+        parse_variants(variants_text, &opt);
     static const char *const faults[] = {"early-death", "stall"};   /* enum inject, from 1 */
     if (inject)
         opt.inject = 1 + parse_choice("--inject", inject, "a fault", faults, 2);
@@ -615,7 +579,6 @@ static void start_run(struct kit_opts *o)
 {
     prepare_out_dir(o);
     catch_stop_signals(NULL);            /* the workers are killed and reaped by proc.h */
-    parent_pid = getpid();
     bool guessed;
     line_size = cache_line(&guessed);
     map_arena();
