@@ -294,27 +294,20 @@ static const struct variant *find_variant(const char *name)
     return NULL;
 }
 
-/* Variant v with P workers sharing --increments (the spinlock 1/share of them); kill_holder:
- * worker 0 dies holding the lock after half its increments. */
-static struct trial trial_for(const struct kit_opts *o, const struct options *opt,
-                              const struct variant *v, const char *experiment, int procs,
-                              bool kill_holder)
-{
-    long each = opt->total / v->share / procs;
-    each = each > 0 ? each : 1;
-    return (struct trial){.v = v, .experiment = experiment, .procs = procs, .increments = each,
-                          .pin = o->pin, .stall = opt->inject == INJECT_STALL,
-                          .victim = kill_holder ? 0 : -1, .victim_increments = each / 2};
-}
-
-/* One point of a sweep: variant k with P workers, measured (ns per increment) and added to r. */
+/* One point of a sweep: variant k with P workers sharing --increments, measured (ns per
+ * increment) and added to r. kill_holder: worker 0 dies holding the lock halfway through. */
 static struct trial measure_point(struct report *r, const struct options *opt, int k, int procs,
                                   bool kill_holder, FILE *lost_tsv, long trials)
 {
     if (r->o->mode != MODE_QUICK)
         progress("%s: %s, P=%d", r->experiment, variants[k].name, procs);
-    struct trial t = trial_for(r->o, opt, &variants[k], r->experiment, procs, kill_holder);
-    t.lost_tsv = variants[k].exact ? NULL : lost_tsv;      /* `none` only */
+    /* the spinlock does 1/share: past the CPUs a preempted holder costs a time slice */
+    long each = opt->total / variants[k].share / procs;
+    each = each > 0 ? each : 1;
+    struct trial t = {.v = &variants[k], .experiment = r->experiment, .procs = procs,
+                      .increments = each, .pin = r->o->pin, .stall = opt->inject == INJECT_STALL,
+                      .victim = kill_holder ? 0 : -1, .victim_increments = each / 2,
+                      .lost_tsv = variants[k].exact ? NULL : lost_tsv};
     report_add(r, variants[k].name, procs, "ns", measure(time_increments, &t, trials));
     return t;
 }
@@ -503,13 +496,11 @@ static void run_robust(struct kit_opts *o, const struct options *opt)
 {
     long trials = trials_for(o, 3, 10, 30);
     int procs = o->workers < 2 ? 2 : (int)o->workers;
-    struct options robust_opt = *opt;
-    robust_opt.total = (long)by_mode(o, 20000, 200000, 1000000) * procs;
-    struct trial t = trial_for(o, &robust_opt, find_variant("robust-mutex"), "robust", procs, true);
-    t.victim_increments = t.increments / 4;
-    t.victim_planned = true;
-    t.victim_dies_early = opt->inject == INJECT_EARLY_DEATH;
-
+    long each = (long)by_mode(o, 20000, 200000, 1000000);
+    struct trial t = {.v = find_variant("robust-mutex"), .experiment = "robust", .procs = procs,
+                      .increments = each, .pin = o->pin, .stall = opt->inject == INJECT_STALL,
+                      .victim = 0, .victim_increments = each / 4, .victim_planned = true,
+                      .victim_dies_early = opt->inject == INJECT_EARLY_DEATH};
     printf("\nrobust: %d workers x %ld increments under a robust mutex; worker 0 is killed "
            "(SIGKILL) holding it\n        after %ld increments, with one more in flight "
            "(%ld trials)\n", procs, t.increments, t.victim_increments, trials);
