@@ -37,9 +37,6 @@ static const char usage[] =
     "ch02-workers.tsv has the columns experiment, variant, x, worker, tasks, chunks, map_tasks\n"
     "(the tasks each worker ran in the last map of a point; tasks sums to map_tasks).\n";
 
-static const char *const experiments[] = {"per-task-vs-pool", "chunksize", "overhead",
-                                          "shell-pools"};
-
 struct run_config {
     struct kit_opts *o;
     struct pool_config pool;
@@ -49,6 +46,16 @@ struct run_config {
     char self_path[PATH_MAX];
     FILE *workers_tsv;          /* ch02-workers.tsv */
 };
+
+/* The most tasks the maps of an experiment hold in quick, default and full mode (shell-pools:
+ * jobs); with a test switch on they hold exactly these, so the task it names exists. */
+static const long chunksize_most[3] = {2000, 20000, 100000}, overhead_tasks[3] = {50, 200, 1000},
+                  shell_jobs_most[3] = {10, 200, 1000};
+
+static long in_mode(const struct kit_opts *o, const long counts[3])
+{
+    return by_mode(o, counts[0], counts[1], counts[2]);
+}
 
 /* ---------- results and their checks ---------- */
 
@@ -100,24 +107,7 @@ static void check_results(const char *what, const uint64_t *got, const uint64_t 
                                 (unsigned long long)expected[k]);
 }
 
-static uint64_t *new_results(long tasks)
-{
-    uint64_t *v = calloc((size_t)tasks, sizeof *v);
-    if (!v)
-        die_errno("calloc");
-    return v;
-}
-
-/* The answers of a sequential map: task k of either kind computes spin_task(k, spins). */
-static uint64_t *expected_results(uint64_t spins, long tasks)
-{
-    uint64_t *v = new_results(tasks);
-    for (long k = 0; k < tasks; k++)
-        v[k] = spin_task(k, spins);
-    return v;
-}
-
-/* ---------- the trials ---------- */
+/* ---------- the trials: one map each, checked against a sequential map ---------- */
 
 struct map_trial {
     const struct run_config *c;
@@ -125,52 +115,86 @@ struct map_trial {
     enum task_kind task;
     uint64_t arg;
     long tasks, chunk;
-    const uint64_t *expected;
-    uint64_t *results;
+    uint64_t *expected, *results;
     const char *variant;
+    struct pool *pool;              /* the live pool a chunked map runs on; NULL otherwise */
     struct worker_counts counts;    /* of the last map */
 };
 
-static double per_task_us(const struct map_trial *t, uint64_t start)
+/* A map of T tasks by `workers`, each task TASK_SPIN with `arg` spins or TASK_EXEC (the tiny
+ * job as a program), with the answers a sequential map gives: task k of either kind computes
+ * spin_task(k, spins). */
+static struct map_trial new_map_trial(const struct run_config *c, const char *variant,
+                                      int workers, enum task_kind task, uint64_t arg, long tasks,
+                                      long chunk)
 {
-    return (double)(now_ns() - start) / 1e3 / (double)t->tasks;
+    size_t bytes = (size_t)tasks * sizeof(uint64_t);
+    struct map_trial t = {c, workers, task, arg, tasks, chunk, malloc(bytes), calloc(1, bytes),
+                          variant, NULL, {0}};
+    if (!t.expected || !t.results)
+        die_errno("calloc");
+    for (long k = 0; k < tasks; k++)
+        t.expected[k] = spin_task(k, task == TASK_EXEC ? TINY_SPINS : arg);
+    return t;
 }
 
-static double time_per_task(void *ctx)
+static void free_map_trial(struct map_trial *t)
 {
-    struct map_trial *t = ctx;
-    memset(t->results, 0, (size_t)t->tasks * sizeof *t->results);
-    uint64_t start = now_ns();
-    per_task_map(&t->c->pool, t->workers, t->arg, t->tasks, t->results);
-    double us = per_task_us(t, start);
-    check_results("per-task", t->results, t->expected, t->tasks);
-    return us;
+    free(t->expected);
+    free(t->results);
 }
 
-/* The whole life of a pool, as `with Pool(N) as p: p.map(...)` pays it. */
-static double time_pool_lifetime(void *ctx)
+/* Clears the last trial's answers (a task this map skips must not pass on them), then reads
+ * the clock. */
+static uint64_t start_map(struct map_trial *t)
 {
-    struct map_trial *t = ctx;
     memset(t->results, 0, (size_t)t->tasks * sizeof *t->results);
-    uint64_t start = now_ns();
-    struct pool *p = pool_create(t->workers, &t->c->pool);
-    pool_map(p, t->task, t->arg, t->tasks, t->chunk, t->results);
-    take_worker_counts(p, t->tasks, &t->counts);
-    pool_destroy(p);
-    double us = per_task_us(t, start);
-    check_results(t->variant, t->results, t->expected, t->tasks);
+    return now_ns();
+}
+
+/* Wall time per task since `start`, in us; then the answers are checked. */
+static double checked_us_per_task(const struct map_trial *t, const char *what, uint64_t start)
+{
+    double us = (double)(now_ns() - start) / 1e3 / (double)t->tasks;
+    check_results(what, t->results, t->expected, t->tasks);
     return us;
 }
 
 static double time_sequential(void *ctx)
 {
     struct map_trial *t = ctx;
-    uint64_t start = now_ns();
+    uint64_t start = start_map(t);
     for (long k = 0; k < t->tasks; k++)
         t->results[k] = spin_task(k, t->arg);
-    double us = per_task_us(t, start);
-    check_results("sequential", t->results, t->expected, t->tasks);
-    return us;
+    return checked_us_per_task(t, "sequential", start);
+}
+
+static double time_per_task(void *ctx)
+{
+    struct map_trial *t = ctx;
+    uint64_t start = start_map(t);
+    per_task_map(&t->c->pool, t->workers, t->arg, t->tasks, t->results);
+    return checked_us_per_task(t, "per-task", start);
+}
+
+/* One map by a pool: the live t->pool (chunksize), or one created and destroyed around the
+ * map, the whole life of a pool, as `with Pool(N) as p: p.map(...)` pays it. */
+static double time_pool_map(void *ctx)
+{
+    struct map_trial *t = ctx;
+    uint64_t start = start_map(t);
+    struct pool *p = t->pool ? t->pool : pool_create(t->workers, &t->c->pool);
+    pool_map(p, t->task, t->arg, t->tasks, t->chunk, t->results);
+    take_worker_counts(p, t->tasks, &t->counts);
+    if (p != t->pool)
+        pool_destroy(p);
+    return checked_us_per_task(t, t->variant, start);
+}
+
+/* The same as throughput, in ktasks/s. */
+static double time_chunked_map(void *ctx)
+{
+    return 1e3 / time_pool_map(ctx);
 }
 
 /* T for one experiment: what fits `budget_s` when one task costs `task_s` in each of `runs`
@@ -181,16 +205,14 @@ static long tasks_within(double budget_s, double task_s, long runs, long least, 
     return count_within(budget_s / (double)runs, task_s, least < most ? least : most, most);
 }
 
-/* What a fresh process per task costs here: a short per-task map, timed. */
+/* What a fresh process per task costs here, in seconds: a short per-task map, timed. */
 static double per_task_cost_s(const struct run_config *c, uint64_t spins)
 {
-    long tasks = 2 * c->o->workers;
-    uint64_t *results = new_results(tasks);
-    uint64_t start = now_ns();
-    per_task_map(&c->pool, (int)c->o->workers, spins, tasks, results);
-    double s = seconds_since(start) / (double)tasks;
-    free(results);
-    return s;
+    struct map_trial t = new_map_trial(c, "per-task", (int)c->o->workers, TASK_SPIN, spins,
+                                       2 * c->o->workers, 1);
+    double us = time_per_task(&t);
+    free_map_trial(&t);
+    return us / 1e6;
 }
 
 /* ---------- experiment 1: per-task-vs-pool ---------- */
@@ -206,26 +228,21 @@ static const struct load {
 };
 enum { LOADS = sizeof loads / sizeof loads[0] };
 
-static long load_tasks(const struct kit_opts *o, const struct load *l)
-{
-    return by_mode(o, l->tasks[0], l->tasks[1], l->tasks[2]);
-}
-
 /* One task load: sequential, per-task and pool, and the speedup; x = the task's time. */
 static double per_task_point(struct run_config *c, struct report *r, const struct load *l,
                              long trials)
 {
     const struct kit_opts *o = c->o;
-    long tasks = c->fixed_sizes ? load_tasks(o, l)
+    long most = in_mode(o, l->tasks);
+    long tasks = c->fixed_sizes ? most
                  : tasks_within(budget_for(o, 0.5, 2.5), per_task_cost_s(c, l->spins),
-                                2 * (trials + 1), 4 * o->workers, load_tasks(o, l));
-    uint64_t *expected = expected_results(l->spins, tasks);
-    struct map_trial t = {c, (int)o->workers, TASK_SPIN, l->spins, tasks, c->chunk, expected,
-                          new_results(tasks), "pool", {0}};
+                                2 * (trials + 1), 4 * o->workers, most);
+    struct map_trial t = new_map_trial(c, "pool", (int)o->workers, TASK_SPIN, l->spins, tasks,
+                                       c->chunk);
     struct stats seq = measure(time_sequential, &t, trials);
     progress("per-task-vs-pool: %s tasks (%.3g us each), T = %ld", l->name, seq.median, tasks);
     struct stats fresh = measure(time_per_task, &t, trials);
-    struct stats pooled = measure(time_pool_lifetime, &t, trials);
+    struct stats pooled = measure(time_pool_map, &t, trials);
     report_add(r, "sequential", seq.median, "us", seq);
     report_comment(r, "%s tasks, T = %ld", l->name, tasks);
     report_add(r, "per-task", seq.median, "us", fresh);
@@ -234,8 +251,7 @@ static double per_task_point(struct run_config *c, struct report *r, const struc
     report_comment(r, "per-task / pool");
     print_worker_counts("pool", &t.counts);
     write_worker_counts(c, "per-task-vs-pool", "pool", seq.median, &t.counts);
-    free(expected);
-    free(t.results);
+    free_map_trial(&t);
     return seq.median;
 }
 
@@ -265,60 +281,17 @@ static void run_per_task_vs_pool(struct run_config *c)
 
 /* ---------- experiment 2: chunksize ---------- */
 
-struct chunk_trial {
-    struct pool *pool;
-    long tasks, chunk;
-    const uint64_t *expected;
-    uint64_t *results;
-    struct worker_counts counts;
-};
-
-static double time_chunked_map(void *ctx)
-{
-    struct chunk_trial *t = ctx;
-    memset(t->results, 0, (size_t)t->tasks * sizeof *t->results);
-    uint64_t start = now_ns();
-    pool_map(t->pool, TASK_SPIN, TINY_SPINS, t->tasks, t->chunk, t->results);
-    double seconds = seconds_since(start);
-    take_worker_counts(t->pool, t->tasks, &t->counts);
-    check_results("chunksize", t->results, t->expected, t->tasks);
-    return (double)t->tasks / seconds / 1e3;
-}
-
-static int compare_longs(const void *a, const void *b)
-{
-    long x = *(const long *)a, y = *(const long *)b;
-    return (x > y) - (x < y);
-}
-
-/* 1, 2, 4, ... below T, then T, and Python's default chunk if it is not among them. */
+/* 1, 2, 4, ... below T, then T; Python's default chunk (1..T) in its place if not among them. */
 static int chunk_sizes(long tasks, long python_chunk, long *chunks)
 {
     int count = 0;
-    bool have_python = false;
-    for (long n = 1; n < tasks; n *= 2)
+    for (long n = 1;; n = 2 * n < tasks ? 2 * n : tasks) {
+        if (python_chunk < n && chunks[count - 1] < python_chunk)   /* 1 <= python_chunk */
+            chunks[count++] = python_chunk;
         chunks[count++] = n;
-    chunks[count++] = tasks;
-    for (int i = 0; i < count; i++)
-        have_python |= chunks[i] == python_chunk;
-    if (!have_python)
-        chunks[count++] = python_chunk;
-    qsort(chunks, (size_t)count, sizeof *chunks, compare_longs);
-    return count;
-}
-
-/* The fastest of 5 in-process runs of the tiny task, in us: the ideal is a bound. */
-static double tiny_task_us(long tasks)
-{
-    double best = 1e300;
-    for (int r = 0; r < 5; r++) {
-        uint64_t start = now_ns();
-        for (long k = 0; k < tasks; k++)
-            keep(spin_task(k, TINY_SPINS));
-        double us = (double)(now_ns() - start) / 1e3 / (double)tasks;
-        best = us < best ? us : best;
+        if (n == tasks)
+            return count;
     }
-    return best;
 }
 
 /* T for the sweep: --tasks, or what fits the budget at chunk 1's round trip per task (the
@@ -326,14 +299,13 @@ static double tiny_task_us(long tasks)
 static long chunksize_tasks(const struct run_config *c, struct pool *p, long trials)
 {
     const struct kit_opts *o = c->o;
-    long most = by_mode(o, 2000, 20000, 100000), probe = most < 500 ? most : 500;
+    long most = in_mode(o, chunksize_most), probe = most < 500 ? most : 500;
     if (c->tasks || c->fixed_sizes)
         return c->tasks ? c->tasks : most;
-    uint64_t *results = new_results(probe);
-    uint64_t start = now_ns();
-    pool_map(p, TASK_SPIN, TINY_SPINS, probe, 1, results);
-    double task_s = seconds_since(start) / (double)probe;
-    free(results);
+    struct map_trial t = new_map_trial(c, "chunksize", p->size, TASK_SPIN, TINY_SPINS, probe, 1);
+    t.pool = p;
+    double task_s = time_pool_map(&t) / 1e6;
+    free_map_trial(&t);
     return tasks_within(budget_for(o, 0.8, 5.0), task_s, 3 * (trials + 1), probe, most);
 }
 
@@ -363,12 +335,12 @@ static void run_chunksize(struct run_config *c)
     /* multiprocessing.Pool.map's default: about four chunks per worker */
     long python_chunk = (tasks + 4 * o->workers - 1) / (4 * o->workers);
     int count = chunk_sizes(tasks, python_chunk, chunks);
-    double task_us = tiny_task_us(tasks);
+    struct map_trial t = new_map_trial(c, "chunksize", p->size, TASK_SPIN, TINY_SPINS, tasks, 1);
+    t.pool = p;
+    double task_us = measure(time_sequential, &t, 5).min;   /* in-process: the ideal's bound */
     /* free messages: every worker (up to the CPUs) at in-process speed */
     double ideal = (double)(o->workers < online_cpus() ? o->workers : online_cpus()) / task_us
                    * 1e3;
-    uint64_t *expected = expected_results(TINY_SPINS, tasks);
-    struct chunk_trial t = {p, tasks, 1, expected, new_results(tasks), {0}};
     struct report r;
     report_start(&r, o, "chunksize", "chunk");
     report_note(&r, "tasks=%ld python_default_chunk=%ld task_us=%.4g ideal_ktasks_per_s=%.6g",
@@ -391,8 +363,7 @@ static void run_chunksize(struct run_config *c)
     print_worker_counts("chunk T", &t.counts);
     chunksize_conclusion(&r, tasks, python_chunk, ideal);
     report_free(&r);
-    free(expected);
-    free(t.results);
+    free_map_trial(&t);
 }
 
 /* ---------- experiment 3: overhead ---------- */
@@ -402,7 +373,7 @@ static void measure_start_stop(const struct run_config *c, struct report *r, int
                                double budget_s, long most)
 {
     long least = c->o->trials ? c->o->trials : 3, count = c->o->trials ? c->o->trials : most;
-    double *x = malloc(3 * (size_t)count * sizeof *x);
+    double *x = malloc(3 * (size_t)count * sizeof *x);     /* start, stop, start+stop */
     if (!x)
         die_errno("malloc");
     long n = 0;
@@ -429,22 +400,20 @@ static void measure_start_stop(const struct run_config *c, struct report *r, int
 /* Least squares over the start+stop rows: y = fixed + per_worker * x. */
 static void fit_line(const struct report *r, double *fixed, double *per_worker)
 {
-    double mx = 0, my = 0, sxx = 0, sxy = 0, n = 0;
-    for (size_t i = 0; i < r->count; i++)
-        if (strcmp(r->rows[i].variant, "start+stop") == 0) {
-            mx += r->rows[i].x;
-            my += r->rows[i].s.median;
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        const struct report_row *row = &r->rows[i];
+        if (strcmp(row->variant, "start+stop") == 0) {
             n++;
+            sx += row->x;
+            sy += row->s.median;
+            sxx += row->x * row->x;
+            sxy += row->x * row->s.median;
         }
-    mx /= n;
-    my /= n;
-    for (size_t i = 0; i < r->count; i++)
-        if (strcmp(r->rows[i].variant, "start+stop") == 0) {
-            sxx += (r->rows[i].x - mx) * (r->rows[i].x - mx);
-            sxy += (r->rows[i].x - mx) * (r->rows[i].s.median - my);
-        }
-    *per_worker = sxx > 0 ? sxy / sxx : 0;
-    *fixed = my - *per_worker * mx;
+    }
+    double spread = n * sxx - sx * sx;
+    *per_worker = spread > 0 ? (n * sxy - sx * sy) / spread : 0;
+    *fixed = (sy - *per_worker * sx) / n;
 }
 
 static void overhead_conclusion(const struct report *r, long tasks, double fixed,
@@ -471,17 +440,15 @@ static void overhead_conclusion(const struct report *r, long tasks, double fixed
 static void run_overhead(struct run_config *c)
 {
     struct kit_opts *o = c->o;
-    long tasks = by_mode(o, 50, 200, 1000), most = by_mode(o, 3, 20, 50);
+    long tasks = in_mode(o, overhead_tasks), most = by_mode(o, 3, 20, 50);
     double budget = budget_for(o, 0.6, 4.0);
-    uint64_t *expected = expected_results(30000, tasks);
-    struct map_trial t = {c, 1, TASK_SPIN, 30000, tasks, c->chunk, expected, new_results(tasks),
-                          "pool-1", {0}};
+    struct map_trial t = new_map_trial(c, "pool-1", 1, TASK_SPIN, 30000, tasks, c->chunk);
     uint64_t start = now_ns();               /* one pair, timed: how many fit a third */
     time_sequential(&t);
-    time_pool_lifetime(&t);
+    time_pool_map(&t);
     long trials = o->trials ? o->trials : count_within(budget / 3, seconds_since(start), 3, most);
     struct stats seq, one;
-    measure_alternating(time_sequential, time_pool_lifetime, &t, trials, &seq, &one);
+    measure_alternating(time_sequential, time_pool_map, &t, trials, &seq, &one);
     struct report r;
     report_start(&r, o, "overhead", "workers");
     report_add(&r, "sequential", 1, "us/task", seq);
@@ -501,20 +468,23 @@ static void run_overhead(struct run_config *c)
     write_worker_counts(c, "overhead", "pool-1", 1, &t.counts);
     overhead_conclusion(&r, tasks, fixed, per_worker);
     report_free(&r);
-    free(expected);
-    free(t.results);
+    free_map_trial(&t);
 }
 
 /* ---------- experiment 4: shell-pools ---------- */
 
-struct shell_trial {
-    char *const *argv;          /* the tool's command line; the task numbers go to its stdin */
+/* A shell pool: xargs or GNU parallel, found in PATH (path "" when it is not installed), and
+ * the jobs a trial gives it: the task numbers 0 .. T-1 on its stdin. */
+struct shell_tool {
+    const char *name, *shown, *install;     /* in PATH; in the text; how to get it */
+    char path[PATH_MAX];
+    char *argv[8];                          /* argv[0] is `path` */
     long tasks;
     const uint64_t *expected;
 };
 
 /* Starts the tool, gives it T task numbers, returns what it printed (up to 32 bytes a line). */
-static char *run_shell_tool(const struct shell_trial *t)
+static char *run_shell_tool(const struct shell_tool *t)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
@@ -548,7 +518,7 @@ static char *run_shell_tool(const struct shell_trial *t)
 /* Runs one tool over T task numbers, reads back the 'K VALUE' lines, checks each once. */
 static double time_shell_tool(void *ctx)
 {
-    struct shell_trial *t = ctx;
+    struct shell_tool *t = ctx;
     bool *seen = calloc((size_t)t->tasks, sizeof *seen);
     if (!seen)
         die_errno("calloc");
@@ -575,46 +545,41 @@ static double time_shell_tool(void *ctx)
     return us;
 }
 
-/* A shell pool: xargs or GNU parallel, found in PATH (path "" when it is not installed). */
-struct shell_tool {
-    const char *name, *shown;       /* what PATH holds; how the text names it */
-    char path[PATH_MAX];
-    char *argv[8];                  /* argv[0] is `path` */
-};
-
 static void find_tools(struct shell_tool tools[2], char *workers, char *self)
 {
-    tools[0] = (struct shell_tool){"xargs", "xargs", "", {NULL, "-P", workers, "-n", "1", self,
-                                                          "--tiny-job", NULL}};
-    tools[1] = (struct shell_tool){"parallel", "GNU parallel", "",
-                                   {NULL, "--will-cite", "-j", workers, self, "--tiny-job", NULL}};
+    tools[0] = (struct shell_tool){"xargs", "xargs", "", "",
+                                   {NULL, "-P", workers, "-n", "1", self, "--tiny-job", NULL},
+                                   0, NULL};
+    tools[1] = (struct shell_tool){"parallel", "GNU parallel", " (apt-get install parallel)", "",
+                                   {NULL, "--will-cite", "-j", workers, self, "--tiny-job", NULL},
+                                   0, NULL};
     for (int i = 0; i < 2; i++) {
-        find_in_path(tools[i].name, tools[i].path, sizeof tools[i].path);    /* "": absent */
+        find_in_path(tools[i].name, tools[i].path, sizeof tools[i].path);
         tools[i].argv[0] = tools[i].path;
     }
 }
 
 /* The tool's row, named after it, or a line saying it is not installed. */
 static void shell_tool_row(struct run_config *c, struct report *r, struct shell_tool *tool,
-                           const struct shell_trial *base, long trials)
+                           const struct map_trial *jobs, long trials)
 {
     if (!tool->path[0]) {
         printf("  %-22s skipped: %s is not installed%s\n", tool->name, tool->shown,
-               strcmp(tool->name, "parallel") == 0 ? " (apt-get install parallel)" : "");
+               tool->install);
         return;
     }
-    struct shell_trial t = *base;
-    t.argv = tool->argv;
+    tool->tasks = jobs->tasks;
+    tool->expected = jobs->expected;
     if (c->o->mode != MODE_QUICK)
         progress("shell-pools: %s", tool->name);
-    report_add(r, tool->name, (double)c->o->workers, "us", measure(time_shell_tool, &t,
+    report_add(r, tool->name, (double)c->o->workers, "us", measure(time_shell_tool, tool,
                                                                    trials));
 }
 
 static void pool_job_row(struct run_config *c, struct report *r, struct map_trial *t,
                          long trials)
 {
-    report_add(r, t->variant, t->workers, "us", measure(time_pool_lifetime, t, trials));
+    report_add(r, t->variant, t->workers, "us", measure(time_pool_map, t, trials));
     write_worker_counts(c, "shell-pools", t->variant, t->workers, &t->counts);
 }
 
@@ -639,24 +604,21 @@ static void shell_pools_conclusion(const struct report *r, double workers, long 
 
 /* What a job costs through the slowest shell pool installed (its start-up included; GNU
  * parallel can be ten times xargs): a short run of 2 x workers jobs through each, timed. */
-static double job_cost_s(const struct run_config *c, const struct shell_tool tools[2])
+static double job_cost_s(const struct run_config *c, struct shell_tool tools[2])
 {
-    long jobs = 2 * c->o->workers;
-    uint64_t *expected = expected_results(TINY_SPINS, jobs);
+    struct map_trial exec = new_map_trial(c, "pool-exec", (int)c->o->workers, TASK_EXEC, 0,
+                                          2 * c->o->workers, 1);
     double most = 0;
     for (int i = 0; i < 2; i++)
         if (tools[i].path[0]) {
-            struct shell_trial t = {tools[i].argv, jobs, expected};
-            double s = time_shell_tool(&t) / 1e6;
+            tools[i].tasks = exec.tasks;
+            tools[i].expected = exec.expected;
+            double s = time_shell_tool(&tools[i]) / 1e6;
             most = s > most ? s : most;
         }
-    if (most == 0) {                    /* neither installed: a pool running the program */
-        struct map_trial t = {c, (int)c->o->workers, TASK_EXEC, 0, jobs, 1, expected,
-                              new_results(jobs), "pool-exec", {0}};
-        most = time_pool_lifetime(&t) / 1e6;
-        free(t.results);
-    }
-    free(expected);
+    if (most == 0)                      /* neither installed: a pool running the program */
+        most = time_pool_map(&exec) / 1e6;
+    free_map_trial(&exec);
     return most;
 }
 
@@ -664,7 +626,7 @@ static void run_shell_pools(struct run_config *c)
 {
     const struct kit_opts *o = c->o;
     long trials = trials_for(o, 1, 3, 5);
-    long most = by_mode(o, 10, 200, 1000);
+    long most = in_mode(o, shell_jobs_most);
     char workers[16];
     struct shell_tool tools[2];
     snprintf(workers, sizeof workers, "%ld", o->workers);
@@ -672,8 +634,10 @@ static void run_shell_pools(struct run_config *c)
     long tasks = c->fixed_sizes ? most : tasks_within(budget_for(o, 0.8, 5.0),
                                                       job_cost_s(c, tools), 2 * (trials + 1),
                                                       2 * o->workers, most);
-    uint64_t *expected = expected_results(TINY_SPINS, tasks);
-    struct shell_trial base = {NULL, tasks, expected};
+    struct map_trial exec = new_map_trial(c, "pool-exec", (int)o->workers, TASK_EXEC, 0, tasks,
+                                          c->chunk);
+    struct map_trial call = new_map_trial(c, "pool-call", (int)o->workers, TASK_SPIN,
+                                          TINY_SPINS, tasks, c->chunk);
     struct report r;
     report_start(&r, o, "shell-pools", "workers");
     report_note(&r, "jobs=%ld chunk=%ld", tasks, c->chunk);
@@ -681,34 +645,42 @@ static void run_shell_pools(struct run_config *c)
            "function call), %s at a time (%ld trials; jobs fit the budget)\n", tasks, workers,
            trials);
     for (int i = 0; i < 2; i++)
-        shell_tool_row(c, &r, &tools[i], &base, trials);
-    struct map_trial t = {c, (int)o->workers, TASK_EXEC, 0, tasks, c->chunk, expected,
-                          new_results(tasks), "pool-exec", {0}};
-    pool_job_row(c, &r, &t, trials);
-    t = (struct map_trial){c, (int)o->workers, TASK_SPIN, TINY_SPINS, tasks, c->chunk,
-                           expected, t.results, "pool-call", {0}};
-    pool_job_row(c, &r, &t, trials);
+        shell_tool_row(c, &r, &tools[i], &exec, trials);
+    pool_job_row(c, &r, &exec, trials);
+    pool_job_row(c, &r, &call, trials);
     report_print(&r);
     report_write(&r);
-    print_worker_counts("pool-call", &t.counts);
+    print_worker_counts("pool-call", &call.counts);
     shell_pools_conclusion(&r, (double)o->workers, tasks);
     report_free(&r);
-    free(expected);
-    free(t.results);
+    free_map_trial(&exec);
+    free_map_trial(&call);
 }
 
 /* ---------- options and main ---------- */
 
-/* The largest T among the experiments that run, at the mode's counts. */
+static const struct experiment {
+    const char *name;
+    void (*run)(struct run_config *c);
+    const long *most_tasks;     /* its largest map, quick, default, full (the light load's) */
+} experiments[] = {
+    {"per-task-vs-pool", run_per_task_vs_pool, loads[0].tasks},
+    {"chunksize", run_chunksize, chunksize_most},
+    {"overhead", run_overhead, overhead_tasks},
+    {"shell-pools", run_shell_pools, shell_jobs_most},
+};
+enum { EXPERIMENTS = sizeof experiments / sizeof experiments[0] };
+
+/* The largest T among the experiments that run, at the mode's counts (chunksize: --tasks). */
 static long largest_tasks(const struct run_config *c)
 {
-    const struct kit_opts *o = c->o;
-    long most = 0, t[4] = {load_tasks(o, &loads[0]), c->tasks ? c->tasks
-                                                              : by_mode(o, 2000, 20000, 100000),
-                           by_mode(o, 50, 200, 1000), by_mode(o, 10, 200, 1000)};
-    for (int e = 0; e < 4; e++)
-        if (wanted(o, experiments[e]) && t[e] > most)
-            most = t[e];
+    long most = 0;
+    for (int e = 0; e < EXPERIMENTS; e++) {
+        const struct experiment *x = &experiments[e];
+        long t = c->tasks && x->run == run_chunksize ? c->tasks : in_mode(c->o, x->most_tasks);
+        if (wanted(c->o, x->name) && t > most)
+            most = t;
+    }
     return most;
 }
 
@@ -732,12 +704,14 @@ static void check_open_files(const struct kit_opts *o)
 static void parse_options(struct run_config *c, int argc, char **argv)
 {
     const char *kill_text = NULL, *corrupt_text = NULL, *workers = NULL, *tasks = NULL;
-    const char *chunk = NULL;
+    const char *chunk = NULL, *names[EXPERIMENTS];
     const struct kit_option own[] = {
         {"--workers", &workers, NULL},      /* this chapter's own limit, not the standard one */
         {"--tasks", &tasks, NULL}, {"--chunk", &chunk, NULL},
         {"--kill-task", &kill_text, NULL}, {"--corrupt-task", &corrupt_text, NULL}};
-    parse_kit_options(c->o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    for (int e = 0; e < EXPERIMENTS; e++)
+        names[e] = experiments[e].name;
+    parse_kit_options(c->o, argc, argv, own, KIT_COUNT(own), names, EXPERIMENTS);
     if (workers)
         c->o->workers = (long)parse_count("--workers", workers, 1, MAX_WORKERS);
     if (c->o->workers > MAX_WORKERS)        /* the online-CPU default on a very large machine */
@@ -767,7 +741,8 @@ int main(int argc, char **argv)
     if (len == -1)
         die_errno("readlink /proc/self/exe");
     c.self_path[len] = '\0';
-    c.pool = (struct pool_config){o.pin, c.self_path, c.pool.kill_task, c.pool.corrupt_task};
+    c.pool.pin = o.pin;
+    c.pool.self_path = c.self_path;
     prepare_out_dir(&o);
     catch_stop_signals(kill_children);
     signal(SIGPIPE, SIG_IGN);       /* a dead worker's pipe gives EPIPE, which we report */
@@ -780,14 +755,9 @@ int main(int argc, char **argv)
     report_effective_cpus(&o, calibration_spins(&o));
     c.workers_tsv = tsv_open_table(&o, "workers",
                                    "experiment\tvariant\tx\tworker\ttasks\tchunks\tmap_tasks");
-    if (wanted(&o, "per-task-vs-pool"))
-        run_per_task_vs_pool(&c);
-    if (wanted(&o, "chunksize"))
-        run_chunksize(&c);
-    if (wanted(&o, "overhead"))
-        run_overhead(&c);
-    if (wanted(&o, "shell-pools"))
-        run_shell_pools(&c);
+    for (int e = 0; e < EXPERIMENTS; e++)
+        if (wanted(&o, experiments[e].name))
+            experiments[e].run(&c);
     tsv_close(c.workers_tsv);
     printf("\nverification: every map equals a sequential map, every task came back once from "
            "the worker given it,\n  per-worker task counts agree between parent and worker and "
