@@ -17,6 +17,7 @@
  *   die_child(who, i, pid, status, fmt, ...)   kill the others and exit 1 with one sentence:
  *                                  "worker 2 (pid 4711) killed by signal 9 (Killed) while ..."
  *   read_full(fd, buf, n)          n bytes, fewer only at end of file; dies on an error
+ *   pread_full(fd, buf, n, at)     the same from offset `at` (the file position is not moved)
  *   write_full(fd, buf, n)         n bytes, or false with errno set (EPIPE: the reader is gone)
  *   die_err(err, call)             a call that returns its error number (pthread_*, posix_spawn)
  *   map_shared_memory(name, bytes) memory a forked child shares: anonymous (name NULL), or a
@@ -283,24 +284,33 @@ static inline void die_child(const char *who, int index, pid_t pid, int status,
 /* ---------- whole reads and writes ----------
  * A pipe or socket may move fewer bytes than asked; these loop until all have moved. */
 
-/* Returns the bytes read: fewer than `len` only at end of file (every writer is gone). */
-static inline size_t read_full(int fd, void *buf, size_t len)
+/* The bytes read from offset `at`, or from the file position when `at` is -1: fewer than `len`
+ * only at end of file (for a pipe: every writer is gone). */
+static inline size_t read_at(int fd, void *buf, size_t len, off_t at)
 {
     char *p = buf;
     size_t got = 0;
     while (got < len) {
-        ssize_t n = read(fd, p + got, len - got);
+        ssize_t n = at < 0 ? read(fd, p + got, len - got)
+                           : pread(fd, p + got, len - got, at + (off_t)got);
         if (n == -1 && errno == EINTR) {
             exit_if_stopped();
             continue;
         }
         if (n == -1)
-            die_errno("read");
+            die_errno(at < 0 ? "read" : "pread");
         if (n == 0)
             break;
         got += (size_t)n;
     }
     return got;
+}
+
+static inline size_t read_full(int fd, void *buf, size_t len) { return read_at(fd, buf, len, -1); }
+
+static inline size_t pread_full(int fd, void *buf, size_t len, off_t at)
+{
+    return read_at(fd, buf, len, at);
 }
 
 /* true when every byte was written; false with errno set (EPIPE: the reader is gone). */

@@ -63,23 +63,6 @@ double sum_values(const float *v, size_t n)
  * `done` receives the bytes actually summed, which the parent checks. */
 
 
-/* Reads exactly `want` bytes unless the file ends first. */
-static size_t read_until_full(int fd, void *buf, size_t want, off_t *offset)
-{
-    size_t got = 0;
-    while (got < want) {
-        ssize_t n = offset ? pread(fd, (char *)buf + got, want - got, *offset + (off_t)got)
-                           : read(fd, (char *)buf + got, want - got);
-        if (n > 0)
-            got += (size_t)n;
-        else if (n == 0)
-            break;                  /* end of file */
-        else if (errno != EINTR)
-            die_errno(offset ? "pread" : "read");
-    }
-    return got;
-}
-
 /* book:read */
 /* The kernel copies each buffer-full from the page cache into our buffer; we sum the copy. */
 static double sum_by_read(int fd, struct range r, float *buf, size_t bufsize, uint64_t *done)
@@ -89,7 +72,7 @@ static double sum_by_read(int fd, struct range r, float *buf, size_t bufsize, ui
         die_errno("lseek");
     for (*done = 0; *done < r.end - r.begin;) {
         size_t want = r.end - r.begin - *done < bufsize ? r.end - r.begin - *done : bufsize;
-        size_t got = read_until_full(fd, buf, want, NULL);
+        size_t got = read_full(fd, buf, want);
         sum += sum_values(buf, got / sizeof(float));
         *done += got;
         if (got < want)
@@ -106,8 +89,7 @@ static double sum_by_pread(int fd, struct range r, float *buf, size_t bufsize, u
     double sum = 0;
     for (*done = 0; *done < r.end - r.begin;) {
         size_t want = r.end - r.begin - *done < bufsize ? r.end - r.begin - *done : bufsize;
-        off_t offset = (off_t)(r.begin + *done);
-        size_t got = read_until_full(fd, buf, want, &offset);
+        size_t got = pread_full(fd, buf, want, (off_t)(r.begin + *done));
         sum += sum_values(buf, got / sizeof(float));
         *done += got;
         if (got < want)

@@ -175,10 +175,12 @@ static bool map_shared(struct shared *m, const struct shared *from, const struct
 bool read_batch(const struct shared *m, const struct input *in, size_t first, size_t blocks,
                 float *values, uint64_t *checks)
 {
-    off_t at = (off_t)(m->data_offset + first_value(first) * sizeof(float));
-    return pread_full(m->fd, values, values_in(in, first, blocks) * sizeof(float), at) &&
-           pread_full(m->fd, checks, blocks * sizeof(uint64_t),
-                      (off_t)(m->checks_offset + first * sizeof(uint64_t)));
+    size_t value_bytes = values_in(in, first, blocks) * sizeof(float);
+    size_t check_bytes = blocks * sizeof(uint64_t);
+    off_t values_at = (off_t)(m->data_offset + first_value(first) * sizeof(float));
+    off_t checks_at = (off_t)(m->checks_offset + first * sizeof(uint64_t));
+    return pread_full(m->fd, values, value_bytes, values_at) == value_bytes &&
+           pread_full(m->fd, checks, check_bytes, checks_at) == check_bytes;
 }
 /* end:read-batch */
 

@@ -57,7 +57,6 @@ void lay_out(struct shared *m, size_t count);
 void size_parts(struct shared *m, size_t count, size_t blocks);
 void unmap_shared(struct shared *m);
 void free_shared(struct shared *m);
-bool pread_full(int fd, void *buf, size_t n, off_t at);
 bool fit_buffer(struct batch_buffer *buf, size_t blocks);
 
 struct input {

@@ -1,6 +1,6 @@
 /* shared.c - the plumbing of the shared-memory object the values live in (rungs.c creates it,
- * maps it and reads it): where its parts start, its size, unmapping and closing it, a pread
- * that reads all it is asked for, and the buffer a worker reads batches into.
+ * maps it and reads it): where its parts start, its size, unmapping and closing it, and the
+ * buffer a worker reads batches into.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -40,19 +40,6 @@ void free_shared(struct shared *m)
 {
     unmap_shared(m);
     close(m->fd);
-}
-
-/* n bytes from offset `at`: a read may return fewer, or be interrupted. False on an error, or
- * at the end of the object. */
-bool pread_full(int fd, void *buf, size_t n, off_t at)
-{
-    for (size_t got = 0; got < n;) {
-        ssize_t k = pread(fd, (char *)buf + got, n - got, at + (off_t)got);
-        if (k == 0 || (k == -1 && errno != EINTR))
-            return false;
-        got += k > 0 ? (size_t)k : 0;
-    }
-    return true;
 }
 
 /* Allocated for the first batch, reused for every other; grown only for a larger batch. */

@@ -229,12 +229,12 @@ static long long line_number_at(int fd, uint64_t offset)
     long long line = 1;
     for (uint64_t at = 0; at < offset;) {
         size_t want = offset - at < sizeof buf ? (size_t)(offset - at) : sizeof buf;
-        ssize_t n = pread(fd, buf, want, (off_t)at);
-        if (n <= 0)
-            die_errno("pread");
-        for (ssize_t i = 0; i < n; i++)
+        size_t n = pread_full(fd, buf, want, (off_t)at);
+        if (n == 0)
+            die("the file ended before byte %llu", (unsigned long long)offset);
+        for (size_t i = 0; i < n; i++)
             line += buf[i] == '\n';
-        at += (uint64_t)n;
+        at += n;
     }
     return line;
 }
