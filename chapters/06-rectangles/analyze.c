@@ -18,36 +18,56 @@ struct analysis {
     struct kit_opts *o;
     const struct options *opt;
     struct job job;                   /* the first-column split of the size analyzed */
-    long trials;
     struct count expected;            /* the sequential run's count: every run must match it */
     double seq_wall_ms, seq_cpu_ms;
-    struct pool_run pool_at_w;        /* one run at --workers W, for the timeline */
-    bool have_pool_at_w;
+    struct pool_run pool_at_w;        /* one run at --workers W for the timeline; results NULL
+                                         until a run is kept */
 };
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
-/* ---------- runs, and what each one shows ---------- */
-
-static void check_same_count(const struct job *job, const struct pool_run *run,
-                             struct count expected, const char *what)
+/* Rectangles per CPU-second in the plain loop: what a worker's rate is read against. */
+static double loop_rate(const struct analysis *a)
 {
-    struct count c = add_up(job, run->results);
-    verify_equal_tasks(job, run->results);
-    if (c.positive != expected.positive || c.negative != expected.negative) {
-        char a[64], b[64];
-        verification_failed("%s: total %s, the sequential run counted %s", what,
-                            format_u128(c.positive + c.negative, true, a, sizeof a),
-                            format_u128(expected.positive + expected.negative, true, b, sizeof b));
-    }
+    return (double)(a->expected.positive + a->expected.negative) / (a->seq_cpu_ms / 1e3);
 }
 
-static void one_pool(struct analysis *a, const struct job *job, int w, enum dispatch dispatch,
-                     struct pool_run *run, const char *what)
+/* ---------- runs, and what each one shows ---------- */
+
+/* Every run must count what the first, sequential run counted. */
+static void check_same(const struct analysis *a, struct count c, const char *what)
 {
+    char x[64], y[64];
+    if (c.positive != a->expected.positive || c.negative != a->expected.negative)
+        verification_failed("%s: total %s, the sequential run counted %s", what,
+                            format_u128(c.positive + c.negative, true, x, sizeof x),
+                            format_u128(a->expected.positive + a->expected.negative, true, y,
+                                        sizeof y));
+}
+
+static struct count one_pool(const struct analysis *a, const struct job *job, int w,
+                             enum dispatch dispatch, struct pool_run *run, const char *what)
+{
+    char known[512];
     pool_run_init(run, job, w);
     run_pool(job, w, dispatch, a->o->pin, run);
-    check_same_count(job, run, a->expected, what);
+    struct count c = verified_count(job, run->results, known, sizeof known);
+    check_same(a, c, what);
+    return c;
+}
+
+/* The plain loop: every task in this process, one after another; its wall and CPU time. */
+static struct count plain_loop(const struct analysis *a, char *what, size_t len,
+                               double *wall_ms, double *cpu_ms)
+{
+    struct pool_run run;
+    pool_run_init(&run, &a->job, 1);
+    run_in_loop(&a->job, &run);
+    struct count c = verified_count(&a->job, run.results, what, len);
+    *wall_ms = ms(run.wall_ns);
+    *cpu_ms = ms(run.worker_cpu_ns[0]);
+    pool_run_free(&run);
+    return c;
 }
 
 struct run_summary {
@@ -58,37 +78,25 @@ struct run_summary {
     int setups;
 };
 
-/* A worker runs its tasks in the order it got them, so its next start follows its last end. */
-static double median_gap_us(const struct job *job, const struct pool_run *run)
-{
-    double *gaps = malloc((size_t)job->task_count * sizeof *gaps);
-    uint64_t *last_end = calloc((size_t)run->workers, sizeof *last_end);
-    if (!gaps || !last_end)
-        die_errno("malloc");
-    int count = 0;
-    for (int i = 0; i < job->task_count; i++) {
-        const struct task_result *res = &run->results[i];
-        if (last_end[res->worker])
-            gaps[count++] = (double)(res->start_ns - last_end[res->worker]) / 1e3;
-        last_end[res->worker] = res->end_ns;
-    }
-    double gap = count ? stats_of(gaps, (size_t)count).median : 0;
-    free(gaps);
-    free(last_end);
-    return gap;
-}
-
 /* Busy time = the worker's tasks, end - start. Overhead = what the pool adds to its busiest
- * worker's work: starting the workers, handing out tasks, collecting results, reaping. */
+ * worker's work: starting the workers, handing out tasks, collecting results, reaping.
+ * A worker runs its tasks in the order it got them, so its next start follows its last end. */
 static struct run_summary summarize(const struct job *job, const struct pool_run *run)
 {
-    struct run_summary s = {0};
+    struct run_summary s = {.wall_ms = ms(run->wall_ns), .startup_ms = ms(run->startup_ns),
+                            .shutdown_ms = ms(run->shutdown_ns)};
     double *busy = calloc((size_t)run->workers, sizeof *busy);
-    if (!busy)
+    double *gaps = calloc((size_t)job->task_count, sizeof *gaps);
+    uint64_t *last_end = calloc((size_t)run->workers, sizeof *last_end);
+    if (!busy || !gaps || !last_end)
         die_errno("calloc");
+    int gap_count = 0;
     for (int i = 0; i < job->task_count; i++) {
         const struct task_result *res = &run->results[i];
         busy[res->worker] += ms(res->end_ns - res->start_ns);
+        if (last_end[res->worker])
+            gaps[gap_count++] = (double)(res->start_ns - last_end[res->worker]) / 1e3;
+        last_end[res->worker] = res->end_ns;
         s.pool_cpu_ms -= ms(res->cpu_ns);
         s.setups += res->setups;
         s.setup_ms += ms(res->setup_ns);
@@ -100,40 +108,32 @@ static struct run_summary summarize(const struct job *job, const struct pool_run
         s.cpu_max_ms = fmax(s.cpu_max_ms, cpu);
         s.cpu_sum_ms += cpu;
     }
-    free(busy);
     s.pool_cpu_ms += s.cpu_sum_ms + ms(run->parent_cpu_ns);
-    s.gap_us = median_gap_us(job, run);
-    s.wall_ms = ms(run->wall_ns);
-    s.startup_ms = ms(run->startup_ns);
-    s.shutdown_ms = ms(run->shutdown_ns);
+    s.gap_us = gap_count ? stats_of(gaps, (size_t)gap_count).median : 0;
     s.overhead_ms = s.wall_ms - s.busy_max_ms;
+    free(busy);
+    free(gaps);
+    free(last_end);
     return s;
 }
 
-/* The plain loop: every task in this process, one after another. This first run warms up and
- * gives the count every later run must match; its times are the baseline until the overhead
- * experiment measures the loop again, trial by trial beside the pools. */
+/* The first run warms up and gives the count every later run must match; its times are the
+ * baseline until the overhead experiment measures the loop again, trial by trial beside the
+ * pools. */
 static void analyze_sequential(struct analysis *a)
 {
     char what[512], total[64];
-    struct pool_run run;
-    pool_run_init(&run, &a->job, 1);
-    run_in_loop(&a->job, &run);
-    struct count c = add_up(&a->job, run.results);
-    verify_equal_tasks(&a->job, run.results);
-    verify_count(a->job.r, a->job.n, c, what, sizeof what);
-    a->expected = c;
+    a->expected = plain_loop(a, what, sizeof what, &a->seq_wall_ms, &a->seq_cpu_ms);
     printf("sequential: %s rectangles; %s\n",
-           format_u128(c.positive + c.negative, true, total, sizeof total),
+           format_u128(a->expected.positive + a->expected.negative, true, total, sizeof total),
            what[0] ? what : "(no independent value known for this size)");
-    a->seq_wall_ms = ms(run.wall_ns);
-    a->seq_cpu_ms = ms(run.worker_cpu_ns[0]);
-    pool_run_free(&run);
+    printf("  plain loop: %.2f ms wall, %.2f ms CPU: %.3g rectangles per CPU-second\n",
+           a->seq_wall_ms, a->seq_cpu_ms, loop_rate(a));
 }
 
 /* ---------- overhead: the loop against pools of W, both dispatches ---------- */
 
-enum { MAX_TRIALS = 64, MAX_SIZES = 5, DISPATCHES = 2 };
+enum { MAX_TRIALS = 64, MAX_SIZES = 4, DISPATCHES = 2 };   /* sizes: 1, 2, 4, --workers */
 static const enum dispatch dispatches_compared[DISPATCHES] = {DISPATCH_PARENT, DISPATCH_SHARED};
 
 enum metric { WALL, OVERHEAD, EMPTY, POOL_CPU, STARTUP, SHUTDOWN, BUSY, CPU, IMBALANCE, GAP,
@@ -167,13 +167,9 @@ static double empty_pool_ms(const struct analysis *a, int w, enum dispatch dispa
 static void overhead_trial(struct analysis *a, struct config *configs, int count, int t,
                            double *loop_wall, double *loop_cpu)
 {
+    char what[512];
     struct pool_run run;
-    pool_run_init(&run, &a->job, 1);
-    run_in_loop(&a->job, &run);
-    check_same_count(&a->job, &run, a->expected, "plain loop");
-    loop_wall[t] = ms(run.wall_ns);
-    loop_cpu[t] = ms(run.worker_cpu_ns[0]);
-    pool_run_free(&run);
+    check_same(a, plain_loop(a, what, sizeof what, &loop_wall[t], &loop_cpu[t]), "plain loop");
     for (int i = 0; i < count; i++) {
         struct config *c = &configs[i];
         one_pool(a, &a->job, c->w, c->dispatch, &run, dispatch_names[c->dispatch]);
@@ -185,12 +181,10 @@ static void overhead_trial(struct analysis *a, struct config *configs, int count
             [EMPTY] = empty_pool_ms(a, c->w, c->dispatch)};
         for (int m = 0; m < METRICS; m++)
             c->v[m][t] = values[m];
-        if (c->w == a->o->workers && c->dispatch == a->opt->dispatch && !a->have_pool_at_w) {
+        if (c->w == a->o->workers && c->dispatch == a->opt->dispatch && !a->pool_at_w.results)
             a->pool_at_w = run;            /* the timeline shows this run */
-            a->have_pool_at_w = true;
-        } else {
+        else
             pool_run_free(&run);
-        }
     }
 }
 
@@ -302,15 +296,6 @@ static void overhead_conclusion(const struct report *r, const struct analysis *a
                : "the two are within 10% of each other");
 }
 
-static int pool_sizes(const struct analysis *a, int *sizes)
-{
-    int count = 0, w = (int)a->o->workers;
-    sizes[count++] = 1, sizes[count++] = 2, sizes[count++] = 4;
-    if (w != 1 && w != 2 && w != 4)
-        sizes[count++] = w;
-    return count;
-}
-
 static FILE *overhead_table(const struct analysis *a, int trials, struct stats loop_wall)
 {
     FILE *tsv = tsv_open_table(a->o, "overhead",
@@ -334,12 +319,12 @@ static FILE *overhead_table(const struct analysis *a, int trials, struct stats l
 
 static void analyze_overhead(struct analysis *a)
 {
-    int sizes[MAX_SIZES], count = pool_sizes(a, sizes), configs = count * DISPATCHES;
-    int trials = a->trials < MAX_TRIALS ? (int)a->trials : MAX_TRIALS;
-    struct config *c = calloc((size_t)configs, sizeof *c);
+    int w = (int)a->o->workers, sizes[MAX_SIZES] = {1, 2, 4, w};
+    int count = w == 1 || w == 2 || w == 4 ? 3 : 4, configs = count * DISPATCHES;
+    long asked = trials_for(a->o, 2, 3, 3);
+    int trials = asked < MAX_TRIALS ? (int)asked : MAX_TRIALS;
+    static struct config c[MAX_SIZES * DISPATCHES];      /* 50 KB of samples: not on the stack */
     double loop_wall[MAX_TRIALS], loop_cpu[MAX_TRIALS];
-    if (!c)
-        die_errno("calloc");
     for (int i = 0; i < configs; i++)
         c[i].w = sizes[i / DISPATCHES], c[i].dispatch = dispatches_compared[i % DISPATCHES];
     for (int t = 0; t < trials; t++) {
@@ -364,7 +349,6 @@ static void analyze_overhead(struct analysis *a)
     tsv_close(tsv);
     overhead_conclusion(&r, a, sizes, count);
     report_free(&r);
-    free(c);
 }
 
 /* ---------- timeline: which worker ran what ---------- */
@@ -413,16 +397,14 @@ static struct worker_line timeline_worker(const struct analysis *a, const struct
 static void analyze_timeline(struct analysis *a)
 {
     const struct job *job = &a->job;
-    if (!a->have_pool_at_w) {
+    if (!a->pool_at_w.results)
         one_pool(a, job, (int)a->o->workers, a->opt->dispatch, &a->pool_at_w, "pool");
-        a->have_pool_at_w = true;
-    }
     const struct pool_run *run = &a->pool_at_w;
     FILE *tl = tsv_open_table(a->o, "timeline", "worker\ttask\tlabel\tstart_ms\tend_ms\t"
                               "setup_ms\tcpu_ms\trectangles");
     FILE *wk = tsv_open_table(a->o, "workers", "worker\tpid\ttasks\ttask_list\tsetups\t"
                               "setup_ms\tbusy_ms\tcpu_ms\trectangles\trate_per_s");
-    double seq_rate = (double)(a->expected.positive + a->expected.negative) / (a->seq_cpu_ms / 1e3);
+    double seq_rate = loop_rate(a);
     printf("\ntimeline: one pool of %d workers, which tasks each ran (times from the pool's "
            "start)\n", run->workers);
     printf("  %6s %8s %5s %-30s %6s %9s %9s %9s %12s %8s\n", "worker", "pid", "tasks",
@@ -492,8 +474,9 @@ static void analyze_setup(struct analysis *a)
 
 /* ---------- split: first-column against cycle-type ---------- */
 
-/* Greedy list scheduling: each task to the worker that frees up first (what the pool does). */
-static double list_schedule(const double *durations, int count, int w)
+/* Greedy list scheduling: each task in turn (from the last one when `backwards`) to the worker
+ * that frees up first, as the pool does. */
+static double list_schedule(const double *durations, int count, int w, bool backwards)
 {
     double load[64] = {0}, makespan = 0;
     w = w < 64 ? w : 64;
@@ -501,16 +484,10 @@ static double list_schedule(const double *durations, int count, int w)
         int least = 0;
         for (int k = 1; k < w; k++)
             least = load[k] < load[least] ? k : least;
-        load[least] += durations[i];
+        load[least] += durations[backwards ? count - 1 - i : i];
         makespan = fmax(makespan, load[least]);
     }
     return makespan;
-}
-
-static int compare_desc(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a < b) - (a > b);
 }
 
 struct split_result {
@@ -522,27 +499,24 @@ static struct split_result one_split(struct analysis *a, enum split sp, FILE *ts
     struct job job = new_job(a->job.r, a->job.n, sp, SETUP_PER_WORKER);
     struct pool_run run;
     int workers = (int)a->o->workers;
-    one_pool(a, &job, workers, a->opt->dispatch, &run, split_names[sp]);
+    struct count c = one_pool(a, &job, workers, a->opt->dispatch, &run, split_names[sp]);
     struct run_summary s = summarize(&job, &run);
-    struct count c = add_up(&job, run.results);
-    double *dur = malloc((size_t)job.task_count * sizeof *dur), largest = 0, sum = 0;
+    int tasks = job.task_count;
+    double *dur = malloc((size_t)tasks * sizeof *dur);
     if (!dur)
         die_errno("malloc");
-    for (int i = 0; i < job.task_count; i++) {
+    for (int i = 0; i < tasks; i++)
         dur[i] = ms(run.results[i].end_ns - run.results[i].start_ns);
-        largest = fmax(largest, dur[i]);
-        sum += dur[i];
-    }
-    struct split_result got = {(double)c.work, s.wall_ms, 0, 0, sum / workers};
-    got.given_ms = list_schedule(dur, job.task_count, workers);
-    qsort(dur, (size_t)job.task_count, sizeof *dur, compare_desc);
-    got.sorted_ms = list_schedule(dur, job.task_count, workers);
+    double given_ms = list_schedule(dur, tasks, workers, false);
+    struct stats t = stats_of(dur, (size_t)tasks);              /* sorts dur, shortest first */
+    struct split_result got = {(double)c.work, s.wall_ms, given_ms,
+                               list_schedule(dur, tasks, workers, true), t.mean * tasks / workers};
     char p[64], q[64];
-    printf("  %-13s %6d %16llu %10.2f %10.2f %12.3f %10.3f\n", split_names[sp], job.task_count,
-           (unsigned long long)c.work, s.wall_ms, s.cpu_sum_ms, largest, sum / job.task_count);
-    fprintf(tsv, "%s\t%d\t%llu\t%.4f\t%.4f\t%.4f\t%.4f\t%s\t%s\n", split_names[sp],
-            job.task_count, (unsigned long long)c.work, s.wall_ms, s.cpu_sum_ms, largest,
-            sum / job.task_count, format_u128(c.positive, false, p, sizeof p),
+    printf("  %-13s %6d %16llu %10.2f %10.2f %12.3f %10.3f\n", split_names[sp], tasks,
+           (unsigned long long)c.work, s.wall_ms, s.cpu_sum_ms, t.max, t.mean);
+    fprintf(tsv, "%s\t%d\t%llu\t%.4f\t%.4f\t%.4f\t%.4f\t%s\t%s\n", split_names[sp], tasks,
+            (unsigned long long)c.work, s.wall_ms, s.cpu_sum_ms, t.max, t.mean,
+            format_u128(c.positive, false, p, sizeof p),
             format_u128(c.negative, false, q, sizeof q));
     free(dur);
     free_job(&job);
@@ -584,7 +558,6 @@ void run_analysis(struct kit_opts *o, const struct options *opt)
     a.job = new_job(r, n, SPLIT_FIRST_COLUMN, SETUP_PER_WORKER);
     check_size(&a.job, o->workers, opt->yes);
     prepare_out_dir(o);
-    a.trials = trials_for(o, 2, 3, 3);
     print_run_header(o, "a real search on a process pool: what does the pool cost, what does "
                      "it buy?");
     report_effective_cpus(o, (uint64_t)by_mode(o, 2000000, 10000000, 30000000));
@@ -592,9 +565,6 @@ void run_analysis(struct kit_opts *o, const struct options *opt)
            "rectangles per one counted; pool of %ld workers\nplacement: %s\n", r, n,
            a.job.task_count, (int)factorial(r - 1), o->workers, pin_name(o->pin));
     analyze_sequential(&a);
-    printf("  plain loop: %.2f ms wall, %.2f ms CPU: %.3g rectangles per CPU-second\n",
-           a.seq_wall_ms, a.seq_cpu_ms,
-           (double)(a.expected.positive + a.expected.negative) / (a.seq_cpu_ms / 1e3));
     if (wanted(o, "overhead"))
         analyze_overhead(&a);
     if (wanted(o, "timeline"))
@@ -603,8 +573,7 @@ void run_analysis(struct kit_opts *o, const struct options *opt)
         analyze_setup(&a);
     if (wanted(o, "split"))
         analyze_split(&a);
-    if (a.have_pool_at_w)
-        pool_run_free(&a.pool_at_w);
+    pool_run_free(&a.pool_at_w);
     free_job(&a.job);
     printf("\nverification: every run (loop, every pool, both setups, both splits) counted the "
            "same rectangles; every first-column task the same count.\nTSV files: %s/ch06-*.tsv\n",

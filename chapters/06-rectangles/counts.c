@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
+#include <stdarg.h>
 
 #include "driver.h"
 
@@ -50,20 +51,6 @@ bool parse_u128(const char *text, u128 *out)
     return true;
 }
 
-struct count add_up(const struct job *job, const struct task_result *results)
-{
-    struct count c = {0, 0, 0};
-    for (int i = 0; i < job->task_count; i++) {
-        const struct task_result *res = &results[i];
-        u128 w = task_weight(job, &job->tasks[i]);
-        u128 pos = (u128)(((i128)res->total + res->signed_sum) / 2);
-        c.positive += w * pos;
-        c.negative += w * (res->total - pos);
-        c.work += res->nodes + res->dp_steps;
-    }
-    return c;
-}
-
 void print_count(struct count c)
 {
     char a[64];
@@ -80,14 +67,14 @@ void print_count(struct count c)
  * both splits here, and rect.py (all of (4,7), one task of (5,7)), agree. */
 static const struct known {
     int r, n;
-    const char *positive, *negative;
+    unsigned long long positive, negative;
 } known_counts[] = {
-    {2, 4, "3", "6"}, {3, 4, "12", "12"}, {4, 4, "24", "0"},
-    {3, 5, "312", "240"}, {4, 5, "384", "960"}, {5, 5, "384", "960"},
-    {2, 6, "130", "135"}, {3, 6, "10480", "10800"}, {4, 6, "203040", "190080"},
-    {5, 6, "576000", "552960"}, {6, 6, "426240", "702720"},
-    {4, 7, "77529600", "77656320"}, {5, 7, "2029086720", "2028257280"},
-    {6, 7, "5966438400", "6231859200"}, {7, 7, "5966438400", "6231859200"},
+    {2, 4, 3, 6}, {3, 4, 12, 12}, {4, 4, 24, 0},
+    {3, 5, 312, 240}, {4, 5, 384, 960}, {5, 5, 384, 960},
+    {2, 6, 130, 135}, {3, 6, 10480, 10800}, {4, 6, 203040, 190080},
+    {5, 6, 576000, 552960}, {6, 6, 426240, 702720},
+    {4, 7, 77529600, 77656320}, {5, 7, 2029086720, 2028257280},
+    {6, 7, 5966438400, 6231859200}, {7, 7, 5966438400, 6231859200},
 };
 
 /* Reduced Latin rectangles (first row and first column in order), R(k,n) for 2 <= k <= n <= 8,
@@ -95,20 +82,26 @@ static const struct known {
  * their first symbol gives a reduced one: each reduced rectangle comes from the (n-1)!/(n-k)!
  * ways to choose and order the first column, so normalized = R(k,n) x (n-1)!/(n-k)!.
  * For k = n this is the count of reduced Latin squares (16,942,080 of order 7). */
-static const char *const reduced_rectangles[9][9] = {
-    [2] = {[2] = "1", "1", "3", "11", "53", "309", "2119"},
-    [3] = {[3] = "1", "4", "46", "1064", "35792", "1673792"},
-    [4] = {[4] = "4", "56", "6552", "1293216", "420909504"},
-    [5] = {[5] = "56", "9408", "11270400", "27206658048"},
-    [6] = {[6] = "9408", "16942080", "335390189568"},
-    [7] = {[7] = "16942080", "535281401856"},
-    [8] = {[8] = "535281401856"},
+static const unsigned long long reduced_rectangles[9][9] = {
+    [2] = {[2] = 1, 1, 3, 11, 53, 309, 2119},
+    [3] = {[3] = 1, 4, 46, 1064, 35792, 1673792},
+    [4] = {[4] = 4, 56, 6552, 1293216, 420909504},
+    [5] = {[5] = 56, 9408, 11270400, 27206658048},
+    [6] = {[6] = 9408, 16942080, 335390189568},
+    [7] = {[7] = 16942080, 535281401856},
+    [8] = {[8] = 535281401856},
 };
 
-static void append(char *what, size_t len, const char *text)
+/* One more clause of a verification line: "...; total = D(5) derangements, ...". */
+void add_check(char *what, size_t len, const char *fmt, ...)
 {
+    va_list ap;
+    if (what[0])
+        strncat(what, "; ", len - strlen(what) - 1);
     size_t used = strlen(what);
-    snprintf(what + used, len - used, "%s%s", used ? "; " : "", text);
+    va_start(ap, fmt);
+    vsnprintf(what + used, len - used, fmt, ap);
+    va_end(ap);
 }
 
 static void verify_known(int r, int n, struct count c, char *what, size_t len)
@@ -116,24 +109,21 @@ static void verify_known(int r, int n, struct count c, char *what, size_t len)
     char a[64], b[64];
     for (size_t k = 0; k < sizeof known_counts / sizeof known_counts[0]; k++) {
         const struct known *kc = &known_counts[k];
-        u128 pos, neg;
         if (kc->r != r || kc->n != n)
             continue;
-        if (!parse_u128(kc->positive, &pos) || !parse_u128(kc->negative, &neg))
-            die("bad entry in the known-count table");
-        if (pos != c.positive || neg != c.negative)
-            verification_failed("(%d,%d): positive %s negative %s, expected %s %s", r, n,
+        if (kc->positive != c.positive || kc->negative != c.negative)
+            verification_failed("(%d,%d): positive %s negative %s, expected %llu %llu", r, n,
                                 format_u128(c.positive, true, a, sizeof a),
                                 format_u128(c.negative, true, b, sizeof b), kc->positive,
                                 kc->negative);
-        append(what, len, "positive and negative match the known values");
+        add_check(what, len, "positive and negative match the known values");
     }
 }
 
 /* r = 2: row 2 is any derangement, and the signed sum is known in closed form. */
 static void verify_derangements(int n, struct count c, char *what, size_t len)
 {
-    char a[64], b[64], d_text[64], text[128];
+    char a[64], b[64], d_text[64];
     u128 d = derangement_number(n), total = c.positive + c.negative;
     i128 diff = (i128)c.positive - (i128)c.negative, expect = (n % 2 ? 1 : -1) * (i128)(n - 1);
     if (total != d || diff != expect)
@@ -141,41 +131,24 @@ static void verify_derangements(int n, struct count c, char *what, size_t len)
                             "(-1)^(n-1)(n-1) = %d", n, format_u128(total, true, a, sizeof a),
                             format_i128(diff, true, b, sizeof b), n,
                             format_u128(d, false, d_text, sizeof d_text), (int)expect);
-    snprintf(text, sizeof text, "total = D(%d) derangements, difference = %d", n, (int)expect);
-    append(what, len, text);
+    add_check(what, len, "total = D(%d) derangements, difference = %d", n, (int)expect);
 }
 
 static void verify_reduced(int r, int n, struct count c, char *what, size_t len)
 {
-    char a[64], b[64], text[160];
-    u128 reduced = 0, ways = factorial(n - 1) / factorial(n - r), total = c.positive + c.negative;
-    if (!parse_u128(reduced_rectangles[r][n], &reduced))
-        die("bad entry in the reduced-rectangles table");
-    if (total != reduced * ways)
-        verification_failed("(%d,%d): total %s, expected %s reduced rectangles x %d!/%d! = %s",
-                            r, n, format_u128(total, true, a, sizeof a),
+    char a[64], b[64];
+    u128 reduced = reduced_rectangles[r][n], ways = factorial(n - 1) / factorial(n - r);
+    if (c.positive + c.negative != reduced * ways)
+        verification_failed("(%d,%d): total %s, expected %llu reduced rectangles x %d!/%d! = %s",
+                            r, n, format_u128(c.positive + c.negative, true, a, sizeof a),
                             reduced_rectangles[r][n], n - 1, n - r,
                             format_u128(reduced * ways, true, b, sizeof b));
-    snprintf(text, sizeof text, "total = %s reduced %dx%d rectangles x %d!/%d!",
-             reduced_rectangles[r][n], r, n, n - 1, n - r);
-    append(what, len, text);
-}
-
-/* Returns what was checked ("" when nothing is known for this size); fails with
- * `verification failed` on a mismatch. */
-const char *verify_count(int r, int n, struct count c, char *what, size_t len)
-{
-    what[0] = '\0';
-    verify_known(r, n, c, what, len);
-    if (r == 2)
-        verify_derangements(n, c, what, len);
-    if (n <= 8)
-        verify_reduced(r, n, c, what, len);
-    return what;
+    add_check(what, len, "total = %llu reduced %dx%d rectangles x %d!/%d!",
+              reduced_rectangles[r][n], r, n, n - 1, n - r);
 }
 
 /* Step 3's promise: every sorted first column gives the same count. */
-void verify_equal_tasks(const struct job *job, const struct task_result *results)
+static void verify_equal_tasks(const struct job *job, const struct task_result *results)
 {
     if (job->split != SPLIT_FIRST_COLUMN)
         return;
@@ -188,6 +161,31 @@ void verify_equal_tasks(const struct job *job, const struct task_result *results
                                 format_u128(results[i].total, true, a, sizeof a),
                                 format_u128(results[0].total, true, b, sizeof b));
         }
+}
+
+/* The weighted sum over every task, checked: the first-column symmetry, then every value known
+ * for this size. `what` says what the known values confirmed ("" when none is known); a
+ * mismatch is `verification failed`, exit 1. */
+struct count verified_count(const struct job *job, const struct task_result *results,
+                            char *what, size_t len)
+{
+    struct count c = {0, 0, 0};
+    for (int i = 0; i < job->task_count; i++) {
+        const struct task_result *res = &results[i];
+        u128 w = task_weight(job, &job->tasks[i]);
+        u128 pos = (u128)(((i128)res->total + res->signed_sum) / 2);
+        c.positive += w * pos;
+        c.negative += w * (res->total - pos);
+        c.work += res->nodes + res->dp_steps;
+    }
+    verify_equal_tasks(job, results);
+    what[0] = '\0';
+    verify_known(job->r, job->n, c, what, len);
+    if (job->r == 2)
+        verify_derangements(job->n, c, what, len);
+    if (job->n <= 8)
+        verify_reduced(job->r, job->n, c, what, len);
+    return c;
 }
 
 /* ---------- sizes: overflow, memory, time ---------- */

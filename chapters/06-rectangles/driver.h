@@ -1,8 +1,8 @@
 /* driver.h - what the driver's files (main.c, counts.c, analyze.c) share.
  *
- *   counts.c   add_up(job, results)                  the weighted sum over every task
- *              verify_count(r, n, count, what, len)  against every known value; what it checked
- *              verify_equal_tasks(job, results)      step 3's promise: every first column alike
+ *   counts.c   verified_count(job, results, what, len)  the weighted sum over every task, checked
+ *                  against the first-column symmetry and every known value; what it checked
+ *              add_check(what, len, fmt, ...)        one more clause of that verification line
  *              check_size(job, workers, yes)         refuse overflow, memory, hours (exit 2)
  *              print_count(count), format_u128/i128, parse_u128
  *   analyze.c  run_analysis(o, options)              --analyze: the ProcessPool questions
@@ -38,9 +38,10 @@ struct count {
 const char *format_u128(u128 v, bool separators, char *buf, size_t len);
 const char *format_i128(i128 v, bool separators, char *buf, size_t len);
 bool parse_u128(const char *text, u128 *out);
-struct count add_up(const struct job *job, const struct task_result *results);
-const char *verify_count(int r, int n, struct count c, char *what, size_t len);
-void verify_equal_tasks(const struct job *job, const struct task_result *results);
+struct count verified_count(const struct job *job, const struct task_result *results,
+                            char *what, size_t len);
+__attribute__((format(printf, 3, 4)))
+void add_check(char *what, size_t len, const char *fmt, ...);
 double check_size(const struct job *job, long workers, bool yes);
 void print_count(struct count c);
 void run_analysis(struct kit_opts *o, const struct options *opt);

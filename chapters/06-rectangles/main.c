@@ -98,9 +98,7 @@ static void run_count(struct kit_opts *o, const struct options *opt, const struc
     describe_count_run(o, opt, job, estimate);
     pool_run_init(&run, job, (int)o->workers);
     run_pool(job, (int)o->workers, opt->dispatch, o->pin, &run);
-    struct count c = add_up(job, run.results);
-    verify_equal_tasks(job, run.results);
-    verify_count(job->r, job->n, c, what, sizeof what);
+    struct count c = verified_count(job, run.results, what, sizeof what);
     print_count(c);
     double cpu = 0, wall = (double)run.wall_ns / 1e9;
     double rectangles = (double)(c.positive + c.negative);
@@ -110,11 +108,9 @@ static void run_count(struct kit_opts *o, const struct options *opt, const struc
            "DP steps;\n  estimated beforehand: %.2g)\n", wall, cpu, (double)c.work, estimate);
     printf("  -> %.3g rectangles per CPU-second (after the symmetry factor), %.3g per "
            "wall-second\n", rectangles / cpu, rectangles / wall);
-    if (job->split == SPLIT_FIRST_COLUMN) {
-        size_t used = strlen(what);
-        snprintf(what + used, sizeof what - used, "%sall %d first-column tasks gave the same "
-                 "count", used ? "; " : "", job->task_count);
-    }
+    if (job->split == SPLIT_FIRST_COLUMN)
+        add_check(what, sizeof what, "all %d first-column tasks gave the same count",
+                  job->task_count);
     printf("verification: %s\n", what[0] ? what : "no independent value known for this size "
                                                   "(cross-check with the other --split)");
     pool_run_free(&run);
@@ -122,14 +118,11 @@ static void run_count(struct kit_opts *o, const struct options *opt, const struc
 
 /* ---------- --task K/T and --merge: the work as independent jobs ---------- */
 
-static const char task_columns[] =
-    "task\ttasks\tsplit\tr\tn\tlabel\tweight\tpositive\tnegative\tseconds";
-
 static void run_task_slice(const struct job *job, long k, long t)
 {
     struct solver *sv = solver_new(job);
     char label[64], w[64], p[64], q[64];
-    printf("%s\n", task_columns);
+    printf("task\ttasks\tsplit\tr\tn\tlabel\tweight\tpositive\tnegative\tseconds\n");
     for (int i = (int)(k - 1); i < job->task_count; i += (int)t) {
         struct task_result res;
         exit_if_stopped();
@@ -201,9 +194,7 @@ static void run_merge(const struct job *job, const char *path)
     for (int i = 0; i < job->task_count; i++)
         if (!seen[i])
             verification_failed("task %d of %d is missing from %s", i, job->task_count, path);
-    struct count c = add_up(job, results);
-    verify_equal_tasks(job, results);
-    verify_count(job->r, job->n, c, what, sizeof what);
+    struct count c = verified_count(job, results, what, sizeof what);
     printf("(%d,%d), %s split: merged %d task rows from %s, every task exactly once\n", job->r,
            job->n, split_names[job->split], rows, path);
     print_count(c);
@@ -232,7 +223,6 @@ static void parse_task_slice(const char *text, long *k, long *t)
 struct size_args {
     const char *text[2];             /* R and N as given */
     int count;
-    bool task;                       /* --task given */
 };
 
 /* One argument: a standard option, one of the chapter's, or R / N. */
@@ -256,7 +246,6 @@ static void take_argument(struct kit_opts *o, struct options *opt, struct size_a
                                                     "a dispatch", dispatch_names, 2);
     } else if (is_opt(arg, "--task")) {
         parse_task_slice(option_value(argc, argv, i, "--task"), &opt->task_k, &opt->task_t);
-        sizes->task = true;
     } else if (is_opt(arg, "--merge")) {
         opt->merge_path = option_value(argc, argv, i, "--merge");
     } else if (strcmp(arg, "--analyze") == 0) {
@@ -275,7 +264,7 @@ static void take_argument(struct kit_opts *o, struct options *opt, struct size_a
 static struct options parse_options(struct kit_opts *o, int argc, char **argv)
 {
     struct options opt = {.setup = SETUP_PER_WORKER, .dispatch = DISPATCH_SHARED};
-    struct size_args sizes = {{NULL, NULL}, 0, false};
+    struct size_args sizes = {{NULL, NULL}, 0};
     for (int i = 1; i < argc; i++)
         take_argument(o, &opt, &sizes, argc, argv, &i);
     check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
@@ -285,7 +274,7 @@ static struct options parse_options(struct kit_opts *o, int argc, char **argv)
     if (sizes.count == 2) {
         opt.n = (int)parse_count("N", sizes.text[1], 2, MAX_N);
         opt.r = (int)parse_count("R", sizes.text[0], 2, opt.n);
-    } else if (!opt.analyze && (sizes.task || opt.merge_path || opt.split_given)) {
+    } else if (!opt.analyze && (opt.task_t || opt.merge_path || opt.split_given)) {
         die_usage("R and N are needed with --task, --merge and --split");
     }
     opt.analyze = opt.analyze || sizes.count == 0;
@@ -296,7 +285,7 @@ static struct options parse_options(struct kit_opts *o, int argc, char **argv)
         die_usage("--split: --analyze always compares both splits");
     if (!opt.split_given)
         opt.split = opt.analyze ? SPLIT_FIRST_COLUMN : SPLIT_CYCLE_TYPE;
-    if (sizes.task + (opt.merge_path != NULL) + opt.analyze > 1)
+    if ((opt.task_t > 0) + (opt.merge_path != NULL) + opt.analyze > 1)
         die_usage("--task, --merge and --analyze are different modes: pick one");
     return opt;
 }
