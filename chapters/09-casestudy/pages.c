@@ -79,8 +79,9 @@ static double sum_values(const struct input *in, const float *values, size_t fir
     return total;
 }
 
-/* What a pread pass does with each batch: read one byte per page, sum it, or sum and check it. */
-enum pass { PASS_TOUCH, PASS_SUM, PASS_SUM_CHECKED };
+/* What a pread pass does with each batch: read one byte per page, sum it, sum and check it in
+ * one pass, or check it in a pass of its own and then sum it. */
+enum pass { PASS_TOUCH, PASS_SUM, PASS_SUM_CHECKED, PASS_CHECK_APART };
 
 /* Every value read as rung 5 reads it, a batch at a time with pread into `buffer`, and each
  * batch passed over as `pass` says. CPU ms, or -1 if pread failed. */
@@ -92,6 +93,9 @@ static double pread_pass_ms(const struct input *in, float *buffer, size_t batch,
         size_t n = in->blocks - b < batch ? in->blocks - b : batch;
         if (!read_batch(&in->home, in, b, n, buffer, checks))
             return -1;
+        for (size_t k = 0; pass == PASS_CHECK_APART && k < n; k++)
+            if (block_checksum(buffer + k * BLOCK_VALUES, values_in(in, b + k, 1)) != checks[k])
+                die("first-touch probe: block %zu does not match its checksum", b + k);
         if (pass != PASS_TOUCH)
             total += sum_values(in, buffer, b, n, pass == PASS_SUM_CHECKED ? checks : NULL);
         else
@@ -112,7 +116,9 @@ static bool sum_twice(const struct input *in, int prot, float *buffer, size_t ba
         ft->work_first_ms = pread_pass_ms(in, buffer, batch, PASS_SUM);
         ft->work_again_ms = pread_pass_ms(in, buffer, batch, PASS_SUM);
         ft->check_ms = pread_pass_ms(in, buffer, batch, PASS_SUM_CHECKED);
-        return ft->work_first_ms >= 0 && ft->work_again_ms >= 0 && ft->check_ms >= 0;
+        ft->check_apart_ms = pread_pass_ms(in, buffer, batch, PASS_CHECK_APART);
+        return ft->work_first_ms >= 0 && ft->work_again_ms >= 0 && ft->check_ms >= 0 &&
+               ft->check_apart_ms >= 0;
     }
     const float *values = mmap(NULL, bytes, prot, MAP_SHARED, home->fd, (off_t)home->data_offset);
     if (values == MAP_FAILED)

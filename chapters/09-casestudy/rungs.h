@@ -125,7 +125,8 @@ struct first_touch {
     double faults;              /* minor page faults during the first pass */
     double work_first_ms;       /* summing every value through a second fresh mapping: the */
     double work_again_ms;       /* first pass, then the second (read-write and read-only only) */
-    double check_ms;            /* pread only: a pass that sums and checksums every block */
+    double check_ms;            /* pread only: a pass that sums and checksums every block, */
+    double check_apart_ms;      /* and one that checksums each batch before summing it */
 };
 struct first_touch measure_first_touch(const struct input *in, enum touch_kind kind,
                                        size_t batch_blocks);
