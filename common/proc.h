@@ -2,7 +2,8 @@
  *
  *   start_worker(i, pin, fn, arg)  fork a child that runs fn(i, arg) and _exits with its value;
  *                                  it dies with its parent, is placed by `pin`, and is tracked
- *   become_child(pin, cpu)         the same set-up for a child forked by hand
+ *   become_child(parent, pin, cpu) the same set-up for a child forked by hand (parent: getpid()
+ *                                  before the fork)
  *   fork_flushed()                 fork() after flushing stdout; dies if fork fails
  *   find_in_path(name, path, len)  the program `name` in $PATH (path "" and false if absent)
  *   start_program(argv, in, out)   fork and exec argv (PATH searched) in a process group of its
