@@ -428,19 +428,20 @@ static void summarize_contention(const struct report *r, int cpus, int max_procs
             }
         }
     }
-    if (worst_spin > 0 && !isnan(spin_at_cpus)) {
+    bool spin_line = worst_spin > 0 && !isnan(spin_at_cpus);
+    if (spin_line) {
         double collapse = worst_spin / spin_at_cpus;
         printf("  -> past the %d CPUs the spinlock's worst point is %.1f ns per increment, %.1fx "
-               "its cost at P=%d:\n     %s", cpus, worst_spin, collapse, cpus, collapse > 1.5
+               "its cost at P=%d:\n     %s\n", cpus, worst_spin, collapse, cpus, collapse > 1.5
                    ? "a holder that is preempted keeps the lock while the others spin away "
                      "their time slices."
                    : "no collapse this run (a preempted holder is a matter of luck: more "
                      "--increments or --pin same make it likely).");
     }
-    if (worst_sleeping_name)
-        printf("\n     The worst sleeping lock past the CPUs (%s) costs %.1f ns: its waiters "
-               "sleep in the kernel and give the CPU back.", worst_sleeping_name, worst_sleeping);
-    printf("\n");
+    if (worst_sleeping_name)   /* under the spinlock's line, or a "->" line of its own */
+        printf("%sThe worst sleeping lock past the CPUs (%s) costs %.1f ns: its waiters sleep "
+               "in the kernel and give the CPU back.\n", spin_line ? "     " : "  -> ",
+               worst_sleeping_name, worst_sleeping);
 }
 
 static void run_contention(struct kit_opts *o, const struct options *opt)
