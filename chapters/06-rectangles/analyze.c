@@ -353,20 +353,15 @@ static void analyze_overhead(struct analysis *a)
 
 /* ---------- timeline: which worker ran what ---------- */
 
-struct worker_line {
-    int tasks;
-    double busy_ms, rate;             /* rectangles per CPU-second */
-};
-
-/* One worker: its tasks into the timeline TSV, its totals onto the screen and workers TSV. */
-static struct worker_line timeline_worker(const struct analysis *a, const struct pool_run *run,
-                                          int w, FILE *tl, FILE *wk, double seq_rate)
+/* One worker: its tasks into the timeline TSV, its totals onto the screen and workers TSV.
+ * Returns its rectangles per CPU-second, NAN for a worker that ran no task. */
+static double timeline_worker(const struct analysis *a, const struct pool_run *run, int w,
+                              FILE *tl, FILE *wk, double seq_rate)
 {
     const struct job *job = &a->job;
     char list[256] = "", label[64], num[64];
-    struct worker_line line = {0, 0, 0};
-    int setups = 0;
-    double setup = 0, cpu = ms(run->worker_cpu_ns[w]);
+    int tasks = 0, setups = 0;
+    double setup = 0, busy = 0, cpu = ms(run->worker_cpu_ns[w]);
     u128 rect = 0;
     for (int i = 0; i < job->task_count; i++) {
         const struct task_result *res = &run->results[i];
@@ -374,9 +369,9 @@ static struct worker_line timeline_worker(const struct analysis *a, const struct
             continue;
         u128 weighted = res->total * task_weight(job, &job->tasks[i]);
         size_t used = strlen(list);
-        snprintf(list + used, sizeof list - used, "%s%d", line.tasks ? "," : "", i);
-        line.tasks++, setups += res->setups, setup += ms(res->setup_ns);
-        line.busy_ms += ms(res->end_ns - res->start_ns);
+        snprintf(list + used, sizeof list - used, "%s%d", tasks ? "," : "", i);
+        tasks++, setups += res->setups, setup += ms(res->setup_ns);
+        busy += ms(res->end_ns - res->start_ns);
         rect += weighted;
         fprintf(tl, "%d\t%d\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%s\n", w, i,
                 task_label(job, &job->tasks[i], label, sizeof label),
@@ -384,14 +379,14 @@ static struct worker_line timeline_worker(const struct analysis *a, const struct
                 ms(res->setup_ns), ms(res->cpu_ns), format_u128(weighted, false, num, sizeof num));
     }
     /* per CPU-second: what the code does when it runs, whatever else shares the machine */
-    line.rate = cpu > 0 ? (double)rect / (cpu / 1e3) : 0;
+    double rate = cpu > 0 ? (double)rect / (cpu / 1e3) : 0;
     printf("  %6d %8d %5d %-30.30s %6d %9.2f %9.2f %9.2f %12.3g %8.2f\n", w,
-           (int)run->worker_pids[w], line.tasks, line.tasks ? list : "-", setups, setup,
-           line.busy_ms, cpu, line.rate, line.rate / seq_rate);
+           (int)run->worker_pids[w], tasks, tasks ? list : "-", setups, setup, busy, cpu, rate,
+           rate / seq_rate);
     fprintf(wk, "%d\t%d\t%d\t%s\t%d\t%.4f\t%.4f\t%.4f\t%s\t%.6g\n", w, (int)run->worker_pids[w],
-            line.tasks, line.tasks ? list : "-", setups, setup, line.busy_ms, cpu,
-            format_u128(rect, false, num, sizeof num), line.rate);
-    return line;
+            tasks, tasks ? list : "-", setups, setup, busy, cpu,
+            format_u128(rect, false, num, sizeof num), rate);
+    return tasks ? rate : NAN;
 }
 
 static void analyze_timeline(struct analysis *a)
@@ -409,16 +404,15 @@ static void analyze_timeline(struct analysis *a)
            "start)\n", run->workers);
     printf("  %6s %8s %5s %-30s %6s %9s %9s %9s %12s %8s\n", "worker", "pid", "tasks",
            "task numbers", "setups", "setup ms", "busy ms", "cpu ms", "rect/cpu-s", "vs loop");
-    double busy_max = 0, busy_sum = 0, rate_min = INFINITY, rate_max = 0;
+    double rate_min = INFINITY, rate_max = 0;
     for (int w = 0; w < run->workers; w++) {
-        struct worker_line line = timeline_worker(a, run, w, tl, wk, seq_rate);
-        busy_max = fmax(busy_max, line.busy_ms);
-        busy_sum += line.busy_ms;
-        if (line.tasks)
-            rate_min = fmin(rate_min, line.rate), rate_max = fmax(rate_max, line.rate);
+        double rate = timeline_worker(a, run, w, tl, wk, seq_rate);
+        rate_min = fmin(rate_min, rate);             /* fmin and fmax skip an idle worker's NAN */
+        rate_max = fmax(rate_max, rate);
     }
     tsv_close(tl);
     tsv_close(wk);
+    struct run_summary s = summarize(job, run);
     int per = (job->task_count + run->workers - 1) / run->workers;
     bool same = rate_min / seq_rate > 0.8 && rate_max / seq_rate < 1.25;
     printf("  -> per CPU-second each worker counts %.3g to %.3g rectangles, the plain loop %.3g "
@@ -429,7 +423,7 @@ static void analyze_timeline(struct analysis *a)
            same ? "the same code at the same speed, in every process"
                 : "the rates differ by more than 20%: the CPU time includes each worker's start "
                   "and setup, or the machine's caches were shared",
-           busy_max / (busy_sum / run->workers), job->task_count, run->workers, per,
+           s.busy_max_ms / s.busy_mean_ms, job->task_count, run->workers, per,
            (double)per * run->workers / job->task_count);
 }
 
