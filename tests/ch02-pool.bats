@@ -46,6 +46,16 @@ data_rows() {
     assert_success
 }
 
+@test "chunksize: Python's default chunk already among the powers of two is swept once" {
+    run kit ch02-pool --quick --only chunksize --tasks 64 --workers 2 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    # ceil(64 / 8) = 8, a power of two: one row for it, marked, and T = 64 ends the sweep
+    assert_equal "$(grep -cE "^  pool .*  Python's default$" <<< "$output")" 1
+    assert_output --regexp "pool +8 .*  Python's default"
+    run awk -F'\t' '$1 == "pool" { print $2 }' "$BATS_TEST_TMPDIR/ch02-chunksize.tsv"
+    assert_equal "$(echo $output)" "1 2 4 8 16 32 64"
+}
+
 @test "overhead: start, stop, start+stop for 1..16 workers, a fit, and pool-1 beside the loop" {
     run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2 }' "$QUICK/ch02-overhead.tsv"
     assert_line "sequential 1"

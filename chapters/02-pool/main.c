@@ -116,7 +116,7 @@ struct map_trial {
     uint64_t arg;
     long tasks, chunk;
     uint64_t *expected, *results;
-    const char *variant;
+    const char *variant;            /* names the map in a failed check (shell-pools: its row) */
     struct pool *pool;              /* the live pool a chunked map runs on; NULL otherwise */
     struct worker_counts counts;    /* of the last map */
 };
@@ -473,18 +473,22 @@ static void run_overhead(struct run_config *c)
 
 /* ---------- experiment 4: shell-pools ---------- */
 
-/* A shell pool: xargs or GNU parallel, found in PATH (path "" when it is not installed), and
- * the jobs a trial gives it: the task numbers 0 .. T-1 on its stdin. */
+/* A shell pool: xargs or GNU parallel, found in PATH (path "" when it is not installed). */
 struct shell_tool {
     const char *name, *shown, *install;     /* in PATH; in the text; how to get it */
     char path[PATH_MAX];
     char *argv[8];                          /* argv[0] is `path` */
+};
+
+/* A tool running T jobs: the task numbers 0 .. T-1 on its stdin. */
+struct shell_trial {
+    char *const *argv;
     long tasks;
     const uint64_t *expected;
 };
 
 /* Starts the tool, gives it T task numbers, returns what it printed (up to 32 bytes a line). */
-static char *run_shell_tool(const struct shell_tool *t)
+static char *run_shell_tool(const struct shell_trial *t)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
@@ -518,7 +522,7 @@ static char *run_shell_tool(const struct shell_tool *t)
 /* Runs one tool over T task numbers, reads back the 'K VALUE' lines, checks each once. */
 static double time_shell_tool(void *ctx)
 {
-    struct shell_tool *t = ctx;
+    struct shell_trial *t = ctx;
     bool *seen = calloc((size_t)t->tasks, sizeof *seen);
     if (!seen)
         die_errno("calloc");
@@ -548,11 +552,9 @@ static double time_shell_tool(void *ctx)
 static void find_tools(struct shell_tool tools[2], char *workers, char *self)
 {
     tools[0] = (struct shell_tool){"xargs", "xargs", "", "",
-                                   {NULL, "-P", workers, "-n", "1", self, "--tiny-job", NULL},
-                                   0, NULL};
+                                   {NULL, "-P", workers, "-n", "1", self, "--tiny-job", NULL}};
     tools[1] = (struct shell_tool){"parallel", "GNU parallel", " (apt-get install parallel)", "",
-                                   {NULL, "--will-cite", "-j", workers, self, "--tiny-job", NULL},
-                                   0, NULL};
+                                   {NULL, "--will-cite", "-j", workers, self, "--tiny-job", NULL}};
     for (int i = 0; i < 2; i++) {
         find_in_path(tools[i].name, tools[i].path, sizeof tools[i].path);
         tools[i].argv[0] = tools[i].path;
@@ -568,11 +570,10 @@ static void shell_tool_row(struct run_config *c, struct report *r, struct shell_
                tool->install);
         return;
     }
-    tool->tasks = jobs->tasks;
-    tool->expected = jobs->expected;
+    struct shell_trial t = {tool->argv, jobs->tasks, jobs->expected};
     if (c->o->mode != MODE_QUICK)
         progress("shell-pools: %s", tool->name);
-    report_add(r, tool->name, (double)c->o->workers, "us", measure(time_shell_tool, tool,
+    report_add(r, tool->name, (double)c->o->workers, "us", measure(time_shell_tool, &t,
                                                                    trials));
 }
 
@@ -604,16 +605,15 @@ static void shell_pools_conclusion(const struct report *r, double workers, long 
 
 /* What a job costs through the slowest shell pool installed (its start-up included; GNU
  * parallel can be ten times xargs): a short run of 2 x workers jobs through each, timed. */
-static double job_cost_s(const struct run_config *c, struct shell_tool tools[2])
+static double job_cost_s(const struct run_config *c, const struct shell_tool tools[2])
 {
     struct map_trial exec = new_map_trial(c, "pool-exec", (int)c->o->workers, TASK_EXEC, 0,
                                           2 * c->o->workers, 1);
     double most = 0;
     for (int i = 0; i < 2; i++)
         if (tools[i].path[0]) {
-            tools[i].tasks = exec.tasks;
-            tools[i].expected = exec.expected;
-            double s = time_shell_tool(&tools[i]) / 1e6;
+            struct shell_trial t = {tools[i].argv, exec.tasks, exec.expected};
+            double s = time_shell_tool(&t) / 1e6;
             most = s > most ? s : most;
         }
     if (most == 0)                      /* neither installed: a pool running the program */
