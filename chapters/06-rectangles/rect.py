@@ -25,7 +25,7 @@ from itertools import combinations
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
 from kit import VerificationFailed, verified_or_exit  # noqa: E402  (after the path is set)
 
-# Positive and negative normalized rectangles: the table, and values on which
+# Positive and negative normalized rectangles: the published small sizes, and values on which
 # ch06-rectangles (both splits) and this program agree.
 KNOWN = {
     (2, 4): (3, 6), (3, 4): (12, 12), (4, 4): (24, 0),
