@@ -59,6 +59,7 @@ static const char *const experiments[] = {"latency", "bandwidth", "serialization
 struct plan {
     const struct kit_opts *o;
     int channel;                /* --channel: its kind, or -1 for every channel */
+    enum kit_pin where;         /* bandwidth and serialization: --pin, else spread (1 CPU: same) */
     long ping_trials, ping_rounds;          /* latency */
     long flow_trials;                       /* bandwidth */
     size_t max_size;
@@ -69,10 +70,17 @@ struct plan {
 
 /* ---------- the peer process: started, watched, reaped ---------- */
 
-enum placement { ON_ONE_CPU, ON_TWO_CPUS, ANYWHERE };
-static const char *const placement_names[] = {"same", "spread", "none"};
-static const enum kit_pin placement_pins[] = {PIN_SAME, PIN_SPREAD, PIN_NONE};
-static const int placement_cpus[] = {1, 2, 0};      /* the x of the latency TSV */
+/* Where the two processes run, by --pin's value: its name, the CPUs they use (the x of the
+ * latency TSV; 0: wherever the scheduler puts them) and the title of its latency column. */
+static const struct placement {
+    const char *name;
+    int cpus;
+    const char *title;
+} placements[] = {[PIN_NONE] = {"none", 0, "scheduler: us (min)"},
+                  [PIN_SAME] = {"same", 1, "one CPU: us (min)"},
+                  [PIN_SPREAD] = {"spread", 2, "two CPUs: us (min)"}};
+
+typedef void peer_body(struct channel *ch, void *arg);
 
 /* The one peer that runs at a time. The channels call check_peer and peer_gone from deep
  * inside their waits, so what those need to know lives here. */
@@ -82,20 +90,22 @@ static struct {
     const char *role;       /* "sender" or "echo": what the peer does */
     char task[96];          /* "bandwidth pipe 64K" */
     cpu_set_t cpus;         /* the parent's CPUs before it was placed for the peer */
+    struct channel *ch;     /* the channel between the two */
+    peer_body *body;        /* what the peer runs, and its argument */
+    void *arg;
 } peer;
 
 __attribute__((noreturn))
 static void report_peer_end(int status, const char *how)
 {
     char ended[96];
-    if (WIFSIGNALED(status))
-        die("%s: the %s process (pid %d) was %s", peer.task, peer.role, (int)peer.pid,
-            how_it_ended(status, ended, sizeof ended));
-    if (!ended_ok(status))
-        die("%s: the %s process (pid %d) %s (its message is above)", peer.task, peer.role,
-            (int)peer.pid, how_it_ended(status, ended, sizeof ended));
-    die("%s: the %s process (pid %d) exited before finishing its part (%s)", peer.task,
-        peer.role, (int)peer.pid, how);
+    how_it_ended(status, ended, sizeof ended);
+    if (ended_ok(status))
+        die("%s: the %s process (pid %d) exited before finishing its part (%s)", peer.task,
+            peer.role, (int)peer.pid, how);
+    bool killed = WIFSIGNALED(status);       /* else it failed and said why itself */
+    die("%s: the %s process (pid %d) %s%s%s", peer.task, peer.role, (int)peer.pid,
+        killed ? "was " : "", ended, killed ? "" : " (its message is above)");
 }
 
 /* A wait timed out or was interrupted: stop if asked to; if the peer is gone, fail at
@@ -122,44 +132,41 @@ void peer_gone(const char *how)
     report_peer_end(reap_child(peer.pid), how);
 }
 
-struct peer_job {
-    struct channel *ch;
-    void (*body)(struct channel *ch, void *arg);
-    void *arg;
-};
-
-static int run_peer(int index, void *arg)
+static int run_peer(int index, void *unused)
 {
-    (void)index;
-    struct peer_job *job = arg;
+    (void)index, (void)unused;
     peer.in_peer = true;
-    attach_channel(job->ch, false);
-    job->body(job->ch, job->arg);
+    attach_channel(peer.ch, false);
+    peer.body(peer.ch, peer.arg);
     return 0;
 }
 
-/* Fork the peer (placed as `where` says); it attaches to the channel and runs body. */
-static void start_peer(struct channel *ch, enum placement where, const char *role,
-                       void (*body)(struct channel *, void *), void *arg)
+/* Open a channel of `kind` for messages up to max_msg bytes, fork the peer (placed as `where`
+ * says) to run body on its side of it, and attach this side. */
+static struct channel *start_peer(int kind, size_t max_msg, enum kit_pin where,
+                                  const char *role, peer_body *body, void *arg)
 {
-    struct peer_job job = {ch, body, arg};
+    peer.ch = open_channel(kind, max_msg);
+    peer.body = body;
+    peer.arg = arg;
+    peer.role = role;
     if (sched_getaffinity(0, sizeof peer.cpus, &peer.cpus) == -1)
         die_errno("sched_getaffinity");
-    if (where != ANYWHERE)
+    if (where != PIN_NONE)
         pin_to_cpu(0);                           /* the peer: CPU 0 (same) or CPU 1 (spread) */
-    peer.pid = start_worker(1, placement_pins[where], run_peer, &job);
-    peer.role = role;
-    attach_channel(ch, true);
+    peer.pid = start_worker(1, where, run_peer, NULL);
+    attach_channel(peer.ch, true);
+    return peer.ch;
 }
 
 /* Reap the peer, check it finished its part, and release the channel. */
-static void finish_peer(struct channel *ch)
+static void finish_peer(void)
 {
     int status = reap_child(peer.pid);
     if (!ended_ok(status))
         report_peer_end(status, "");
     peer.pid = 0;
-    close_channel(ch);
+    close_channel(peer.ch);
     if (sched_setaffinity(0, sizeof peer.cpus, &peer.cpus) == -1)
         die_errno("sched_setaffinity");
 }
@@ -175,21 +182,41 @@ static bool channel_wanted(const struct plan *pl, int kind)
     return pl->channel == -1 || pl->channel == kind;
 }
 
-static enum placement default_placement(const struct plan *pl)
+enum { LOWEST = 1, HIGHEST = -1 };
+
+/* The channel whose median at x is the lowest or the highest (`which`), leaving out
+ * `except` (NULL: none); NULL when no channel has a row there. */
+static const char *extreme_channel(const struct report *r, double x, int which,
+                                   const char *except)
 {
-    if (pl->o->pin_given)
-        return pl->o->pin == PIN_SAME ? ON_ONE_CPU
-             : pl->o->pin == PIN_SPREAD ? ON_TWO_CPUS : ANYWHERE;
-    return online_cpus() > 1 ? ON_TWO_CPUS : ON_ONE_CPU;
+    const char *found = NULL;
+    for (int k = 0; k < CHANNEL_COUNT; k++) {
+        const char *name = channel_name(k);
+        double m = median_of(r, name, x);
+        if (m > 0 && !(except && strcmp(name, except) == 0)
+            && (!found || which * m < which * median_of(r, found, x)))
+            found = name;
+    }
+    return found;
+}
+
+/* Buffers written once, so their pages are faulted in before anything is timed. */
+static void *filled(size_t bytes, int byte)
+{
+    void *p = malloc(bytes);
+    if (!p)
+        die_errno("malloc");
+    return memset(p, byte, bytes);
 }
 
 /* ---------- experiment 1: latency ---------- */
 
 enum { PING_BYTES = 64 };
 
+/* Both sides start from the same copy: each sends one stream and checks the other. */
 struct ping {
     struct channel *ch;
-    struct stream out, in;
+    struct stream down, up;
     long rounds;            /* per trial */
     long total_rounds;      /* warm-up + trials, for the echo side */
 };
@@ -199,8 +226,8 @@ static void echo_body(struct channel *ch, void *arg)
 {
     struct ping *p = arg;
     for (long r = 0; r < p->total_rounds; r++) {
-        receive_message(ch, DOWN, &p->in, PING_BYTES);
-        send_message(ch, UP, &p->out, PING_BYTES);
+        receive_message(ch, DOWN, &p->down, PING_BYTES);
+        send_message(ch, UP, &p->up, PING_BYTES);
     }
 }
 
@@ -210,69 +237,27 @@ static double time_round_trips(void *ctx)
     struct ping *p = ctx;
     uint64_t start = now_ns();
     for (long r = 0; r < p->rounds; r++) {
-        send_message(p->ch, DOWN, &p->out, PING_BYTES);
-        receive_message(p->ch, UP, &p->in, PING_BYTES);
+        send_message(p->ch, DOWN, &p->down, PING_BYTES);
+        receive_message(p->ch, UP, &p->up, PING_BYTES);
     }
     return (double)(now_ns() - start) / (double)p->rounds / 1e3;
 }
 /* end:ping */
 
-static struct stats latency_point(const struct plan *pl, int kind, enum placement where)
+static struct stats latency_point(const struct plan *pl, int kind, enum kit_pin where)
 {
     snprintf(peer.task, sizeof peer.task, "latency %s %s", channel_name(kind),
-             placement_names[where]);
-    struct channel *ch = open_channel(kind, PING_BYTES);
-    long rounds = pl->ping_rounds;
-    struct ping echo = {ch, stream_for(pl, UP, peer.task), stream_for(pl, DOWN, peer.task),
-                        rounds, rounds * (pl->ping_trials + 1)};
-    start_peer(ch, where, "echo", echo_body, &echo);
-    struct ping ping = {ch, echo.in, echo.out, rounds, 0};
-    struct stats s = measure(time_round_trips, &ping, pl->ping_trials);
-    finish_peer(ch);
+             placements[where].name);
+    struct ping p = {NULL, stream_for(pl, DOWN, peer.task), stream_for(pl, UP, peer.task),
+                     pl->ping_rounds, pl->ping_rounds * (pl->ping_trials + 1)};
+    p.ch = start_peer(kind, PING_BYTES, where, "echo", echo_body, &p);
+    struct stats s = measure(time_round_trips, &p, pl->ping_trials);
+    finish_peer();
     return s;
 }
 
-static int latency_placements(const struct plan *pl, enum placement wheres[2])
-{
-    if (pl->o->pin_given) {
-        wheres[0] = default_placement(pl);
-        return 1;
-    }
-    wheres[0] = ON_ONE_CPU;
-    wheres[1] = ON_TWO_CPUS;
-    return online_cpus() > 1 ? 2 : 1;
-}
-
-static void print_latency_header(const struct plan *pl, const enum placement *wheres, int n)
-{
-    static const char *const titles[] = {"one CPU: us (min)", "two CPUs: us (min)",
-                                         "scheduler: us (min)"};
-    printf("\nlatency: round trip of a %d-byte message, parent -> child -> parent "
-           "(%ld trials x %ld round trips)\n", PING_BYTES, pl->ping_trials, pl->ping_rounds);
-    printf("  %-14s", "channel");
-    for (int w = 0; w < n; w++)
-        printf("  %-20s", titles[wheres[w]]);
-    printf("%s\n", n == 2 ? "  two/one" : "");
-}
-
-static void print_latency_row(const struct report *r, int kind, const enum placement *wheres,
-                              int n)
-{
-    const char *name = channel_name(kind);
-    printf("  %-14s", name);
-    for (int w = 0; w < n; w++) {
-        const struct stats *s = report_find(r, name, placement_cpus[wheres[w]]);
-        char cell[32];
-        snprintf(cell, sizeof cell, "%.1f (%.1f)%s", s->median, s->min, is_noisy(*s) ? "*" : "");
-        printf("  %-20s", cell);
-    }
-    if (n == 2)
-        printf("  %6.2fx", median_of(r, name, 2) / median_of(r, name, 1));
-    printf("\n");
-}
-
 /* What the pipe's two placements say, then the spread between the channels. */
-static void latency_conclusions(const struct report *r, enum placement last)
+static void latency_conclusions(const struct report *r, enum kit_pin last)
 {
     double one = median_of(r, "pipe", 1), two = median_of(r, "pipe", 2);
     if (one > 0 && two > 0) {
@@ -289,37 +274,52 @@ static void latency_conclusions(const struct report *r, enum placement last)
             printf("     about the same here: the wake-up of the other CPU costs no more than "
                    "a context switch.\n");
     }
-    int best = -1, worst = -1, x = placement_cpus[last];
-    for (int k = 0; k < CHANNEL_COUNT; k++) {
-        double m = median_of(r, channel_name(k), x);
-        if (m > 0 && (best == -1 || m < median_of(r, channel_name(best), x)))
-            best = k;
-        if (m > 0 && (worst == -1 || m > median_of(r, channel_name(worst), x)))
-            worst = k;
-    }
+    int x = placements[last].cpus;
+    const char *best = extreme_channel(r, x, LOWEST, NULL);
+    const char *worst = extreme_channel(r, x, HIGHEST, NULL);
     if (best == worst)
         return;
-    double fast = median_of(r, channel_name(best), x), slow = median_of(r, channel_name(worst), x);
+    double fast = median_of(r, best, x), slow = median_of(r, worst, x);
     printf("  -> %s: fastest %s (%.1f us), slowest %s (%.1f us), %.1fx apart; the message is "
            "only %d bytes,\n     so this is the cost of a wake-up and the calls around it, "
-           "not of copying.\n", placement_names[last], channel_name(best), fast,
-           channel_name(worst), slow, slow / fast, PING_BYTES);
+           "not of copying.\n", placements[last].name, best, fast, worst, slow, slow / fast,
+           PING_BYTES);
 }
 
+/* Without --pin: one CPU and two (where there are two); each cell median (min), * if noisy. */
 static void run_latency(const struct plan *pl)
 {
-    enum placement wheres[2];
-    int n = latency_placements(pl, wheres);
+    enum kit_pin wheres[2] = {PIN_SAME, PIN_SPREAD};
+    int n = !pl->o->pin_given && online_cpus() > 1 ? 2 : 1;
+    if (pl->o->pin_given)
+        wheres[0] = pl->o->pin;
     struct report r;
     report_start(&r, pl->o, "latency", "cpus");
-    print_latency_header(pl, wheres, n);
+    printf("\nlatency: round trip of a %d-byte message, parent -> child -> parent "
+           "(%ld trials x %ld round trips)\n  %-14s", PING_BYTES, pl->ping_trials,
+           pl->ping_rounds, "channel");
+    for (int w = 0; w < n; w++)
+        printf("  %-20s", placements[wheres[w]].title);
+    printf("%s\n", n == 2 ? "  two/one" : "");
     for (int k = 0; k < CHANNEL_COUNT; k++) {
         if (!channel_wanted(pl, k))
             continue;
-        for (int w = 0; w < n; w++)
-            report_add(&r, channel_name(k), placement_cpus[wheres[w]], "us",
-                       latency_point(pl, k, wheres[w]));
-        print_latency_row(&r, k, wheres, n);
+        const char *name = channel_name(k);
+        struct stats cells[2];
+        for (int w = 0; w < n; w++) {
+            cells[w] = latency_point(pl, k, wheres[w]);
+            report_add(&r, name, placements[wheres[w]].cpus, "us", cells[w]);
+        }
+        printf("  %-14s", name);              /* once measured: a failure prints no half row */
+        for (int w = 0; w < n; w++) {
+            char cell[32];
+            snprintf(cell, sizeof cell, "%.1f (%.1f)%s", cells[w].median, cells[w].min,
+                     is_noisy(cells[w]) ? "*" : "");
+            printf("  %-20s", cell);
+        }
+        if (n == 2)
+            printf("  %6.2fx", median_of(&r, name, 2) / median_of(&r, name, 1));
+        printf("\n");
     }
     printf("  (* noisy: the slowest trial took over %.0fx the fastest)\n", NOISY_RATIO);
     latency_conclusions(&r, wheres[n - 1]);
@@ -328,9 +328,11 @@ static void run_latency(const struct plan *pl)
 
 /* ---------- experiment 2: bandwidth ---------- */
 
+/* The sender's copy of the stream and the receiver's: apart in two processes (bandwidth),
+ * side by side in one (shm-zero-copy alone). */
 struct flow {
     struct channel *ch;
-    struct stream stream;
+    struct stream sent, checked;
     size_t bytes;
     long messages;          /* per trial */
     long total_messages;    /* warm-up + trials, for the sending side */
@@ -342,7 +344,7 @@ static void sender_body(struct channel *ch, void *arg)
 {
     struct flow *f = arg;
     for (long m = 0; m < f->total_messages; m++)
-        send_message(ch, UP, &f->stream, f->bytes);
+        send_message(ch, UP, &f->sent, f->bytes);
 }
 
 /* book:flow */
@@ -352,30 +354,13 @@ static double time_flow(void *ctx)
 {
     struct flow *f = ctx;
     for (long m = 0; m < f->messages; m++)
-        receive_message(f->ch, UP, &f->stream, f->bytes);
+        receive_message(f->ch, UP, &f->checked, f->bytes);
     uint64_t now = now_ns();
     double gb_per_s = (double)f->bytes * (double)f->messages / (double)(now - f->boundary);
     f->boundary = now;
     return gb_per_s;   /* bytes per ns = GB/s */
 }
 /* end:flow */
-
-struct copy_trial {
-    unsigned char *from, *to;
-    size_t bytes;
-    long copies;
-};
-
-static double time_memcpy(void *ctx)
-{
-    struct copy_trial *t = ctx;
-    uint64_t start = now_ns();
-    for (long c = 0; c < t->copies; c++) {
-        memcpy(t->to, t->from, t->bytes);
-        keep(t->to[c % t->bytes]);
-    }
-    return (double)t->bytes * (double)t->copies / (double)(now_ns() - start);
-}
 
 static long messages_per_trial(const struct kit_opts *o, size_t bytes)
 {
@@ -400,30 +385,51 @@ static struct stats bandwidth_point(const struct plan *pl, int kind, size_t byte
     char size[16];
     snprintf(peer.task, sizeof peer.task, "bandwidth %s %s", channel_name(kind),
              format_size(bytes, size, sizeof size));
-    struct channel *ch = open_channel(kind, bytes);
     long messages = messages_per_trial(pl->o, bytes);
-    struct flow f = {ch, stream_for(pl, UP, peer.task), bytes, messages,
-                     messages * (pl->flow_trials + 1), 0};
-    start_peer(ch, default_placement(pl), "sender", sender_body, &f);
+    struct stream s = stream_for(pl, UP, peer.task);
+    struct flow f = {NULL, s, s, bytes, messages, messages * (pl->flow_trials + 1), 0};
+    f.ch = start_peer(kind, bytes, pl->where, "sender", sender_body, &f);
     f.boundary = now_ns();
-    struct stats s = measure(time_flow, &f, pl->flow_trials);
-    finish_peer(ch);
-    return s;
+    struct stats st = measure(time_flow, &f, pl->flow_trials);
+    finish_peer();
+    return st;
+}
+
+struct copy_trial {
+    unsigned char *from, *to;
+    size_t bytes;
+    long copies;
+};
+
+/* The timed part of both memcpy readings, in GB/s (bytes per ns). */
+static double time_memcpy(void *ctx)
+{
+    const struct copy_trial *t = ctx;
+    uint64_t start = now_ns();
+    for (long c = 0; c < t->copies; c++) {
+        memcpy(t->to, t->from, t->bytes);
+        keep(t->to[c % t->bytes]);
+    }
+    return (double)t->bytes * (double)t->copies / (double)(now_ns() - start);
+}
+
+/* The copy checked against its source, then both buffers freed. */
+static void check_and_free_copy(const struct copy_trial *t, const char *what)
+{
+    if (memcmp(t->from, t->to, t->bytes) != 0)
+        verification_failed("memcpy of %zu %s: the copy differs from the source", t->bytes,
+                            what);
+    free(t->from);
+    free(t->to);
 }
 
 static struct stats memcpy_point(const struct plan *pl, size_t bytes)
 {
-    struct copy_trial t = {malloc(bytes), malloc(bytes), bytes, messages_per_trial(pl->o, bytes)};
-    if (!t.from || !t.to)
-        die_errno("malloc");
-    memset(t.from, 1, bytes);
-    memset(t.to, 2, bytes);
+    struct copy_trial t = {filled(bytes, 1), filled(bytes, 2), bytes,
+                           messages_per_trial(pl->o, bytes)};
     /* cheap, and the line everything is read against: three times the trials */
     struct stats s = measure(time_memcpy, &t, 3 * pl->flow_trials);
-    if (memcmp(t.from, t.to, bytes) != 0)
-        verification_failed("memcpy of %zu bytes: the copy differs from the source", bytes);
-    free(t.from);
-    free(t.to);
+    check_and_free_copy(&t, "bytes");
     return s;
 }
 
@@ -432,56 +438,39 @@ static struct stats memcpy_point(const struct plan *pl, size_t bytes)
  * ceiling above (the same buffers, copied back to back), it shows what a warm cache gives. */
 static double time_memcpy_fresh(void *ctx)
 {
-    const struct copy_trial *t = ctx;
-    unsigned char *from = malloc(t->bytes), *to = malloc(t->bytes);
-    if (!from || !to)
+    const struct copy_trial *size = ctx;
+    struct copy_trial t = {filled(size->bytes, 1), malloc(size->bytes), size->bytes,
+                           size->copies};
+    if (!t.to)
         die_errno("malloc");
-    memset(from, 1, t->bytes);
-    memcpy(to, from, t->bytes);
-    uint64_t start = now_ns();
-    for (long c = 0; c < t->copies; c++) {
-        memcpy(to, from, t->bytes);
-        keep(to[c % t->bytes]);
-    }
-    double gb_per_s = (double)t->bytes * (double)t->copies / (double)(now_ns() - start);
-    if (memcmp(from, to, t->bytes) != 0)
-        verification_failed("memcpy of %zu fresh bytes: the copy differs from the source",
-                            t->bytes);
-    free(from);
-    free(to);
+    memcpy(t.to, t.from, t.bytes);
+    double gb_per_s = time_memcpy(&t);
+    check_and_free_copy(&t, "fresh bytes");
     return gb_per_s;
 }
 
 /* shm-zero-copy's own ceiling: the same slots, the same producer write (fill) and consumer
  * check, one message at a time in this one process. No second process, no wake-up, and the
  * message is read from the cache of the CPU that has just written it. */
-struct alone_trial {
-    struct channel *ch;
-    struct stream out, in;
-    size_t bytes;
-    long messages;
-};
-
 static double time_zero_copy_alone(void *ctx)
 {
-    struct alone_trial *t = ctx;
+    struct flow *f = ctx;
     uint64_t start = now_ns();
-    for (long m = 0; m < t->messages; m++) {
-        send_message(t->ch, UP, &t->out, t->bytes);
-        receive_message(t->ch, UP, &t->in, t->bytes);
+    for (long m = 0; m < f->messages; m++) {
+        send_message(f->ch, UP, &f->sent, f->bytes);
+        receive_message(f->ch, UP, &f->checked, f->bytes);
     }
-    return (double)t->bytes * (double)t->messages / (double)(now_ns() - start);
+    return (double)f->bytes * (double)f->messages / (double)(now_ns() - start);
 }
 
 static struct stats zero_copy_alone_point(const struct plan *pl, size_t bytes)
 {
-    int kind = channel_named("shm-zero-copy");
     snprintf(peer.task, sizeof peer.task, "bandwidth shm-zero-copy alone %zu", bytes);
-    struct channel *ch = open_channel(kind, bytes);
+    struct channel *ch = open_channel(channel_named("shm-zero-copy"), bytes);
     attach_channel(ch, true);
     struct stream s = stream_for(pl, UP, peer.task);
-    struct alone_trial t = {ch, s, s, bytes, messages_per_trial(pl->o, bytes)};
-    struct stats st = measure(time_zero_copy_alone, &t, 3 * pl->flow_trials);
+    struct flow f = {ch, s, s, bytes, messages_per_trial(pl->o, bytes), 0, 0};
+    struct stats st = measure(time_zero_copy_alone, &f, 3 * pl->flow_trials);
     close_channel(ch);
     return st;
 }
@@ -493,14 +482,8 @@ static void bandwidth_conclusions(const struct report *r, size_t smallest, size_
     double small_x = (double)smallest / 1024, x = (double)largest / 1024;
     double small_ceiling = median_of(r, "memcpy", small_x), ceiling = median_of(r, "memcpy", x);
     bool all_below = true;
-    int best = -1;
-    for (int k = 0; k < CHANNEL_COUNT; k++) {
-        const char *name = channel_name(k);
-        all_below = all_below && !(median_of(r, name, small_x) >= small_ceiling);
-        if (strcmp(name, "shm-zero-copy") != 0 && median_of(r, name, x) > 0
-            && (best == -1 || median_of(r, name, x) > median_of(r, channel_name(best), x)))
-            best = k;
-    }
+    for (int k = 0; k < CHANNEL_COUNT; k++)
+        all_below = all_below && !(median_of(r, channel_name(k), small_x) >= small_ceiling);
     char small[16], big[16];
     printf("  -> %s-byte messages: the memcpy ceiling is %.1f GB/s%s;\n     at %s the single-CPU "
            "memcpy ceiling is %.2f GB/s", format_size(smallest, small, sizeof small), small_ceiling,
@@ -511,10 +494,10 @@ static void bandwidth_conclusions(const struct report *r, size_t smallest, size_
         printf(", shm-zero-copy moves %.2f GB/s (%.0f%% of it;\n     %.0f%% of its own "
                "ceiling, %.2f GB/s: the same write and check in one process)", zero,
                100 * zero / ceiling, 100 * zero / alone, alone);
-    if (best != -1)
+    const char *best = extreme_channel(r, x, HIGHEST, "shm-zero-copy");
+    if (best)
         printf(",\n     the best copying channel, %s, %.2f GB/s (%.0f%%): every byte it moves is "
-               "copied twice", channel_name(best), median_of(r, channel_name(best), x),
-               100 * median_of(r, channel_name(best), x) / ceiling);
+               "copied twice", best, median_of(r, best, x), 100 * median_of(r, best, x) / ceiling);
     printf(".\n");
 }
 
@@ -537,6 +520,7 @@ static void bandwidth_ceilings(const struct plan *pl, struct report *r, size_t s
            "does): %.2f GB/s.\n", format_size(largest, size, sizeof size), cold.median);
 }
 
+/* One row per channel, then memcpy, the ceiling; a column per message size. */
 static void run_bandwidth(const struct plan *pl)
 {
     size_t sizes[16];
@@ -544,8 +528,7 @@ static void run_bandwidth(const struct plan *pl)
     struct report r;
     report_start(&r, pl->o, "bandwidth", "msg_kib");
     printf("\nbandwidth: one-way throughput, GB/s (10^9 bytes/s), by message size; placement %s; "
-           "%ld trials\n  %-14s", placement_names[default_placement(pl)], pl->flow_trials,
-           "channel");
+           "%ld trials\n  %-14s", placements[pl->where].name, pl->flow_trials, "channel");
     for (int i = 0; i < nsizes; i++) {
         char size[16];
         printf(" %7s", format_size(sizes[i], size, sizeof size));
@@ -553,20 +536,21 @@ static void run_bandwidth(const struct plan *pl)
     printf("\n");
     for (int k = 0; k < CHANNEL_COUNT; k++)
         count += channel_wanted(pl, k);
-    for (int k = 0; k < CHANNEL_COUNT + 1; k++) {       /* the last row: memcpy, the ceiling */
-        if (k < CHANNEL_COUNT && !channel_wanted(pl, k))
+    for (int k = 0; k <= CHANNEL_COUNT; k++) {
+        bool ceiling = k == CHANNEL_COUNT;
+        if (!ceiling && !channel_wanted(pl, k))
             continue;
-        if (k < CHANNEL_COUNT && pl->o->mode != MODE_QUICK)
+        if (!ceiling && pl->o->mode != MODE_QUICK)
             progress("bandwidth: %s (%d of %d channels)", channel_name(k), ++done, count);
-        const char *name = k < CHANNEL_COUNT ? channel_name(k) : "memcpy";
+        const char *name = ceiling ? "memcpy" : channel_name(k);
         printf("  %-14s", name);
         for (int i = 0; i < nsizes; i++) {
-            struct stats s = k < CHANNEL_COUNT ? bandwidth_point(pl, k, sizes[i])
-                                               : memcpy_point(pl, sizes[i]);
+            struct stats s = ceiling ? memcpy_point(pl, sizes[i])
+                                     : bandwidth_point(pl, k, sizes[i]);
             report_add(&r, name, (double)sizes[i] / 1024, "GB/s", s);
             printf(" %7.2f", s.median);
         }
-        printf("%s\n", k < CHANNEL_COUNT ? "" : "   (one CPU copying: the ceiling)");
+        printf("%s\n", ceiling ? "   (one CPU copying: the ceiling)" : "");
     }
     bandwidth_ceilings(pl, &r, sizes[0], sizes[nsizes - 1]);
     report_save(&r);                   /* the TSV, whole, once every row is in */
@@ -687,15 +671,6 @@ static void shipper_body(struct channel *ch, void *arg)
     }
 }
 
-/* Every integer as it arrived, against the originals (untimed). */
-static void check_integers(const struct shipment *s, const int64_t *result)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (result[i] != s->expected[i])
-            verification_failed("%s: integer %zu arrived as %" PRId64 ", expected %" PRId64,
-                                s->format->name, i, result[i], s->expected[i]);
-}
-
 /* The parent: one shipment, timed phase by phase, then checked. */
 static void receive_shipment(struct channel *ch, struct shipment *s, double ms[PHASES])
 {
@@ -723,7 +698,12 @@ static void receive_shipment(struct channel *ch, struct shipment *s, double ms[P
     ms[PHASE_TRANSFER] = (double)(received - end) / 1e6;
     ms[PHASE_DECODE] = (double)(decoded - received) / 1e6;
     ms[PHASE_TOTAL] = (double)(decoded - start) / 1e6;
-    check_integers(s, s->format->decode ? s->decoded : result);
+    if (s->format->decode)
+        result = s->decoded;
+    for (size_t i = 0; i < s->n; i++)             /* every integer, against the originals */
+        if (result[i] != s->expected[i])
+            verification_failed("%s: integer %zu arrived as %" PRId64 ", expected %" PRId64,
+                                s->format->name, i, result[i], s->expected[i]);
     s->wire_bytes = s->format->in_place ? sizeof bytes : sizeof bytes + bytes;
 }
 
@@ -733,23 +713,15 @@ static void make_values(int64_t *values, size_t n, uint64_t seed)
         values[i] = (int64_t)(mix64(mix64(seed) + i) % 2000000001u) - 1000000000;
 }
 
-static void *zeroed(size_t bytes)      /* faulted in before anything is timed */
-{
-    void *p = malloc(bytes);
-    if (!p)
-        die_errno("malloc");
-    return memset(p, 0, bytes);
-}
-
 /* One format: a fresh pipe and peer, a warm-up and the trials; six rows of the report. */
 static void ship_format(const struct plan *pl, struct shipment *s, struct report *r)
 {
     long trials = pl->ship_trials;
     snprintf(peer.task, sizeof peer.task, "serialization %s", s->format->name);
     make_values(s->values, s->n, pl->o->seed);
-    struct channel *ch = open_channel(channel_named("pipe"), 64);   /* as under Python's Pipe */
-    start_peer(ch, default_placement(pl), "sender", shipper_body, s);
-    double *samples = zeroed((size_t)trials * (PHASES + 1) * sizeof *samples), ms[PHASES];
+    int pipe_kind = channel_named("pipe");          /* as under Python's Pipe */
+    struct channel *ch = start_peer(pipe_kind, 64, pl->where, "sender", shipper_body, s);
+    double *samples = filled((size_t)trials * (PHASES + 1) * sizeof *samples, 0), ms[PHASES];
     receive_shipment(ch, s, ms);                     /* warm-up */
     for (long t = 0; t < trials; t++) {
         exit_if_stopped();
@@ -759,7 +731,7 @@ static void ship_format(const struct plan *pl, struct shipment *s, struct report
         samples[PHASES * trials + t] =
             100 * (ms[PHASE_ENCODE] + ms[PHASE_DECODE]) / ms[PHASE_TOTAL];
     }
-    finish_peer(ch);
+    finish_peer();
     for (int p = 0; p <= PHASES + 1; p++) {
         char variant[48];
         double w = (double)s->wire_bytes;
@@ -789,10 +761,11 @@ static double work_share(const struct report *r, const char *format, double n)
 
 static void print_format_row(const struct report *r, const struct format *f, double n)
 {
-    printf("  %-13s %9.2f %9.2f %9.2f %9.2f %12.0f %7.0f%%   %s\n", f->name,
-           phase_median(r, f->name, "encode", n), phase_median(r, f->name, "transfer", n),
-           phase_median(r, f->name, "decode", n), phase_median(r, f->name, "total", n),
-           phase_median(r, f->name, "wire", n), work_share(r, f->name, n), f->how);
+    printf("  %-13s", f->name);
+    for (int p = 0; p < PHASES; p++)
+        printf(" %9.2f", phase_median(r, f->name, phase_names[p], n));
+    printf(" %12.0f %7.0f%%   %s\n", phase_median(r, f->name, "wire", n), work_share(r, f->name, n),
+           f->how);
 }
 
 static void serialization_conclusions(const struct report *r, double n)
@@ -811,19 +784,18 @@ static void serialization_conclusions(const struct report *r, double n)
 static void run_serialization(const struct plan *pl)
 {
     size_t n = pl->ints;
-    int64_t *expected = zeroed(n * sizeof *expected);
+    int64_t *expected = filled(n * sizeof *expected, 0);
     make_values(expected, n, pl->o->seed);
     struct shipment s = {
         .values = map_shared_memory(NULL, n * sizeof(int64_t)), .n = n,
-        .wire = zeroed(wire_capacity(n)),
+        .wire = filled(wire_capacity(n), 0),
         .encoded = map_shared_memory(NULL, 2 * sizeof(uint64_t)), .trials = pl->ship_trials + 1,
-        .corrupt_at = pl->corrupt_at, .inbox = zeroed(wire_capacity(n)),
-        .decoded = zeroed(n * sizeof(int64_t)), .expected = expected};
+        .corrupt_at = pl->corrupt_at, .inbox = filled(wire_capacity(n), 0),
+        .decoded = filled(n * sizeof(int64_t), 0), .expected = expected};
     struct report r;
     report_start(&r, pl->o, "serialization", "ints");
     printf("\nserialization: %zu integers from the child to the parent, ms per phase (median of "
-           "%ld trials); placement %s\n", n, pl->ship_trials,
-           placement_names[default_placement(pl)]);
+           "%ld trials); placement %s\n", n, pl->ship_trials, placements[pl->where].name);
     printf("  %-13s %9s %9s %9s %9s %12s %8s   %s\n", "format", "encode", "transfer", "decode",
            "total", "wire bytes", "enc+dec", "how");
     for (int f = 0; f < FORMAT_COUNT; f++) {
@@ -861,25 +833,20 @@ static uint64_t longest_stream(const struct plan *pl)
     return most;
 }
 
-static void parse_channel(struct plan *pl, const char *name)
-{
-    pl->channel = channel_named(name);
-    if (pl->channel == -1)
-        die_usage("--channel: '%s' is not a channel (accepted: pipe, socketpair, fifo, mqueue, "
-                  "queue, shm-ring, shm-zero-copy)", name);
-}
-
 /* The standard options and this chapter's; then every size resolved, before any work. */
 static void parse_options(struct plan *pl, struct kit_opts *o, int argc, char **argv)
 {
     const char *max_size = NULL, *ints = NULL, *corrupt_at = NULL, *channel = NULL;
-    const char *rounds = NULL;
+    const char *rounds = NULL, *channels[CHANNEL_COUNT];
     const struct kit_option own[] = {{"--max-size", &max_size, NULL}, {"--ints", &ints, NULL},
                                      {"--corrupt-at", &corrupt_at, NULL},
                                      {"--channel", &channel, NULL}, {"--rounds", &rounds, NULL}};
     parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    for (int k = 0; k < CHANNEL_COUNT; k++)
+        channels[k] = channel_name(k);
     if (channel)
-        parse_channel(pl, channel);
+        pl->channel = parse_choice("--channel", channel, "a channel", channels, CHANNEL_COUNT);
+    pl->where = o->pin_given ? o->pin : online_cpus() > 1 ? PIN_SPREAD : PIN_SAME;
     pl->max_size = max_size ? parse_size("--max-size", max_size, 64, 64 << 20)
                             : (size_t)by_mode(o, 256 << 10, 4 << 20, 16 << 20);
     if (pl->max_size % WORD)
