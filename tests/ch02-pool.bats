@@ -88,6 +88,21 @@ data_rows() {
     assert_output "$(printf '%s\n' xargs pool-exec pool-call)"
 }
 
+@test "shell-pools: a tool that never stops printing fails verification and is killed" {
+    local bin="$BATS_TEST_TMPDIR/bin"
+    mkdir -p "$bin"
+    printf '#!/bin/sh\nexec %s "0 1"\n' "$(command -v yes)" >"$bin/xargs"
+    chmod +x "$bin/xargs"
+    setsid env PATH="$bin" "$KIT_BUILD/ch02-pool" --quick --only shell-pools --trials 1 \
+        --out "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+    KIT_PID=$!
+    wait_kit 30
+    assert_equal "$KIT_STATUS" 1
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp "verification failed: .*/xargs printed more than [0-9]+ result lines"
+    assert_session_empty "$KIT_PID"
+}
+
 @test "per-worker task counts: one row per worker, summing to T for every map" {
     run kit ch02-pool --quick --only chunksize --tasks 300 --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR"
     assert_success
