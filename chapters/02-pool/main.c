@@ -97,16 +97,6 @@ static void print_worker_counts(const char *what, const struct worker_counts *n)
     printf("%s (sum = T = %ld)\n", n->size > 16 ? " ..." : "", n->map_tasks);
 }
 
-static void check_results(const char *what, const uint64_t *got, const uint64_t *expected,
-                          long tasks)
-{
-    for (long k = 0; k < tasks; k++)
-        if (got[k] != expected[k])
-            verification_failed("%s: task %ld returned %#llx, a sequential map gives %#llx",
-                                what, k, (unsigned long long)got[k],
-                                (unsigned long long)expected[k]);
-}
-
 /* ---------- the trials: one map each, checked against a sequential map ---------- */
 
 struct map_trial {
@@ -129,7 +119,7 @@ static struct map_trial new_map_trial(const struct run_config *c, const char *va
                                       long chunk)
 {
     size_t bytes = (size_t)tasks * sizeof(uint64_t);
-    struct map_trial t = {c, workers, task, arg, tasks, chunk, malloc(bytes), calloc(1, bytes),
+    struct map_trial t = {c, workers, task, arg, tasks, chunk, calloc(1, bytes), calloc(1, bytes),
                           variant, NULL, {0}};
     if (!t.expected || !t.results)
         die_errno("calloc");
@@ -152,11 +142,15 @@ static uint64_t start_map(struct map_trial *t)
     return now_ns();
 }
 
-/* Wall time per task since `start`, in us; then the answers are checked. */
+/* Wall time per task since `start`, in us; then every answer is checked. */
 static double checked_us_per_task(const struct map_trial *t, const char *what, uint64_t start)
 {
     double us = (double)(now_ns() - start) / 1e3 / (double)t->tasks;
-    check_results(what, t->results, t->expected, t->tasks);
+    for (long k = 0; k < t->tasks; k++)
+        if (t->results[k] != t->expected[k])
+            verification_failed("%s: task %ld returned %#llx, a sequential map gives %#llx",
+                                what, k, (unsigned long long)t->results[k],
+                                (unsigned long long)t->expected[k]);
     return us;
 }
 
@@ -370,9 +364,10 @@ static void run_chunksize(struct run_config *c)
 
 /* Start and stop of a pool of `workers`, timed apart: as many trials as fit the budget. */
 static void measure_start_stop(const struct run_config *c, struct report *r, int workers,
-                               double budget_s, long most)
+                               double budget_s, long most_trials)
 {
-    long least = c->o->trials ? c->o->trials : 3, count = c->o->trials ? c->o->trials : most;
+    long least = c->o->trials ? c->o->trials : 3;
+    long count = c->o->trials ? c->o->trials : most_trials;
     double *x = malloc(3 * (size_t)count * sizeof *x);     /* start, stop, start+stop */
     if (!x)
         die_errno("malloc");
@@ -440,13 +435,14 @@ static void overhead_conclusion(const struct report *r, long tasks, double fixed
 static void run_overhead(struct run_config *c)
 {
     struct kit_opts *o = c->o;
-    long tasks = in_mode(o, overhead_tasks), most = by_mode(o, 3, 20, 50);
+    long tasks = in_mode(o, overhead_tasks), most_trials = by_mode(o, 3, 20, 50);
     double budget = budget_for(o, 0.6, 4.0);
     struct map_trial t = new_map_trial(c, "pool-1", 1, TASK_SPIN, 30000, tasks, c->chunk);
     uint64_t start = now_ns();               /* one pair, timed: how many fit a third */
     time_sequential(&t);
     time_pool_map(&t);
-    long trials = o->trials ? o->trials : count_within(budget / 3, seconds_since(start), 3, most);
+    long trials = o->trials ? o->trials
+                            : count_within(budget / 3, seconds_since(start), 3, most_trials);
     struct stats seq, one;
     measure_alternating(time_sequential, time_pool_map, &t, trials, &seq, &one);
     struct report r;
@@ -454,7 +450,7 @@ static void run_overhead(struct run_config *c)
     report_add(&r, "sequential", 1, "us/task", seq);
     report_add(&r, "pool-1", 1, "us/task", one);
     for (int workers = 1; workers <= 16; workers *= 2)
-        measure_start_stop(c, &r, workers, budget * 2 / 15, most);
+        measure_start_stop(c, &r, workers, budget * 2 / 15, most_trials);
     double fixed, per_worker;
     fit_line(&r, &fixed, &per_worker);
     report_note(&r, "fit_fixed_us=%.6g fit_per_worker_us=%.6g tasks=%ld framework_us=%.6g",
