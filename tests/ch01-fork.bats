@@ -180,6 +180,11 @@ bad_input() {
     interrupt_mid_run INT "batch:" ch01-fork --only batch --trials 1000 --out "$BATS_TEST_TMPDIR"
 }
 
+@test "stress-ng: the largest --trials runs (samples off the stack) and stops on SIGINT" {
+    interrupt_mid_run INT "stress-ng: trial 2 of 100000" \
+        ch01-fork --only stress-ng --trials 100000 --out "$BATS_TEST_TMPDIR"
+}
+
 @test "SIGTERM during the speedup experiment: workers do not outlive the parent" {
     interrupt_mid_run TERM "speedup:" ch01-fork --only speedup --full --trials 50 --out "$BATS_TEST_TMPDIR"
 }

@@ -51,21 +51,16 @@ struct calls {
     long ops;
 };
 
-static void one_call(const struct calls *t, long op)
-{
-    if (t->method)
-        t->method->start_and_reap(op);
-    else
-        fork_write_and_reap(t->memory, t->bytes);
-}
-
 /* lmbench-style: the sample is the mean per call, in microseconds. */
 static double time_calls(void *ctx)
 {
     struct calls *t = ctx;
     uint64_t start = now_ns();
     for (long op = 0; op < t->ops; op++)
-        one_call(t, op);
+        if (t->method)
+            t->method->start_and_reap(op);
+        else
+            fork_write_and_reap(t->memory, t->bytes);
     return (double)(now_ns() - start) / (double)t->ops / 1e3;
 }
 
@@ -74,9 +69,8 @@ static double time_calls(void *ctx)
 static struct stats measure_calls(const struct kit_opts *o, struct calls *t, double budget_s,
                                   long most_ops, long most_trials)
 {
-    uint64_t start = now_ns();
-    one_call(t, 0);
-    double call_s = seconds_since(start);
+    t->ops = 1;
+    double call_s = time_calls(t) / 1e6;
     t->ops = count_within(budget_s / (double)(most_trials + 1), call_s, 1, most_ops);
     return samples_within(o, time_calls, t, budget_s - call_s, most_trials);
 }
@@ -90,10 +84,8 @@ static void methods_conclusion(const struct report *r)
     double thread = median_of(r, "thread", 0);
     printf("  -> a process costs %.0f us to fork and reap, %.1fx that to run a new program "
            "(fork+exec), %.1fx a thread's %.0f us;\n", fork, exec / fork, fork / thread, thread);
-    if (vfork < fork / 2)
-        printf("     vfork copies nothing, not even the page tables (%.0f us);", vfork);
-    else
-        printf("     vfork (%.0f us) saves little over fork here;", vfork);
+    printf(vfork < fork / 2 ? "     vfork copies nothing, not even the page tables (%.0f us);"
+                            : "     vfork (%.0f us) saves little over fork here;", vfork);
     if (spawn < exec / 1.5)
         printf(" posix_spawn starts the program without that copy: %.0f us against fork+exec's "
                "%.0f.\n", spawn, exec);
@@ -105,22 +97,20 @@ static void methods_conclusion(const struct report *r)
 
 static void run_methods(const struct ch01_opts *c)
 {
-    const struct kit_opts *o = &c->kit;
-    double budget = budget_for(o, 0.25, 1.0);   /* seconds per method */
+    double budget = budget_for(&c->kit, 0.25, 1.0);     /* seconds per method */
     struct report r;
-    report_start(&r, o, "methods", "none");
+    report_start(&r, &c->kit, "methods", "none");
     printf("\nmethods: start one process or thread, let it finish, reap it (trials and calls per "
            "trial fit %g s per method)\n", budget);
     for (int m = 0; m < method_count; m++) {
         struct calls t = {&methods[m], NULL, 0, 0};
-        report_add(&r, methods[m].name, 0, "us",
-                   measure_calls(o, &t, budget, by_mode(o, 20, 100, 400), by_mode(o, 5, 15, 30)));
+        report_add(&r, methods[m].name, 0, "us", measure_calls(&c->kit, &t, budget,
+                   by_mode(&c->kit, 20, 100, 400), by_mode(&c->kit, 5, 15, 30)));
         report_comment(&r, "%ld calls per trial", t.ops);
     }
     report_print(&r);
-    report_write(&r);
     methods_conclusion(&r);
-    report_free(&r);
+    report_save(&r);
 }
 
 /* ---------- experiment 2: batch ---------- */
@@ -131,9 +121,6 @@ static double time_batch(void *ctx)
     run_batch(ctx);
     return (double)(now_ns() - start) / 1e3;
 }
-
-static const long batch_sizes[] = {1, 2, 4, 8, 16, BATCH_MAX};
-enum { BATCH_SIZES = sizeof batch_sizes / sizeof batch_sizes[0] };
 
 static void batch_conclusion(const struct report *r, double effective_cpus)
 {
@@ -150,51 +137,52 @@ static void batch_conclusion(const struct report *r, double effective_cpus)
 
 static void run_batch_sweep(const struct ch01_opts *c)
 {
+    static const long sizes[] = {1, 2, 4, 8, 16, BATCH_MAX};
     int expected[BATCH_MAX];
-    struct batch points[BATCH_SIZES][2];
     for (long k = 0; k < BATCH_MAX; k++)
         expected[k] = small_task(k);
-    for (int i = 0; i < BATCH_SIZES; i++)
-        for (int all = 0; all <= 1; all++)
-            points[i][all] = (struct batch){batch_sizes[i], all, expected, c->kill_child};
-    double point_budget = budget_for(&c->kit, 1.0, 4.0) / (2 * BATCH_SIZES);
-    run_batch(&points[0][0]);                   /* warm-up: one child each way */
-    run_batch(&points[0][1]);
+    double point_budget = budget_for(&c->kit, 1.0, 4.0) / (double)(2 * KIT_COUNT(sizes));
+    for (int all = 0; all <= 1; all++)          /* warm-up: one child each way */
+        run_batch(&(struct batch){1, all, expected, c->kill_child});
     struct report r;
     report_start(&r, &c->kit, "batch", "children");
     printf("\nbatch: N children each doing a ~50 us task; total time (trials fit %.2g s per "
            "point)\n", point_budget);
-    for (int i = 0; i < BATCH_SIZES; i++) {
+    for (size_t i = 0; i < KIT_COUNT(sizes); i++) {
         for (int all = 0; all <= 1; all++) {
-            struct stats s = samples_within(&c->kit, time_batch, &points[i][all], point_budget,
+            struct batch b = {sizes[i], all, expected, c->kill_child};
+            struct stats s = samples_within(&c->kit, time_batch, &b, point_budget,
                                             by_mode(&c->kit, 3, 15, 30));
-            report_add(&r, all ? "all-at-once" : "one-at-a-time", (double)batch_sizes[i], "us", s);
-            report_comment(&r, "%.1f us per process", s.median / (double)batch_sizes[i]);
+            report_add(&r, all ? "all-at-once" : "one-at-a-time", (double)sizes[i], "us", s);
+            report_comment(&r, "%.1f us per process", s.median / (double)sizes[i]);
         }
     }
     report_print(&r);
-    report_write(&r);
     batch_conclusion(&r, c->kit.effective_cpus);
-    report_free(&r);
+    report_save(&r);
 }
 
 /* ---------- experiment 3: rss ---------- */
 
-/* Every variant at one size; the copy-on-write cost per page beside fork+write. */
+static const struct method *method_named(const char *name)
+{
+    for (int k = 0; k < method_count; k++)
+        if (strcmp(methods[k].name, name) == 0)
+            return &methods[k];
+    return NULL;
+}
+
+/* Every variant at one size, at most 16 MiB of parent memory per trial; the copy-on-write cost
+ * per page beside fork+write. */
 static void rss_point(const struct ch01_opts *c, struct report *r, size_t bytes, double budget)
 {
     static const char *const variants[] = {"fork", "vfork", "posix_spawn", "fork+write"};
     unsigned char *memory = touched_memory(bytes);
     double mib = (double)bytes / (1 << 20);
-    long ops = (long)((16ull << 20) / bytes);
-    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        const struct method *m = NULL;
-        for (int k = 0; k < method_count; k++)
-            if (strcmp(methods[k].name, variants[v]) == 0)
-                m = &methods[k];
-        struct calls t = {m, memory, bytes, 0};
-        report_add(r, variants[v], mib, "us", measure_calls(&c->kit, &t, budget,
-                                                            ops < 1 ? 1 : ops > 16 ? 16 : ops,
+    long most_ops = bytes < (16u << 20) ? (long)((16u << 20) / bytes) : 1;
+    for (size_t v = 0; v < KIT_COUNT(variants); v++) {
+        struct calls t = {method_named(variants[v]), memory, bytes, 0};
+        report_add(r, variants[v], mib, "us", measure_calls(&c->kit, &t, budget, most_ops,
                                                             by_mode(&c->kit, 3, 7, 11)));
     }
     check_parent_pages(memory, bytes);
@@ -228,7 +216,7 @@ static void run_rss(const struct ch01_opts *c)
 {
     double budget = budget_for(&c->kit, 0.8, 4.0), spent = 0, last_s = 0;
     unsigned long long always = (unsigned long long)by_mode(&c->kit, 16 << 20, 4 << 20, 4 << 20);
-    unsigned long long bytes = 1 << 20, last = 0;
+    unsigned long long bytes = 1 << 20, last = bytes;
     struct report r;
     report_start(&r, &c->kit, "rss", "parent_mib");
     printf("\nrss: start and reap one process while the parent has touched SIZE of memory "
@@ -251,9 +239,8 @@ static void run_rss(const struct ch01_opts *c)
             break;
     }
     report_print(&r);
-    report_write(&r);
     rss_conclusion(&r, last);
-    report_free(&r);
+    report_save(&r);
 }
 
 /* ---------- experiment 4: speedup ---------- */
@@ -303,12 +290,10 @@ static void speedup_conclusion(const struct report *r, const struct kit_opts *o,
     for (int p = 2; p <= max_procs; p++)
         if (median_of(r, "wall", p) < median_of(r, "wall", best))
             best = p;
-    double speedup = median_of(r, "wall", 1) / median_of(r, "wall", best);
-    printf("  -> best speedup %.2fx with %d processes, against %.2f effective CPUs (%d online)",
-           speedup, best, o->effective_cpus, online_cpus());
-    if (max_procs > online_cpus())
-        printf(": past the CPUs more processes only share them");
-    printf(".\n");
+    printf("  -> best speedup %.2fx with %d processes, against %.2f effective CPUs (%d online)"
+           "%s.\n", median_of(r, "wall", 1) / median_of(r, "wall", best), best,
+           o->effective_cpus, online_cpus(),
+           max_procs > online_cpus() ? ": past the CPUs more processes only share them" : "");
 }
 
 static void run_speedup(const struct ch01_opts *c)
@@ -331,24 +316,22 @@ static void run_speedup(const struct ch01_opts *c)
         time_split(&t);                         /* warm-up */
         report_add(&r, "wall", procs, "ms", samples_within(o, time_split, &t,
                                                            budget / max_procs, trials));
-        struct stats speedup = ratio_of(*report_find(&r, "wall", 1), *report_find(&r, "wall",
-                                                                                 procs));
+        struct stats speedup = ratio_of(*report_find(&r, "wall", 1),
+                                        *report_find(&r, "wall", procs));
         report_add(&r, "speedup", procs, "x", speedup);
         report_comment(&r, "efficiency %.2f", speedup.median / procs);
     }
     report_print(&r);
-    report_write(&r);
     speedup_conclusion(&r, o, max_procs);
-    report_free(&r);
+    report_save(&r);
 }
 
 /* ---------- experiment 5, only when named: stress-ng's fork loop, piece by piece ---------- */
 
-struct recipe_trial {
-    const struct fork_recipe *recipe;
-    long ops;
-    double parent_cpu_us, child_cpu_us, parent_faults, child_faults;  /* per fork, last trial */
-};
+/* What a trial measures, per fork: its wall time, and the CPU time and page faults of the
+ * parent and of its children (children count once reaped), each alone and together. */
+enum { WALL_US, CPU_US, PARENT_CPU_US, CHILD_CPU_US, FAULTS, PARENT_FAULTS, CHILD_FAULTS,
+       MEASURES };
 
 static double cpu_us(const struct rusage *u)
 {
@@ -356,31 +339,49 @@ static double cpu_us(const struct rusage *u)
            (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec);
 }
 
-/* `ops` iterations of one recipe: wall time per fork; the CPU the parent and its children
- * used, per fork, from getrusage (children count once reaped). */
-static double time_recipe(struct recipe_trial *t)
+/* `ops` iterations of one recipe, measured into `per_fork`. */
+static void time_recipe(const struct fork_recipe *recipe, long ops, double per_fork[MEASURES])
 {
     struct fork_books books;
     struct rusage self0, kids0, self1, kids1;
-    open_books(&books, t->recipe->extras);
+    open_books(&books, recipe->extras);
     if (getrusage(RUSAGE_SELF, &self0) == -1 || getrusage(RUSAGE_CHILDREN, &kids0) == -1)
         die_errno("getrusage");
     uint64_t start = now_ns();
-    for (long op = 0; op < t->ops; op++)
-        stress_fork_once(t->recipe, &books, op);
-    double us = (double)(now_ns() - start) / (double)t->ops / 1e3;
+    for (long op = 0; op < ops; op++)
+        stress_fork_once(recipe, &books, op);
+    double n = (double)ops, wall_ns = (double)(now_ns() - start);
     if (getrusage(RUSAGE_SELF, &self1) == -1 || getrusage(RUSAGE_CHILDREN, &kids1) == -1)
         die_errno("getrusage");
     uint64_t counted = close_books(&books);
-    if ((t->recipe->extras & PARENT_TABLE) && counted != (uint64_t)t->ops)
+    if ((recipe->extras & PARENT_TABLE) && counted != (uint64_t)ops)
         verification_failed("%s: the shared counter says %llu forks, expected %ld",
-                            t->recipe->name, (unsigned long long)counted, t->ops);
-    double n = (double)t->ops;
-    t->parent_cpu_us = (cpu_us(&self1) - cpu_us(&self0)) / n;
-    t->child_cpu_us = (cpu_us(&kids1) - cpu_us(&kids0)) / n;
-    t->parent_faults = (double)(self1.ru_minflt - self0.ru_minflt) / n;
-    t->child_faults = (double)(kids1.ru_minflt - kids0.ru_minflt) / n;
-    return us;
+                            recipe->name, (unsigned long long)counted, ops);
+    per_fork[WALL_US] = wall_ns / n / 1e3;
+    per_fork[PARENT_CPU_US] = (cpu_us(&self1) - cpu_us(&self0)) / n;
+    per_fork[CHILD_CPU_US] = (cpu_us(&kids1) - cpu_us(&kids0)) / n;
+    per_fork[CPU_US] = per_fork[PARENT_CPU_US] + per_fork[CHILD_CPU_US];
+    per_fork[PARENT_FAULTS] = (double)(self1.ru_minflt - self0.ru_minflt) / n;
+    per_fork[CHILD_FAULTS] = (double)(kids1.ru_minflt - kids0.ru_minflt) / n;
+    per_fork[FAULTS] = per_fork[PARENT_FAULTS] + per_fork[CHILD_FAULTS];
+}
+
+/* A recipe's rows from its trials' samples (x[measure][trial]): wall time, CPU and page faults
+ * per fork, the last two with the parent's and the children's means beside them. */
+static void add_recipe_rows(struct report *r, const char *recipe, long trials,
+                            double x[MEASURES][trials])
+{
+    size_t n = (size_t)trials;
+    char name[60];
+    report_add(r, recipe, 0, "us", stats_of(x[WALL_US], n));
+    snprintf(name, sizeof name, "cpu:%s", recipe);
+    report_add(r, name, 0, "us", stats_of(x[CPU_US], n));
+    report_comment(r, "parent %.0f + child %.0f us (means)", stats_of(x[PARENT_CPU_US], n).mean,
+                   stats_of(x[CHILD_CPU_US], n).mean);
+    snprintf(name, sizeof name, "faults:%s", recipe);
+    report_add(r, name, 0, "faults", stats_of(x[FAULTS], n));
+    report_comment(r, "parent %.1f + child %.1f (means)", stats_of(x[PARENT_FAULTS], n).mean,
+                   stats_of(x[CHILD_FAULTS], n).mean);
 }
 
 static void stress_ng_conclusion(const struct report *r)
@@ -388,14 +389,17 @@ static void stress_ng_conclusion(const struct report *r)
     double plain = median_of(r, "plain", 0), like = median_of(r, "stress-ng-like", 0);
     double cpu_plain = median_of(r, "cpu:plain", 0);
     double cpu_like = median_of(r, "cpu:stress-ng-like", 0);
+    const char *separator = "";
     printf("  -> stress-ng's loop rebuilt here: %.0f us per fork, %.2fx the plain fork's %.0f us;"
            "\n     each recipe minus plain:", like, like / plain, plain);
-    for (int k = 1; k < fork_recipe_count - 1; k++) {
+    for (int k = 0; k < fork_recipe_count; k++) {
         const char *name = fork_recipes[k].name;
-        printf(" %s %+.0f us%s", name, median_of(r, name, 0) - plain,
-               k < fork_recipe_count - 2 ? "," : ".\n");
+        if (strcmp(name, "plain") != 0 && strcmp(name, "stress-ng-like") != 0) {
+            printf("%s %s %+.0f us", separator, name, median_of(r, name, 0) - plain);
+            separator = ",";
+        }
     }
-    printf("     CPU per fork (parent + child) %.0f -> %.0f us, page faults %.0f -> %.0f",
+    printf(".\n     CPU per fork (parent + child) %.0f -> %.0f us, page faults %.0f -> %.0f",
            cpu_plain, cpu_like, median_of(r, "faults:plain", 0),
            median_of(r, "faults:stress-ng-like", 0));
     if (like <= plain)
@@ -407,96 +411,76 @@ static void stress_ng_conclusion(const struct report *r)
                "child).\n");
 }
 
-/* "Key: N kB" from a /proc file, or -1. */
-static long proc_kib(const char *path, const char *key)
+/* The number on a /proc file's "key: N kB" line, or with key NULL the file's lines; -1 when
+ * the file cannot be read or has no such line. */
+static long from_proc(const char *path, const char *key)
 {
     char line[512];
-    long kib = -1;
-    size_t len = strlen(key);
+    size_t len = key ? strlen(key) : 0;
+    long value = key ? -1 : 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
-    while (kib == -1 && fgets(line, sizeof line, f))
-        if (strncmp(line, key, len) == 0 && line[len] == ':')
-            kib = strtol(line + len + 1, NULL, 10);
+    while (fgets(line, sizeof line, f))
+        if (!key)
+            value += strchr(line, '\n') != NULL;
+        else if (value == -1 && strncmp(line, key, len) == 0 && line[len] == ':')
+            value = strtol(line + len + 1, NULL, 10);
     fclose(f);
-    return kib;
+    return value;
 }
 
 /* What fork copies from this process: its mappings, and its anonymous memory (the pages whose
  * table entries fork copies and write-protects; file pages are faulted in again instead). */
 static void note_this_process(struct report *r)
 {
-    long mappings = 0;
-    char line[512];
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (f) {
-        while (fgets(line, sizeof line, f))
-            mappings += strchr(line, '\n') != NULL;
-        fclose(f);
-    }
-    long rss = proc_kib("/proc/self/status", "VmRSS");
-    long anon = proc_kib("/proc/self/smaps_rollup", "Anonymous");
+    long mappings = from_proc("/proc/self/maps", NULL);
+    long rss = from_proc("/proc/self/status", "VmRSS");
+    long anon = from_proc("/proc/self/smaps_rollup", "Anonymous");
     printf("  the forking process: %ld mappings, %ld KiB resident, %ld KiB of it anonymous\n",
            mappings, rss, anon);
     report_note(r, "parent_mappings=%ld parent_rss_kib=%ld parent_anon_kib=%ld", mappings, rss,
                 anon);
 }
 
-/* Every recipe trial by trial in turn (load falls on all alike): a row of wall time per fork
- * and a row of CPU per fork for each. The TSV's mean is forks / wall time, stress-ng's rate. */
+/* Every recipe trial by trial in turn, so load from elsewhere falls on all alike. The TSV's
+ * mean per fork (wall time / forks) is the inverse of stress-ng's rate. */
 static void run_stress_ng(const struct ch01_opts *c)
 {
     const struct kit_opts *o = &c->kit;
-    enum { MOST_RECIPES = 8 };
     long trials = trials_for(o, 5, 15, 30);
-    double wall[MOST_RECIPES][trials], cpu[MOST_RECIPES][trials], faults[MOST_RECIPES][trials];
-    double sums[MOST_RECIPES][4];
-    struct recipe_trial t[MOST_RECIPES];
-    double budget = budget_for(o, 0.6, 4.0), slowest = 0;
+    double budget = budget_for(o, 0.6, 4.0), slowest = 0, per_fork[MEASURES];
     for (int k = 0; k < fork_recipe_count; k++) {      /* warm-up: one fork of each, timed */
-        t[k] = (struct recipe_trial){&fork_recipes[k], 1, 0, 0, 0, 0};
-        double us = time_recipe(&t[k]);
-        slowest = us > slowest ? us : slowest;
+        time_recipe(&fork_recipes[k], 1, per_fork);
+        slowest = fmax(slowest, per_fork[WALL_US]);
     }
     long ops = count_within(budget / (double)(trials * fork_recipe_count), slowest / 1e6, 1,
                             by_mode(o, 20, 100, 400));
     printf("\nstress-ng: fork + _exit + waitpid with stress-ng's extras, %ld forks per trial, %ld "
            "trials per recipe in turn\n", ops, trials);
-    memset(sums, 0, sizeof sums);
+    double (*x)[MEASURES][trials] = malloc(sizeof(double[fork_recipe_count][MEASURES][trials]));
+    if (!x)
+        die_errno("malloc");
     for (long i = 0; i < trials; i++) {
         exit_if_stopped();
         if (o->mode != MODE_QUICK)
             progress("stress-ng: trial %ld of %ld", i + 1, trials);
         for (int k = 0; k < fork_recipe_count; k++) {
-            t[k].ops = ops;
-            wall[k][i] = time_recipe(&t[k]);
-            cpu[k][i] = t[k].parent_cpu_us + t[k].child_cpu_us;
-            faults[k][i] = t[k].parent_faults + t[k].child_faults;
-            sums[k][0] += t[k].parent_cpu_us, sums[k][1] += t[k].child_cpu_us;
-            sums[k][2] += t[k].parent_faults, sums[k][3] += t[k].child_faults;
+            time_recipe(&fork_recipes[k], ops, per_fork);
+            for (int m = 0; m < MEASURES; m++)
+                x[k][m][i] = per_fork[m];
         }
     }
     struct report r;
     report_start(&r, o, "stress-ng", "none");
     report_note(&r, "forks_per_trial=%ld", ops);
     note_this_process(&r);
-    for (int k = 0; k < fork_recipe_count; k++) {
-        char name[60];
-        report_add(&r, fork_recipes[k].name, 0, "us", stats_of(wall[k], (size_t)trials));
-        snprintf(name, sizeof name, "cpu:%s", fork_recipes[k].name);
-        report_add(&r, name, 0, "us", stats_of(cpu[k], (size_t)trials));
-        report_comment(&r, "parent %.0f + child %.0f us (means)", sums[k][0] / trials,
-                       sums[k][1] / trials);
-        snprintf(name, sizeof name, "faults:%s", fork_recipes[k].name);
-        report_add(&r, name, 0, "faults", stats_of(faults[k], (size_t)trials));
-        report_comment(&r, "parent %.1f + child %.1f (means)", sums[k][2] / trials,
-                       sums[k][3] / trials);
-    }
+    for (int k = 0; k < fork_recipe_count; k++)
+        add_recipe_rows(&r, fork_recipes[k].name, trials, x[k]);
+    free(x);
     report_print(&r);
-    report_write(&r);
     stress_ng_conclusion(&r);
-    report_free(&r);
+    report_save(&r);
 }
 
 /* ---------- options and main ---------- */
