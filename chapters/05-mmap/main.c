@@ -10,8 +10,8 @@
  * Linux only (mincore, posix_fadvise, MAP_POPULATE, PR_SET_PDEATHSIG, /proc/meminfo).
  * Exit: 0 ok, 1 runtime or verification failure (or a killed worker), 2 usage error.
  *
- * Sample output line (methods):
- *   mmap-2               2     3306.3     2127.1     4221.9  MB/s         2.8       0.0
+ * Sample output line (methods; variant, processes, median, min, max, unit, page faults):
+ *   mmap-2            2       3385       3003       3486  MB/s  26.0 faults/MB, 0.0 major
  * Verification: every method's sum equals the sum computed while writing the file, bit for
  * bit; the workers' ranges tile the file; the data file's names are gone at the end.
  */
@@ -256,24 +256,24 @@ static void run_methods_table(const struct kit_opts *o, const struct split_job *
 {
     const char *experiment = cold ? "cold" : "methods";
     long trials = cold ? trials_for(o, 1, 3, 5) : trials_for(o, 3, 7, 15);
-    struct methods_table table = {0}, *tab = &table;
-    report_start(&tab->r, o, experiment, "processes");
-    report_note(&tab->r, "bufsize=%zu", base->bufsize);
+    struct methods_table tab = {0};
+    report_start(&tab.r, o, experiment, "processes");
+    report_note(&tab.r, "bufsize=%zu", base->bufsize);
     printf("\n%s: one pass over %.1f MB, %s (%ld trials; %zu-byte read buffer; N = %ld)\n",
            experiment, mb(data.size),
            cold ? "the file evicted from the page cache before each trial"
                 : "the file in the page cache", trials, base->bufsize, o->workers);
-    measure_table(o, base, cold, trials, tab);
+    measure_table(o, base, cold, trials, &tab);
     if (cold)
-        report_note(&tab->r, "most_resident_after_evict=%.4f", tab->most_resident);
-    report_print(&tab->r);
-    report_write(&tab->r);
-    print_ranges(tab, (int)o->workers);
+        report_note(&tab.r, "most_resident_after_evict=%.4f", tab.most_resident);
+    report_print(&tab.r);
+    report_write(&tab.r);
+    print_ranges(&tab, (int)o->workers);
     if (cold)
-        conclude_cold(o, base, tab, trials_for(o, 3, 7, 15));
+        conclude_cold(o, base, &tab, trials_for(o, 3, 7, 15));
     else
-        conclude_methods(o, tab);
-    report_free(&tab->r);
+        conclude_methods(o, &tab);
+    report_free(&tab.r);
 }
 
 /* ---------- experiment 3: workers ---------- */
