@@ -172,32 +172,6 @@ static double faults_per_mb(const double per_method[], const char *name)
     return per_method[method_named(name, false) - methods];
 }
 
-/* Every method once, as a table row and a TSV row; cold evicts the file before every trial. */
-static void measure_table(const struct kit_opts *o, const struct split_job *base, bool cold,
-                          long trials, struct methods_table *tab)
-{
-    for (int i = 0; i < METHOD_COUNT; i++) {
-        const struct method *m = &methods[i];
-        int p = m->split ? (int)o->workers : 1;
-        char name[32];
-        snprintf(name, sizeof name, m->split ? "%s-%d" : "%s", m->name, p);
-        if (cold && o->mode != MODE_QUICK)
-            progress("cold: %s", name);
-        struct method_trial *t = new_trial(base, m, p);
-        t->cold = cold;
-        report_add(&tab->r, name, p, "MB/s", measure(time_method, t, trials));
-        double passes_mb = mb(data.size) * (double)t->runs;
-        tab->minor_per_mb[i] = (double)t->minor_faults / passes_mb;
-        tab->major_per_mb[i] = (double)t->major_faults / passes_mb;
-        report_comment(&tab->r, "%.1f faults/MB, %.1f major", tab->minor_per_mb[i],
-                       tab->major_per_mb[i]);
-        tab->most_resident = fmax(tab->most_resident, t->most_resident);
-        if (m->split)
-            memcpy(tab->ranges, t->reports, sizeof tab->ranges);
-        free(t);
-    }
-}
-
 static void print_ranges(const struct methods_table *tab, int procs)
 {
     printf("  ranges of mmap-%d (page = %zu bytes):", procs, data.page);
@@ -251,7 +225,7 @@ static void conclude_cold(const struct kit_opts *o, const struct split_job *base
            measure_warm(base, "mmap", true, n, trials).median / mmap_n);
 }
 
-/* The same table for both; cold evicts the file before every trial. */
+/* Every method once, as a table row and a TSV row; cold evicts the file before every trial. */
 static void run_methods_table(const struct kit_opts *o, const struct split_job *base, bool cold)
 {
     const char *experiment = cold ? "cold" : "methods";
@@ -263,7 +237,26 @@ static void run_methods_table(const struct kit_opts *o, const struct split_job *
            experiment, mb(data.size),
            cold ? "the file evicted from the page cache before each trial"
                 : "the file in the page cache", trials, base->bufsize, o->workers);
-    measure_table(o, base, cold, trials, &tab);
+    for (int i = 0; i < METHOD_COUNT; i++) {
+        const struct method *m = &methods[i];
+        int p = m->split ? (int)o->workers : 1;
+        char name[32];
+        snprintf(name, sizeof name, m->split ? "%s-%d" : "%s", m->name, p);
+        if (cold && o->mode != MODE_QUICK)
+            progress("cold: %s", name);
+        struct method_trial *t = new_trial(base, m, p);
+        t->cold = cold;
+        report_add(&tab.r, name, p, "MB/s", measure(time_method, t, trials));
+        double passes_mb = mb(data.size) * (double)t->runs;
+        tab.minor_per_mb[i] = (double)t->minor_faults / passes_mb;
+        tab.major_per_mb[i] = (double)t->major_faults / passes_mb;
+        report_comment(&tab.r, "%.1f faults/MB, %.1f major", tab.minor_per_mb[i],
+                       tab.major_per_mb[i]);
+        tab.most_resident = fmax(tab.most_resident, t->most_resident);
+        if (m->split)
+            memcpy(tab.ranges, t->reports, sizeof tab.ranges);
+        free(t);
+    }
     if (cold)
         report_note(&tab.r, "most_resident_after_evict=%.4f", tab.most_resident);
     report_print(&tab.r);
