@@ -98,14 +98,15 @@ static void methods_conclusion(const struct report *r)
 static void run_methods(const struct ch01_opts *c)
 {
     double budget = budget_for(&c->kit, 0.25, 1.0);     /* seconds per method */
+    long most_ops = by_mode(&c->kit, 20, 100, 400), most_trials = by_mode(&c->kit, 5, 15, 30);
     struct report r;
     report_start(&r, &c->kit, "methods", "none");
     printf("\nmethods: start one process or thread, let it finish, reap it (trials and calls per "
            "trial fit %g s per method)\n", budget);
     for (int m = 0; m < method_count; m++) {
         struct calls t = {&methods[m], NULL, 0, 0};
-        report_add(&r, methods[m].name, 0, "us", measure_calls(&c->kit, &t, budget,
-                   by_mode(&c->kit, 20, 100, 400), by_mode(&c->kit, 5, 15, 30)));
+        struct stats s = measure_calls(&c->kit, &t, budget, most_ops, most_trials);
+        report_add(&r, methods[m].name, 0, "us", s);
         report_comment(&r, "%ld calls per trial", t.ops);
     }
     report_print(&r);
@@ -266,11 +267,11 @@ static double time_split(void *ctx)
 /* The job is as many values as this process sums in its share of the budget (a trial per
  * process count, each taking at most what the job takes in-process): summing them gives the
  * size, the expected answer and the sequential time at once. */
-static uint64_t sized_job(const struct kit_opts *o, long trials, int max_procs,
+static uint64_t sized_job(const struct kit_opts *o, double budget_s, long trials, int max_procs,
                           uint64_t *expected, double *sequential_s)
 {
     enum { BLOCK = 1000000 };
-    double budget = budget_for(o, 0.8, 4.0) / (double)((trials + 1) * max_procs + 1);
+    double budget = budget_s / (double)((trials + 1) * max_procs + 1);
     uint64_t least = (uint64_t)by_mode(o, 2, 10, 10) * BLOCK;
     uint64_t most = (uint64_t)by_mode(o, 10000000, 150000000, 1000000000);
     uint64_t total = 0, sum = 0, start = now_ns();
@@ -303,7 +304,7 @@ static void run_speedup(const struct ch01_opts *c)
     int max_procs = (int)(2 * o->workers);
     uint64_t expected;
     double sequential_s, budget = budget_for(o, 0.8, 4.0);
-    uint64_t total = sized_job(o, trials, max_procs, &expected, &sequential_s);
+    uint64_t total = sized_job(o, budget, trials, max_procs, &expected, &sequential_s);
     printf("\nspeedup: sum of mix64(i) for %llu values (what fits the budget) split across P "
            "processes (%ld trials); in-process sequential: %.1f ms\n", (unsigned long long)total,
            trials, sequential_s * 1e3);
