@@ -71,6 +71,7 @@ for n in "${chosen[@]}"; do
     echo "== chapter $n" >&2
     nn=$(printf %02d "$n")
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    mkdir -p results                # tee opens its file before the program would make the directory
     rm -f results/ch"$nn"-*.tsv
     harness/run-chapter.sh "$n" | tee results/ch"$nn"-output.txt
     if [ $reference -eq 1 ]; then
@@ -80,9 +81,11 @@ for n in "${chosen[@]}"; do
         find plots/out -maxdepth 1 -name "ch$nn-*.svg" ! -name "ch$nn-python*" \
             -exec cp {} plots/reference/ \;
         # the chapter's own tables only: the data of its Python twin, its peers, its labs,
-        # its cluster runs and its quiet re-runs come from other commands and stay
+        # its cluster runs, its quiet re-runs and its runs on other machines (chNN-on-MACHINE-*)
+        # come from other commands and stay
         find "$data" -maxdepth 1 -name "ch$nn-*" ! -name "ch$nn-python-*" ! -name "ch$nn-peers*" \
-            ! -name "ch$nn-labs*" ! -name "ch$nn-cluster*" ! -name "ch$nn-quiet*" -delete
+            ! -name "ch$nn-labs*" ! -name "ch$nn-cluster*" ! -name "ch$nn-quiet*" \
+            ! -name "ch$nn-on-*" -delete
         cp results/ch"$nn"-*.tsv results/ch"$nn"-output.txt "$data"/
         record_run "$n" "$load_before"
     fi
