@@ -90,9 +90,9 @@ uint64_t block_checksum(const float *values, size_t n)
 }
 
 /* book:sum-checked */
-/* A worker that received values sums a block and checksums it in one pass: the integer
- * multiply-add hides in the shadow of sin and cos, where a second pass over the block would
- * cost its own loop (pages.c's probe measures that pass). */
+/* A worker that received values sums a block and checksums it in the same pass, so each value
+ * is loaded once for both (pages.c's probe times this pass against a checksum pass of its own
+ * before the sum). */
 double block_sum_checked(const float *values, size_t n, int units, uint64_t *checksum)
 {
     double sum = 0;
