@@ -2,6 +2,7 @@
  *
  *   now_ns()             CLOCK_MONOTONIC in nanoseconds (never wall-clock time)
  *   cpu_ns()             this process's CPU time in nanoseconds (all its threads)
+ *   rusage_cpu_ns(u)     the CPU time (user + system) a struct rusage reports, in nanoseconds
  *   deadline_in(clock, ms)   a timespec ms from now, for timed waits (nothing is timed by it)
  *   clock_overhead_ns()  what one reading costs
  *   stats_of()           median, min, max, mean, stddev of a sample; ratio_of() two of them
@@ -29,6 +30,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +64,12 @@ static inline struct timespec deadline_in(clockid_t clock, long ms)
     t.tv_sec += t.tv_nsec / 1000000000L;
     t.tv_nsec %= 1000000000L;
     return t;
+}
+
+static inline uint64_t rusage_cpu_ns(const struct rusage *u)
+{
+    return ((uint64_t)u->ru_utime.tv_sec + (uint64_t)u->ru_stime.tv_sec) * 1000000000u +
+           ((uint64_t)u->ru_utime.tv_usec + (uint64_t)u->ru_stime.tv_usec) * 1000u;
 }
 
 /* What one now_ns() costs: printed once, so nobody reads below it. */

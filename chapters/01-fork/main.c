@@ -334,11 +334,7 @@ static void run_speedup(const struct ch01_opts *c)
 enum { WALL_US, CPU_US, PARENT_CPU_US, CHILD_CPU_US, FAULTS, PARENT_FAULTS, CHILD_FAULTS,
        MEASURES };
 
-static double cpu_us(const struct rusage *u)
-{
-    return (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1e6 +
-           (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec);
-}
+static double cpu_us(const struct rusage *u) { return (double)rusage_cpu_ns(u) / 1e3; }
 
 /* `ops` iterations of one recipe, measured into `per_fork`. */
 static void time_recipe(const struct fork_recipe *recipe, long ops, double per_fork[MEASURES])

@@ -119,11 +119,6 @@ static void describe_task(const struct job *job, int task, char *buf, size_t len
              task_label(job, &job->tasks[task], label, sizeof label));
 }
 
-static uint64_t timeval_ns(struct timeval tv)
-{
-    return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
-}
-
 /* A worker's done pipe ended: it has exited. Reap it; unless it ended cleanly after its last
  * task, say which worker died of what while running which task, and stop the run. */
 static void reap_worker(struct pool *p, int w, struct pool_run *run)
@@ -140,7 +135,7 @@ static void reap_worker(struct pool *p, int w, struct pool_run *run)
     run->worker_pids[w] = pid;
     close(p->workers[w].done_fd);
     p->workers[w].done_fd = -1;
-    run->worker_cpu_ns[w] = timeval_ns(usage.ru_utime) + timeval_ns(usage.ru_stime);
+    run->worker_cpu_ns[w] = rusage_cpu_ns(&usage);
     if (ended_ok(status))
         return;
     exit_if_stopped();                /* a Ctrl-C reaches the workers too: that is no crash */

@@ -291,7 +291,7 @@ static void on_end(struct watch *w, const struct ended_process *e)
     }
     tr->reaped = true;
     tr->status = e->status;
-    tr->rusage_cpu_ns = cpu_of(&e->usage);
+    tr->rusage_cpu_ns = rusage_cpu_ns(&e->usage);
     tr->reaped_ns = e->t_ns;
     tr->has_final = e->has_last;
     tr->final = e->last;

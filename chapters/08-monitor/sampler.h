@@ -86,7 +86,6 @@ struct watch {
 };
 
 void watch_tree(struct watch *w);
-uint64_t cpu_of(const struct rusage *usage);
 
 /* ---------- workloads.c: the built-in workloads the chapter watches ---------- */
 

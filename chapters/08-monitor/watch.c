@@ -14,12 +14,6 @@
 #include "bench.h"
 #include "sampler.h"
 
-uint64_t cpu_of(const struct rusage *u)
-{
-    return (uint64_t)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000000000u +
-           (uint64_t)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1000u;
-}
-
 /* SIGCHLD cuts the sleep short so an ended child is reaped at once, not at the next tick; and
  * without one, no child has ended: the loop does not ask (a system call saved per tick). */
 static volatile sig_atomic_t child_ended;

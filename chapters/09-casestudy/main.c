@@ -153,11 +153,7 @@ static double sum_of(const double *phase_ms)
     return sum;
 }
 
-static double cpu_ms(const struct rusage *u)
-{
-    return (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1e3 +
-           (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1e3;
-}
+static double cpu_ms(const struct rusage *u) { return (double)rusage_cpu_ns(u) / 1e6; }
 
 static struct usage usage_since(const struct rusage *self, const struct rusage *children)
 {

@@ -611,10 +611,7 @@ static double cpu_seconds(void)
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
-    return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + children.ru_utime.tv_sec +
-                    children.ru_stime.tv_sec) +
-           (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec +
-                    children.ru_stime.tv_usec) / 1e6;
+    return (double)(rusage_cpu_ns(&self) + rusage_cpu_ns(&children)) / 1e9;
 }
 
 /* "sequential:95,per-row:4100,...": CPU ns per row of each row so far, for the TSV note. */
