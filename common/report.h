@@ -8,6 +8,8 @@
  *   report_comment(&r, fmt, ...)              a remark printed after the last row added
  *   report_find(&r, variant, x)               the row's stats, or NULL
  *   median_of(&r, variant, x)                 the row's median, or NAN when there is no row
+ *   report_best(&r, variant, highest)         the variant's row with the highest (or lowest)
+ *                                             median, the first added on a tie; NULL if none
  *   report_print(&r), report_write(&r)        the terminal table; the TSV (written whole)
  *   report_finish(&r)                         both, then frees the rows
  *   report_save(&r)                           the TSV only (a chapter that prints its own
@@ -106,6 +108,21 @@ static inline double median_of(const struct report *r, const char *variant, doub
 {
     const struct stats *s = report_find(r, variant, x);
     return s ? s->median : NAN;
+}
+
+/* Which x served a variant best: its ->x says where, its ->s.median how well. */
+static inline const struct report_row *report_best(const struct report *r, const char *variant,
+                                                   bool highest)
+{
+    const struct report_row *best = NULL;
+    for (size_t i = 0; i < r->count; i++) {
+        const struct report_row *row = &r->rows[i];
+        if (strcmp(row->variant, variant) == 0 &&
+            (!best || (highest ? row->s.median > best->s.median
+                               : row->s.median < best->s.median)))
+            best = row;
+    }
+    return best;
 }
 
 /* The terminal table: median, min and max with the unit; a noisy point says so. */

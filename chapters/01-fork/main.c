@@ -287,12 +287,9 @@ static uint64_t sized_job(const struct kit_opts *o, double budget_s, long trials
 
 static void speedup_conclusion(const struct report *r, const struct kit_opts *o, int max_procs)
 {
-    int best = 1;
-    for (int p = 2; p <= max_procs; p++)
-        if (median_of(r, "wall", p) < median_of(r, "wall", best))
-            best = p;
-    printf("  -> best speedup %.2fx with %d processes, against %.2f effective CPUs (%d online)"
-           "%s.\n", median_of(r, "wall", 1) / median_of(r, "wall", best), best,
+    const struct report_row *best = report_best(r, "wall", false);
+    printf("  -> best speedup %.2fx with %.0f processes, against %.2f effective CPUs (%d online)"
+           "%s.\n", median_of(r, "wall", 1) / best->s.median, best->x,
            o->effective_cpus, online_cpus(),
            max_procs > online_cpus() ? ": past the CPUs more processes only share them" : "");
 }

@@ -306,12 +306,8 @@ static long chunksize_tasks(const struct run_config *c, struct pool *p, long tri
 static void chunksize_conclusion(const struct report *r, long tasks, long python_chunk,
                                  double ideal)
 {
-    double first = median_of(r, "pool", 1), best = first, best_chunk = 1;
-    for (size_t i = 0; i < r->count; i++)
-        if (r->rows[i].s.median > best) {
-            best = r->rows[i].s.median;
-            best_chunk = r->rows[i].x;
-        }
+    const struct report_row *top = report_best(r, "pool", true);
+    double first = median_of(r, "pool", 1), best = top->s.median, best_chunk = top->x;
     printf("  -> chunk 1: %.1f us of wall time per task (a message round trip each); best chunk "
            "%.0f: %.2f us, %.1fx the throughput;\n     chunk T puts all the work on one worker "
            "(%.2fx the best); Python's default chunk %ld reaches %.0f%% of the best;\n     ideal "

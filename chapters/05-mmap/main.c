@@ -145,18 +145,6 @@ static double split_median(const struct report *r, const char *name, int procs)
     return median_of(r, variant, procs);
 }
 
-/* The highest median among a variant's rows, and (in *x) the x it came at. */
-static double best_median(const struct report *r, const char *variant, double *x)
-{
-    double best = 0;
-    for (size_t i = 0; i < r->count; i++)
-        if (strcmp(r->rows[i].variant, variant) == 0 && r->rows[i].s.median > best) {
-            best = r->rows[i].s.median;
-            *x = r->rows[i].x;
-        }
-    return best;
-}
-
 /* ---------- experiments 1 and 2: methods (warm) and cold ---------- */
 
 /* One table of every method: its rows, and what the conclusions read beside them. */
@@ -292,14 +280,14 @@ static void run_workers(const struct kit_opts *o, const struct split_job *base)
     }
     report_print(&r);
     report_write(&r);
-    double mmap_at = 1, pread_at = 1;
-    double mmap = best_median(&r, "mmap-N", &mmap_at);
-    double pread = best_median(&r, "pread-N", &pread_at);
+    const struct report_row *mmap = report_best(&r, "mmap-N", true);
+    const struct report_row *pread = report_best(&r, "pread-N", true);
     printf("  -> best mmap-N %.0f MB/s with N=%.0f (%.2fx N=1), best pread-N %.0f MB/s with N=%.0f "
            "(%.2fx N=1),\n     against %.2f effective CPUs of %d: past the CPUs (or the memory "
            "bandwidth) more processes only share them.\n",
-           mmap, mmap_at, mmap / median_of(&r, "mmap-N", 1), pread, pread_at,
-           pread / median_of(&r, "pread-N", 1), o->effective_cpus, online_cpus());
+           mmap->s.median, mmap->x, mmap->s.median / median_of(&r, "mmap-N", 1),
+           pread->s.median, pread->x, pread->s.median / median_of(&r, "pread-N", 1),
+           o->effective_cpus, online_cpus());
     report_free(&r);
 }
 
@@ -324,10 +312,11 @@ static void run_bufsize(const struct kit_opts *o, const struct split_job *base)
     report_print(&r);
     report_write(&r);
     char b[16];
-    double best_kib = 4, best = best_median(&r, "read", &best_kib);
+    const struct report_row *top = report_best(&r, "read", true);
+    double best = top->s.median;
     double first = median_of(&r, "read", 4), last = median_of(&r, "read", 16 << 10);
     printf("  -> 4K buffers: %.0f MB/s (a system call per 4 KiB); best %.0f MB/s at %s (%.2fx 4K); "
-           "16M: %.2fx the best%s\n", first, best, format_size((size_t)best_kib << 10, b, sizeof b),
+           "16M: %.2fx the best%s\n", first, best, format_size((size_t)top->x << 10, b, sizeof b),
            best / first, last / best, last < 0.9 * best
                ? " (a buffer larger than the cache: every byte crosses memory twice)." : ".");
     double mmap = measure_warm(base, "mmap", false, 1, trials).median;

@@ -724,9 +724,7 @@ static void experiment_chunksize(void)
            " a trial)\n", w, ch.messages);
     report_print(&r);
     printf("  (same run: sequential %.3g, byte-ranges-mmap %.3g Mrows/s)\n", seq, br);
-    const struct report_row *best = &r.rows[0];
-    for (size_t i = 1; i < r.count; i++)
-        best = r.rows[i].s.median > best->s.median ? &r.rows[i] : best;
+    const struct report_row *best = report_best(&r, "chunks", true);
     printf("  -> the best K was %g: %.1fx K = 1 (per-row), %.2fx sequential, %.0f%% of"
            " byte-ranges-mmap\n",
            best->x, best->s.median / median_of(&r, "chunks", 1), best->s.median / seq,
