@@ -14,8 +14,9 @@
  *   parse_count(), parse_size()  numbers with a name and a range; format_size()
  *   parse_choice()               one word of a list: "--inject: 'x' is not a fault (accepted: ..)"
  *   kit_defaults(), kit_std_option(), check_only(), wanted(), prepare_out_dir()
- *   parse_kit_options()          the standard options, the chapter's own (struct kit_option)
- *                                and --only, in one loop
+ *   parse_kit_options()          the standard options, the chapter's own (struct kit_option,
+ *                                positional arguments too) and --only, in one loop;
+ *                                die_extra_argument() for one argument too many
  *   by_mode()                    one value per mode: quick, default, full
  *
  * Functions are `static inline`; the few variables every file of a program shares (the
@@ -374,12 +375,31 @@ static inline void check_only(const struct kit_opts *o, const char *const names[
 #define KIT_COUNT(array) (sizeof (array) / sizeof (array)[0])
 
 /* A chapter's own option: the text of its value lands in *text (NULL until given), or, for
- * a flag, *flag becomes true. The chapter checks the text once the loop is done. */
+ * a flag, *flag becomes true. A name without a leading '-' ("R") is a positional argument:
+ * the next argument that is not an option fills the first such *text still NULL (a number,
+ * even "-5", is an argument, so its range check can name it). The chapter checks the text
+ * once the loop is done. */
 struct kit_option {
     const char *name;
     const char **text;
     bool *flag;
 };
+
+/* Too many arguments: "unexpected argument '9' (give R and N once)", naming the positional
+ * ones; a chapter without any calls every argument an option. */
+__attribute__((noreturn))
+static inline void die_extra_argument(const char *arg, const struct kit_option *own, size_t count)
+{
+    char names[128] = "";
+    for (size_t k = 0; k < count; k++) {
+        size_t used = strlen(names);
+        if (own[k].name[0] != '-')
+            snprintf(names + used, sizeof names - used, "%s%s", used ? " and " : "", own[k].name);
+    }
+    if (!names[0])
+        die_usage("unknown option '%s'", arg);
+    die_usage("unexpected argument '%s' (give %s once)", arg, names);
+}
 
 /* One loop over argv: the chapter's own options (first: one may tighten a standard one,
  * e.g. a smaller --workers), the standard ones, then --only against the experiments.
@@ -389,16 +409,21 @@ static inline void parse_kit_options(struct kit_opts *o, int argc, char **argv,
                                      const char *const experiments[], size_t experiment_count)
 {
     for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool positional = arg[0] != '-' || arg[1] == '\0' || (arg[1] >= '0' && arg[1] <= '9');
         size_t k = 0;
-        while (k < own_count && !(own[k].flag ? strcmp(argv[i], own[k].name) == 0
-                                              : is_opt(argv[i], own[k].name)))
+        while (k < own_count && !(positional ? own[k].name[0] != '-' && !*own[k].text
+                                  : own[k].flag ? strcmp(arg, own[k].name) == 0
+                                  : is_opt(arg, own[k].name)))
             k++;
         if (k < own_count && own[k].flag)
             *own[k].flag = true;
         else if (k < own_count)
-            *own[k].text = option_value(argc, argv, &i, own[k].name);
+            *own[k].text = positional ? arg : option_value(argc, argv, &i, own[k].name);
+        else if (positional)
+            die_extra_argument(arg, own, own_count);
         else if (!kit_std_option(o, argc, argv, &i))
-            die_usage("unknown option '%s'", argv[i]);
+            die_usage("unknown option '%s'", arg);
     }
     check_only(o, experiments, experiment_count);
 }

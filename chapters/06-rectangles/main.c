@@ -220,64 +220,40 @@ static void parse_task_slice(const char *text, long *k, long *t)
     *t = b;
 }
 
-struct size_args {
-    const char *text[2];             /* R and N as given */
-    int count;
-};
-
-/* One argument: a standard option, one of the chapter's, or R / N. */
-static void take_argument(struct kit_opts *o, struct options *opt, struct size_args *sizes,
-                          int argc, char **argv, int *i)
-{
-    static const char *const setups[] = {"worker", "task"};   /* enum setup's order */
-    const char *arg = argv[*i];
-    if (kit_std_option(o, argc, argv, i))
-        return;
-    if (is_opt(arg, "--split")) {
-        opt->split = (enum split)parse_choice("--split", option_value(argc, argv, i, "--split"),
-                                              "a split", split_names, 3);
-        opt->split_given = true;
-    } else if (is_opt(arg, "--setup")) {
-        opt->setup = (enum setup)parse_choice("--setup", option_value(argc, argv, i, "--setup"),
-                                              "a setup", setups, 2);
-    } else if (is_opt(arg, "--dispatch")) {
-        opt->dispatch = (enum dispatch)parse_choice("--dispatch",
-                                                    option_value(argc, argv, i, "--dispatch"),
-                                                    "a dispatch", dispatch_names, 2);
-    } else if (is_opt(arg, "--task")) {
-        parse_task_slice(option_value(argc, argv, i, "--task"), &opt->task_k, &opt->task_t);
-    } else if (is_opt(arg, "--merge")) {
-        opt->merge_path = option_value(argc, argv, i, "--merge");
-    } else if (strcmp(arg, "--analyze") == 0) {
-        opt->analyze = true;
-    } else if (strcmp(arg, "--yes") == 0) {
-        opt->yes = true;
-    } else if (arg[0] == '-' && arg[1] != '\0' && !(arg[1] >= '0' && arg[1] <= '9')) {
-        die_usage("unknown option '%s'", arg);
-    } else if (sizes->count < 2) {
-        sizes->text[sizes->count++] = arg;
-    } else {
-        die_usage("unexpected argument '%s' (give R and N once)", arg);
-    }
-}
-
+/* The chapter's options and R N, checked once all are read. */
 static struct options parse_options(struct kit_opts *o, int argc, char **argv)
 {
+    static const char *const setups[] = {"worker", "task"};   /* enum setup's order */
     struct options opt = {.setup = SETUP_PER_WORKER, .dispatch = DISPATCH_SHARED};
-    struct size_args sizes = {{NULL, NULL}, 0};
-    for (int i = 1; i < argc; i++)
-        take_argument(o, &opt, &sizes, argc, argv, &i);
-    check_only(o, experiments, sizeof experiments / sizeof experiments[0]);
-    if (sizes.count == 1)
+    const char *split = NULL, *setup = NULL, *dispatch = NULL, *task = NULL;
+    const char *r_text = NULL, *n_text = NULL;
+    const struct kit_option own[] = {
+        {"--split", &split, NULL}, {"--setup", &setup, NULL}, {"--dispatch", &dispatch, NULL},
+        {"--task", &task, NULL}, {"--merge", &opt.merge_path, NULL},
+        {"--analyze", NULL, &opt.analyze}, {"--yes", NULL, &opt.yes},
+        {"R", &r_text, NULL}, {"N", &n_text, NULL},
+    };
+    parse_kit_options(o, argc, argv, own, KIT_COUNT(own), experiments, KIT_COUNT(experiments));
+    if (split)
+        opt.split = (enum split)parse_choice("--split", split, "a split", split_names, 3);
+    opt.split_given = split != NULL;
+    if (setup)
+        opt.setup = (enum setup)parse_choice("--setup", setup, "a setup", setups, 2);
+    if (dispatch)
+        opt.dispatch = (enum dispatch)parse_choice("--dispatch", dispatch, "a dispatch",
+                                                   dispatch_names, 2);
+    if (task)
+        parse_task_slice(task, &opt.task_k, &opt.task_t);
+    if (r_text && !n_text)
         die_usage("give both R and N (rows and columns), e.g. 5 7");
     opt.r = (int)by_mode(o, 4, 4, 5), opt.n = (int)by_mode(o, 6, 7, 7);
-    if (sizes.count == 2) {
-        opt.n = (int)parse_count("N", sizes.text[1], 2, MAX_N);
-        opt.r = (int)parse_count("R", sizes.text[0], 2, opt.n);
+    if (n_text) {
+        opt.n = (int)parse_count("N", n_text, 2, MAX_N);
+        opt.r = (int)parse_count("R", r_text, 2, opt.n);
     } else if (!opt.analyze && (opt.task_t || opt.merge_path || opt.split_given)) {
         die_usage("R and N are needed with --task, --merge and --split");
     }
-    opt.analyze = opt.analyze || sizes.count == 0;
+    opt.analyze = opt.analyze || !r_text;
     if (opt.split_given && opt.split == SPLIT_CYCLE_TYPE_FINE && opt.r < 4)
         die_usage("--split cycle-type-fine: R is %d, it needs R >= 4 (row 3 must not be the "
                   "last row)", opt.r);
