@@ -17,6 +17,7 @@
  *   spin(), spin_from(), mix64()   CPU work and well-spread values with a checkable answer
  *   effective_cpus()     the same spin in 1 process vs in P at once: the parallelism really there
  *   available_memory()   MemAvailable, for refusing sizes the machine cannot hold
+ *   proc_value(path, key)   the number on a /proc file's "key: N kB" line (VmRSS, RssAnon)
  *   print_run_header(), report_effective_cpus(o, calibration_spins(o))   the lines every
  *                        chapter opens with
  *   tsv_open/tsv_row/tsv_close   results/chNN-<experiment>.tsv with its # metadata block,
@@ -350,19 +351,29 @@ static inline void cpu_model(char *buf, size_t len)
     fclose(f);
 }
 
+/* The number on a /proc file's "key: N kB" line (status, meminfo, smaps_rollup), in the
+ * file's unit; -1 when the file cannot be read or has no such line. */
+static inline long long proc_value(const char *path, const char *key)
+{
+    char line[512];
+    size_t len = strlen(key);
+    long long value = -1;
+    FILE *f = fopen(path, "r");
+    while (f && value == -1 && fgets(line, sizeof line, f))
+        if (strncmp(line, key, len) == 0 && line[len] == ':')
+            value = strtoll(line + len + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return value;
+}
+
 /* MemAvailable: what the kernel thinks can be allocated without swapping. */
 static inline unsigned long long available_memory(void)
 {
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    unsigned long long kib = 0;
-    if (!f)
-        die_errno("fopen /proc/meminfo");
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib * 1024;
+    long long kib = proc_value("/proc/meminfo", "MemAvailable");
+    if (kib < 0)
+        die("cannot read MemAvailable from /proc/meminfo");
+    return (unsigned long long)kib * 1024;
 }
 
 /* "host=... cpus=2 model=... kernel=... date=... git=..." */

@@ -405,32 +405,27 @@ static void stress_ng_conclusion(const struct report *r)
                "child).\n");
 }
 
-/* The number on a /proc file's "key: N kB" line, or with key NULL the file's lines; -1 when
- * the file cannot be read or has no such line. */
-static long from_proc(const char *path, const char *key)
+/* The lines of a file (/proc/self/maps: one per mapping), or -1 when it cannot be read. */
+static long lines_in(const char *path)
 {
     char line[512];
-    size_t len = key ? strlen(key) : 0;
-    long value = key ? -1 : 0;
+    long lines = 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f))
-        if (!key)
-            value += strchr(line, '\n') != NULL;
-        else if (value == -1 && strncmp(line, key, len) == 0 && line[len] == ':')
-            value = strtol(line + len + 1, NULL, 10);
+        lines += strchr(line, '\n') != NULL;
     fclose(f);
-    return value;
+    return lines;
 }
 
 /* What fork copies from this process: its mappings, and its anonymous memory (the pages whose
  * table entries fork copies and write-protects; file pages are faulted in again instead). */
 static void note_this_process(struct report *r)
 {
-    long mappings = from_proc("/proc/self/maps", NULL);
-    long rss = from_proc("/proc/self/status", "VmRSS");
-    long anon = from_proc("/proc/self/smaps_rollup", "Anonymous");
+    long mappings = lines_in("/proc/self/maps");
+    long rss = (long)proc_value("/proc/self/status", "VmRSS");
+    long anon = (long)proc_value("/proc/self/smaps_rollup", "Anonymous");
     printf("  the forking process: %ld mappings, %ld KiB resident, %ld KiB of it anonymous\n",
            mappings, rss, anon);
     report_note(r, "parent_mappings=%ld parent_rss_kib=%ld parent_anon_kib=%ld", mappings, rss,

@@ -228,15 +228,8 @@ static int exit_at_once(int index, void *arg)
 /* This process's private memory in use, which fork shares copy-on-write entry by entry. */
 static double rss_anon_kb(void)
 {
-    char line[256];
-    double kb = NAN;
-    FILE *f = fopen("/proc/self/status", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "RssAnon:", 8) == 0)
-            kb = strtod(line + 8, NULL);
-    if (f)
-        fclose(f);
-    return kb;
+    long long kb = proc_value("/proc/self/status", "RssAnon");
+    return kb < 0 ? NAN : (double)kb;
 }
 
 struct fork_cost measure_fork(long trials)
