@@ -11,8 +11,7 @@
  *   measure_alternating()  two variants trial by trial (A B A B ...), so load falls on both
  *   trials_for()         --trials, or the mode's count
  *   budget_for(), count_within(), samples_within()   counts from a time budget per mode;
- *                        seconds_since(start_ns); samples_within_each() for a trial that
- *                        records several values per run
+ *                        seconds_since(start_ns)
  *   keep()               a sink, so the compiler cannot delete work whose result is unused
  *   spin(), spin_from(), mix64()   CPU work and well-spread values with a checkable answer
  *   effective_cpus()     the same spin in 1 process vs in P at once: the parallelism really there
@@ -212,51 +211,24 @@ static inline long count_within(double budget_s, double unit_s, long least, long
 
 static inline double seconds_since(uint64_t start) { return (double)(now_ns() - start) / 1e9; }
 
-/* A trial that records `width` values per run (e.g. start, stop, start+stop) in out[]. */
-typedef void (*multi_trial_fn)(void *ctx, double *out);
-
-/* Runs of a trial the caller has warmed up: as many as fit `budget_s`, counted while they run
- * (a guess from one call is easily 5x off on a loaded machine), at least `least`, at most
- * `most`; --trials N takes exactly N. s[k] are the statistics of value k of every run. */
-static inline void samples_within_each(const struct kit_opts *o, multi_trial_fn trial, void *ctx,
-                                       int width, double budget_s, long least, long most,
-                                       struct stats *s)
+/* Samples of a trial the caller has warmed up: as many as fit `budget_s`, counted while they
+ * run (a guess from one call is easily 5x off on a loaded machine), at least 2 (--quick) or 3,
+ * at most `most`; --trials N takes exactly N. */
+static inline struct stats samples_within(const struct kit_opts *o, trial_fn trial, void *ctx,
+                                          double budget_s, long most)
 {
-    long count = o->trials ? o->trials : most;
-    double out[width], *x = malloc((size_t)count * (size_t)width * sizeof *x);
+    long least = by_mode(o, 2, 3, 3), count = o->trials ? o->trials : most;
+    double *x = malloc((size_t)count * sizeof *x);
     if (!x)
         die_errno("malloc");
     uint64_t start = now_ns();
     long n = 0;
-    for (; n < count && (o->trials || n < least || seconds_since(start) < budget_s); n++) {
+    while (n < count && (o->trials || n < least || seconds_since(start) < budget_s)) {
         exit_if_stopped();
-        trial(ctx, out);
-        for (int k = 0; k < width; k++)
-            x[k * count + n] = out[k];
+        x[n++] = trial(ctx);
     }
-    for (int k = 0; k < width; k++)
-        s[k] = stats_of(x + k * count, (size_t)n);
+    struct stats s = stats_of(x, (size_t)n);
     free(x);
-}
-
-struct one_value_trial {
-    trial_fn trial;
-    void *ctx;
-};
-
-static inline void one_value_of(void *ctx, double *out)
-{
-    const struct one_value_trial *t = ctx;
-    out[0] = t->trial(t->ctx);
-}
-
-/* The same for a trial that returns one value, at least 2 runs (--quick) or 3. */
-static inline struct stats samples_within(const struct kit_opts *o, trial_fn trial, void *ctx,
-                                          double budget_s, long most)
-{
-    struct one_value_trial t = {trial, ctx};
-    struct stats s;
-    samples_within_each(o, one_value_of, &t, 1, budget_s, by_mode(o, 2, 3, 3), most, &s);
     return s;
 }
 

@@ -358,36 +358,34 @@ static void run_chunksize(struct run_config *c)
 
 /* ---------- experiment 3: overhead ---------- */
 
-struct start_stop_trial {
-    const struct run_config *c;
-    int workers;
-};
-
-/* One start and one stop of a pool, timed apart: out[] = start, stop, start+stop in us. */
-static void time_start_stop(void *ctx, double *out)
-{
-    const struct start_stop_trial *t = ctx;
-    uint64_t t0 = now_ns();
-    struct pool *p = pool_create(t->workers, &t->c->pool);
-    uint64_t t1 = now_ns();
-    pool_destroy(p);
-    uint64_t t2 = now_ns();
-    out[0] = (double)(t1 - t0) / 1e3;
-    out[1] = (double)(t2 - t1) / 1e3;
-    out[2] = (double)(t2 - t0) / 1e3;
-}
-
-/* Start and stop of a pool of `workers`: as many trials as fit the budget, at least 3. */
+/* Start and stop of a pool of `workers`, timed apart: as many trials as fit the budget. */
 static void measure_start_stop(const struct run_config *c, struct report *r, int workers,
                                double budget_s, long most_trials)
 {
-    struct start_stop_trial t = {c, workers};
-    struct stats s[3];
-    time_start_stop(&t, (double[3]){0});        /* warm-up */
-    samples_within_each(c->o, time_start_stop, &t, 3, budget_s, 3, most_trials, s);
-    report_add(r, "start", workers, "us", s[0]);
-    report_add(r, "stop", workers, "us", s[1]);
-    report_add(r, "start+stop", workers, "us", s[2]);
+    long least = c->o->trials ? c->o->trials : 3;
+    long count = c->o->trials ? c->o->trials : most_trials;
+    double *x = malloc(3 * (size_t)count * sizeof *x);     /* start, stop, start+stop */
+    if (!x)
+        die_errno("malloc");
+    long n = 0;
+    uint64_t begin = now_ns();
+    for (long t = -1; t < count && (t < least || seconds_since(begin) < budget_s); t++) {
+        exit_if_stopped();                      /* t = -1: the warm-up */
+        uint64_t t0 = now_ns();
+        struct pool *p = pool_create(workers, &c->pool);
+        uint64_t t1 = now_ns();
+        pool_destroy(p);
+        uint64_t t2 = now_ns();
+        if (t >= 0) {
+            x[n] = (double)(t1 - t0) / 1e3;
+            x[count + n] = (double)(t2 - t1) / 1e3;
+            x[2 * count + n++] = (double)(t2 - t0) / 1e3;
+        }
+    }
+    report_add(r, "start", workers, "us", stats_of(x, (size_t)n));
+    report_add(r, "stop", workers, "us", stats_of(x + count, (size_t)n));
+    report_add(r, "start+stop", workers, "us", stats_of(x + 2 * count, (size_t)n));
+    free(x);
 }
 
 /* Least squares over the start+stop rows: y = fixed + per_worker * x. */
