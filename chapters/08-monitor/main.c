@@ -570,14 +570,14 @@ static double time_samples(void *ctx)
     sampler_full_every(t->full_every);
     sampler_root_starts_nothing(true);   /* as in the watch loop: nothing starts meanwhile */
     sample_tree(t->self, t->buf, t->expected + 1);   /* untimed: opens what is kept open */
-    double start = (double)cpu_ns();
+    uint64_t start = cpu_ns();
     for (long k = 0; k < t->samples; k++) {
         size_t found = sample_tree(t->self, t->buf, t->expected + 1);
         if (found != t->expected)
             verification_failed("overhead: a sample found %zu processes, %zu are running",
                                  found, t->expected);
     }
-    double us = ((double)cpu_ns() - start) / 1e3 / (double)t->samples;
+    double us = (double)(cpu_ns() - start) / 1e3 / (double)t->samples;
     sampler_root_starts_nothing(false);
     return us;
 }
@@ -680,7 +680,7 @@ static double time_file_reads(void *ctx)
 {
     struct file_trial *t = ctx;
     char buf[8192];
-    double start = (double)cpu_ns();
+    uint64_t start = cpu_ns();
     for (long k = 0; k < t->reads; k++) {
         int fd = t->fd != -1 ? t->fd : open(t->path, O_RDONLY | O_CLOEXEC);
         ssize_t n = fd == -1 ? -1 : pread(fd, buf, sizeof buf, 0);
@@ -690,17 +690,17 @@ static double time_file_reads(void *ctx)
             close(fd);
         t->bytes = (size_t)n;
     }
-    return ((double)cpu_ns() - start) / 1e3 / (double)t->reads;
+    return (double)(cpu_ns() - start) / 1e3 / (double)t->reads;
 }
 
 static double time_syscalls(void *ctx)
 {
     long calls = *(long *)ctx;
-    double start = (double)cpu_ns();
+    uint64_t start = cpu_ns();
     for (long k = 0; k < calls; k++)
         if (syscall(SYS_getppid) <= 0)
             verification_failed("getppid returned no parent");
-    return ((double)cpu_ns() - start) / 1e3 / (double)calls;
+    return (double)(cpu_ns() - start) / 1e3 / (double)calls;
 }
 
 /* The four files the sampler reads, then three it does not: statm (RSS is in stat too), io
@@ -763,8 +763,7 @@ static double timer_loop(struct loop_trial *t, int fds)
     int slack_was = prctl(PR_GET_TIMERSLACK);
     if (slack_was == -1 || prctl(PR_SET_TIMERSLACK, t->slack_ns) == -1)
         die_errno("prctl PR_SET_TIMERSLACK");
-    double cpu = (double)cpu_ns();
-    uint64_t start = now_ns(), tick = start;
+    uint64_t cpu = cpu_ns(), start = now_ns(), tick = start;
     while (tick < start + t->length_ns) {
         for (int k = 0; k < fds; k++)
             if (pread(t->fds[k], buf, sizeof buf, 0) <= 0)
@@ -774,7 +773,7 @@ static double timer_loop(struct loop_trial *t, int fds)
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
             exit_if_stopped();
     }
-    double pct = 100.0 * ((double)cpu_ns() - cpu) / (double)(now_ns() - start);
+    double pct = 100.0 * (double)(cpu_ns() - cpu) / (double)(now_ns() - start);
     if (prctl(PR_SET_TIMERSLACK, (unsigned long)slack_was) == -1)
         die_errno("prctl PR_SET_TIMERSLACK");
     return pct;

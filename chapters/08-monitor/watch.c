@@ -83,16 +83,15 @@ void watch_tree(struct watch *w)
                        : w->period_ns < full_ns ? (unsigned)(full_ns / w->period_ns) : 1);
     sample_system(&w->machine_at_start);
     sampler_root_starts_nothing(true);   /* the loop and its callbacks start no process */
-    double cpu_at_start = (double)cpu_ns();
+    uint64_t cpu_at_start = cpu_ns();
     w->start_ns = now_ns();
     uint64_t tick = w->start_ns;
-    double steady_cpu = 0;
-    uint64_t steady_start = 0;
+    uint64_t steady_cpu = 0, steady_start = 0;
     while (w->roots_left > 0) {
         exit_if_stopped();               /* a signal that came while sampling, not sleeping */
         take_sample(w, self, &buf, &cap);
         if (w->samples == 1)
-            steady_cpu = (double)cpu_ns(), steady_start = now_ns();
+            steady_cpu = cpu_ns(), steady_start = now_ns();
         reap_ended(w);
         tick += w->period_ns;
         for (uint64_t now = now_ns(); tick < now; tick += w->period_ns)
@@ -105,9 +104,9 @@ void watch_tree(struct watch *w)
         }
     }
     w->elapsed_ns = now_ns() - w->start_ns;
-    double cpu_at_end = (double)cpu_ns();
-    w->watching_cpu_ns = (uint64_t)(cpu_at_end - cpu_at_start);
-    w->steady_cpu_ns = (uint64_t)(cpu_at_end - steady_cpu);
+    uint64_t cpu_at_end = cpu_ns();
+    w->watching_cpu_ns = cpu_at_end - cpu_at_start;
+    w->steady_cpu_ns = cpu_at_end - steady_cpu;
     w->steady_ns = now_ns() - steady_start;
     sample_system(&w->machine_at_end);
     sampler_root_starts_nothing(false);
