@@ -84,7 +84,7 @@ static double sum_values(const struct input *in, const float *values, size_t fir
 enum pass { PASS_TOUCH, PASS_SUM, PASS_SUM_CHECKED, PASS_CHECK_APART };
 
 /* Every value read as rung 5 reads it, a batch at a time with pread into `buffer`, and each
- * batch passed over as `pass` says. CPU ms, or -1 if pread failed. */
+ * batch passed over as `pass` says. CPU ms, or -1 if the object ended early. */
 static double pread_pass_ms(const struct input *in, float *buffer, size_t batch, enum pass pass)
 {
     uint64_t *checks = (uint64_t *)(buffer + batch * BLOCK_VALUES);

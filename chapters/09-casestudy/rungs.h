@@ -132,7 +132,8 @@ struct first_touch measure_first_touch(const struct input *in, enum touch_kind k
                                        size_t batch_blocks);
 size_t pages_of(const struct input *in);
 /* Blocks [first, first + blocks) of the values and their checksums, copied by the kernel from
- * the object into `values` and `checks` (rung 5's way, and the probe's). False if pread failed. */
+ * the object into `values` and `checks` (rung 5's way, and the probe's). False if the object ends
+ * before them; an error of pread itself ends the process (pread_full). */
 bool read_batch(const struct shared *m, const struct input *in, size_t first, size_t blocks,
                 float *values, uint64_t *checks);
 
