@@ -163,11 +163,8 @@ static void verify_equal_tasks(const struct job *job, const struct task_result *
         }
 }
 
-/* The weighted sum over every task, checked: the first-column symmetry, then every value known
- * for this size. `what` says what the known values confirmed ("" when none is known); a
- * mismatch is `verification failed`, exit 1. */
-struct count verified_count(const struct job *job, const struct task_result *results,
-                            char *what, size_t len)
+/* The weighted sum over every task, with the first-column symmetry checked. */
+struct count add_up(const struct job *job, const struct task_result *results)
 {
     struct count c = {0, 0, 0};
     for (int i = 0; i < job->task_count; i++) {
@@ -179,6 +176,15 @@ struct count verified_count(const struct job *job, const struct task_result *res
         c.work += res->nodes + res->dp_steps;
     }
     verify_equal_tasks(job, results);
+    return c;
+}
+
+/* add_up, then every value known for this size. `what` says what the known values confirmed
+ * ("" when none is known); a mismatch is `verification failed`, exit 1. */
+struct count verified_count(const struct job *job, const struct task_result *results,
+                            char *what, size_t len)
+{
+    struct count c = add_up(job, results);
     what[0] = '\0';
     verify_known(job->r, job->n, c, what, len);
     if (job->r == 2)

@@ -1,7 +1,9 @@
 /* driver.h - what the driver's files (main.c, counts.c, analyze.c) share.
  *
- *   counts.c   verified_count(job, results, what, len)  the weighted sum over every task, checked
- *                  against the first-column symmetry and every known value; what it checked
+ *   counts.c   add_up(job, results)                  the weighted sum over every task, with the
+ *                                                    first-column symmetry checked
+ *              verified_count(job, results, what, len)  add_up, checked against every known
+ *                                                    value; what it checked
  *              add_check(what, len, fmt, ...)        one more clause of that verification line
  *              check_size(job, workers, yes)         refuse overflow, memory, hours (exit 2)
  *              print_count(count), format_u128/i128, parse_u128
@@ -38,6 +40,7 @@ struct count {
 const char *format_u128(u128 v, bool separators, char *buf, size_t len);
 const char *format_i128(i128 v, bool separators, char *buf, size_t len);
 bool parse_u128(const char *text, u128 *out);
+struct count add_up(const struct job *job, const struct task_result *results);
 struct count verified_count(const struct job *job, const struct task_result *results,
                             char *what, size_t len);
 __attribute__((format(printf, 3, 4)))
