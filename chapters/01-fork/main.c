@@ -173,8 +173,8 @@ static const struct method *method_named(const char *name)
     return NULL;
 }
 
-/* Every variant at one size, at most 16 MiB of parent memory per trial; the copy-on-write cost
- * per page beside fork+write. */
+/* Every variant at one size, a trial's calls together forking at most 16 MiB of parent memory
+ * (one call past 16 MiB); the copy-on-write cost per page beside fork+write. */
 static void rss_point(const struct ch01_opts *c, struct report *r, size_t bytes, double budget)
 {
     static const char *const variants[] = {"fork", "vfork", "posix_spawn", "fork+write"};
