@@ -233,14 +233,10 @@ bad_input() {
     wait_for_output "speedup:" 60
     local victim="" i
     for ((i = 0; i < 200; i++)); do
-        # a worker still summing: stopped first, so that it cannot finish its share between
-        # the look and the kill (a worker that already exited shows Z, not T, and is skipped)
+        # a worker still summing, caught computing so that it cannot finish its share between
+        # the look and the kill (one that has already exited is skipped)
         victim=$(ps --ppid "$KIT_PID" -o pid=,stat= | awk '$2 !~ /^Z/ { print $1; exit }')
-        if [ -n "$victim" ] && kill -STOP "$victim" 2>/dev/null &&
-            [[ $(ps -o stat= -p "$victim") == T* ]]; then
-            kill -KILL "$victim"
-            break
-        fi
+        [ -n "$victim" ] && kill_while_computing "$victim" && break
         victim=""
         sleep 0.05
     done

@@ -124,6 +124,7 @@ kill_while_computing() {
             read -r stat <"/proc/$pid/stat" 2>/dev/null || return 1
             state=${stat##*) }          # field 3, after the command name in parentheses
             state=${state%% *}
+            [[ $state == [ZX] ]] && return 1    # it has ended: nothing left to catch
             [[ $state == [Tt] ]] && break
             sleep 0.01
         done
