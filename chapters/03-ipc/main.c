@@ -98,14 +98,15 @@ static struct {
 __attribute__((noreturn))
 static void report_peer_end(int status, const char *how)
 {
-    char ended[96];
-    how_it_ended(status, ended, sizeof ended);
     if (ended_ok(status))
         die("%s: the %s process (pid %d) exited before finishing its part (%s)", peer.task,
             peer.role, (int)peer.pid, how);
-    bool killed = WIFSIGNALED(status);       /* else it failed and said why itself */
-    die("%s: the %s process (pid %d) %s%s%s", peer.task, peer.role, (int)peer.pid,
-        killed ? "was " : "", ended, killed ? "" : " (its message is above)");
+    char ended[96];
+    how_it_ended(status, ended, sizeof ended);
+    if (WIFSIGNALED(status))
+        die("%s: the %s process (pid %d) was %s", peer.task, peer.role, (int)peer.pid, ended);
+    die("%s: the %s process (pid %d) %s (its message is above)", peer.task, peer.role,
+        (int)peer.pid, ended);              /* it failed and said why itself */
 }
 
 /* A wait timed out or was interrupted: stop if asked to; if the peer is gone, fail at
