@@ -128,7 +128,7 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
 
 @test "intensity, amdahl and size: the points the chapter promises" {
     run awk -F'\t' '$1 == "ratio" { print $2 }' "$QUICK/ch09-intensity.tsv"
-    assert_output "$(printf '%s\n' 1 4 16 64 256)"
+    assert_output "$(printf '%s\n' 0.0625 0.25 1 4 16 64 256)"
     run grep -E '^# crossover_units=[-0-9.naei+]+ predicted_units=[0-9.e+-]+$' "$QUICK/ch09-intensity.tsv"
     assert_success
     run awk -F'\t' '$1 == "measured" { print $2 }' "$QUICK/ch09-amdahl.tsv"

@@ -14,7 +14,7 @@
  *              and by how much and where it is missed; and rungs 0, 2 and 5+fill at a small
  *              input, where no parallel rung is worth setting up
  *   intensity  the naive rung (fork-per-chunk-pipe) against the optimized one (pool-shm-batched)
- *              as the work per value grows from 1 to 256 units: where copying stops mattering
+ *              as the work per value grows from 1/8 to 256 units: where copying stops mattering
  *   amdahl     the optimized rung at 1..2 x CPUs workers, beside the speedup the serial part
  *              of its own breakdown predicts
  *   size       rungs 0, 1, 2 and 5 from 10^4 values to --elements: fixed costs vs per-value costs
@@ -227,7 +227,8 @@ static struct measured measure_rung(const struct ch09_opts *o, const struct rung
 struct phase_point {
     char rung[32];
     size_t elements;
-    int units, workers;
+    double units;
+    int workers;
     struct measured m;
 };
 
@@ -247,7 +248,7 @@ static void phase_add(struct phase_table *t, const char *rung, const struct inpu
     struct phase_point *p = &t->points[t->count++];
     snprintf(p->rung, sizeof p->rung, "%s", rung);
     p->elements = in->count;
-    p->units = in->units;
+    p->units = units_per_value(in->work);
     p->workers = workers;
     p->m = *m;
 }
@@ -257,12 +258,12 @@ static void phase_row(FILE *tsv, const struct phase_point *pt)
     const double *p = pt->m.phase_ms;
     const struct usage *u = &pt->m.use;
     double wall = pt->m.trial_wall_ms, sum = sum_of(p), off = 100 * (wall - sum) / wall;
-    printf("  %-25s %9zu %5d %2d %7.2f %10.2f %8.2f %7.2f %8.2f %8.2f %6.1f%% %8.1f %8.1f "
+    printf("  %-25s %9zu %5g %2d %7.2f %10.2f %8.2f %7.2f %8.2f %8.2f %6.1f%% %8.1f %8.1f "
            "%7.0f %7.0f%s\n", pt->rung, pt->elements, pt->units, pt->workers, p[0], p[1], p[2],
            p[3], p[4], wall, off, u->parent_cpu_ms, u->worker_cpu_ms, u->parent_faults,
            u->worker_faults,
            pt->m.worst_unaccounted > CLOSES_WITHIN ? "  a trial did not close" : "");
-    fprintf(tsv, "%s\t%zu\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f"
+    fprintf(tsv, "%s\t%zu\t%g\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f"
             "\t%.3f\t%.3f\t%.0f\t%.0f\n", pt->rung, pt->elements, pt->units, pt->workers, p[0],
             p[1], p[2], p[3], p[4], sum, wall, off, u->parent_cpu_ms, u->worker_cpu_ms,
             u->parent_faults, u->worker_faults);
@@ -699,10 +700,10 @@ static void run_ladder(const struct ch09_opts *o)
 {
     struct input in, small;
     size_t small_count = o->elements < 16000 ? o->elements : 16000;
-    make_input(&in, o->elements, o->kit.seed, o->units);
+    make_input(&in, o->elements, o->kit.seed, (struct work){o->units, 1});
     printf("\nladder: %zu values, %d unit(s) of work each, W = %ld, %ld trials + 1 warm-up per "
            "rung; every trial's %zu block sums checked bit for bit against rung 0\n", in.count,
-           in.units, o->kit.workers, o->trials, in.blocks);
+           o->units, o->kit.workers, o->trials, in.blocks);
     struct report rep;
     report_start(&rep, &o->kit, "ladder", "elements");
     struct phase_table t = {.o = o, .experiment = "ladder"};
@@ -723,7 +724,7 @@ static void run_ladder(const struct ch09_opts *o)
     printf("  result: %.17g (every rung: exactly this)\n", ref.total);
     free(ref.partials);
     free_input(&in);
-    make_input(&small, small_count, o->kit.seed, o->units);
+    make_input(&small, small_count, o->kit.seed, (struct work){o->units, 1});
     ladder_point(o, &rep, &t, &rungs[0], &small);
     ladder_point(o, &rep, &t, find_rung("pool-pipe"), &small);
     ladder_point(o, &rep, &t, &filled_rung, &small);
@@ -763,18 +764,29 @@ static double crossover(const double *units, const double *copy_per_compute, int
     return NAN;
 }
 
+/* The crossover predicted from the tutorial's intensity alone, one unit per value: copying
+ * costs the same per value whatever the work, and the work grows with the units. */
+static double predicted_crossover(const double *units, const double *copy_per_compute, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (units[i] == 1)
+            return copy_per_compute[i];
+    return NAN;
+}
+
 static void intensity_conclusion(const double *units, const double *ratio, int count)
 {
-    double at = crossover(units, ratio, count), predicted = units[0] * ratio[0];
+    double at = crossover(units, ratio, count);
+    double predicted = predicted_crossover(units, ratio, count);
     if (isnan(at)) {
         printf("  -> copying %s compute at every intensity measured (copy/compute %.2f at %g "
                "unit(s), %.2f at %g)\n", ratio[0] < 1 ? "stayed below" : "stayed above",
                ratio[0], units[0], ratio[count - 1], units[count - 1]);
         return;
     }
-    printf("  -> crossover: the naive rung's copying costs as much as the work itself at %.1f "
-           "units per value; predicted from %g unit(s) (copying constant, the work growing with "
-           "the units): %.1f, %s\n", at, units[0], predicted,
+    printf("  -> crossover: the naive rung's copying costs as much as the work itself at %.2g "
+           "units per value; predicted from 1 unit (copying constant, the work growing with "
+           "the units): %.2g, %s\n", at, predicted,
            at <= 2 * predicted && at >= predicted / 2 ? "within a factor 2"
                                                       : "NOT within a factor 2");
 }
@@ -793,45 +805,58 @@ static void intensity_point(const struct ch09_opts *o, struct report *rep, struc
     struct measured a = measure_rung(o, naive, in, &ref, w), b = measure_rung(o, best, in, &ref, w);
     free(ref.partials);
     double per_value = 1e6 / (double)in->count;
-    report_add(rep, rungs[0].name, in->units, "ns/value", scaled(seq.wall_ms, per_value));
-    report_add(rep, naive->name, in->units, "ns/value", scaled(a.wall_ms, per_value));
-    report_add(rep, best->name, in->units, "ns/value", scaled(b.wall_ms, per_value));
-    report_add(rep, "ratio", in->units, "x", ratio_of(a.wall_ms, b.wall_ms));
+    report_add(rep, rungs[0].name, units_per_value(in->work), "ns/value", scaled(seq.wall_ms, per_value));
+    report_add(rep, naive->name, units_per_value(in->work), "ns/value", scaled(a.wall_ms, per_value));
+    report_add(rep, best->name, units_per_value(in->work), "ns/value", scaled(b.wall_ms, per_value));
+    report_add(rep, "ratio", units_per_value(in->work), "x", ratio_of(a.wall_ms, b.wall_ms));
     report_comment(rep, "naive / optimized");
     *copy_per_compute = a.phase_ms[PHASE_DISTRIBUTE] / seq.trial_wall_ms;
-    report_add(rep, "copy/compute", in->units, "x", one_value(*copy_per_compute));
+    report_add(rep, "copy/compute", units_per_value(in->work), "x", one_value(*copy_per_compute));
     report_comment(rep, "naive's distribute phase / one process's time");
     phase_add(t, naive->name, in, w, &a);
     phase_add(t, best->name, in, w, &b);
 }
 /* end:intensity */
 
+/* The intensities swept: from an eighth of a unit per value (a sixteenth in --quick, which
+ * steps by 4) to 256 units, so that the crossover is inside the range on a machine where copying
+ * a value costs less than the tutorial's arithmetic on it. */
+static int sweep_points(const struct ch09_opts *o, struct work *points)
+{
+    int step = o->kit.mode == MODE_QUICK ? 4 : 2, count = 0;
+    for (int every = o->kit.mode == MODE_QUICK ? 16 : 8; every > 1; every /= step)
+        points[count++] = (struct work){1, every};
+    for (int units = 1; units <= 256; units *= step)
+        points[count++] = (struct work){units, 1};
+    return count;
+}
+
 static void run_intensity(const struct ch09_opts *options)
 {
     struct ch09_opts sweep = *options, *o = &sweep;
     sweep.trials = options->sweep_trials;
-    double units[9];
-    int count = 0;
-    for (int u = 1; u <= 256; u *= o->kit.mode == MODE_QUICK ? 4 : 2)
-        units[count++] = u;
+    struct work points[12];
+    double units[12], copy_per_compute[12];
+    int count = sweep_points(o, points);
     long long work = by_mode(&o->kit, 250000, 4000000, 64000000);
-    printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), 1..256 "
-           "units of work per value, about %lld value-units per point (fewer values as the "
-           "units grow), W = %ld\n", work, o->kit.workers);
+    printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), %g to 256 "
+           "units of work per value, about %lld value-units per point (fewer values as the units "
+           "grow above 1), W = %ld\n", units_per_value(points[0]), work, o->kit.workers);
     struct report rep;
     report_start(&rep, &o->kit, "intensity", "units");
     struct phase_table t = {.o = o, .experiment = "intensity"};
-    double copy_per_compute[9];
     for (int i = 0; i < count; i++) {
         struct input in;
-        long long values = work / (long long)units[i];
-        make_input(&in, (size_t)(values < 16000 ? 16000 : values), o->kit.seed, (int)units[i]);
+        units[i] = units_per_value(points[i]);
+        long long values = units[i] < 1 ? work : work / points[i].units;
+        make_input(&in, (size_t)(values < 16000 ? 16000 : values), o->kit.seed, points[i]);
         progress("intensity: %g units, %zu values", units[i], in.count);
         intensity_point(o, &rep, &t, &in, &copy_per_compute[i]);
         free_input(&in);
     }
     report_note(&rep, "crossover_units=%.3g predicted_units=%.3g",
-                crossover(units, copy_per_compute, count), units[0] * copy_per_compute[0]);
+                crossover(units, copy_per_compute, count),
+                predicted_crossover(units, copy_per_compute, count));
     report_finish(&rep);
     phase_table_finish(&t);
     intensity_conclusion(units, copy_per_compute, count);
@@ -869,7 +894,7 @@ static void run_amdahl(const struct ch09_opts *o)
     const struct rung *best = find_rung("pool-shm-batched");
     int most = 2 * (int)o->kit.workers;
     struct input in;
-    make_input(&in, o->elements, o->kit.seed, o->units);
+    make_input(&in, o->elements, o->kit.seed, (struct work){o->units, 1});
     printf("\namdahl: pool-shm-batched at W = 1..%d, %zu values; the serial part measured at "
            "W = 1\n", most, in.count);
     struct reference ref = reference_of(o, &in);
@@ -945,7 +970,7 @@ static void run_size(const struct ch09_opts *options)
     report_start(&rep, &o->kit, "size", "elements");
     for (int i = 0; i < count; i++) {
         struct input in;
-        make_input(&in, (size_t)sizes[i], o->kit.seed, o->units);
+        make_input(&in, (size_t)sizes[i], o->kit.seed, (struct work){o->units, 1});
         struct reference ref = reference_of(o, &in);
         progress("size: %zu values", in.count);
         for (int k = 0; k < 4; k++) {

@@ -68,11 +68,11 @@ static double sum_values(const struct input *in, const float *values, size_t fir
         const float *block = values + k * BLOCK_VALUES;
         size_t n = values_in(in, first + k, 1);
         if (!checks) {
-            total += block_sum(block, n, in->units);
+            total += block_sum(block, n, in->work);
             continue;
         }
         uint64_t got;
-        total += block_sum_checked(block, n, in->units, &got);
+        total += block_sum_checked(block, n, in->work, &got);
         if (got != checks[k])
             die("first-touch probe: block %zu does not match its checksum", first + k);
     }

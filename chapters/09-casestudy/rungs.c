@@ -44,8 +44,8 @@ const char *const phase_names[PHASES] = {"start", "distribute", "compute", "coll
 /* ---------- the computation and its checks ---------- */
 
 /* book:work */
-/* The tutorial's arithmetic in float32, as NumPy does it, `units` times per value (the intensity
- * experiment varies it), added to a block's sum, which is accumulated in double. */
+/* The tutorial's arithmetic in float32, as NumPy does it, `units` times, added to a block's sum,
+ * which is accumulated in double. */
 static inline void add_work(double *sum, float value, int units)
 {
     for (int u = 0; u < units; u++) {
@@ -54,11 +54,21 @@ static inline void add_work(double *sum, float value, int units)
     }
 }
 
-double block_sum(const float *values, size_t n, int units)
+/* Value i of a block gets the arithmetic when it is one of every `every` (all of them, unless
+ * the intensity experiment asks for less than a unit per value); the others are only added. */
+static inline void add_value(double *sum, const float *values, size_t i, struct work work)
+{
+    if (work.every == 1 || i % (size_t)work.every == 0)
+        add_work(sum, values[i], work.units);
+    else
+        *sum += values[i];
+}
+
+double block_sum(const float *values, size_t n, struct work work)
 {
     double sum = 0;
     for (size_t i = 0; i < n; i++)
-        add_work(&sum, values[i], units);
+        add_value(&sum, values, i, work);
     return sum;
 }
 
@@ -93,13 +103,13 @@ uint64_t block_checksum(const float *values, size_t n)
 /* A worker that received values sums a block and checksums it in the same pass, so each value
  * is loaded once for both (pages.c's probe times this pass against a checksum pass of its own
  * before the sum). */
-double block_sum_checked(const float *values, size_t n, int units, uint64_t *checksum)
+double block_sum_checked(const float *values, size_t n, struct work work, uint64_t *checksum)
 {
     double sum = 0;
     uint64_t check = 0;
     for (size_t i = 0; i < n; i++) {
         check += check_term(values[i], i);
-        add_work(&sum, values[i], units);
+        add_value(&sum, values, i, work);
     }
     *checksum = check;
     return sum;
@@ -184,11 +194,13 @@ bool read_batch(const struct shared *m, const struct input *in, size_t first, si
 }
 /* end:read-batch */
 
-void make_input(struct input *in, size_t count, unsigned long seed, int units)
+double units_per_value(struct work work) { return (double)work.units / work.every; }
+
+void make_input(struct input *in, size_t count, unsigned long seed, struct work work)
 {
     in->count = count;
     in->blocks = (count + BLOCK_VALUES - 1) / BLOCK_VALUES;
-    in->units = units;
+    in->work = work;
     create_shared(&in->home, count, in->blocks);
     in->values = in->home.values;
     in->checks = in->home.checks;
@@ -220,7 +232,7 @@ static void sum_blocks(const struct input *in, const float *values, size_t first
                        double *partials)
 {
     for (size_t k = 0; k < blocks; k++)
-        partials[k] = block_sum(values + first_value(k), values_in(in, first + k, 1), in->units);
+        partials[k] = block_sum(values + first_value(k), values_in(in, first + k, 1), in->work);
 }
 
 /* Received blocks: each summed and checked against the checksum made with its values; the first
@@ -232,7 +244,7 @@ static void sum_checked_blocks(const struct input *in, const float *values,
     for (size_t k = 0; k < blocks; k++) {
         uint64_t got;
         partials[k] = block_sum_checked(values + first_value(k), values_in(in, first + k, 1),
-                                        in->units, &got);
+                                        in->work, &got);
         if (got != checks[k]) {
             *c = (struct received_check){(int64_t)(first + k), checks[k], got};
             return;

@@ -59,11 +59,19 @@ void unmap_shared(struct shared *m);
 void free_shared(struct shared *m);
 bool fit_buffer(struct batch_buffer *buf, size_t blocks);
 
+/* How much arithmetic a value gets: `units` times the tutorial's, or, with `every` > 1, the
+ * tutorial's once every `every` values and none for the others (an eighth of a unit per value
+ * with every = 8): the intensity experiment goes below one unit to find where copying a value
+ * costs as much as working on it. */
+struct work {
+    int units, every;
+};
+
 struct input {
     float *values;              /* `count` values in [0, 1), from a seed, born in `home` */
     size_t count, blocks;
     uint64_t *checks;           /* one checksum per block, made with the values */
-    int units;                  /* how many times the arithmetic is done per value */
+    struct work work;
     struct shared home;         /* where the values are born: shared memory from the start */
 };
 
@@ -145,12 +153,13 @@ struct fork_cost {
 };
 struct fork_cost measure_fork(long trials);
 
-void make_input(struct input *in, size_t count, unsigned long seed, int units);
+void make_input(struct input *in, size_t count, unsigned long seed, struct work work);
+double units_per_value(struct work work);
 void free_input(struct input *in);
 double add_partials(const double *partials, size_t blocks);
-double block_sum(const float *values, size_t n, int units);
+double block_sum(const float *values, size_t n, struct work work);
 uint64_t block_checksum(const float *values, size_t n);
-double block_sum_checked(const float *values, size_t n, int units, uint64_t *checksum);
+double block_sum_checked(const float *values, size_t n, struct work work, uint64_t *checksum);
 /* values in blocks [first, first + blocks): the input's last block may be short */
 size_t values_in(const struct input *in, size_t first, size_t blocks);
 size_t default_chunk_blocks(size_t blocks, int workers);
