@@ -41,11 +41,18 @@ all: $(PROGRAMS)
 
 # A static pattern rule: only the programs, never the .d files included below.
 # common/kit.c holds the few variables the common/ headers share across a program's files.
-$(PROGRAMS): $(BUILD)/ch%: $$(wildcard chapters/$$*/*.c chapters/$$*/*.h) common/kit.c Makefile
+$(PROGRAMS): $(BUILD)/ch%: $$(wildcard chapters/$$*/*.c chapters/$$*/*.h) common/kit.c Makefile \
+                           $(BUILD)/compiler
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $(filter %.c,$^) $(LDLIBS)
 
 -include $(wildcard $(BUILD)/*.d)
+
+# The compiler and flags the programs were built with: a program built by `make CC=clang` is
+# rebuilt by a plain `make`, not measured as if gcc had made it.
+$(BUILD)/compiler: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' > $@
 
 # A source file renamed or removed is still named by an old .d file: rebuild, do not stop.
 chapters/%.c chapters/%.h: ;

@@ -54,6 +54,24 @@ SH
     assert_output ""
 }
 
+@test "a program built with another compiler is rebuilt by a plain make, not reused" {
+    requires command clang
+    local tree="$BATS_TEST_TMPDIR/tree"
+    mkdir -p "$tree/chapters"
+    cp -r "$KIT_ROOT"/{Makefile,common} "$tree"/
+    cp -r "$KIT_ROOT/chapters/01-fork" "$tree/chapters/"
+    run env -u MAKEFLAGS -u MFLAGS -u SANITIZE make -s -C "$tree" CC=clang build/ch01-fork
+    assert_success
+    run grep -c 'clang version' "$tree/build/ch01-fork"
+    assert_output 1
+    run env -u MAKEFLAGS -u MFLAGS -u SANITIZE make -s -C "$tree" build/ch01-fork
+    assert_success
+    run grep -c 'clang version' "$tree/build/ch01-fork"
+    assert_output 0
+    run cat "$tree/build/compiler"
+    assert_output --regexp '^cc -std=c11 -O2 '
+}
+
 @test "figures.sh: a chapter that is not written, or not a chapter, is refused before any run" {
     run "$KIT_ROOT/harness/figures.sh" --reference 11
     assert_failure 2
