@@ -8,11 +8,11 @@
  *   2 pool-pipe             the processes started once and reused for every chunk
  *   3 pool-chunked          the same, with four chunks per worker (the pool rule of chapter 2)
  *   4 pool-shm              index ranges of values born in shared memory: nothing copied
- *   5 pool-shm-batched      workers take cache-sized batches from a shared counter and read
- *                           each with pread into one buffer
+ *   5 pool-shm-batched      workers pinned one CPU each take cache-sized batches from a shared
+ *                           counter and read each with pread into one buffer
  * and rung 5 three times more: +fill copies the values into a fresh object inside the timer
  * (the tutorial fills its shared memory before its clock starts), -mapped maps them read-only,
- * -pinned pins its workers, one CPU each.
+ * -unpinned leaves its workers where the scheduler puts them.
  *
  * What to look for: each rung changes one thing, so the difference between two rungs' phase
  * bars is what that one change bought. The parent charges every moment of its timeline to a
@@ -584,32 +584,32 @@ static void run_pool_shm(struct rung_run *r)
     run_shared(r, "pool-shm", 0, r->pin, false);
 }
 
-/* The optimized rung's workers take batches and read each with pread into a buffer sized for the
- * cache (a first read through a mapping of their own would cost them every page's first touch,
- * as pages.c measures); they are placed as --pin says, like the other rungs' (-pinned pins them
- * whatever --pin says, to measure what pinning buys). */
+/* The optimized rung's workers are pinned, one CPU each, whatever --pin says (-unpinned measures
+ * what that buys), take batches and read each with pread into a buffer sized for the cache (a
+ * first read through a mapping of their own would cost them every page's first touch, as
+ * pages.c measures; -mapped measures it in the ladder). */
 static void run_pool_shm_batched(struct rung_run *r)
 {
     r->reach = REACH_PREAD;
-    run_shared(r, "pool-shm-batched", r->batch_blocks, r->pin, false);
+    run_shared(r, "pool-shm-batched", r->batch_blocks, PIN_SPREAD, false);
 }
 
-static void run_pool_shm_batched_pinned(struct rung_run *r)
+static void run_pool_shm_batched_unpinned(struct rung_run *r)
 {
     r->reach = REACH_PREAD;
-    run_shared(r, "pool-shm-batched-pinned", r->batch_blocks, PIN_SPREAD, false);
+    run_shared(r, "pool-shm-batched-unpinned", r->batch_blocks, PIN_NONE, false);
 }
 
 static void run_pool_shm_batched_filled(struct rung_run *r)
 {
     r->reach = REACH_PREAD;
-    run_shared(r, "pool-shm-batched+fill", r->batch_blocks, r->pin, true);
+    run_shared(r, "pool-shm-batched+fill", r->batch_blocks, PIN_SPREAD, true);
 }
 
 static void run_pool_shm_batched_mapped(struct rung_run *r)
 {
     r->reach = REACH_MAP_READ_ONLY;
-    run_shared(r, "pool-shm-batched-mapped", r->batch_blocks, r->pin, false);
+    run_shared(r, "pool-shm-batched-mapped", r->batch_blocks, PIN_SPREAD, false);
 }
 
 
@@ -623,7 +623,7 @@ const struct rung rungs[] = {
     {"pool-chunked", run_pool_chunked, "4 chunks per worker (the Pool.map rule)", "2"},
     {"pool-shm", run_pool_shm, "values born in shared memory, index ranges: no copy", "3, 5"},
     {"pool-shm-batched", run_pool_shm_batched,
-     "cache-sized batches from a shared counter, each read with pread into one buffer", "5, 2, 4"},
+     "workers pinned; cache-sized batches from a shared counter, read with pread", "1, 5, 2, 4"},
 };
 const int rung_count = (int)(sizeof rungs / sizeof rungs[0]);
 const struct rung filled_rung = {"pool-shm-batched+fill", run_pool_shm_batched_filled,
@@ -632,8 +632,8 @@ const struct rung filled_rung = {"pool-shm-batched+fill", run_pool_shm_batched_f
 const struct rung mapped_rung = {"pool-shm-batched-mapped", run_pool_shm_batched_mapped,
                                  "rung 5, its workers mapping the values read-only, no pread",
                                  "5"};
-const struct rung pinned_rung = {"pool-shm-batched-pinned", run_pool_shm_batched_pinned,
-                                 "rung 5, its workers pinned, one CPU each", "1"};
+const struct rung unpinned_rung = {"pool-shm-batched-unpinned", run_pool_shm_batched_unpinned,
+                                   "rung 5, its workers placed by the scheduler", "1"};
 
 const struct rung *find_rung(const char *name)
 {

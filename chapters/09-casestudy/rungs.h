@@ -116,8 +116,8 @@ extern const int rung_count;
  * optimized timer leaves out (its data is put in shared memory before the clock starts). */
 extern const struct rung filled_rung;
 /* Rung 5 with its workers mapping the values read-only instead of reading them with pread, and
- * rung 5 with its workers pinned, one CPU each. */
-extern const struct rung mapped_rung, pinned_rung;
+ * rung 5 with its workers placed by the scheduler instead of pinned. */
+extern const struct rung mapped_rung, unpinned_rung;
 const struct rung *find_rung(const char *name);
 
 /* What a page of the shared values costs a new process (pages.c): one process per way of
