@@ -324,6 +324,18 @@ python_with_numpy() {
     assert_tsv "$BATS_TEST_TMPDIR/py/ch09-python-ladder.tsv" "$BATS_TEST_TMPDIR/py/ch09-python-phases.tsv"
 }
 
+@test "peers.sh 9: four C rungs beside Python's versions, the goal line, and NumPy with its vector code turned off" {
+    [ -n "$(python_with_numpy)" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
+    local out="$BATS_TEST_TMPDIR/peers"
+    CH09_ELEMENTS=200000 run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 9
+    assert_success
+    assert_output --regexp "  goal: the C optimized rung faster than Python's optimized version: (met|NOT met) as the tutorial times it \([0-9.]+ against [0-9.]+ ms\), (met|NOT met) with the fill"
+    # NumPy as dispatched, then (where the CPU has it) without AVX-512, then its SSE3 baseline
+    assert_output --regexp "  NumPy arithmetic alone, ns per value: [0-9.]+ as dispatched \([A-Z0-9_ ]*\)(, [0-9.]+ without AVX-512)?, [0-9.]+ with only the SSE3 baseline"
+    run awk -F'\t' '!/^#/ && $1 == 9 { print $2 }' "$out/peers.tsv"
+    assert_output "$(printf 'case study, %s, ms\n' "sequential vs numpy-sequential" "fork-per-chunk-pipe vs naive-fixed" "pool-shm-batched vs optimized-as-timed" "pool-shm-batched+fill vs optimized-fixed")"
+}
+
 @test "the Python twin without NumPy: skipped with the install command, exit 0" {
     requires command python3
     mkdir -p "$BATS_TEST_TMPDIR/nonumpy"

@@ -1,6 +1,8 @@
 # ch09.sh - chapter 9's peers, sourced by harness/peers.sh: the C ladder beside the tutorial's two
 # versions in Python with NumPy (corrected so that they run), on the same values and seed, one
-# after the other. Python is read through the same phases where it lets us see them.
+# after the other. Python is read through the same phases where it lets us see them. Then NumPy's
+# arithmetic alone with its vector code paths turned off, one set at a time: what of NumPy's
+# speed per value is vector code.
 
 ch09_python() {   # a python3 that imports NumPy (the one on PATH, or Debian's), installed as root
     local p
@@ -53,5 +55,28 @@ chapter9() {
     awk -F'\t' -v n="$n" '$1 == "sequential" && $2 == n { c = $7 } END { printf "  arithmetic in one process: C %.2f ns per value", 1e6 * c / n }' "$c_phases"
     awk -F'\t' -v n="$n" '$1 == "numpy-sequential" { printf ", NumPy %.2f ns per value\n", 1e6 * $7 / n }' "$py_phases"
     awk -v a="$c_total" -v b="$py_total" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "  results: C %s, Python %s (relative difference %.1e; both within 1e-5 of a float64 reference)\n", a, b, d / a }'
+    ch09_numpy_vector_code "$py" "$n"
     echo "  (same values, same seed, one after the other; see book.md, chapter 9)"
+}
+
+# NumPy's arithmetic alone, in one process, as NumPy dispatches it on this CPU, then with its
+# AVX-512 code paths turned off, then with every path beyond its SSE3 baseline turned off
+# (NPY_DISABLE_CPU_FEATURES): how much of NumPy's speed per value is vector code. Median of 7
+# passes after one untimed.
+ch09_numpy_vector_code() {
+    local py=$1 n=$2 found avx512 pass
+    pass='import sys, time, numpy as np
+n = int(sys.argv[1]); x = np.random.default_rng(1).random(n, dtype=np.float32); t = []
+for _ in range(8):
+    s = time.perf_counter()
+    np.sum(np.sin(x) * np.cos(x) + np.sqrt(np.abs(x)), dtype=np.float64)
+    t.append(time.perf_counter() - s)
+print(f"{sorted(t[1:])[3] * 1e9 / n:.2f}")'
+    found=$("$py" -c 'from numpy.core._multiarray_umath import __cpu_features__ as f, __cpu_dispatch__ as d
+print(" ".join(x for x in d if f.get(x)))') || { echo "  (NumPy does not say which CPU features it dispatches to; vector-code rows skipped)"; return 0; }
+    avx512=$(tr ' ' '\n' <<<"$found" | grep '^AVX512' | tr '\n' ' ' || true)
+    printf '  NumPy arithmetic alone, ns per value: %s as dispatched (%s)' "$("$py" -c "$pass" "$n")" "${found:-baseline only}"
+    [ -n "$avx512" ] && printf ', %s without AVX-512' "$(NPY_DISABLE_CPU_FEATURES="$avx512" "$py" -c "$pass" "$n")"
+    [ -n "$found" ] && printf ', %s with only the SSE3 baseline' "$(NPY_DISABLE_CPU_FEATURES="$found" "$py" -c "$pass" "$n")"
+    echo
 }
