@@ -61,9 +61,9 @@ static const char usage[] =
     "The ladder also writes results/ch09-ladder-touch.tsv, the first-touch probe, one row per\n"
     "way of reaching the values (columns: way pages populate_ms first_ms again_ms unmap_ms\n"
     "faults work_first_ms work_again_ms check_ms check_apart_ms; CPU time of one process,\n"
-    "medians of --trials probes; pread only: check_ms, a pass that sums and checksums every\n"
-    "block, as rung 5 does; check_apart_ms, the same with each batch checksummed in a pass of\n"
-    "its own before it is summed),\n"
+    "medians of as many probes as intensity has trials per point; pread only: check_ms, a pass\n"
+    "that sums and checksums every block, as rung 5 does; check_apart_ms, the same with each\n"
+    "batch checksummed in a pass of its own before it is summed),\n"
     "and results/ch09-ladder-steps.tsv, the start and teardown steps of the median trial of\n"
     "each shared-memory rung, means over its workers (columns: rung workers start_ms\n"
     "teardown_ms fork_ms running_ms mapped_ms ready_ms saw_end_ms unmapped_ms reaped_ms).\n"
@@ -86,7 +86,7 @@ struct ch09_opts {
     size_t chunk_blocks, batch_blocks;
     enum fault fault;
     long trials;                /* per point: the ladder and amdahl */
-    long sweep_trials;          /* per point: intensity and size, which have many points */
+    long sweep_trials;          /* per point: intensity, size and the first-touch probe */
 };
 
 /* ---------- one rung, measured and checked ---------- */
@@ -748,7 +748,7 @@ static void run_ladder(const struct ch09_opts *o)
     ladder_point(o, &rep, &t, &mapped_rung, &in);
     ladder_point(o, &rep, &t, &unpinned_rung, &in);
     ladder_point(o, &rep, &t, &filled_rung, &in);
-    struct touches tt = touches_of(&in, o->trials, o->batch_blocks);
+    struct touches tt = touches_of(&in, o->sweep_trials, o->batch_blocks);
     write_touches(&o->kit, &tt);
     write_steps(&o->kit, &t, o->elements, (int)o->kit.workers);
     struct reference ref = reference_of(o, &in);
@@ -875,7 +875,7 @@ static void run_intensity(const struct ch09_opts *options)
     struct work points[12];
     double units[12], copy_per_compute[12];
     int count = sweep_points(o, points);
-    long long work = by_mode(&o->kit, 250000, 4000000, 64000000);
+    long long work = by_mode(&o->kit, 250000, 2000000, 64000000);
     printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), %g to 256 "
            "units of work per value, about %lld value-units per point (fewer values as the units "
            "grow above 1), W = %ld\n", units_per_value(points[0]), work, o->kit.workers);
