@@ -12,7 +12,8 @@ set style data histograms
 set style histogram rowstacked
 set boxwidth 0.7
 set ylabel "milliseconds (median trial)"
-set xtics rotate by -25 left
+set xtics rotate by 30 right
+set bmargin 8
 set key top right
 set yrange [0:*]
 plot main using 5:xtic(1) lt 1 title 'start', \
