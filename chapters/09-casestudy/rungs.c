@@ -14,8 +14,9 @@
  * (the tutorial fills its shared memory before its clock starts), -mapped maps them read-only,
  * -unpinned leaves its workers where the scheduler puts them.
  *
- * What to look for: each rung changes one thing, so the difference between two rungs' phase
- * bars is what that one change bought. The parent charges every moment of its timeline to a
+ * What to look for: each rung changes one thing (rung 5 three: pinning, batches, pread; -unpinned
+ * and -mapped take two of them back), so the difference between two rungs' phase bars is what
+ * that change bought. The parent charges every moment of its timeline to a
  * phase (start, distribute, compute, collect, teardown) with a pair of clock readings around
  * each step; the driver compares the sum with the wall time it measured itself. "compute" is
  * the time the parent waits for results. Shared memory is not free even when nothing is copied:
