@@ -8,7 +8,8 @@
  *   stats_of()           median, min, max, mean, stddev of a sample; ratio_of() two of them
  *   is_noisy()           max/min above NOISY_RATIO: the trials disagree, read with care
  *   measure()            one warm-up, then N trials of a function; returns stats_of() them
- *   measure_alternating()  two variants trial by trial (A B A B ...), so load falls on both
+ *   measure_alternating()  two variants trial by trial (A B A B ...), so load falls on both;
+ *                        measure_alternating_ratio() the same read as A/B pair by pair
  *   trials_for()         --trials, or the mode's count
  *   budget_for(), count_within(), samples_within()   counts from a time budget per mode;
  *                        seconds_since(start_ns)
@@ -163,6 +164,20 @@ static inline struct stats measure(trial_fn trial, void *ctx, long trials)
     return run_trials(trial, ctx, trials);
 }
 
+/* One untimed trial of each, then `trials` of each in alternation (A B A B ...) into xa, xb. */
+static inline void alternate(trial_fn a, trial_fn b, void *ctx, long trials, double *xa,
+                             double *xb)
+{
+    exit_if_stopped();
+    a(ctx);
+    b(ctx);
+    for (long t = 0; t < trials; t++) {
+        exit_if_stopped();
+        xa[t] = a(ctx);
+        xb[t] = b(ctx);
+    }
+}
+
 /* Two variants measured in alternation (A B A B ...), so a burst of load from elsewhere on
  * the machine falls on both instead of on whichever ran then. */
 static inline void measure_alternating(trial_fn a, trial_fn b, void *ctx, long trials,
@@ -171,18 +186,28 @@ static inline void measure_alternating(trial_fn a, trial_fn b, void *ctx, long t
     double *xa = malloc((size_t)trials * sizeof *xa), *xb = malloc((size_t)trials * sizeof *xb);
     if (!xa || !xb)
         die_errno("malloc");
-    exit_if_stopped();
-    a(ctx);                              /* warm-up, untimed */
-    b(ctx);
-    for (long t = 0; t < trials; t++) {
-        exit_if_stopped();
-        xa[t] = a(ctx);
-        xb[t] = b(ctx);
-    }
+    alternate(a, b, ctx, trials, xa, xb);
     *sa = stats_of(xa, (size_t)trials);
     *sb = stats_of(xb, (size_t)trials);
     free(xa);
     free(xb);
+}
+
+/* The same, read pair by pair: A's measurement over B's in each pair (a speedup when both are
+ * times), so a drift that lasts seconds falls on both halves of every ratio. */
+static inline struct stats measure_alternating_ratio(trial_fn a, trial_fn b, void *ctx,
+                                                     long trials)
+{
+    double *xa = malloc((size_t)trials * sizeof *xa), *xb = malloc((size_t)trials * sizeof *xb);
+    if (!xa || !xb)
+        die_errno("malloc");
+    alternate(a, b, ctx, trials, xa, xb);
+    for (long t = 0; t < trials; t++)
+        xa[t] /= xb[t];
+    struct stats s = stats_of(xa, (size_t)trials);
+    free(xa);
+    free(xb);
+    return s;
 }
 
 /* ---------- how many trials: --trials, or the mode's count, or a time budget ---------- */

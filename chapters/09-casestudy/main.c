@@ -229,26 +229,35 @@ static struct measured measure_rung(const struct ch09_opts *o, const struct rung
 /* Rung 0 and rung 5 in alternation, one trial of each per pair: on a machine whose speed
  * drifts over seconds (a shared VM), measuring one rung after the other can hand one of them
  * the slow seconds; a pair runs both in the same seconds, and its ratio is rung 5's speedup. */
+struct pair_of_rungs {
+    struct rung_run alone, best;
+    const struct reference *ref;
+};
+
+static double time_alone(void *arg)
+{
+    struct pair_of_rungs *p = arg;
+    double phase_ms[PHASES];
+    struct usage use;
+    return run_once(&p->alone, &rungs[0], p->ref, phase_ms, &use);
+}
+
+static double time_best(void *arg)
+{
+    struct pair_of_rungs *p = arg;
+    double phase_ms[PHASES];
+    struct usage use;
+    return run_once(&p->best, find_rung("pool-shm-batched"), p->ref, phase_ms, &use);
+}
+
 static struct stats paired_speedup(const struct ch09_opts *o, const struct input *in,
                                    const struct reference *ref, long pairs)
 {
-    struct rung_run alone = rung_run_for(o, in, 1);
-    struct rung_run best = rung_run_for(o, in, (int)o->kit.workers);
-    const struct rung *optimized = find_rung("pool-shm-batched");
-    double phase_ms[PHASES], *ratios = calloc((size_t)pairs, sizeof *ratios);
-    struct usage use;
-    if (!ratios)
-        die_errno("calloc");
-    run_once(&alone, &rungs[0], ref, phase_ms, &use);           /* warm-up, checked */
-    run_once(&best, optimized, ref, phase_ms, &use);
-    for (long p = 0; p < pairs; p++) {
-        double sequential_ms = run_once(&alone, &rungs[0], ref, phase_ms, &use);
-        ratios[p] = sequential_ms / run_once(&best, optimized, ref, phase_ms, &use);
-    }
-    struct stats s = stats_of(ratios, (size_t)pairs);
-    free(ratios);
-    free(alone.partials);
-    free(best.partials);
+    struct pair_of_rungs p = {rung_run_for(o, in, 1), rung_run_for(o, in, (int)o->kit.workers),
+                              ref};
+    struct stats s = measure_alternating_ratio(time_alone, time_best, &p, pairs);
+    free(p.alone.partials);
+    free(p.best.partials);
     return s;
 }
 /* end:pairs */
@@ -860,7 +869,8 @@ static void intensity_point(const struct ch09_opts *o, struct report *rep, struc
 
 /* The intensities swept: from an eighth of a unit per value (a sixteenth in --quick, which
  * steps by 4) to 256 units, so that the crossover is inside the range on a machine where copying
- * a value costs less than the tutorial's arithmetic on it. */
+ * a value costs less than the tutorial's arithmetic on it. At most 3 below 1 and 9 from 1 up. */
+enum { MAX_INTENSITIES = 12 };
 static int sweep_points(const struct ch09_opts *o, struct work *points)
 {
     int step = o->kit.mode == MODE_QUICK ? 4 : 2, count = 0;
@@ -875,8 +885,8 @@ static void run_intensity(const struct ch09_opts *options)
 {
     struct ch09_opts sweep = *options, *o = &sweep;
     sweep.trials = options->sweep_trials;
-    struct work points[12];
-    double units[12], copy_per_compute[12];
+    struct work points[MAX_INTENSITIES];
+    double units[MAX_INTENSITIES], copy_per_compute[MAX_INTENSITIES];
     int count = sweep_points(o, points);
     long long work = by_mode(&o->kit, 250000, 2000000, 64000000);
     printf("\nintensity: fork-per-chunk-pipe (naive) vs pool-shm-batched (optimized), %g to 256 "
