@@ -414,13 +414,19 @@ static inline uint64_t calibration_spins(const struct kit_opts *o)
 static inline void report_effective_cpus(struct kit_opts *o, uint64_t spin_iterations)
 {
     int procs = online_cpus();
-    o->effective_cpus = effective_cpus(procs, spin_iterations);
-    printf("effective CPUs: %.2f of %d (the same spin in 1 process vs in %d at once)\n",
+    double measured = effective_cpus(procs, spin_iterations);
+    /* P processes cannot get more than P CPUs: a ratio above P is the 1-process spin slowed by
+     * other work, and reading speedups against it would ask for more than the machine has. */
+    o->effective_cpus = measured > procs ? procs : measured;
+    printf("effective CPUs: %.2f of %d (the same spin in 1 process vs in %d at once",
            o->effective_cpus, procs, procs);
-    if (o->effective_cpus > 1.1 * procs)
+    if (measured > procs)
+        printf("; measured %.2f, more than can be: read as %d", measured, procs);
+    printf(")\n");
+    if (measured > 1.1 * procs)
         warn("%.2f effective CPUs is more than the %d online: the 1-process spin was slowed by "
              "other work, so this calibration cannot be trusted; rerun on a quieter machine",
-             o->effective_cpus, procs);
+             measured, procs);
     else if (o->effective_cpus < 0.75 * procs)
         warn("only %.2f of %d CPUs were available during calibration: read speedups against %.2f",
              o->effective_cpus, procs, o->effective_cpus);
