@@ -6,9 +6,10 @@
  * Exit: 0 ok, 1 runtime or verification failure, 2 usage error. Linux only.
  *
  * Sample output line (latency: us per round trip, median (min), on one CPU, on two, ratio):
- *   shm-zero-copy   3.4 (3.4)             17.3 (16.7)             5.12x
- * What to look for: on one CPU a pipe round trip is a few microseconds, across two CPUs
- * several times more (each message wakes a sleeping CPU); small messages rank channels by
+ *   shm-zero-copy   16.0 (15.1)*          29.0 (27.0)             1.81x
+ * What to look for: a round trip with both processes on one CPU against one across two (there
+ * each message may have to wake a sleeping CPU; which is cheaper depends on the machine, and
+ * the two/one column says which it was here); small messages rank channels by
  * per-message cost, large ones by the copies they make; text encoding costs far more than
  * moving its bytes. Every byte received is checked, decoded integers must equal the
  * originals, and the peer must exit 0 (--corrupt-at proves the checks fail when they should).

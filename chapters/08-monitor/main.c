@@ -20,7 +20,8 @@
  *
  * Verification: each process's sampled CPU time never exceeds wait4's account of it (beyond
  * 1 ms of rounding) and falls short of it by no more than the time between its last sample
- * and its end (a single-threaded process cannot use more than that); timestamps increase;
+ * and its end (a single-threaded process cannot use more than that), one scheduler tick (its
+ * last sample can lag by that much) and 2 ms of rounding; timestamps increase;
  * every short-lived child started ran exactly once (counted by its parent and by a pipe).
  */
 #define _GNU_SOURCE
@@ -592,7 +593,8 @@ static double time_full_samples(void *ctx)
     return us;
 }
 
-/* The slow way: every file opened, read and closed at every sample. */
+/* The slow way: the sampler as it is (status every 10th sample), but each file opened, read
+ * and closed every time it is read instead of kept open. */
 static double time_samples_reopening(void *ctx)
 {
     sampler_reopen_files(true);

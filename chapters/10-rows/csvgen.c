@@ -4,7 +4,7 @@
  *   0,k042,-513877,qhvzmcpe
  *
  * id counts from 0; key is one of k000..k099; amount is a whole number in -10^6..10^6;
- * text is 4..40 lowercase letters (about 44 bytes a row). The same --rows and --seed give
+ * text is 4..40 lowercase letters (about 42 bytes a row). The same --rows and --seed give
  * the same bytes on every machine, so Python and the shell tools can read the same file.
  */
 #define _GNU_SOURCE
