@@ -274,3 +274,27 @@ probe_page() {
     [ ${#missing[@]} -eq 0 ] || fail "not committed: ${missing[*]} (make figures REFERENCE=1)"
     [ "$kept" -gt 0 ] || fail "no embedded figure has its reference data committed"
 }
+
+# The words a figure shows (title, axis labels, key, stamp): what a figure drawn from other data,
+# or drawn before a table it reads was committed, gets wrong. (Paths are left out: gnuplot may
+# split the same line into segments differently.)
+svg_words() { grep -oE '<(tspan|text)[^>]*>[^<]+<' "$1" | sed 's/<[^>]*>//; s/<$//'; }
+
+@test "every reference figure redrawn from the committed data shows the same words: none is stale" {
+    requires command gnuplot
+    local script name data out="$BATS_TEST_TMPDIR/figures" stale=() compared=0
+    for script in "$KIT_ROOT"/plots/ch*.gp; do
+        name=$(basename "$script" .gp)
+        git -C "$KIT_ROOT" ls-files --error-unmatch "plots/reference/$name.svg" >/dev/null 2>&1 ||
+            continue
+        data="$KIT_ROOT/plots/reference/data"
+        [ -d "$data/$name-peers" ] && data="$data/$name-peers"   # the Python twins' figures
+        "$KIT_ROOT/harness/plot.sh" --data "$data" --out "$out" "$script" >/dev/null 2>&1
+        [ -s "$out/$name.svg" ] || { stale+=("$name (not drawn)"); continue; }
+        cmp -s <(svg_words "$KIT_ROOT/plots/reference/$name.svg") <(svg_words "$out/$name.svg") ||
+            stale+=("$name")
+        compared=$((compared + 1))
+    done
+    [ ${#stale[@]} -eq 0 ] || fail "redraw with harness/plot.sh --data plots/reference/data: ${stale[*]}"
+    [ "$compared" -ge 30 ] || fail "only $compared reference figures compared"
+}
