@@ -27,8 +27,8 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     refute_output --partial "ch09-casestudy-$(cat "$BATS_FILE_TMPDIR/sid")-"
 }
 
-@test "writes the nine TSV files in the kit's format" {
-    assert_tsv_files "$QUICK" ch09 ladder ladder-phases ladder-touch ladder-steps intensity intensity-phases amdahl amdahl-phases size
+@test "writes the ten TSV files in the kit's format" {
+    assert_tsv_files "$QUICK" ch09 ladder ladder-phases ladder-touch ladder-steps intensity intensity-phases amdahl amdahl-phases size arithmetic
 }
 
 @test "ladder: the six rungs, rung 5 mapped, unpinned and with the fill at the default size, then rungs 0, 2 and 5+fill at a small input" {
@@ -143,6 +143,27 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     assert_output "$(printf '%s\n' 10000 100000 500000)"
 }
 
+@test "arithmetic: one value at a time, then every vector width of glibc's libmvec this CPU has" {
+    local expected=sincosf-one-at-a-time
+    if [ "$(uname -m)" = x86_64 ]; then
+        expected+=$'\n'libmvec-4-sse
+        grep -qw avx2 /proc/cpuinfo && expected+=$'\n'libmvec-8-avx2
+        grep -qw avx512f /proc/cpuinfo && expected+=$'\n'libmvec-16-avx512
+    fi
+    run awk -F'\t' '!/^#/ && $1 != "variant" && $2 == 500000 && $3 == "ns/value" { print $1 }' "$QUICK/ch09-arithmetic.tsv"
+    assert_output "$expected"
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "  -> (sin and cos through libmvec-[0-9]+-[a-z0-9]+: [0-9.]+ ns per value against [0-9.]+ one at a time, [0-9.]+x \(one process; every block within 1e-05 of rung 0's sum\)|no vector way was faster)"
+}
+
+@test "arithmetic: a bit flipped in one value the vector passes read is caught against rung 0's block sums" {
+    [ "$(uname -m)" = x86_64 ] || skip "libmvec is called through the x86-64 vector ABI"
+    run kit ch09-casestudy --quick --only arithmetic --elements 100K --inject corrupt --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --regexp "verification failed: arithmetic: libmvec-4-sse: block 12 summed to [0-9.e+]+; rung 0 got [0-9.]+"
+    [ ! -e "$BATS_TEST_TMPDIR/ch09-arithmetic.tsv" ] || fail "a TSV was written for a failed run"
+}
+
 @test "the result is bit for bit the same with 1, 2 and 3 workers and a ragged last block" {
     local w results=()
     for w in 1 2 3; do
@@ -207,7 +228,7 @@ bad_input() {
     bad_input --elements
     assert_line --index 0 "ch09-casestudy: --elements needs a value"
     bad_input --only nosuch
-    assert_line --index 0 "ch09-casestudy: --only: 'nosuch' is not an experiment (accepted: ladder, intensity, amdahl, size)"
+    assert_line --index 0 "ch09-casestudy: --only: 'nosuch' is not an experiment (accepted: ladder, intensity, amdahl, size, arithmetic)"
     bad_input --inject typo
     assert_line --index 0 "ch09-casestudy: --inject: 'typo' is not a fault (accepted: corrupt, partial)"
 }
@@ -324,7 +345,7 @@ python_with_numpy() {
     assert_tsv "$BATS_TEST_TMPDIR/py/ch09-python-ladder.tsv" "$BATS_TEST_TMPDIR/py/ch09-python-phases.tsv"
 }
 
-@test "peers.sh 9: four C rungs beside Python's versions, the goal line, and NumPy with its vector code turned off" {
+@test "peers.sh 9: four C rungs beside Python's versions, the goal line, NumPy with its vector code turned off, C with glibc's" {
     [ -n "$(python_with_numpy)" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
     local out="$BATS_TEST_TMPDIR/peers"
     CH09_ELEMENTS=200000 run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 9
@@ -332,6 +353,7 @@ python_with_numpy() {
     assert_output --regexp "  goal: the C optimized rung faster than Python's optimized version: (met|NOT met) as the tutorial times it \([0-9.]+ against [0-9.]+ ms\), (met|NOT met) with the fill"
     # NumPy as dispatched, then (where the CPU has it) without AVX-512, then its SSE3 baseline
     assert_output --regexp "  NumPy arithmetic alone, ns per value: [0-9.]+ as dispatched \([A-Z0-9_ ]*\)(, [0-9.]+ without AVX-512)?, [0-9.]+ with only the SSE3 baseline"
+    assert_output --regexp "  C arithmetic alone, ns per value: [0-9.]+ sincosf-one-at-a-time(, [0-9.]+ libmvec-[0-9]+-[a-z0-9]+)*"
     run awk -F'\t' '!/^#/ && $1 == 9 { print $2 }' "$out/peers.tsv"
     assert_output "$(printf 'case study, %s, ms\n' "sequential vs numpy-sequential" "fork-per-chunk-pipe vs naive-fixed" "pool-shm-batched vs optimized-as-timed" "pool-shm-batched+fill vs optimized-fixed")"
 }

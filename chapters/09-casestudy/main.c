@@ -1,7 +1,7 @@
 /* ch09-casestudy - naive vs optimized, end to end, and where the time goes. The driver:
  * options, experiments, tables, conclusions. The rungs of the ladder are in rungs.c.
  *
- * Four experiments, each its own TSV files and --only name:
+ * Five experiments, each its own TSV files and --only name:
  *   ladder     every rung at the default size: wall time, speedup over rung 0, and the phases
  *              of the median trial (start, distribute, compute, collect, teardown), which must
  *              add up to the wall time, with the CPU time and page faults of parent and workers;
@@ -18,6 +18,9 @@
  *   amdahl     the optimized rung at 1..2 x CPUs workers, beside the speedup the serial part
  *              of its own breakdown predicts
  *   size       rungs 0, 1, 2 and 5 from 10^4 values to --elements: fixed costs vs per-value costs
+ *   arithmetic the compute alone in one process: sin and cos one value at a time, as the rungs
+ *              do it, against glibc's vector versions 4, 8 and 16 at a time (vector.c), the
+ *              kind of code NumPy runs
  *
  * Usage: ch09-casestudy [--quick | --full] [--only EXPERIMENT] [--elements N] [--units U]
  *                       [--chunk B] [--batch B] [--trials N] [--workers N] [--out DIR]
@@ -33,9 +36,10 @@
 
 #include "report.h"
 #include "rungs.h"
+#include "vector.h"
 
 static const char usage[] =
-    "Usage: ch09-casestudy [--quick | --full] [--only ladder|intensity|amdahl|size]\n"
+    "Usage: ch09-casestudy [--quick | --full] [--only ladder|intensity|amdahl|size|arithmetic]\n"
     "                      [--elements N] [--units U] [--chunk B] [--batch B] [--trials N]\n"
     "                      [--workers N] [--pin none|same|spread] [--out DIR]\n"
     "Naive vs optimized, end to end: the sum of sin(x)cos(x) + sqrt|x| over float32 values,\n"
@@ -60,7 +64,10 @@ static const char usage[] =
     "Writes results/ch09-{ladder,intensity,amdahl}.tsv with results/ch09-EXP-phases.tsv\n"
     "(columns: rung elements units workers start_ms distribute_ms compute_ms collect_ms\n"
     "teardown_ms sum_ms wall_ms unaccounted_pct parent_cpu_ms worker_cpu_ms parent_faults\n"
-    "worker_faults, the median trial of each point), and results/ch09-size.tsv.\n"
+    "worker_faults, the median trial of each point), results/ch09-size.tsv and\n"
+    "results/ch09-arithmetic.tsv (ns per value in one process: sin and cos one at a time, and\n"
+    "through glibc's vector versions 4, 8, 16 at a time where the CPU has them; --inject corrupt\n"
+    "there flips a bit of one value the vector passes read).\n"
     "The ladder also writes results/ch09-ladder-touch.tsv, the first-touch probe, one row per\n"
     "way of reaching the values (columns: way pages populate_ms first_ms again_ms unmap_ms\n"
     "faults work_first_ms work_again_ms check_ms check_apart_ms; CPU time of one process,\n"
@@ -77,7 +84,8 @@ static const char usage[] =
     "pool-shm-batched-mapped: rung 5 with its workers mapping the values read-only;\n"
     "pool-shm-batched-unpinned: rung 5 with its workers placed by the scheduler (--pin none).\n";
 
-static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size"};
+static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size",
+                                           "arithmetic"};
 
 /* Phases must add up to the wall time within this fraction, or the run says where not. */
 #define CLOSES_WITHIN 0.05
@@ -1037,6 +1045,155 @@ static void run_size(const struct ch09_opts *options)
     free(rep.rows);
 }
 
+/* ---------- arithmetic: one process's compute, sin and cos 1, 4, 8 or 16 at a time ---------- */
+
+/* Ways of computing sin and cos: one value at a time (the rungs' kernel), then glibc's vector
+ * functions (vector.c), 4, 8 and 16 at a time. */
+static const int arithmetic_lanes[] = {1, 4, 8, 16};
+static const char *const arithmetic_names[] = {"sincosf-one-at-a-time", "libmvec-4-sse",
+                                               "libmvec-8-avx2", "libmvec-16-avx512"};
+enum { ARITHMETIC_WAYS = 4 };
+
+/* A vector sum agrees with the scalar one to this fraction, block by block: libmvec's 4 units
+ * in the last place over a block of 4096 terms is about 1e-7 at worst. */
+#define VECTOR_AGREES_WITHIN 1e-5
+
+struct arithmetic_trial {
+    const struct input *in;
+    const float *values;        /* the input's, or a copy with one value changed (--inject) */
+    int lanes;
+    double *partials;           /* out: one sum per block */
+};
+
+/* One pass over every block, as rung 0 does it; ns per value. */
+static double arithmetic_pass(void *ctx)
+{
+    struct arithmetic_trial *t = ctx;
+    const struct input *in = t->in;
+    uint64_t start = now_ns();
+    for (size_t b = 0; b < in->blocks; b++) {
+        const float *block = t->values + b * BLOCK_VALUES;
+        size_t n = values_in(in, b, 1);
+        t->partials[b] = t->lanes == 1 ? block_sum(block, n, in->work)
+                                       : vector_sum(block, n, t->lanes);
+    }
+    return (double)(now_ns() - start) / (double)in->count;
+}
+
+/* One value at a time must give rung 0's sums bit for bit; the vector ways, within a bound. */
+static void check_arithmetic(const struct arithmetic_trial *t, const char *name,
+                             const struct reference *ref)
+{
+    for (size_t b = 0; b < t->in->blocks; b++) {
+        double got = t->partials[b], want = ref->partials[b];
+        bool ok = t->lanes == 1 ? memcmp(&got, &want, sizeof got) == 0
+                                : fabs(got - want) <= VECTOR_AGREES_WITHIN * fabs(want);
+        if (!ok)
+            verification_failed("arithmetic: %s: block %zu summed to %.17g; rung 0 got %.17g",
+                                name, b, got, want);
+    }
+}
+
+/* The values the vector ways read: the input's own, or under --inject corrupt a copy with one
+ * bit of one value flipped (bit 30 moves any value in [0, 1) far outside it). */
+static float *values_for_vectors(const struct ch09_opts *o, const struct input *in)
+{
+    if (o->fault != FAULT_CORRUPT)
+        return in->values;
+    float *copy = malloc(in->count * sizeof *copy);
+    if (!copy)
+        die_errno("malloc");
+    memcpy(copy, in->values, in->count * sizeof *copy);
+    uint32_t bits;
+    size_t bad = in->blocks / 2 * BLOCK_VALUES;
+    memcpy(&bits, &copy[bad], sizeof bits);
+    bits ^= 1u << 30;
+    memcpy(&copy[bad], &bits, sizeof bits);
+    return copy;
+}
+
+/* Every way once per round, in turn, so drift falls on all of them; the first round untimed. */
+static void time_arithmetic(struct arithmetic_trial *trials, const bool *runs, long rounds,
+                            const struct reference *ref, struct stats *ns_per_value)
+{
+    double samples[ARITHMETIC_WAYS][rounds];
+    for (long round = -1; round < rounds; round++)
+        for (int w = 0; w < ARITHMETIC_WAYS; w++) {
+            if (!runs[w])
+                continue;
+            exit_if_stopped();
+            double ns = arithmetic_pass(&trials[w]);
+            check_arithmetic(&trials[w], arithmetic_names[w], ref);
+            if (round >= 0)
+                samples[w][round] = ns;
+        }
+    for (int w = 0; w < ARITHMETIC_WAYS; w++)
+        if (runs[w])
+            ns_per_value[w] = stats_of(samples[w], (size_t)rounds);
+}
+
+static void arithmetic_conclusion(const struct report *rep, double elements)
+{
+    const char *fastest = NULL;
+    double one = median_of(rep, arithmetic_names[0], elements), best = one;
+    for (int w = 1; w < ARITHMETIC_WAYS; w++) {
+        double ns = median_of(rep, arithmetic_names[w], elements);
+        if (ns < best)
+            best = ns, fastest = arithmetic_names[w];
+    }
+    if (!fastest) {
+        printf("  -> no vector way was faster here than one value at a time (%.2f ns per value)\n",
+               one);
+        return;
+    }
+    printf("  -> sin and cos through %s: %.2f ns per value against %.2f one at a time, %.2fx "
+           "(one process; every block within %.0e of rung 0's sum)\n",
+           fastest, best, one, one / best, VECTOR_AGREES_WITHIN);
+}
+
+static void run_arithmetic(const struct ch09_opts *o)
+{
+    long rounds = o->sweep_trials;
+    struct input in;
+    make_input(&in, o->elements, o->kit.seed, (struct work){1, 1});
+    struct reference ref = reference_of(o, &in);
+    float *vector_values = values_for_vectors(o, &in);
+    printf("\narithmetic: the tutorial's arithmetic alone in one process, %zu values, sin and "
+           "cos one value at a time (the rungs) or 4, 8, 16 at a time (glibc's libmvec); "
+           "%ld rounds + 1 warm-up, every way once per round\n", in.count, rounds);
+    struct arithmetic_trial trials[ARITHMETIC_WAYS];
+    bool runs[ARITHMETIC_WAYS];
+    for (int w = 0; w < ARITHMETIC_WAYS; w++) {
+        runs[w] = vector_width_runs(arithmetic_lanes[w]);
+        trials[w] = (struct arithmetic_trial){&in, w ? vector_values : in.values,
+                                              arithmetic_lanes[w], NULL};
+        trials[w].partials = calloc(in.blocks, sizeof *trials[w].partials);
+        if (!trials[w].partials)
+            die_errno("calloc");
+    }
+    struct stats ns[ARITHMETIC_WAYS];
+    time_arithmetic(trials, runs, rounds, &ref, ns);
+    struct report rep;
+    report_start(&rep, &o->kit, "arithmetic", "elements");
+    for (int w = 0; w < ARITHMETIC_WAYS; w++)
+        if (runs[w])
+            report_add(&rep, arithmetic_names[w], (double)in.count, "ns/value", ns[w]);
+    report_print(&rep);
+    for (int w = 0; w < ARITHMETIC_WAYS; w++)
+        if (!runs[w])
+            printf("  %-22s not run: this CPU (or this architecture) lacks its instructions\n",
+                   arithmetic_names[w]);
+    report_write(&rep);
+    arithmetic_conclusion(&rep, (double)in.count);
+    free(rep.rows);
+    for (int w = 0; w < ARITHMETIC_WAYS; w++)
+        free(trials[w].partials);
+    if (vector_values != in.values)
+        free(vector_values);
+    free(ref.partials);
+    free_input(&in);
+}
+
 /* ---------- options and main ---------- */
 
 /* A count of values: digits with an optional K, M or G meaning 10^3, 10^6, 10^9. */
@@ -1139,5 +1296,7 @@ int main(int argc, char **argv)
         run_amdahl(&o);
     if (wanted(&o.kit, "size"))
         run_size(&o);
+    if (wanted(&o.kit, "arithmetic"))
+        run_arithmetic(&o);
     return 0;
 }

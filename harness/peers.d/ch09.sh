@@ -1,8 +1,8 @@
 # ch09.sh - chapter 9's peers, sourced by harness/peers.sh: the C ladder beside the tutorial's two
 # versions in Python with NumPy (corrected so that they run), on the same values and seed, one
 # after the other. Python is read through the same phases where it lets us see them. Then NumPy's
-# arithmetic alone with its vector code paths turned off, one set at a time: what of NumPy's
-# speed per value is vector code.
+# arithmetic alone with its vector code paths turned off, one set at a time, and C's with glibc's
+# vector sin and cos: what of each one's speed per value is vector code.
 
 ch09_python() {   # a python3 that imports NumPy (the one on PATH, or Debian's), installed as root
     local p
@@ -56,6 +56,7 @@ chapter9() {
     awk -F'\t' -v n="$n" '$1 == "numpy-sequential" { printf ", NumPy %.2f ns per value\n", 1e6 * $7 / n }' "$py_phases"
     awk -v a="$c_total" -v b="$py_total" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "  results: C %s, Python %s (relative difference %.1e; both within 1e-5 of a float64 reference)\n", a, b, d / a }'
     ch09_numpy_vector_code "$py" "$n"
+    ch09_c_vector_code "$n"
     echo "  (same values, same seed, one after the other; see book.md, chapter 9)"
 }
 
@@ -79,4 +80,16 @@ print(" ".join(x for x in d if f.get(x)))') || { echo "  (NumPy does not say whi
     [ -n "$avx512" ] && printf ', %s without AVX-512' "$(NPY_DISABLE_CPU_FEATURES="$avx512" "$py" -c "$pass" "$n")"
     [ -n "$found" ] && printf ', %s with only the SSE3 baseline' "$(NPY_DISABLE_CPU_FEATURES="$found" "$py" -c "$pass" "$n")"
     echo
+}
+
+# C's arithmetic alone, in one process: sin and cos one value at a time, as the rungs compute
+# them, then through glibc's vector versions (libmvec) at each width this CPU has
+# (ch09-casestudy --only arithmetic, which checks every block against rung 0's).
+ch09_c_vector_code() {
+    local n=$1
+    "$build/ch09-casestudy" --only arithmetic --elements "$n" --out "$tmp" >"$tmp/c9-arithmetic.txt"
+    awk -F'\t' '!/^#/ && $1 != "variant" { v[++k] = $1; m[k] = $5 }
+        END { printf "  C arithmetic alone, ns per value:"
+              for (i = 1; i <= k; i++) printf "%s %.2f %s", (i > 1 ? "," : ""), m[i], v[i]
+              print "" }' "$tmp/ch09-arithmetic.tsv"
 }
