@@ -533,9 +533,10 @@ static void run_bandwidth(const struct plan *pl)
            "%ld trials\n  %-14s", placements[pl->where].name, pl->flow_trials, "channel");
     for (int i = 0; i < nsizes; i++) {
         char size[16];
-        printf(" %7s", format_size(sizes[i], size, sizeof size));
+        printf(" %7s ", format_size(sizes[i], size, sizeof size));
     }
     printf("\n");
+    bool any_noisy = false;
     for (int k = 0; k < CHANNEL_COUNT; k++)
         count += channel_wanted(pl, k);
     for (int k = 0; k <= CHANNEL_COUNT; k++) {
@@ -550,10 +551,13 @@ static void run_bandwidth(const struct plan *pl)
             struct stats s = ceiling ? memcpy_point(pl, sizes[i])
                                      : bandwidth_point(pl, k, sizes[i]);
             report_add(&r, name, (double)sizes[i] / 1024, "GB/s", s);
-            printf(" %7.2f", s.median);
+            printf(" %7.2f%c", s.median, is_noisy(s) ? '*' : ' ');
+            any_noisy = any_noisy || is_noisy(s);
         }
-        printf("%s\n", ceiling ? "   (one CPU copying: the ceiling)" : "");
+        printf("%s\n", ceiling ? "  (one CPU copying: the ceiling)" : "");
     }
+    if (any_noisy)
+        printf("  (* noisy: the slowest trial took over %.0fx the fastest)\n", NOISY_RATIO);
     bandwidth_ceilings(pl, &r, sizes[0], sizes[nsizes - 1]);
     report_save(&r);                   /* the TSV, whole, once every row is in */
 }
