@@ -266,7 +266,7 @@ static inline const char *how_it_ended(int status, char *buf, size_t len)
 }
 
 /* A child that failed ends the run: "worker 2 (pid 4711) killed by signal 9 (Killed) while
- * running task 17; the other workers were killed". `fmt` says what it was doing (may be ""). */
+ * running task 17; the others were stopped". `fmt` says what it was doing (may be ""). */
 __attribute__((format(printf, 5, 6), noreturn))
 static inline void die_child(const char *who, int index, pid_t pid, int status,
                              const char *fmt, ...)

@@ -6,7 +6,7 @@ eval stamp(f)
 fixed = real(meta(f, 'fit_fixed_us'))
 per = real(meta(f, 'fit_per_worker_us'))
 set title sprintf("Pool start + stop = %.0f us + %.0f us per worker: %s", fixed, per, \
-                 fixed < per ? "the cost is the forks" : "set-up done once dominates")
+                 fixed < per ? "the cost is per worker" : "set-up done once dominates")
 set xlabel "workers (N)"
 set ylabel "microseconds"
 set xrange [0:17]

@@ -422,8 +422,8 @@ static void overhead_conclusion(const struct report *r, long tasks, double fixed
                "the pool's cost;", framework_us, tasks, one);
     printf(" start+stop = %.0f us fixed + %.0f us per worker\n     (least squares over N = "
            "1..16): %s\n", fixed, per_worker,
-           fixed < per_worker ? "the fixed part is less than one worker's, so the cost is the "
-                                "forks."
+           fixed < per_worker ? "the fixed part is less than one worker's: the cost is per "
+                                "worker (its fork and the rest are not timed apart)."
                               : "the fixed part is more than one worker's: set-up done once "
                                 "dominates.");
 }
@@ -587,9 +587,9 @@ static void shell_pools_conclusion(const struct report *r, double workers, long 
            "     starting a program per job costs %.0fx handing a function to a live worker",
            exec, call, exec / call);
     if (parallel > xargs)
-        printf(", and parallel adds %.0f us per job\n     of its own (a Perl program: its "
-               "start-up, spread over %ld jobs, and its per-job bookkeeping)", parallel - xargs,
-               tasks);
+        printf(", and parallel adds %.0f us per job\n     of its own (a Perl program; its "
+               "start-up, spread over %ld jobs, and its bookkeeping are not timed apart)",
+               parallel - xargs, tasks);
     printf(".\n");
 }
 
