@@ -318,7 +318,8 @@ static void run_bufsize(const struct kit_opts *o, const struct split_job *base)
     printf("  -> 4K buffers: %.0f MB/s (a system call per 4 KiB); best %.0f MB/s at %s (%.2fx 4K); "
            "16M: %.2fx the best%s\n", first, best, format_size((size_t)top->x << 10, b, sizeof b),
            best / first, last / best, last < 0.9 * best
-               ? " (a buffer larger than the cache: every byte crosses memory twice)." : ".");
+               ? " (a buffer larger than the L2 cache: likely its copy no longer stays in it)."
+               : ".");
     double mmap = measure_warm(base, "mmap", false, 1, trials).median;
     printf("     mmap in this run: %.0f MB/s, %.2fx the best read().\n", mmap, mmap / best);
     report_free(&r);

@@ -9,9 +9,10 @@
  *   split_range, worker   N processes, each sums a page-aligned byte range of its own
  *   check_coverage        the parent proves the ranges tile the file: no gap, no overlap
  *   evict_file            the cold page cache: write back, drop, and check with mincore()
- * What to look for: read() with a buffer that fits in the CPU cache is about as fast as
- * mmap (mmap saves a copy but pays page faults); splitting helps only up to the CPUs and
- * the memory bandwidth; a cold file runs at the speed of the device.
+ * What to look for: read() with a buffer that fits in the CPU cache against mmap, which saves
+ * a copy but pays page faults (which wins depends on what a fault costs on the machine: read
+ * won 3.2x on the reference VM); splitting helps only up to the CPUs and the memory
+ * bandwidth; a cold file runs at the speed of the device.
  *
  * Verification: the values are k/8 with k in -128..127, so every partial and total sum
  * is exact in a double whatever the order of additions; each worker's partial sum must
