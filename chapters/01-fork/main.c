@@ -147,7 +147,7 @@ static void run_batch_sweep(const struct ch01_opts *c)
         run_batch(&(struct batch){1, all, expected, c->kill_child});
     struct report r;
     report_start(&r, &c->kit, "batch", "children");
-    printf("\nbatch: N children each doing a ~50 us task; total time (trials fit %.2g s per "
+    printf("\nbatch: N children each doing a ~100 us task; total time (trials fit %.2g s per "
            "point)\n", point_budget);
     for (size_t i = 0; i < KIT_COUNT(sizes); i++) {
         for (int all = 0; all <= 1; all++) {

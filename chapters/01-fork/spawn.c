@@ -143,10 +143,11 @@ unsigned char *touched_memory(size_t bytes)
 void fork_write_and_reap(unsigned char *memory, size_t bytes)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == -1)
         die_errno("fork");
     if (pid == 0) {
+        become_child(parent, PIN_NONE, 0);     /* writing 1 GiB takes a while: not orphaned */
         int wrong = 0;
         for (size_t off = 0; off < bytes; off += page) {
             wrong |= memory[off] != PAGE_MARK;
@@ -180,7 +181,8 @@ void release_memory(unsigned char *memory, size_t bytes)
 
 /* ---------- a batch of children ---------- */
 
-/* The small task every batch child does: ~50 us of arithmetic with a checkable answer. */
+/* The small task every batch child does: 50,000 rounds of arithmetic (about 100 us at about
+ * 2 ns a round) with a checkable answer. */
 int small_task(long k)
 {
     return (int)(spin(50000 + (uint64_t)k) & 0x7f);
