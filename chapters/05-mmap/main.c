@@ -309,6 +309,8 @@ static void run_bufsize(const struct kit_opts *o, const struct split_job *base)
     for (job.bufsize = 4096; job.bufsize <= (16u << 20); job.bufsize *= step)   /* x in KiB */
         report_add(&r, "read", (double)job.bufsize / 1024, "MB/s",
                    measure_warm(&job, "read", false, 1, trials));
+    double mmap = measure_warm(base, "mmap", false, 1, trials).median;
+    report_note(&r, "mmap_mbs=%.1f", mmap);     /* the figure's reference line, this run's */
     report_print(&r);
     report_write(&r);
     char b[16];
@@ -320,7 +322,6 @@ static void run_bufsize(const struct kit_opts *o, const struct split_job *base)
            best / first, last / best, last < 0.9 * best
                ? " (a buffer larger than the L2 cache: likely its copy no longer stays in it)."
                : ".");
-    double mmap = measure_warm(base, "mmap", false, 1, trials).median;
     printf("     mmap in this run: %.0f MB/s, %.2fx the best read().\n", mmap, mmap / best);
     report_free(&r);
 }
