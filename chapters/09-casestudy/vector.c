@@ -47,54 +47,47 @@ __attribute__((target("avx2"))) floats8 _ZGVdN8v_cosf(floats8);
 __attribute__((target("avx512f"))) floats16 _ZGVeN16v_sinf(floats16);
 __attribute__((target("avx512f"))) floats16 _ZGVeN16v_cosf(floats16);
 
+/* sin(x) * cos(x) for `lanes` values at x, into product: one register's worth, through the
+ * width's own functions. Everything else is shared by the widths (sum_at_a_time). */
+typedef void products_fn(const float *x, float *product);
+
 /* book:vector-sum */
-static double sum_4_at_a_time(const float *values, size_t n)
+static void products_of_4(const float *x, float *product)
+{
+    floats4 v, p;
+    memcpy(&v, x, sizeof v);
+    p = _ZGVbN4v_sinf(v) * _ZGVbN4v_cosf(v);
+    memcpy(product, &p, sizeof p);
+}
+
+static double sum_at_a_time(const float *values, size_t n, size_t lanes, products_fn *products)
 {
     double sum = 0;
+    float product[16];
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        floats4 x, product;
-        float p[4];
-        memcpy(&x, values + i, sizeof x);
-        product = _ZGVbN4v_sinf(x) * _ZGVbN4v_cosf(x);
-        memcpy(p, &product, sizeof p);
-        for (int lane = 0; lane < 4; lane++)
-            sum += term(p[lane], values[i + lane]);
+    for (; i + lanes <= n; i += lanes) {
+        products(values + i, product);
+        for (size_t lane = 0; lane < lanes; lane++)
+            sum += term(product[lane], values[i + lane]);
     }
     return add_tail(sum, values, i, n);
 }
 /* end:vector-sum */
 
-__attribute__((target("avx2"))) static double sum_8_at_a_time(const float *values, size_t n)
+__attribute__((target("avx2"))) static void products_of_8(const float *x, float *product)
 {
-    double sum = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        floats8 x, product;
-        float p[8];
-        memcpy(&x, values + i, sizeof x);
-        product = _ZGVdN8v_sinf(x) * _ZGVdN8v_cosf(x);
-        memcpy(p, &product, sizeof p);
-        for (int lane = 0; lane < 8; lane++)
-            sum += term(p[lane], values[i + lane]);
-    }
-    return add_tail(sum, values, i, n);
+    floats8 v, p;
+    memcpy(&v, x, sizeof v);
+    p = _ZGVdN8v_sinf(v) * _ZGVdN8v_cosf(v);
+    memcpy(product, &p, sizeof p);
 }
 
-__attribute__((target("avx512f"))) static double sum_16_at_a_time(const float *values, size_t n)
+__attribute__((target("avx512f"))) static void products_of_16(const float *x, float *product)
 {
-    double sum = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        floats16 x, product;
-        float p[16];
-        memcpy(&x, values + i, sizeof x);
-        product = _ZGVeN16v_sinf(x) * _ZGVeN16v_cosf(x);
-        memcpy(p, &product, sizeof p);
-        for (int lane = 0; lane < 16; lane++)
-            sum += term(p[lane], values[i + lane]);
-    }
-    return add_tail(sum, values, i, n);
+    floats16 v, p;
+    memcpy(&v, x, sizeof v);
+    p = _ZGVeN16v_sinf(v) * _ZGVeN16v_cosf(v);
+    memcpy(product, &p, sizeof p);
 }
 
 bool vector_width_runs(int lanes)
@@ -112,9 +105,9 @@ bool vector_width_runs(int lanes)
 double vector_sum(const float *values, size_t n, int lanes)
 {
     switch (lanes) {
-    case 4:  return sum_4_at_a_time(values, n);
-    case 8:  return sum_8_at_a_time(values, n);
-    case 16: return sum_16_at_a_time(values, n);
+    case 4:  return sum_at_a_time(values, n, 4, products_of_4);
+    case 8:  return sum_at_a_time(values, n, 8, products_of_8);
+    case 16: return sum_at_a_time(values, n, 16, products_of_16);
     default: return add_tail(0, values, 0, n);
     }
 }
