@@ -666,6 +666,9 @@ static void run_throughput(const struct config *cfg)
 
 /* ---------- experiment 2: capacity ---------- */
 
+/* Decimals for a percentage: one below 10%, so a queue at 0.4% of its best is not printed as 0%. */
+static int digits_for(double percent) { return percent < 9.95 ? 1 : 0; }
+
 static void conclude_capacity(const struct config *cfg, const struct report *r,
                               const size_t *caps, int ncaps)
 {
@@ -688,8 +691,9 @@ static void conclude_capacity(const struct config *cfg, const struct report *r,
             if (median_of(r, name, (double)caps[i]) >= 0.9 * best)
                 knee = caps[i];
         printf("  -> %-11s first within 10%% of its best (%.2f million/s) at capacity %zu; at %zu "
-               "it ran at %.0f%% of that, at %zu at %.0f%%\n", name, best, knee, smallest,
-               100 * at_smallest / best, largest, 100 * at_largest / best);
+               "it ran at %.*f%% of that, at %zu at %.*f%%\n", name, best, knee, smallest,
+               digits_for(100 * at_smallest / best), 100 * at_smallest / best, largest,
+               digits_for(100 * at_largest / best), 100 * at_largest / best);
     }
 }
 
