@@ -8,7 +8,9 @@
 #              and GNU time where installed); posix_spawn and fork+exec vs hyperfine -N
 #              /bin/true; the Python twin's start methods (spawn.py) beside the C rows.
 #   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
-#              beside Python's ProcessPoolExecutor and multiprocessing.Pool (pool_overhead.py).
+#              beside Python's ProcessPoolExecutor and multiprocessing.Pool; then the chunksize
+#              sweep's throughput beside Pool.map's and ProcessPoolExecutor.map's at the same T
+#              and chunk sizes, as ratios (the Python twin, pools.py).
 #   chapter 3: harness/peers.d/ch03.sh: the pipe round trip beside `perf bench sched pipe`
 #              (with perf's fixed part, its fork and exit, measured and taken out), the memcpy
 #              ceiling beside `perf bench mem memcpy`, shm-zero-copy against both of its
@@ -109,28 +111,27 @@ median_of() {   # median_of TSV VARIANT: the median column of that variant's row
     awk -F'\t' -v v="$2" '$1 == v { print $5; exit }' "$1"
 }
 
-chapter2() {   # the C pool's start+stop fit and pool-of-1 cost beside Python's, same machine
+chapter2() {   # the C pool beside Python's pools (pools.py), same machine, one after the other
     echo "== chapter 2: pool overhead = fixed + per_worker x N (start + stop), and a pool of 1 vs a loop"
     "$build/ch02-pool" --only overhead --out "$tmp" >/dev/null
     local f="$tmp/ch02-overhead.tsv" c_fixed c_per c_frame c_tasks
-    ch2_meta() { sed -n "s/.*[# ]$1=\([^ ]*\).*/\1/p" "$f" | head -1; }
-    c_fixed=$(ch2_meta fit_fixed_us) c_per=$(ch2_meta fit_per_worker_us)
-    c_frame=$(ch2_meta framework_us) c_tasks=$(ch2_meta tasks)
+    ch2_meta() { sed -n "s/.*[# ]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
+    c_fixed=$(ch2_meta "$f" fit_fixed_us) c_per=$(ch2_meta "$f" fit_per_worker_us)
+    c_frame=$(ch2_meta "$f" framework_us) c_tasks=$(ch2_meta "$f" tasks)
     printf '  %-30s %10s %14s %28s\n' "" "fixed us" "per worker us" "pool-1 minus loop, us/task"
     printf '  %-30s %10.0f %14.0f %28.1f\n' "ch02-pool (fork, pipes)" "$c_fixed" "$c_per" \
         "$(awk -v a="$c_frame" -v n="$c_tasks" 'BEGIN { print a / n }')"
-    if ! command -v python3 >/dev/null; then
-        echo "  python3 not found: the Python side (chapters/02-pool/pool_overhead.py) is skipped"
-        return 0
-    fi
-    python3 chapters/02-pool/pool_overhead.py >"$tmp/py.txt"
+    have python3 python3 || { echo "  (the Python side, chapters/02-pool/pools.py, is skipped)"; return 0; }
+    python3 chapters/02-pool/pools.py --only overhead --out "$tmp" >"$tmp/py.txt" ||
+        { echo "peers: pools.py --only overhead failed:"; cat "$tmp/py.txt"; return 1; }
     local py_exec py_pool py_one py_frame py_tasks
     py_exec=$(awk '$1 == "fit" && $2 == "kind=ProcessPoolExecutor"' "$tmp/py.txt")
     py_pool=$(awk '$1 == "fit" && $2 == "kind=Pool"' "$tmp/py.txt")
     py_one=$(awk '$1 == "pool1"' "$tmp/py.txt")
     ch2_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+    ch2_at() { awk -F'\t' -v v="$2" -v x="$3" '$1 == v && $2 == x { print $5; exit }' "$1"; }
     [ -n "$py_exec" ] && [ -n "$py_pool" ] && [ -n "$py_one" ] ||
-        { echo "peers: could not read pool_overhead.py's output:"; cat "$tmp/py.txt"; return 1; }
+        { echo "peers: could not read pools.py's output:"; cat "$tmp/py.txt"; return 1; }
     py_frame=$(ch2_field "$py_one" framework_us) py_tasks=$(ch2_field "$py_one" tasks)
     printf '  %-30s %10s %14s %28.1f\n' "ProcessPoolExecutor (fork)" "$(ch2_field "$py_exec" fixed_us)" \
         "$(ch2_field "$py_exec" per_worker_us)" "$(awk -v a="$py_frame" -v n="$py_tasks" 'BEGIN { print a / n }')"
@@ -142,12 +143,44 @@ chapter2() {   # the C pool's start+stop fit and pool-of-1 cost beside Python's,
         if (cf > 0 && pf > 0) printf ", fixed %.0fx", pf / cf
         printf "\n" }'
     peer_row 2 "pool start+stop per worker, us (Python: ProcessPoolExecutor)" "$c_per" \
-        "$(ch2_field "$py_exec" per_worker_us)" "python3 pool_overhead.py"
+        "$(ch2_field "$py_exec" per_worker_us)" "python3 pools.py --only overhead"
     peer_row 2 "pool of 1 minus a loop, us per task (Python: ProcessPoolExecutor)" \
         "$(awk -v a="$c_frame" -v n="$c_tasks" 'BEGIN { print a / n }')" \
-        "$(awk -v a="$py_frame" -v n="$py_tasks" 'BEGIN { print a / n }')" "python3 pool_overhead.py"
+        "$(awk -v a="$py_frame" -v n="$py_tasks" 'BEGIN { print a / n }')" "python3 pools.py --only overhead"
     echo "  (a least-squares fixed part can come out near zero or negative when the per-worker"
     echo "   part dominates; see book.md, chapter 2. Python: $(head -1 "$tmp/py.txt" | cut -d' ' -f2-))"
+
+    # chunksize: Python first (its T fits its budget), then C over the same T and workers, so
+    # both sweep the same chunk sizes; each table read by variant name.
+    local py="$tmp/ch02-python-chunksize.tsv" c="$tmp/ch02-chunksize.tsv" tasks workers chunk k v1 v2
+    python3 chapters/02-pool/pools.py --only chunksize --out "$tmp" >"$tmp/py-chunk.txt" ||
+        { echo "peers: pools.py --only chunksize failed:"; cat "$tmp/py-chunk.txt"; return 1; }
+    tasks=$(ch2_meta "$py" tasks) workers=$(ch2_meta "$py" workers)
+    [ -n "$tasks" ] && [ -n "$workers" ] || { echo "peers: no tasks= or workers= in $py"; return 1; }
+    "$build/ch02-pool" --only chunksize --tasks "$tasks" --workers "$workers" --out "$tmp" >"$tmp/c-chunk.txt" ||
+        { echo "peers: ch02-pool --only chunksize failed:"; cat "$tmp/c-chunk.txt"; return 1; }
+    echo "== chapter 2: chunksize, $tasks tiny tasks through a pool of $workers, throughput in ktasks/s (Python / C)"
+    echo "   (C's tiny task: spin_task(k, 300), $(ch2_meta "$c" task_us) us in C; Python's: spin_task(k, $(ch2_meta "$py" spins)),"
+    echo "    $(ch2_meta "$py" task_us) us in Python: about the same time per task, see pools.py)"
+    printf '  %8s %12s %12s %8s %24s %8s\n' chunk "ch02-pool" "Pool.map" "Py / C" "ProcessPoolExecutor.map" "Py / C"
+    for chunk in $(awk -F'\t' '$1 == "pool" { print $2 }' "$c"); do
+        k=$(ch2_at "$c" pool "$chunk") v1=$(ch2_at "$py" Pool.map "$chunk") v2=$(ch2_at "$py" ProcessPoolExecutor.map "$chunk")
+        [ -n "$k" ] && [ -n "$v1" ] && [ -n "$v2" ] || { echo "peers: no rows at chunk $chunk in $c and $py"; return 1; }
+        awk -v c="$chunk" -v k="$k" -v a="$v1" -v b="$v2" -v d="$(ch2_meta "$py" python_default_chunk)" 'BEGIN {
+            printf "  %8s %12.1f %12.1f %8.3f %24.1f %8.3f%s\n", c, k, a, a / k, b, b / k, \
+                (c == d ? "  Pool.map default" : "") }'
+    done
+    for chunk in 1 "$(ch2_meta "$py" python_default_chunk)"; do
+        peer_row 2 "throughput at chunk $chunk of $tasks tiny tasks, ktasks/s (Python: Pool.map)" \
+            "$(ch2_at "$c" pool "$chunk")" "$(ch2_at "$py" Pool.map "$chunk")" \
+            "python3 pools.py --only chunksize"
+        peer_row 2 "throughput at chunk $chunk of $tasks tiny tasks, ktasks/s (Python: ProcessPoolExecutor.map)" \
+            "$(ch2_at "$c" pool "$chunk")" "$(ch2_at "$py" ProcessPoolExecutor.map "$chunk")" \
+            "python3 pools.py --only chunksize"
+    done
+    sed -n 's/^  -> /  Python: /p; s/^     ideal/  Python: ideal/p' "$tmp/py-chunk.txt"
+    awk '/^  -> / { on = 1; sub(/^  -> /, "  C: "); print; next }
+         on && /^     / { print; next } { on = 0 }' "$tmp/c-chunk.txt"
 }
 
 chapter6() {
