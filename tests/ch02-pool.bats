@@ -248,23 +248,171 @@ bad_input() {
     assert_plots_render 02 "$QUICK"
 }
 
-@test "pool_overhead.py: a short run prints the fit and pool1 lines harness/peers.sh reads" {
-    requires command python3
-    run timeout 300 python3 "$KIT_ROOT/chapters/02-pool/pool_overhead.py" --quick --tasks 10 \
-        --trials 1
-    assert_success
+# ---------- the Python twin (pools.py) and the peers (harness/peers.sh 2) ----------
+
+POOLS_PY="$KIT_ROOT/chapters/02-pool/pools.py"
+
+requires_python3() {
+    command -v python3 >/dev/null || skip "python3 is not installed (sudo apt-get install python3)"
+}
+
+# One pools.py --quick --trials 1 run for the tests that read it: $BATS_FILE_TMPDIR/py holds its
+# TSVs, out, err and status (the tests of a file run one after the other).
+python_quick_once() {
+    local dir="$BATS_FILE_TMPDIR/py" status=0
+    [ -e "$dir/status" ] && return 0
+    mkdir -p "$dir"
+    timeout 300 python3 "$POOLS_PY" --quick --trials 1 --out "$dir" >"$dir/out" 2>"$dir/err" ||
+        status=$?
+    echo "$status" >"$dir/status"
+}
+
+@test "pools.py --quick: exit 0, every map verified, three TSVs in the kit's format" {
+    requires_python3
+    python_quick_once
+    local dir="$BATS_FILE_TMPDIR/py"
+    [ "$(cat "$dir/status")" = 0 ] || fail "exit $(cat "$dir/status"): $(cat "$dir/err")"
+    run cat "$dir/out"
+    assert_output --partial "verification: every map equals a sequential map"
+    refute_output --partial "verification failed"
+    assert_tsv "$dir"/ch02-python-{per-task-vs-pool,chunksize,overhead}.tsv
+    run sed -n '1p' "$dir/ch02-python-chunksize.tsv"
+    assert_output "# chapter=02 program=pools.py experiment=chunksize mode=quick"
+    run ls "$dir"
+    assert_equal "$(echo $output)" "ch02-python-chunksize.tsv ch02-python-overhead.tsv ch02-python-per-task-vs-pool.tsv err out status"
+}
+
+@test "pools.py --quick: the rows of each experiment, and the fit and pool1 lines harness/peers.sh reads" {
+    requires_python3
+    python_quick_once
+    local dir="$BATS_FILE_TMPDIR/py"
+    # per-task-vs-pool: three task loads, four rows each, as ch02-pool writes them
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$dir/ch02-python-per-task-vs-pool.tsv"
+    assert_output "$(for l in 1 2 3; do printf '%s\n' sequential per-task pool speedup; done)"
+    # chunksize: both maps over the same chunk sizes, ending at T
+    run awk -F'\t' '$1 == "Pool.map" { print $2 }' "$dir/ch02-python-chunksize.tsv"
+    local pool_chunks=$output
+    run awk -F'\t' '$1 == "ProcessPoolExecutor.map" { print $2 }' "$dir/ch02-python-chunksize.tsv"
+    assert_equal "$output" "$pool_chunks"
+    run grep -oE '^# tasks=[0-9]+' "$dir/ch02-python-chunksize.tsv"
+    assert_equal "$(echo "$pool_chunks" | tail -1)" "${output#\# tasks=}"
+    # overhead: the loop, a pool of one, start/stop/start+stop of both kinds for N = 1..16
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2 }' "$dir/ch02-python-overhead.tsv"
+    assert_line "sequential 1"
+    assert_line "ProcessPoolExecutor-1 1"
+    for kind in ProcessPoolExecutor Pool; do
+        for n in 1 2 4 8 16; do
+            assert_line "$kind-start+stop $n"
+            assert_line "$kind-stop $n"
+        done
+    done
+    run cat "$dir/out"
     assert_line --regexp "^fit kind=ProcessPoolExecutor fixed_us=-?[0-9]+ per_worker_us=-?[0-9]+$"
     assert_line --regexp "^fit kind=Pool fixed_us=-?[0-9]+ per_worker_us=-?[0-9]+$"
     local per_task="sequential_us_per_task=[0-9.]+ pool1_us_per_task=[0-9.]+"
-    assert_line --regexp "^pool1 kind=ProcessPoolExecutor tasks=10 $per_task framework_us=-?[0-9]+$"
+    assert_line --regexp "^pool1 kind=ProcessPoolExecutor tasks=50 $per_task framework_us=-?[0-9]+$"
 }
 
-@test "pool_overhead.py refuses --trials 0 and --tasks 0 (exit 2, before any work)" {
-    requires command python3
-    run timeout 120 python3 "$KIT_ROOT/chapters/02-pool/pool_overhead.py" --trials 0
+@test "pools.py chunksize: ch02-pool's chunk sizes, with Pool.map's default ceil(T / 4N) in its place" {
+    requires_python3
+    # 100 tasks, 3 workers: CPython's Pool._map_async gives ceil(100 / 12) = 9
+    run timeout 300 python3 "$POOLS_PY" --quick --only chunksize --tasks 100 --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    for v in Pool.map ProcessPoolExecutor.map; do
+        run awk -F'\t' -v v="$v" '$1 == v { print $2 }' "$BATS_TEST_TMPDIR/ch02-python-chunksize.tsv"
+        assert_equal "$(echo $output)" "1 2 4 8 9 16 32 64 100"
+    done
+    run grep -E '^# tasks=100 python_default_chunk=9 ' "$BATS_TEST_TMPDIR/ch02-python-chunksize.tsv"
+    assert_success
+    # the C program sweeps the same sizes for the same T and workers
+    run kit ch02-pool --quick --only chunksize --tasks 100 --workers 3 --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    run awk -F'\t' '$1 == "pool" { print $2 }' "$BATS_TEST_TMPDIR/ch02-chunksize.tsv"
+    assert_equal "$(echo $output)" "1 2 4 8 9 16 32 64 100"
+}
+
+@test "pools.py's task is ch02-pool's: spin_task(K, 300) equals --tiny-job K" {
+    requires_python3
+    local k
+    for k in 0 5 1999; do
+        run kit ch02-pool --tiny-job "$k"
+        assert_success
+        local c=$output
+        run python3 -c "import sys; sys.path.insert(0, sys.argv[1]); import pools; print($k, pools.spin_task($k, 300))" "$KIT_ROOT/chapters/02-pool"
+        assert_success
+        assert_equal "$output" "$c"
+    done
+}
+
+@test "pools.py: a wrong result from a worker fails verification (exit 1)" {
+    requires_python3
+    run timeout 300 python3 "$POOLS_PY" --quick --only chunksize --tasks 50 --trials 1 --corrupt-task 17 --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "pools.py: verification failed: chunksize: Pool.map chunk 1: task 17 returned"
+    [ ! -e "$BATS_TEST_TMPDIR/ch02-python-chunksize.tsv" ] || fail "a failed run wrote its TSV"
+    run timeout 300 python3 "$POOLS_PY" --quick --only per-task-vs-pool --trials 1 --corrupt-task 3 --out "$BATS_TEST_TMPDIR"
+    assert_failure 1
+    assert_output --partial "pools.py: verification failed: per-task: task 3 returned"
+}
+
+@test "pools.py: bad input exits 2 naming the option and its range, before any work" {
+    requires_python3
+    local none="$BATS_TEST_TMPDIR/none"
+    run timeout 120 python3 "$POOLS_PY" --trials 0 --out "$none"
     assert_failure 2
     assert_output --partial "--trials: 0 is out of range (accepted: 1 to 1000)"
-    run timeout 120 python3 "$KIT_ROOT/chapters/02-pool/pool_overhead.py" --tasks 0
+    run timeout 120 python3 "$POOLS_PY" --tasks 0 --out "$none"
     assert_failure 2
-    assert_output --partial "--tasks must be at least 1"
+    assert_output --partial "--tasks: 0 is out of range (accepted: 1 to 1000000)"
+    run timeout 120 python3 "$POOLS_PY" --workers 257 --out "$none"
+    assert_failure 2
+    assert_output --partial "--workers: 257 is out of range (accepted: 1 to 256)"
+    run timeout 120 python3 "$POOLS_PY" --chunk 0 --out "$none"
+    assert_failure 2
+    assert_output --partial "--chunk: 0 is out of range (accepted: 1 to 1000000)"
+    run timeout 120 python3 "$POOLS_PY" --quick --only overhead --corrupt-task 50 --out "$none"
+    assert_failure 2
+    assert_output --partial "--corrupt-task: 50 is out of range (accepted: 0 to 49)"
+    run timeout 120 python3 "$POOLS_PY" --only nosuch --out "$none"
+    assert_failure 2
+    assert_output --partial "invalid choice: 'nosuch'"
+    refute_output --partial "pools.py: Python"     # the run header: nothing started
+    [ ! -e "$none" ] || fail "a rejected run created its --out directory"
+}
+
+@test "Figure 2.2 (ch02-chunksize.gp) draws Python's maps beside C's when pools.py's table is there" {
+    requires gnuplot
+    requires_python3
+    python_quick_once
+    local data="$BATS_TEST_TMPDIR/data"
+    mkdir -p "$data"
+    cp "$QUICK/ch02-chunksize.tsv" "$data/"
+    run "$KIT_ROOT/harness/plot.sh" --data "$data" --out "$BATS_TEST_TMPDIR/c" "$KIT_ROOT/plots/ch02-chunksize.gp"
+    assert_success
+    ! grep -q 'Python Pool.map' "$BATS_TEST_TMPDIR/c/ch02-chunksize.svg" || fail "a Python series without its table"
+    cp "$BATS_FILE_TMPDIR/py/ch02-python-chunksize.tsv" "$data/"
+    run "$KIT_ROOT/harness/plot.sh" --data "$data" --out "$BATS_TEST_TMPDIR/py" "$KIT_ROOT/plots/ch02-chunksize.gp"
+    assert_success
+    grep -q 'Python Pool.map' "$BATS_TEST_TMPDIR/py/ch02-chunksize.svg" || fail "no Pool.map series"
+    grep -q 'Python ProcessPoolExecutor.map' "$BATS_TEST_TMPDIR/py/ch02-chunksize.svg" || fail "no ProcessPoolExecutor.map series"
+    assert_white_background "$BATS_TEST_TMPDIR/py/ch02-chunksize.svg"
+}
+
+@test "peers.sh 2 without python3: the Python side is skipped with the install command" {
+    local bin="$BATS_TEST_TMPDIR/bin" dir f out="$BATS_TEST_TMPDIR/peers"
+    mkdir -p "$bin"
+    IFS=: read -ra dirs <<<"$PATH"
+    for dir in "${dirs[@]}"; do
+        for f in "$dir"/*; do
+            case "${f##*/}" in python*) continue ;; esac
+            [ -x "$f" ] && [ ! -e "$bin/${f##*/}" ] && ln -s "$f" "$bin/${f##*/}"
+        done
+    done
+    (PATH=$bin; ! command -v python3 >/dev/null) || fail "python3 is still on the test's PATH"
+    PATH=$bin KIT_NO_INSTALL=1 KIT_BUILD="$KIT_BUILD" run timeout 120 "$KIT_ROOT/harness/peers.sh" --out "$out" 2
+    assert_success
+    assert_output --regexp "ch02-pool \(fork, pipes\) +-?[0-9]+ +[0-9]+ +[0-9.]+"
+    assert_output --partial "python3 not available (install with: sudo apt-get install python3); skipped"
+    assert_output --partial "the Python side, chapters/02-pool/pools.py, is skipped"
+    [ ! -e "$out/peers.tsv" ] || fail "peers.tsv written without a comparison"
 }
