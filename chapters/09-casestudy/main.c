@@ -52,7 +52,7 @@ static const char usage[] =
     "  --batch B      blocks per batch in pool-shm-batched (1..65536; default 16 = 256 KiB)\n"
     "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
     "  --trials N     trials per point after a warm-up (default 2 quick, 5, 11 full; intensity\n"
-    "                 and size, with many points: 2, 3, 7)\n"
+    "                 and size, with many points, and arithmetic's rounds: 2, 3, 7)\n"
     "pool-shm-batched pins its workers (spread, one CPU each) whatever --pin says, and reads the\n"
     "values with pread, a batch at a time; --pin places the other rungs' workers.\n"
     "The goal (pool-shm-batched >= 0.8 x effective CPUs x one process) is read from rung 0 and\n"

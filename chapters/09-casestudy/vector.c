@@ -5,10 +5,10 @@
  * scalar functions, one value at a time. glibc has vector versions too, in libmvec, named by the
  * x86-64 vector function ABI: _ZGVbN4v_sinf takes 4 floats in an SSE register, _ZGVdN8v_sinf 8
  * in an AVX2 register, _ZGVeN16v_sinf 16 in an AVX-512 register. gcc calls them by itself when
- * it vectorizes a loop under -ffast-math, but not the rungs' loop: it first turns sinf(x) *
- * cosf(x) into one sincosf call, and libmvec has no vector sincosf to call. Here they are called
- * by name, so what is measured is the math library, not the compiler's choices. A width runs only
- * on a CPU with its instructions.
+ * it vectorizes a loop under -ffast-math, but not the rungs' loop: it first merges sinf(x) and
+ * cosf(x) into one call that returns both (__builtin_cexpif), which gcc 12 does not vectorize
+ * (with -fdisable-tree-sincos it does). Here they are called by name, so what is measured is the
+ * math library, not the compiler's choices. A width runs only on a CPU with its instructions.
  *
  * Only sin and cos change. Each value's term is added to the sum in double, one value at a time
  * and in value order, as the rungs add them; libmvec's sin and cos are within 4 units in the last
