@@ -161,7 +161,7 @@ chapter2() {   # the C pool beside Python's pools (pools.py), same machine, one 
         { echo "peers: ch02-pool --only chunksize failed:"; cat "$tmp/c-chunk.txt"; return 1; }
     echo "== chapter 2: chunksize, $tasks tiny tasks through a pool of $workers, throughput in ktasks/s (Python / C)"
     echo "   (C's tiny task: spin_task(k, 300), $(ch2_meta "$c" task_us) us in C; Python's: spin_task(k, $(ch2_meta "$py" spins)),"
-    echo "    $(ch2_meta "$py" task_us) us in Python: about the same time per task, see pools.py)"
+    echo "    $(ch2_meta "$py" task_us) us in Python: within a small factor, see pools.py)"
     printf '  %8s %12s %12s %8s %24s %8s\n' chunk "ch02-pool" "Pool.map" "Py / C" "ProcessPoolExecutor.map" "Py / C"
     for chunk in $(awk -F'\t' '$1 == "pool" { print $2 }' "$c"); do
         k=$(ch2_at "$c" pool "$chunk") v1=$(ch2_at "$py" Pool.map "$chunk") v2=$(ch2_at "$py" ProcessPoolExecutor.map "$chunk")
