@@ -14,8 +14,16 @@ c_variants = "semaphore batched slots none mutex atomic"
 py_variants = "Value-get_lock batched RawArray-slots RawValue Array-slots Value"
 at(file, v, x) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" && $2 == %d { m = $5 } \
     END { print (m == \"\" ? \"NaN\" : m) }' '%s'", v, x, file)))
-cpus = int(system("nproc"))
-p = at(f, 'semaphore', cpus) == at(f, 'semaphore', cpus) ? cpus : 2
+# P to quote: the C run's CPU count (its default workers), from its metadata, not this machine's;
+# without that row in both tables, the smallest P > 1 that both have.
+p = int(meta(f, 'cpus'))
+both(x) = at(f, 'semaphore', x) == at(f, 'semaphore', x) && at(py, 'Value-get_lock', x) == \
+    at(py, 'Value-get_lock', x)
+if (have_py && !both(p)) {
+    p = int(system(sprintf("awk -F'\t' 'FNR == NR && $1 == \"semaphore\" && $2 > 1 { c[$2] = 1 } \
+        FNR != NR && $1 == \"Value-get_lock\" && ($2 in c) && (m == \"\" || $2 < m) { m = $2 } \
+        END { print m + 0 }' '%s' '%s'", f, py)))
+}
 ratio = have_py ? at(py, 'Value-get_lock', p) / at(f, 'semaphore', p) : NaN
 if (ratio == ratio) {
     set title sprintf("A get_lock() per increment in Python costs %.0fx C's semaphore at P=%d", ratio, p)

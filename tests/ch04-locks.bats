@@ -110,6 +110,27 @@ rows_of() {
     assert_output --partial "P workers share 4000 increments per trial (the spinlock 1/4 of them)"
 }
 
+@test "--pin same: the per-increment conclusions name the one CPU, not a line moving between CPUs" {
+    run kit ch04-locks --quick --only per-increment --variant mutex,slots,padded-slots --workers 2 \
+        --pin same --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --regexp "a mutex costs [0-9.]+ ns per increment, [0-9.]+x its [0-9.]+ ns alone \((little cost from sharing|contended on one CPU \(--pin same\), so no line moved between CPUs; likely waiters sleeping, not counted here)\);"
+    assert_output --regexp "\([0-9.]+x: (false sharing: the only difference is the slots' layout|no false-sharing penalty this run; --pin same: one CPU, no line to share)\)\."
+    refute_output --partial "try --pin spread"
+    refute_output --partial "moving between CPUs"
+}
+
+@test "contention: the sleeping lock's line gives its ratio to the spinlock and says sleeps are not counted" {
+    local cpus; cpus=$(nproc)
+    [ "$cpus" -le 16 ] || skip "P would go to $((2 * cpus)) here"
+    run kit ch04-locks --quick --only contention --variant mutex,spinlock --workers "$cpus" --increments 4000 \
+        --trials 1 --out "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_output --regexp "     (likely a holder preempted while the others spin \(not counted here: the workers' involuntary context switches would show it\)|no collapse this run \(a preempted holder is a matter of luck: more --increments or --pin same make it likely\))\."
+    assert_output --regexp "     The worst sleeping lock past the CPUs \(mutex\) costs [0-9.]+ ns, [0-9.]+x the spinlock's worst point;"
+    assert_output --partial "     its waiters sleep in the kernel instead of spinning (by design; the sleeps are not counted here)."
+}
+
 @test "--only writes that experiment alone" {
     run kit ch04-locks --quick --only contention --variant atomic --trials 1 --out "$BATS_TEST_TMPDIR/only"
     assert_success

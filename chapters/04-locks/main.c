@@ -340,8 +340,9 @@ static void summarize_races(const struct trial *none, long trials, int procs)
                "still races (run it again, or with more --increments).\n", none->most_side_by_side);
 }
 
-/* The "->" lines: what this run's numbers say, worded by what they are. */
-static void summarize_per_increment(const struct report *r, int procs)
+/* The "->" lines: what this run's numbers say, worded by what they are and by the placement.
+ * Neither the line's moves nor the waiters' sleeps are counted, so a cause is only "likely". */
+static void summarize_per_increment(const struct report *r, int procs, enum kit_pin pin)
 {
     double mutex = median_of(r, "mutex", procs), atomic = median_of(r, "atomic", procs);
     double batched = median_of(r, "batched", procs), slots = median_of(r, "slots", procs);
@@ -349,9 +350,11 @@ static void summarize_per_increment(const struct report *r, int procs)
     printf("  -> with P=%d:", procs);
     if (!isnan(mutex) && !isnan(mutex1))
         printf(" a mutex costs %.1f ns per increment, %.1fx its %.1f ns alone (%s);", mutex,
-               mutex / mutex1, mutex1, mutex / mutex1 > 1.3
-                   ? "contended: the lock's cache line moves between CPUs"
-                   : "little contention: the workers mostly took turns");
+               mutex / mutex1, mutex1, mutex / mutex1 <= 1.3 ? "little cost from sharing"
+               : pin == PIN_SAME ? "contended on one CPU (--pin same), so no line moved between "
+                                   "CPUs; likely waiters sleeping, not counted here"
+               : "contended; likely the lock's line moving between CPUs and waiters sleeping, "
+                 "neither counted here; --pin same keeps the line on one CPU");
     if (!isnan(atomic))
         printf("\n     an atomic add %.1f ns;", atomic);
     if (!isnan(batched) && !isnan(mutex))
@@ -359,10 +362,13 @@ static void summarize_per_increment(const struct report *r, int procs)
                batched, mutex / batched);
     if (!isnan(slots) && !isnan(padded))
         printf("\n     slots side by side %.1f ns vs %.1f ns on their own %zu-byte cache lines "
-               "(%.1fx: %s).", slots, padded, line_size, slots / padded, slots / padded > 1.3
-                   ? "false sharing, the line moves between CPUs at every increment"
-                   : "no false-sharing penalty this run; were the workers on one CPU? "
-                     "try --pin spread");
+               "(%.1fx: %s).", slots, padded, line_size, slots / padded,
+               slots / padded > 1.3 ? "false sharing: the only difference is the slots' layout"
+               : pin == PIN_SAME ? "no false-sharing penalty this run; --pin same: one CPU, "
+                                   "no line to share"
+               : pin == PIN_SPREAD ? "no false-sharing penalty this run"
+               : "no false-sharing penalty this run; were the workers on one CPU? "
+                 "try --pin spread");
     printf("\n");
 }
 
@@ -403,7 +409,7 @@ static void run_per_increment(struct kit_opts *o, const struct options *opt)
         tsv_close(lost);
     report_print(&r);
     report_write(&r);
-    summarize_per_increment(&r, counts[1]);
+    summarize_per_increment(&r, counts[1], o->pin);
     summarize_races(none.v ? &none : NULL, trials, counts[1]);
     report_free(&r);
 }
@@ -433,15 +439,20 @@ static void summarize_contention(const struct report *r, int cpus, int max_procs
         double collapse = worst_spin / spin_at_cpus;
         printf("  -> past the %d CPUs the spinlock's worst point is %.1f ns per increment, %.1fx "
                "its cost at P=%d:\n     %s\n", cpus, worst_spin, collapse, cpus, collapse > 1.5
-                   ? "a holder that is preempted keeps the lock while the others spin away "
-                     "their time slices."
+                   ? "likely a holder preempted while the others spin (not counted here: the "
+                     "workers' involuntary context switches would show it)."
                    : "no collapse this run (a preempted holder is a matter of luck: more "
                      "--increments or --pin same make it likely).");
     }
-    if (worst_sleeping_name)   /* under the spinlock's line, or a "->" line of its own */
-        printf("%sThe worst sleeping lock past the CPUs (%s) costs %.1f ns: its waiters sleep "
-               "in the kernel and give the CPU back.\n", spin_line ? "     " : "  -> ",
-               worst_sleeping_name, worst_sleeping);
+    if (!worst_sleeping_name)
+        return;
+    /* under the spinlock's line, or a "->" line of its own */
+    printf("%sThe worst sleeping lock past the CPUs (%s) costs %.1f ns", spin_line ? "     "
+           : "  -> ", worst_sleeping_name, worst_sleeping);
+    if (worst_spin > 0)
+        printf(", %.2fx the spinlock's worst point", worst_sleeping / worst_spin);
+    printf(";\n     its waiters sleep in the kernel instead of spinning (by design; the sleeps are "
+           "not counted here).\n");
 }
 
 static void run_contention(struct kit_opts *o, const struct options *opt)
