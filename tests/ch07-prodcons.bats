@@ -58,6 +58,20 @@ rows_of() {
     assert_output ""
 }
 
+@test "capacity: a queue's line quotes the ends of its range only when it ran at more than one capacity" {
+    local v n
+    for v in $VARIANTS; do
+        n=$(awk -F'\t' -v v="$v" '!/^#/ && $1 == v' "$QUICK/ch07-capacity.tsv" | wc -l)
+        run grep -E "^  -> $v +first within 10% of its best" "$BATS_FILE_TMPDIR/out"
+        assert_success
+        if [ "$n" -eq 1 ]; then
+            assert_output --regexp "^  -> $v +first within 10% of its best \([0-9.]+ million/s\) at capacity [0-9]+$"
+        else
+            assert_output --regexp "^  -> $v +first within 10% of its best \([0-9.]+ million/s\) at capacity [0-9]+; at [0-9]+ it ran at [0-9.]+% of that, at [0-9]+ at [0-9.]+%$"
+        fi
+    done
+}
+
 @test "mpmc: P = C = 1 and 2 x workers for every queue" {
     run rows_of "$QUICK/ch07-mpmc.tsv"
     assert_equal "${#lines[@]}" 10
@@ -75,6 +89,17 @@ rows_of() {
     run awk -F'\t' '$1 == "producer-4x-faster-unbounded" && $3 != $4 { print "capacity is not the item count:", $0 }' \
         "$QUICK/ch07-imbalance.tsv"
     assert_output ""
+}
+
+@test "imbalance: the three conclusions quote each case found by name in the table" {
+    local bounded unbounded mib
+    bounded=$(awk -F'\t' '$1 == "producer-4x-faster" { print $7 }' "$QUICK/ch07-imbalance.tsv")
+    unbounded=$(awk -F'\t' '$1 == "producer-4x-faster-unbounded" { print $7 }' "$QUICK/ch07-imbalance.tsv")
+    mib=$(awk -v p="$unbounded" 'BEGIN { printf "%.1f", p * 64 / 1048576 }')
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_line --regexp "^  -> the bound at work: the 4x faster producer slept [0-9]+% of its time, and the queue never held more than $bounded items \(1024 allowed\)$"
+    assert_line "  -> without a bound the same 4x faster producer filled the queue up to $unbounded items ($mib MiB)"
+    assert_line --regexp "^  -> a 4x faster consumer slept [0-9]+% of its time waiting for items$"
 }
 
 @test "latency: p50 and the distribution per queue and load; Little's law computed for each" {

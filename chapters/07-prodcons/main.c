@@ -690,10 +690,13 @@ static void conclude_capacity(const struct config *cfg, const struct report *r,
         for (int i = 0; i < ncaps && knee == 0; i++)
             if (median_of(r, name, (double)caps[i]) >= 0.9 * best)
                 knee = caps[i];
-        printf("  -> %-11s first within 10%% of its best (%.2f million/s) at capacity %zu; at %zu "
-               "it ran at %.*f%% of that, at %zu at %.*f%%\n", name, best, knee, smallest,
-               digits_for(100 * at_smallest / best), 100 * at_smallest / best, largest,
-               digits_for(100 * at_largest / best), 100 * at_largest / best);
+        printf("  -> %-11s first within 10%% of its best (%.2f million/s) at capacity %zu", name,
+               best, knee);
+        if (smallest != largest)   /* a queue offered at one capacity has no range to quote */
+            printf("; at %zu it ran at %.*f%% of that, at %zu at %.*f%%", smallest,
+                   digits_for(100 * at_smallest / best), 100 * at_smallest / best, largest,
+                   digits_for(100 * at_largest / best), 100 * at_largest / best);
+        printf("\n");
     }
 }
 
@@ -803,11 +806,22 @@ static const struct imbalance_case imbalance_cases[] = {
     {"producer-4x-faster-unbounded", 1, 4, true},
 };
 
+#define IMBALANCE_CASES (sizeof imbalance_cases / sizeof imbalance_cases[0])
+
 static double median_pick(double *values, long n) { return stats_of(values, (size_t)n).median; }
 
 struct imbalance_result {
     double producer_blocked, consumer_blocked, peak_items;
 };
+
+/* The result of the case called `name`: res[i] belongs to imbalance_cases[i]. */
+static struct imbalance_result case_named(const struct imbalance_result *res, const char *name)
+{
+    for (size_t i = 0; i < IMBALANCE_CASES; i++)
+        if (strcmp(imbalance_cases[i].name, name) == 0)
+            return res[i];
+    die("imbalance: no case named %s", name);
+}
 
 /* Items a trial: from the warm-up's duration, so that a trial takes about the mode's time
  * however loaded the machine is (--quick: fixed, no warm-up). */
@@ -872,20 +886,22 @@ static void run_imbalance(const struct config *cfg)
            "slow one (calibrated spin); medians\n");
     printf("  %-30s %9s %10s %10s %10s %10s %10s\n", "case", "capacity", "prod.blk%",
            "cons.blk%", "peak items", "peak KiB", "Mitems/s");
-    struct imbalance_result res[3];
-    for (size_t i = 0; i < 3; i++) {
+    struct imbalance_result res[IMBALANCE_CASES];
+    for (size_t i = 0; i < IMBALANCE_CASES; i++) {
         if (cfg->o.mode != MODE_QUICK)
             progress("imbalance: %s", imbalance_cases[i].name);
         res[i] = run_imbalance_case(cfg, &imbalance_cases[i], table, timeline);
     }
     tsv_close(table);
     tsv_close(timeline);
-    double fast_blocked = res[0].producer_blocked, bounded = res[0].peak_items;
-    double unbounded = res[2].peak_items, slow_blocked = res[1].consumer_blocked;
+    struct imbalance_result fast = case_named(res, "producer-4x-faster");
+    double unbounded = case_named(res, "producer-4x-faster-unbounded").peak_items;
+    double slow_blocked = case_named(res, "consumer-4x-faster").consumer_blocked;
     printf("  -> the bound at work: the 4x faster producer slept %.0f%% of its time, and the queue "
-           "never held more than %.0f items (%zu allowed)\n", fast_blocked, bounded, cfg->capacity);
-    printf("  -> without a bound the same run held up to %.0f items (%.1f MiB): memory grows with "
-           "the gap between the two rates\n", unbounded, unbounded * ITEM_BYTES / 1048576);
+           "never held more than %.0f items (%zu allowed)\n", fast.producer_blocked,
+           fast.peak_items, cfg->capacity);
+    printf("  -> without a bound the same 4x faster producer filled the queue up to %.0f items "
+           "(%.1f MiB)\n", unbounded, unbounded * ITEM_BYTES / 1048576);
     printf("  -> a 4x faster consumer slept %.0f%% of its time waiting for items\n", slow_blocked);
 }
 
