@@ -2,7 +2,14 @@
 load "style.gp"
 f = datadir.'/ch01-methods.tsv'
 eval stamp(f)
-set title "Starting a process: exec costs most, a thread least (median, min-max bars)"
+# The title names this run's dearest and cheapest rows (by median), not a fixed ranking.
+ends = system(sprintf("awk -F'\t' '!/^#/ && $1 != \"variant\" { \
+    if (hi == \"\" || $5 + 0 > hm) { hi = $1; hm = $5 + 0 } \
+    if (lo == \"\" || $5 + 0 < lm) { lo = $1; lm = $5 + 0 } } \
+    END { print hi, hm, lo, lm }' '%s'", f))
+set title sprintf("Start and reap: %s costs most (%.0f us), %s least (%.0f us); " . \
+                  "median, min-max bars", \
+                  word(ends, 1), real(word(ends, 2)), word(ends, 3), real(word(ends, 4)))
 set ylabel "microseconds per start + reap (log scale)"
 set logscale y
 set boxwidth 0.6

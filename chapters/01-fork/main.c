@@ -90,12 +90,13 @@ static void methods_conclusion(const struct report *r)
         printf(" posix_spawn starts the program without that copy: %.0f us against fork+exec's "
                "%.0f.\n", spawn, exec);
     else
-        printf(" posix_spawn (%.0f us) is not much cheaper than fork+exec (%.0f us):\n"
+        printf(" posix_spawn (%.0f us) %s fork+exec (%.0f us):\n"
                "     loading and starting the new program, not the copy, is what costs here.\n",
-               spawn, exec);
+               spawn, spawn < exec ? "is not much cheaper than" : "was no cheaper than", exec);
 }
 
-static void run_methods(const struct ch01_opts *c)
+/* Returns fork's median (us per fork + reap), for the batch experiment's conclusion. */
+static double run_methods(const struct ch01_opts *c)
 {
     double budget = budget_for(&c->kit, 0.25, 1.0);     /* seconds per method */
     long most_ops = by_mode(&c->kit, 20, 100, 400), most_trials = by_mode(&c->kit, 5, 15, 30);
@@ -111,7 +112,9 @@ static void run_methods(const struct ch01_opts *c)
     }
     report_print(&r);
     methods_conclusion(&r);
+    double fork = median_of(&r, "fork", 0);
     report_save(&r);
+    return fork;
 }
 
 /* ---------- experiment 2: batch ---------- */
@@ -123,7 +126,8 @@ static double time_batch(void *ctx)
     return (double)(now_ns() - start) / 1e3;
 }
 
-static void batch_conclusion(const struct report *r, double effective_cpus)
+/* fork_reap: fork's median in the methods experiment, NAN when it did not run. */
+static void batch_conclusion(const struct report *r, double effective_cpus, double fork_reap)
 {
     double one = median_of(r, "one-at-a-time", BATCH_MAX);
     double all = median_of(r, "all-at-once", BATCH_MAX);
@@ -132,11 +136,18 @@ static void batch_conclusion(const struct report *r, double effective_cpus)
            effective_cpus,
            all < one / 1.2 ? "starting them all first lets the tasks overlap; each start still "
                              "costs the parent its fork."
-                           : "the tasks barely overlap: the parent's forks, one after another, "
-                             "are most of the time.");
+           : effective_cpus < 1.5 ? "starting them all first did not pay: with so few effective "
+                                    "CPUs the tasks had little room to overlap."
+                                  : "starting them all first did not pay in this run.");
+    double per = one / BATCH_MAX, share = fork_reap / per;
+    if (fork_reap > 0)
+        printf("     one at a time, %.0f us per process; a bare fork + reap (methods) took "
+               "%.0f us, %.0f%% of that%s.\n", per, fork_reap, 100 * share,
+               share > 0.5 && share <= 1 ? ": the forks, one after another, are most of the time"
+                                         : "");
 }
 
-static void run_batch_sweep(const struct ch01_opts *c)
+static void run_batch_sweep(const struct ch01_opts *c, double fork_reap)
 {
     static const long sizes[] = {1, 2, 4, 8, 16, BATCH_MAX};
     int expected[BATCH_MAX];
@@ -159,7 +170,7 @@ static void run_batch_sweep(const struct ch01_opts *c)
         }
     }
     report_print(&r);
-    batch_conclusion(&r, c->kit.effective_cpus);
+    batch_conclusion(&r, c->kit.effective_cpus, fork_reap);
     report_save(&r);
 }
 
@@ -199,15 +210,19 @@ static void rss_conclusion(const struct report *r, unsigned long long max_rss)
     double small = 1, big = (double)max_rss / (1 << 20);
     char text[16];
     double fork_growth = median_of(r, "fork", big) / median_of(r, "fork", small);
+    double vfork_growth = median_of(r, "vfork", big) / median_of(r, "vfork", small);
+    double spawn_growth = median_of(r, "posix_spawn", big) / median_of(r, "posix_spawn", small);
     printf("  -> from 1 MiB to %s fork grows %.1fx (%.0f -> %.0f us), vfork %.1fx, "
-           "posix_spawn %.1fx;\n     %s\n", format_size(max_rss, text, sizeof text), fork_growth,
-           median_of(r, "fork", small), median_of(r, "fork", big),
-           median_of(r, "vfork", big) / median_of(r, "vfork", small),
-           median_of(r, "posix_spawn", big) / median_of(r, "posix_spawn", small),
-           fork_growth > 1.5 ? "fork copies the page tables, so it grows with the memory; "
-                               "the others copy none."
-                             : "fork barely grows at these sizes: its fixed cost hides the "
-                               "page-table copy.");
+           "posix_spawn %.1fx;\n", format_size(max_rss, text, sizeof text), fork_growth,
+           median_of(r, "fork", small), median_of(r, "fork", big), vfork_growth, spawn_growth);
+    if (fork_growth > 1.5)
+        printf("     fork grew with the parent's memory (likely its page-table copy; not timed "
+               "apart here);\n     vfork and posix_spawn, which share the parent's memory, %s.\n",
+               vfork_growth < 1.5 && spawn_growth < 1.5 ? "stayed flat"
+                                                        : "grew too: why is not measured here");
+    else
+        printf("     fork barely grew at these sizes: what the memory adds is within its fixed "
+               "cost and noise.\n");
 }
 
 /* The sizes: 1M, 4M, 16M, ... up to --max-rss. Past 4M (past 16M in --quick, whose whole sweep
@@ -512,10 +527,11 @@ int main(int argc, char **argv)
     if (wanted(&c.kit, "batch") || wanted(&c.kit, "speedup"))
         report_effective_cpus(&c.kit, calibration_spins(&c.kit));
 
+    double fork_reap = NAN;     /* us, from the methods experiment when it runs */
     if (wanted(&c.kit, "methods"))
-        run_methods(&c);
+        fork_reap = run_methods(&c);
     if (wanted(&c.kit, "batch"))
-        run_batch_sweep(&c);
+        run_batch_sweep(&c, fork_reap);
     if (wanted(&c.kit, "rss"))
         run_rss(&c);
     if (wanted(&c.kit, "speedup"))
