@@ -5,9 +5,11 @@ f = datadir.'/ch06-overhead.tsv'
 eval stamp(f)
 cpus = real(system(sprintf("sed -n '2s/.* cpus=\\([0-9]*\\).*/\\1/p' '%s'", f)))
 eff = real(meta(f, 'effective_cpus'))
-at2(col) = real(system(sprintf("awk -F'\t' '$1 == 2 && $2 == \"shared\" { print $%d }' '%s'", col, f)))
-set title sprintf("At 2 workers: CPU-time speedup %.2f, wall-time %.2f (%.2f effective CPUs of %g)", \
-                  at2(19), at2(18), eff, cpus)
+# the W quoted: the largest pool with a CPU per worker (the default --workers is the CPUs)
+wq = int(system(sprintf("awk -F'\t' '!/^#/ && $2 == \"shared\" && $1 + 0 <= %d && $1 + 0 > wq { wq = $1 } END { print wq + 0 }' '%s'", cpus, f)))
+atw(col) = real(system(sprintf("awk -F'\t' '$1 == %d && $2 == \"shared\" { print $%d }' '%s'", wq, col, f)))
+set title sprintf("At %d workers: CPU-time speedup %.2f, wall-time %.2f (%.2f effective CPUs of %g)", \
+                  wq, atw(19), atw(18), eff, cpus)
 set xlabel "workers in the pool (W)"
 set ylabel "speedup over the plain loop"
 set xrange [0.8:*]

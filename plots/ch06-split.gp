@@ -3,8 +3,10 @@ load "style.gp"
 f = datadir.'/ch06-split.tsv'
 eval stamp(f)
 val(split, col) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" { print $%d }' '%s'", split, col, f)))
-finding = sprintf("The cycle-type split: %.0fx less work, %.0fx less wall time, the same count", \
-                  val('first-column', 3) / val('cycle-type', 3), val('first-column', 4) / val('cycle-type', 4))
+# "161x less", "1.4x less" or "no less", as the program says it
+less(r) = r <= 1 ? "no less" : r >= 10 ? sprintf("%.0fx less", r) : sprintf("%.1fx less", r)
+finding = sprintf("The cycle-type split: %s work, %s wall time, the same count", \
+                  less(val('first-column', 3) / val('cycle-type', 3)), less(val('first-column', 4) / val('cycle-type', 4)))
 set multiplot layout 1, 2 title finding font ',14' 
 set style data histograms
 set style histogram clustered gap 1
