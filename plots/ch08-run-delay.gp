@@ -4,7 +4,18 @@ load "style.gp"
 f = datadir.'/ch08-run-delay.tsv'
 eval stamp(f)
 cpus = real(meta(f, 'cpus'))
-set title sprintf("More runnable workers than CPUs: the excess shows as time waiting for a CPU (%d CPUs)", int(cpus))
+# the waiting share at the fewest and at the most workers, by name and x
+at(v, w) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" && $2 == %d { m = $5 } END { print (m == \"\" ? \"NaN\" : m) }' '%s'", v, w, f)))
+most = int(system(sprintf("awk -F'\t' '$1 == \"waiting-share\" && $2 > m { m = $2 } END { print m + 0 }' '%s'", f)))
+least = int(system(sprintf("awk -F'\t' '$1 == \"waiting-share\" && (m == \"\" || $2 < m) { m = $2 } END { print m + 0 }' '%s'", f)))
+alone = at('waiting-share', least)
+crowded = at('waiting-share', most)
+if (most > cpus && crowded > alone + 10) {
+    set title sprintf("More runnable workers than CPUs: the excess shows as time waiting for a CPU (%d CPUs)", int(cpus))
+} else {
+    set title sprintf("Time waiting for a CPU: %.0f%% with %d workers, %.0f%% with %d (%d CPUs)", \
+                      crowded, most, alone, least, int(cpus))
+}
 set xlabel "CPU-bound workers"
 set ylabel "% of the time"
 set xrange [0.5:*]

@@ -35,6 +35,26 @@ assert_cpu_within_rusage() {
     assert_output --partial "-> alone a worker waited"
 }
 
+@test "quick run: the memory line counts the RSS sizes its timeline rows hold, and says 'grew' from three" {
+    local sizes
+    sizes=$(awk -F'\t' '!/^#/ && $3 == "memory" { if (pid == "") pid = $4
+        if ($4 == pid && (n == 0 || $8 != last)) { n++; last = $8 } } END { print n + 0 }' \
+        "$QUICK/ch08-timeline.tsv")
+    run cat "$BATS_FILE_TMPDIR/out"
+    if [ "$sizes" -ge 3 ]; then
+        assert_line --regexp "^     memory grew to [0-9.]+ MiB over [0-9.]+ s, not all at once \($sizes sizes sampled\)$"
+    else
+        assert_line --regexp "^     memory reached [0-9.]+ MiB over [0-9.]+ s; the samples saw $sizes sizes? of it, too few to show how it grew$"
+    fi
+}
+
+@test "quick run: the floor and run-delay lines take one of their guarded forms, no unmeasured CPU %" {
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_output --regexp "parsing nothing, [0-9.]+% \((the floor of such a sampler here: [0-9]+% of the loop|as much as the whole loop: the loop's parsing is within the noise here); with 1 ms of timer slack [0-9.]+%\)"
+    assert_line --regexp "^  -> alone a worker waited [0-9]+% of its time for a CPU; [0-9]+ workers on [0-9]+ CPUs waited [0-9]+% \(ideal: 50%\): (the oversubscription shows as run delay|within 10 points of alone, no oversubscription seen this run)$"
+    refute_output --partial "not as CPU %"
+}
+
 @test "quick run: every short-lived child is counted, exactly 15" {
     run cat "$BATS_FILE_TMPDIR/out"
     assert_output --regexp "the sampler saw [0-9]+ of the 15 short-lived children \(all 15 ran: counted\)"
