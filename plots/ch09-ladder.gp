@@ -3,10 +3,11 @@
 load "style.gp"
 f = datadir.'/ch09-ladder-phases.tsv'
 eval stamp(f)
-# the rows of the default size (the first row's); the small-input rows are left out
-main = sprintf("< awk -F'\t' '!/^#/ && $1 != \"rung\" { if (n == \"\") n = $2; if ($2 == n) print }' '%s'", f)
-wall(r) = real(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"rung\" { if (n == \"\") n = $2; if ($2 == n && $1 == \"%s\") print $11 }' '%s'", r, f)))
-set title sprintf("Naive / optimized = %.2fx, optimized / one process = %.2fx: where each rung's time goes", \
+# the rows of the default size, the largest; the small-input rows are left out
+n = system(sprintf("awk -F'\t' '!/^#/ && $1 != \"rung\" && $2 + 0 > n + 0 { n = $2 } END { print n }' '%s'", f))
+main = sprintf("< awk -F'\t' '!/^#/ && $1 != \"rung\" && $2 == \"%s\"' '%s'", n, f)
+wall(r) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" && $2 == \"%s\" { print $11 }' '%s'", r, n, f)))
+set title sprintf("Naive / optimized = %.2fx, one process / optimized = %.2fx: where each rung's time goes", \
                   wall('fork-per-chunk-pipe') / wall('pool-shm-batched'), wall('sequential') / wall('pool-shm-batched'))
 set style data histograms
 set style histogram rowstacked

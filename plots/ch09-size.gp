@@ -3,10 +3,10 @@
 load "style.gp"
 f = datadir.'/ch09-size.tsv'
 eval stamp(f)
-# the first size at which the optimized rung beat one process, or "none"
-first = system(sprintf("awk -F'\t' '$1 == \"sequential\" { s[$2] = $5 } $1 == \"pool-shm-batched\" { b[$2] = $5; x[++n] = $2 } END { for (i = 1; i <= n; i++) if (b[x[i]] < s[x[i]]) { print x[i]; exit } print \"none\" }' '%s'", f))
+# the smallest size at which the optimized rung beat one process, or "none"
+first = system(sprintf("awk -F'\t' '$1 == \"sequential\" { s[$2] = $5 } $1 == \"pool-shm-batched\" { b[$2] = $5 } END { for (x in b) if ((x in s) && b[x] < s[x] && (m == \"\" || x + 0 < m + 0)) m = x; print (m == \"\" ? \"none\" : m) }' '%s'", f))
 if (first eq 'none') {
-    set title "One process was the fastest at every size: fixed costs never paid back"
+    set title sprintf("One process beat the optimized rung at every size (%.2f effective CPUs)", real(meta(f, 'effective_cpus')))
 } else {
     set title sprintf("The optimized rung first beats one process at %s values", first)
 }

@@ -406,9 +406,10 @@ static void small_input_conclusion(const struct report *rep, const struct phase_
                           : "shared memory was the cheaper way even here");
 }
 
-/* The probe's answers, one per way of mapping the values, and their per-page costs in us. */
+/* The probe's answers, one per way of mapping the values (the median of its trials, and the
+ * fastest and slowest trial of each field), and their per-page costs in us. */
 struct touches {
-    struct first_touch kind[TOUCH_KINDS];
+    struct first_touch kind[TOUCH_KINDS], low[TOUCH_KINDS], high[TOUCH_KINDS];
     size_t pages;
 };
 
@@ -445,6 +446,34 @@ static double checks_ms(const struct touches *tt, bool apart)
     return (apart ? m->check_apart_ms : m->check_ms) - m->work_again_ms;
 }
 
+/* Whether those two differences stand out of the probe's trials: the fastest trial of the
+ * pass that reads (or checks) slower than the slowest trial of the pass it is set against. */
+static bool in_work_measured(const struct touches *tt, enum touch_kind k)
+{
+    enum touch_kind alone = k == TOUCH_PREAD ? TOUCH_READ_ONLY : k;
+    return tt->low[k].work_first_ms > tt->high[alone].work_again_ms;
+}
+
+static bool checks_measured(const struct touches *tt, bool apart)
+{
+    const struct first_touch *lo = &tt->low[TOUCH_PREAD], *hi = &tt->high[TOUCH_PREAD];
+    return (apart ? lo->check_apart_ms : lo->check_ms) > hi->work_again_ms;
+}
+
+/* Such a difference as a cost, "0.2 ms more" (unit " ms") or "0.38 more per page" (per
+ * " per page"), when it stands out; else "not measurable (-0.45 per page, within the passes'
+ * spread)". */
+static const char *cost_text(char *buf, size_t n, double value, bool measured, int decimals,
+                             const char *unit, const char *per)
+{
+    if (measured)
+        snprintf(buf, n, "%.*f%s more%s", decimals, value, unit, per);
+    else
+        snprintf(buf, n, "not measurable (%.*f%s%s, within the passes' spread)", decimals, value,
+                 unit, per);
+    return buf;
+}
+
 /* book:goal */
 /* The chapter's goal, checked in the run: the optimized rung at >= 0.8 x effective CPUs x the
  * throughput of one process, read from the pairs run in alternation; the ladder's medians, one
@@ -468,20 +497,27 @@ static void goal_conclusion(const struct ch09_opts *o, const struct phase_table 
            seq / filled_ms >= goal ? "met" : "NOT met", seq / filled_ms);
     const double *p = best->phase_ms;
     double read_us = in_work_us(tt, TOUCH_PREAD), read_ms = (double)tt->pages / w * read_us / 1e3;
+    char reads[32] = "not measurable", of_it[48] = "not measurable, within the probe's spread";
+    char checks[32] = "not measurable";
+    if (in_work_measured(tt, TOUCH_PREAD)) {
+        snprintf(reads, sizeof reads, "%.1f ms", read_ms);
+        snprintf(of_it, sizeof of_it, "about %.1f ms of it", read_ms);
+    }
+    if (checks_measured(tt, false))
+        snprintf(checks, sizeof checks, "%.1f ms", checks_ms(tt, false) / w);
     printf("     the goal allows %.1f ms; where the median trial's %.1f ms went: start %.1f, "
            "distribute %.2f, collect %.2f, teardown %.1f ms; compute (waiting for the workers) "
            "%.1f ms, against %.1f ms for one process's work split %g ways; each worker's reads "
-           "(%.0f pages with pread at %.2f us, inside the arithmetic) about %.1f ms of it\n",
+           "(%.0f pages with pread at %.2f us, inside the arithmetic) %s\n",
            seq / goal, best->trial_wall_ms, p[PHASE_START], p[PHASE_DISTRIBUTE], p[PHASE_COLLECT],
            p[PHASE_TEARDOWN], p[PHASE_COMPUTE], seq / w, w, (double)tt->pages / w, read_us,
-           read_ms);
+           of_it);
     double over = best->trial_wall_ms - seq / goal;
     double outside = best->trial_wall_ms - p[PHASE_COMPUTE], beyond = p[PHASE_COMPUTE] - seq / w;
     if (over > 0)
         printf("     the median trial is %.1f ms over what the goal allows: %.1f ms outside "
-               "compute, and %.1f ms of waiting beyond the work split %g ways (reads: %.1f, "
-               "checksums: %.1f per worker)\n", over, outside, beyond, w, read_ms,
-               checks_ms(tt, false) / w);
+               "compute, and %.1f ms of waiting beyond the work split %g ways (per worker: "
+               "reads %s, checksums %s)\n", over, outside, beyond, w, reads, checks);
     else
         printf("     the median trial is %.1f ms inside what the goal allows\n", -over);
 }
@@ -522,22 +558,26 @@ static void choices_conclusion(const struct report *rep, const struct phase_tabl
     const char *const undone[] = {mapped_rung.name, unpinned_rung.name};
     const char *const choice[] = {"pread instead of a read-only mapping",
                                   "pinned instead of placed by the scheduler"};
-    double best = median_of(rep, "pool-shm-batched", (double)n);
+    const struct stats *best = report_find(rep, "pool-shm-batched", (double)n);
     const struct measured *b = point_of(t, "pool-shm-batched", n);
     for (int i = 0; i < 2; i++) {
         const struct measured *u = point_of(t, undone[i], n);
-        double other = median_of(rep, undone[i], (double)n);
+        const struct stats *other = report_find(rep, undone[i], (double)n);
         printf("  -> %s: pool-shm-batched %.1f ms against %s %.1f ms (%s), workers' CPU %.1f "
                "against %.1f ms, start %.2f against %.2f, distribute %.2f against %.2f, "
-               "teardown %.2f against %.2f\n", choice[i], best, undone[i], other,
-               best < other ? "it paid" : "it did not pay", b->use.worker_cpu_ms,
+               "teardown %.2f against %.2f\n", choice[i], best->median, undone[i], other->median,
+               best->max < other->min   ? "it paid"
+               : best->min > other->max ? "it did not pay"
+                                        : "within the trials' spread",
+               b->use.worker_cpu_ms,
                u->use.worker_cpu_ms, b->phase_ms[PHASE_START], u->phase_ms[PHASE_START],
                b->phase_ms[PHASE_DISTRIBUTE], u->phase_ms[PHASE_DISTRIBUTE],
                b->phase_ms[PHASE_TEARDOWN], u->phase_ms[PHASE_TEARDOWN]);
     }
 }
 
-/* The first-touch probe, `trials` times for each way of mapping: the median of each field. */
+/* The first-touch probe, `trials` times for each way of mapping: the median of each field,
+ * and its fastest and slowest trial. */
 static struct touches touches_of(const struct input *in, long trials, size_t batch_blocks)
 {
     struct touches tt = {.pages = pages_of(in)};
@@ -554,12 +594,18 @@ static struct touches touches_of(const struct input *in, long trials, size_t bat
             column[5][i] = ft.work_first_ms, column[6][i] = ft.work_again_ms;
             column[7][i] = ft.check_ms, column[8][i] = ft.check_apart_ms;
         }
-        struct first_touch *m = &tt.kind[k];
-        double *fields[FIELDS] = {&m->populate_ms, &m->first_ms, &m->again_ms, &m->unmap_ms,
-                                  &m->faults, &m->work_first_ms, &m->work_again_ms,
-                                  &m->check_ms, &m->check_apart_ms};
+        struct stats st[FIELDS];
         for (int f = 0; f < FIELDS; f++)
-            *fields[f] = stats_of(column[f], (size_t)trials).median;
+            st[f] = stats_of(column[f], (size_t)trials);
+        struct first_touch *into[3] = {&tt.kind[k], &tt.low[k], &tt.high[k]};
+        for (int j = 0; j < 3; j++) {
+            struct first_touch *m = into[j];
+            double *fields[FIELDS] = {&m->populate_ms, &m->first_ms, &m->again_ms, &m->unmap_ms,
+                                      &m->faults, &m->work_first_ms, &m->work_again_ms,
+                                      &m->check_ms, &m->check_apart_ms};
+            for (int f = 0; f < FIELDS; f++)
+                *fields[f] = j == 0 ? st[f].median : j == 1 ? st[f].min : st[f].max;
+        }
     }
     for (int f = 0; f < FIELDS; f++)
         free(column[f]);
@@ -581,20 +627,33 @@ static void write_touches(const struct kit_opts *kit, const struct touches *tt)
     tsv_close(tsv);
 }
 
-/* What first reads of pages explain of a shared-memory rung's extra CPU time. */
+/* What first reads of pages explain of a shared-memory rung's extra CPU time: a share only
+ * when there is extra CPU time and the probe's difference stands out of its trials. */
 static void extra_cpu_line(const struct phase_table *t, size_t n, const char *rung,
                            const struct touches *tt, enum touch_kind k)
 {
     const struct measured *seq = point_of(t, "sequential", n), *m = point_of(t, rung, n);
     double extra = m->use.worker_cpu_ms - seq->use.parent_cpu_ms;
     double touched = in_work_ms(tt, k);
+    char more[64], read[192];
+    if (extra > 0)
+        snprintf(more, sizeof more, "%.1f ms more", extra);
+    else
+        snprintf(more, sizeof more, "no more than one process (%.1f ms)", extra);
+    if (!in_work_measured(tt, k))
+        snprintf(read, sizeof read, "not measurable (%.1f ms, within the passes' spread)",
+                 touched);
+    else if (extra <= 0)
+        snprintf(read, sizeof read, "about %.1f ms", touched);
+    else
+        snprintf(read, sizeof read, "about %.1f ms (%.0f%% of the extra%s)", touched,
+                 100 * touched / extra,
+                 touched > extra ? "; more than all of it: the probe and the rung are separate "
+                                   "runs, so the two numbers need not add up"
+                                 : "");
     printf("     %s's workers (%s) used %.1f ms of CPU for what one process did in %.1f ms: "
-           "%.1f ms more; reading its pages inside the arithmetic, as the probe measured "
-           "it: about %.1f ms (%.0f%% of the extra%s)\n", rung, touch_names[k],
-           m->use.worker_cpu_ms, seq->use.parent_cpu_ms, extra, touched,
-           extra > 0 ? 100 * touched / extra : NAN,
-           touched > extra ? "; more than all of it: the probe and the rung are separate runs"
-                           : "");
+           "%s; reading its pages inside the arithmetic, as the probe measured it: %s\n", rung,
+           touch_names[k], m->use.worker_cpu_ms, seq->use.parent_cpu_ms, more, read);
 }
 
 /* book:first-touch-lines */
@@ -613,16 +672,21 @@ static void first_touch_conclusion(const struct phase_table *t, size_t n,
         if (k == TOUCH_READ_ONLY_POPULATED)
             printf("; populating before it: %.2f", per_page_us(tt, m->populate_ms));
         printf(")\n");
+        char in_work[96], check[96], apart[96];
+        cost_text(in_work, sizeof in_work, in_work_us(tt, k), in_work_measured(tt, k), 2, "",
+                  " per page");
         if (k == TOUCH_READ_WRITE || k == TOUCH_READ_ONLY)
             printf("     %-20s summing every value through a fresh mapping: first pass %.1f ms, "
-                   "second %.1f ms: %.2f more per page\n", "", m->work_first_ms,
-                   m->work_again_ms, in_work_us(tt, k));
+                   "second %.1f ms: %s\n", "", m->work_first_ms, m->work_again_ms, in_work);
         if (k == TOUCH_PREAD)
             printf("     %-20s summing every value read this way: first pass %.1f ms, second "
-                   "%.1f ms; against the arithmetic alone: %.2f more per page; checksumming "
-                   "every block in the same pass: %.1f ms more (in a pass of its own: %.1f)\n",
-                   "", m->work_first_ms, m->work_again_ms, in_work_us(tt, k),
-                   checks_ms(tt, false), checks_ms(tt, true));
+                   "%.1f ms; against the arithmetic alone: %s; checksumming every block in the "
+                   "same pass: %s (in a pass of its own: %s)\n", "", m->work_first_ms,
+                   m->work_again_ms, in_work,
+                   cost_text(check, sizeof check, checks_ms(tt, false),
+                             checks_measured(tt, false), 1, " ms", ""),
+                   cost_text(apart, sizeof apart, checks_ms(tt, true), checks_measured(tt, true),
+                             1, " ms", ""));
     }
     double rw = first_us(tt, TOUCH_READ_WRITE), ro = first_us(tt, TOUCH_READ_ONLY);
     const struct first_touch *pop = &tt->kind[TOUCH_READ_ONLY_POPULATED];
@@ -940,11 +1004,21 @@ static void amdahl_conclusion(const struct report *rep, double effective, int cp
     printf("  -> at W = %d (the CPUs): measured %.2fx rung 0, Amdahl predicts %.2fx (%.2fx with "
            "the %.2f effective CPUs)\n", cpus, at_cpus, median_of(rep, "amdahl", cpus),
            median_of(rep, "amdahl-cpus", cpus), effective);
-    printf("  -> at W = %d: measured %.2fx; Amdahl alone would give %.2fx: %s\n", most, at_most,
-           median_of(rep, "amdahl", most),
-           at_most < 0.8 * median_of(rep, "amdahl", most)
-               ? "beyond the CPUs the limit is the CPU count, not the serial part"
-               : "the serial part is the limit here");
+    double alone = median_of(rep, "amdahl", most), capped = median_of(rep, "amdahl-cpus", most);
+    printf("  -> at W = %d: measured %.2fx; Amdahl alone would give %.2fx: ", most, at_most,
+           alone);
+    if (at_most >= 0.8 * alone)
+        printf("the serial part is the limit here\n");
+    else if (at_most >= 0.8 * capped && at_most <= 1.25 * capped)
+        printf("the CPU count (%.2f effective) accounts for it: Amdahl with W capped there "
+               "predicts %.2fx\n", effective, capped);
+    else if (at_most > capped)
+        printf("between Amdahl with W capped at the %.2f effective CPUs (%.2fx) and without: "
+               "neither prediction accounts for it\n", effective, capped);
+    else
+        printf("below even Amdahl with W capped at the %.2f effective CPUs (%.2fx): neither the "
+               "serial part nor the CPU count accounts for the rest (not measured here)\n",
+               effective, capped);
 }
 
 static void run_amdahl(const struct ch09_opts *o)
@@ -990,7 +1064,8 @@ static void run_amdahl(const struct ch09_opts *o)
 
 /* ---------- experiment 4: size ---------- */
 
-static void size_conclusion(const struct report *rep, const double *sizes, int count)
+static void size_conclusion(const struct report *rep, const double *sizes, int count,
+                            double effective)
 {
     for (int i = 0; i < count; i++) {
         double seq = median_of(rep, "sequential", sizes[i]);
@@ -1006,8 +1081,9 @@ static void size_conclusion(const struct report *rep, const double *sizes, int c
             return;
         }
     }
-    printf("  -> one process was faster at every size measured: fixed costs dominate up to %.0f "
-           "values\n", sizes[count - 1]);
+    printf("  -> one process was faster than pool-shm-batched at every size measured (up to %.0f "
+           "values; %.2f effective CPUs); the size run does not split fixed from per-value costs "
+           "(the ladder's phases do)\n", sizes[count - 1], effective);
 }
 
 static void run_size(const struct ch09_opts *options)
@@ -1041,7 +1117,7 @@ static void run_size(const struct ch09_opts *options)
     }
     report_print(&rep);
     report_write(&rep);
-    size_conclusion(&rep, sizes, count);
+    size_conclusion(&rep, sizes, count, o->kit.effective_cpus);
     free(rep.rows);
 }
 
