@@ -70,6 +70,20 @@ all_methods_agree() {
     assert_output "$(printf '%s\n' "${want[@]}")"
     run awk -F'\t' '!/^#/ && $1 != "variant" && $3 != "Mrows/s"' "$QUICK/ch10-methods.tsv"
     assert_output ""
+    # cat is called the read ceiling only when it was faster than the byte ranges
+    run cat "$BATS_FILE_TMPDIR/out"
+    assert_line --regexp "^  -> byte-ranges-(mmap|pread) ran at [0-9]+% of cat's rate \((the read ceiling: one process reading the file, no parsing|no ceiling here: cat is one process that copies every byte, timed with its shell's start)\) and [0-9]+% of wc -l's \(one pass looking for '\\\\n'\), with 2 processes against 1$"
+}
+
+@test "methods: a cat slower than the byte ranges is not called the read ceiling" {
+    # a cat that sleeps a second first: 100000 rows in over a second is under 0.1 M rows/s
+    local bin="$BATS_TEST_TMPDIR/bin"
+    mkdir -p "$bin"
+    printf '#!/bin/sh\nsleep 1\nexec %s "$@"\n' "$(command -v cat)" >"$bin/cat"
+    chmod +x "$bin/cat"
+    PATH="$bin:$PATH" run kit ch10-rows --quick --only methods --trials 1 --out "$BATS_TEST_TMPDIR/out"
+    assert_success
+    assert_line --regexp "^  -> byte-ranges-(mmap|pread) ran at [0-9]+% of cat's rate \(no ceiling here: cat is one process that copies every byte, timed with its shell's start\) and [0-9]+% of wc -l's \(one pass looking for '\\\\n'\), with 2 processes against 1$"
 }
 
 @test "chunksize: K = 1 .. 100000; workers: three methods at W = 1 .. 4; cold: x = 0 and 1" {
@@ -271,4 +285,26 @@ bad_input() {
 @test "the figures render from the quick data" {
     requires gnuplot
     assert_plots_render 10 "$QUICK"
+}
+
+@test "Figure 10.2: \"still\" only when the best K stayed below the byte ranges (made-up table)" {
+    requires gnuplot
+    local dir="$BATS_TEST_TMPDIR/data"
+    mkdir -p "$dir"
+    chunksize() {
+        printf '# chapter=10 program=rows experiment=chunksize mode=quick\n# host=t cpus=2\n'
+        printf '# sequential_mrows=12 byte_ranges_mrows=%s workers=2 messages=2000\n' "$1"
+        printf 'variant\trows_per_message\tunit\tn\tmedian\tmin\tmax\tmean\tstddev\n'
+        printf 'chunks\t100\tMrows/s\t2\t8\t8\t8\t8\t0\nchunks\t1\tMrows/s\t2\t0.5\t0.5\t0.5\t0.5\t0\n'
+    }
+    title() {
+        "$KIT_ROOT/harness/plot.sh" --data "$dir" --out "$dir/out" "$KIT_ROOT/plots/ch10-chunksize.gp" >/dev/null 2>&1
+        grep -oE '<text>Rows per message[^<]+</text>' "$dir/out/ch10-chunksize.svg" | sed 's/<[^>]*>//g'
+    }
+    chunksize 10 >"$dir/ch10-chunksize.tsv"
+    run title
+    assert_output "Rows per message: K=100 is 16x K=1, still 0.80x the byte ranges (W=2; median, min-max)"
+    chunksize 4 >"$dir/ch10-chunksize.tsv"
+    run title
+    assert_output "Rows per message: K=100 is 16x K=1, 2.00x the byte ranges (W=2; median, min-max)"
 }
