@@ -304,12 +304,15 @@ static void speedup_sentence(const struct report *r, const struct analysis *a, i
            a->o->effective_cpus);
     if (speedup_cpu > 1.1 * speedup_wall) {
         printf("the pool's wall, %.2f ms, is %.2f ms above its busiest worker's CPU time\n"
-               "     (medians): %.2f ms of it outside that worker's tasks (its start, dealing and "
-               "shutdown)", wall, wall - cpu, wall - busy);
+               "     (medians)", wall, wall - cpu);
         if (busy > cpu)
-            printf(",\n     %.2f ms inside them off a CPU (likely waiting for one; not measured "
+            printf(": %.2f ms of it outside that worker's tasks (its start, dealing and shutdown),"
+                   "\n     %.2f ms inside them off a CPU (likely waiting for one; not measured "
                    "here: the workers'\n     run delay, as chapter 8 reads it, would measure it)",
-                   busy - cpu);
+                   wall - busy, busy - cpu);
+        else   /* its CPU time also holds its start: wall - busy only bounds the gap */
+            printf(", no more than the %.2f ms outside that worker's tasks\n     (its start, "
+                   "dealing and shutdown)", wall - busy);
         printf(".\n");
     } else if (speedup_wall > 1.1 * speedup_cpu) {
         printf("the wall-time speedup is the higher: the loop's wall %.2f ms, its CPU %.2f "
@@ -395,9 +398,10 @@ static void analyze_overhead(struct analysis *a)
 /* ---------- timeline: which worker ran what ---------- */
 
 /* One worker: its tasks into the timeline TSV, its totals onto the screen and workers TSV.
- * Returns its rectangles per CPU-second, NAN for a worker that ran no task. */
+ * Returns its rectangles per CPU-second, NAN for a worker that ran no task; *most becomes its
+ * task count when that is the larger. */
 static double timeline_worker(const struct analysis *a, const struct pool_run *run, int w,
-                              FILE *tl, FILE *wk, double seq_rate)
+                              FILE *tl, FILE *wk, double seq_rate, int *most)
 {
     const struct job *job = &a->job;
     char list[256] = "", label[64], num[64];
@@ -427,6 +431,7 @@ static double timeline_worker(const struct analysis *a, const struct pool_run *r
     fprintf(wk, "%d\t%d\t%d\t%s\t%d\t%.4f\t%.4f\t%.4f\t%s\t%.6g\n", w, (int)run->worker_pids[w],
             tasks, tasks ? list : "-", setups, setup, busy, cpu,
             format_u128(rect, false, num, sizeof num), rate);
+    *most = tasks > *most ? tasks : *most;
     return tasks ? rate : NAN;
 }
 
@@ -446,24 +451,17 @@ static void analyze_timeline(struct analysis *a)
     printf("  %6s %8s %5s %-30s %6s %9s %9s %9s %12s %8s\n", "worker", "pid", "tasks",
            "task numbers", "setups", "setup ms", "busy ms", "cpu ms", "rect/cpu-s", "vs loop");
     double rate_min = INFINITY, rate_max = 0;
+    int most = 0;                                    /* the most tasks any worker ran */
     for (int w = 0; w < run->workers; w++) {
-        double rate = timeline_worker(a, run, w, tl, wk, seq_rate);
+        double rate = timeline_worker(a, run, w, tl, wk, seq_rate, &most);
         rate_min = fmin(rate_min, rate);             /* fmin and fmax skip an idle worker's NAN */
         rate_max = fmax(rate_max, rate);
     }
     tsv_close(tl);
     tsv_close(wk);
     struct run_summary s = summarize(job, run);
-    int per = (job->task_count + run->workers - 1) / run->workers, most = 0;
-    int *ran = calloc((size_t)run->workers, sizeof *ran);          /* tasks run, by worker */
-    if (!ran)
-        die_errno("calloc");
-    for (int i = 0; i < job->task_count; i++) {
-        int k = ++ran[run->results[i].worker];
-        most = k > most ? k : most;
-    }
-    free(ran);
-    bool near = rate_min / seq_rate > 0.8 && rate_max / seq_rate < 1.25;
+    int per = (job->task_count + run->workers - 1) / run->workers;
+    bool near = rate_min / seq_rate > 0.8 && rate_max / seq_rate < 1.2;
     printf("  -> per CPU-second each worker counts %.3g to %.3g rectangles, the plain loop %.3g "
            "(ratios %.2f to %.2f):\n     %s.\n     Load imbalance (max/mean busy time) %.2f; "
            "with %d equal tasks on %d workers one must run\n     at least %d (a floor of %.2f); "
