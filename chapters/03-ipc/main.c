@@ -550,17 +550,16 @@ static void run_bandwidth(const struct plan *pl)
         if (!ceiling && pl->o->mode != MODE_QUICK)
             progress("bandwidth: %s (%d of %d channels)", channel_name(k), ++done, count);
         const char *name = ceiling ? "memcpy" : channel_name(k);
-        char row[256];          /* printed whole: a failed check leaves no half row behind */
-        int used = snprintf(row, sizeof row, "  %-14s", name);
+        struct stats cells[KIT_COUNT(sizes)];
         for (int i = 0; i < nsizes; i++) {
-            struct stats s = ceiling ? memcpy_point(pl, sizes[i])
-                                     : bandwidth_point(pl, k, sizes[i]);
-            report_add(&r, name, (double)sizes[i] / 1024, "GB/s", s);
-            used += snprintf(row + used, sizeof row - (size_t)used, " %7.2f%c", s.median,
-                             is_noisy(s) ? '*' : ' ');
-            any_noisy = any_noisy || is_noisy(s);
+            cells[i] = ceiling ? memcpy_point(pl, sizes[i]) : bandwidth_point(pl, k, sizes[i]);
+            report_add(&r, name, (double)sizes[i] / 1024, "GB/s", cells[i]);
+            any_noisy = any_noisy || is_noisy(cells[i]);
         }
-        printf("%s%s\n", row, ceiling ? "  (one CPU copying: the ceiling)" : "");
+        printf("  %-14s", name);              /* once measured: a failure prints no half row */
+        for (int i = 0; i < nsizes; i++)
+            printf(" %7.2f%c", cells[i].median, is_noisy(cells[i]) ? '*' : ' ');
+        printf("%s\n", ceiling ? "  (one CPU copying: the ceiling)" : "");
     }
     if (any_noisy)
         printf("  (* noisy: the slowest trial took over %.0fx the fastest)\n", NOISY_RATIO);
