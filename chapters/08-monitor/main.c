@@ -91,7 +91,8 @@ struct tracked {
     uint64_t first_ns, last_ns, samples;
     struct proc_sample last;       /* the latest periodic sample */
     double peak_pct;
-    uint64_t peak_rss, rss_sizes;  /* rss_sizes: samples whose RSS differed from the one before */
+    uint64_t peak_rss, rss_sizes;  /* rss_sizes: the first sample and each whose RSS differed
+                                      from the one before */
     bool reaped, has_final;
     struct proc_sample final;      /* read while it was a zombie, just before wait4 */
     int status;
@@ -498,15 +499,17 @@ static void timeline_conclusion(const struct session *s, const struct workload *
                "(%.1f us each)\n", (unsigned long long)ping->last.voluntary_switches,
                ping->last.cpu_ns / 1e6,
                ping->last.cpu_ns / 1e3 / (double)(ping->last.voluntary_switches + 1));
-    if (memory && memory->samples >= 1 && memory->rss_sizes >= 3)
-        printf("     memory grew to %.1f MiB over %.2f s, not all at once (%llu sizes sampled)\n",
-               memory->peak_rss / 1048576.0, (memory->last_ns - memory->first_ns) / 1e9,
-               (unsigned long long)memory->rss_sizes);
-    else if (memory && memory->samples >= 1)
-        printf("     memory reached %.1f MiB over %.2f s; the samples saw %llu size%s of it, "
-               "too few to show how it grew\n", memory->peak_rss / 1048576.0,
-               (memory->last_ns - memory->first_ns) / 1e9, (unsigned long long)memory->rss_sizes,
-               memory->rss_sizes == 1 ? "" : "s");
+    if (memory && memory->samples) {
+        double mib = memory->peak_rss / 1048576.0;
+        double secs = (memory->last_ns - memory->first_ns) / 1e9;
+        unsigned long long sizes = memory->rss_sizes;
+        if (sizes >= 3)
+            printf("     memory grew to %.1f MiB over %.2f s, not all at once (%llu sizes "
+                   "sampled)\n", mib, secs, sizes);
+        else
+            printf("     memory reached %.1f MiB over %.2f s; the samples saw %llu size%s of it, "
+                   "too few to show how it grew\n", mib, secs, sizes, sizes == 1 ? "" : "s");
+    }
     if (spin && spin->samples)
         printf("     spin-0 waited %.0f ms for a CPU while using %.0f ms of one\n",
                spin->last.run_delay_ns / 1e6, spin->last.cpu_ns / 1e6);
@@ -1067,7 +1070,8 @@ static void run_delay(const struct kit_opts *o)
     printf("  -> alone a worker waited %.0f%% of its time for a CPU; %d workers on %d CPUs "
            "waited %.0f%% (ideal: %.0f%%): %s\n", alone, 2 * cpus, cpus, over, 50.0,
            over > alone + 10 ? "the oversubscription shows as run delay"
-                             : "within 10 points of alone, no oversubscription seen this run");
+           : over >= alone - 10 ? "within 10 points of alone, no oversubscription seen this run"
+           : "over 10 points less than alone, no oversubscription seen this run");
 }
 
 /* ---------- nothing left behind ----------
