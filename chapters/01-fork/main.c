@@ -215,14 +215,21 @@ static void rss_conclusion(const struct report *r, unsigned long long max_rss)
     printf("  -> from 1 MiB to %s fork grows %.1fx (%.0f -> %.0f us), vfork %.1fx, "
            "posix_spawn %.1fx;\n", format_size(max_rss, text, sizeof text), fork_growth,
            median_of(r, "fork", small), median_of(r, "fork", big), vfork_growth, spawn_growth);
-    if (fork_growth > 1.5)
-        printf("     fork grew with the parent's memory (likely its page-table copy; not timed "
-               "apart here);\n     vfork and posix_spawn, which share the parent's memory, %s.\n",
-               vfork_growth < 1.5 && spawn_growth < 1.5 ? "stayed flat"
-                                                        : "grew too: why is not measured here");
-    else
+    if (fork_growth <= 1.5) {
         printf("     fork barely grew at these sizes: what the memory adds is within its fixed "
                "cost and noise.\n");
+        return;
+    }
+    printf("     fork grew with the parent's memory (likely its page-table copy; not timed "
+           "apart here);\n");
+    bool vfork_grew = vfork_growth >= 1.5, spawn_grew = spawn_growth >= 1.5;
+    if (vfork_grew == spawn_grew)
+        printf("     vfork and posix_spawn, which share the parent's memory, %s.\n",
+               vfork_grew ? "grew too: why is not measured here" : "stayed flat");
+    else
+        printf("     vfork and posix_spawn share the parent's memory, yet %s grew too (%s "
+               "stayed flat):\n     why is not measured here.\n",
+               vfork_grew ? "vfork" : "posix_spawn", vfork_grew ? "posix_spawn" : "vfork");
 }
 
 /* The sizes: 1M, 4M, 16M, ... up to --max-rss. Past 4M (past 16M in --quick, whose whole sweep
