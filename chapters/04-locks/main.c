@@ -340,6 +340,22 @@ static void summarize_races(const struct trial *none, long trials, int procs)
                "still races (run it again, or with more --increments).\n", none->most_side_by_side);
 }
 
+/* Slots side by side against padded ones: false sharing needs two CPUs to share a line, so on
+ * one CPU (--pin same) a gap between them is not called that. */
+static const char *layout_verdict(double ratio, enum kit_pin pin)
+{
+    if (pin == PIN_SAME)
+        return ratio > 1.3 ? "not false sharing: on one CPU (--pin same) no line moves between "
+                             "CPUs; the cause is not measured here"
+                           : "no false-sharing penalty this run; --pin same: one CPU, no line to "
+                             "share";
+    if (ratio > 1.3)
+        return "false sharing: the only difference is the slots' layout";
+    return pin == PIN_SPREAD ? "no false-sharing penalty this run"
+                             : "no false-sharing penalty this run; were the workers on one CPU? "
+                               "try --pin spread";
+}
+
 /* The "->" lines: what this run's numbers say, worded by what they are and by the placement.
  * Neither the line's moves nor the waiters' sleeps are counted, so a cause is only "likely". */
 static void summarize_per_increment(const struct report *r, int procs, enum kit_pin pin)
@@ -363,12 +379,7 @@ static void summarize_per_increment(const struct report *r, int procs, enum kit_
     if (!isnan(slots) && !isnan(padded))
         printf("\n     slots side by side %.1f ns vs %.1f ns on their own %zu-byte cache lines "
                "(%.1fx: %s).", slots, padded, line_size, slots / padded,
-               slots / padded > 1.3 ? "false sharing: the only difference is the slots' layout"
-               : pin == PIN_SAME ? "no false-sharing penalty this run; --pin same: one CPU, "
-                                   "no line to share"
-               : pin == PIN_SPREAD ? "no false-sharing penalty this run"
-               : "no false-sharing penalty this run; were the workers on one CPU? "
-                 "try --pin spread");
+               layout_verdict(slots / padded, pin));
     printf("\n");
 }
 
