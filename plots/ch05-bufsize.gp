@@ -24,7 +24,7 @@ have_methods = system(sprintf("test -s '%s' && echo 1 || echo 0", m)) + 0
 have_mmap = own ne '' || have_methods
 mmap_mbs = own ne '' ? real(own) : have_methods ? \
     real(system(sprintf("awk -F'\t' '$1 == \"mmap\" { print $5; exit }' '%s'", m))) : 0
-mmap_from = own ne '' ? 'this experiment' : 'methods experiment' 
+mmap_from = own ne '' ? 'this experiment' : 'methods experiment'
 if (l2 > 0) {
     set arrow 1 from l2, graph 0 to l2, graph 1 nohead lt 8
     set label 1 sprintf(" L2 cache (%s)", size(l2)) at l2, graph 0.95 left font ',10' tc rgb '#666666'

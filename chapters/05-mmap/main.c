@@ -319,7 +319,7 @@ static void run_bufsize(const struct kit_opts *o, const struct split_job *base)
     double first = median_of(&r, "read", 4), last = median_of(&r, "read", 16 << 10);
     printf("  -> 4K buffers: %.0f MB/s (a system call per 4 KiB); best %.0f MB/s at %s (%.2fx 4K); "
            "16M: %.2fx the best%s\n", first, best, format_size((size_t)top->x << 10, b, sizeof b),
-           best / first, last / best, last < 0.9 * best
+           best / first, last / best, last < 0.9 * best && l2 > 0 && l2 < (16L << 20)
                ? " (a buffer larger than the L2 cache: likely its copy no longer stays in it)."
                : ".");
     printf("     mmap in this run: %.0f MB/s, %.2fx the best read().\n", mmap, mmap / best);
