@@ -163,6 +163,11 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     run awk -F'\t' '!/^#/ && $1 != "variant" && $2 == 500000 && $3 == "ns/value" { print $1 }' "$QUICK/ch09-arithmetic.tsv"
     assert_output "$expected"
     run cat "$BATS_FILE_TMPDIR/out"
+    # with no vector way run, the line says so rather than that none was faster
+    if [ "$expected" = sincosf-one-at-a-time ]; then
+        assert_output --regexp "  -> no vector way ran on this machine; one value at a time: [0-9.]+ ns per value"
+        return
+    fi
     assert_output --regexp "  -> (sin and cos through libmvec-[0-9]+-[a-z0-9]+: [0-9.]+ ns per value against [0-9.]+ one at a time, [0-9.]+x \(one process; every block within 1e-05 of rung 0's sum\)|no vector way was faster)"
 }
 

@@ -423,13 +423,18 @@ static double first_us(const struct touches *tt, enum touch_kind k)
     return per_page_us(tt, tt->kind[k].first_ms);
 }
 
+/* Whose second pass is the arithmetic alone for a way of reading: its own through a mapping;
+ * for pread, which pays its copy on every pass, the read-only mapping's. */
+static enum touch_kind alone_of(enum touch_kind k)
+{
+    return k == TOUCH_PREAD ? TOUCH_READ_ONLY : k;
+}
+
 /* What reading the values costs inside the arithmetic, per page: the first pass less the
- * arithmetic alone (the second pass through a mapping; for pread, which pays its copy on every
- * pass, the read-only mapping's second pass). */
+ * arithmetic alone. */
 static double in_work_us(const struct touches *tt, enum touch_kind k)
 {
-    enum touch_kind alone = k == TOUCH_PREAD ? TOUCH_READ_ONLY : k;
-    return per_page_us(tt, tt->kind[k].work_first_ms - tt->kind[alone].work_again_ms);
+    return per_page_us(tt, tt->kind[k].work_first_ms - tt->kind[alone_of(k)].work_again_ms);
 }
 
 static double in_work_ms(const struct touches *tt, enum touch_kind k)
@@ -450,8 +455,7 @@ static double checks_ms(const struct touches *tt, bool apart)
  * pass that reads (or checks) slower than the slowest trial of the pass it is set against. */
 static bool in_work_measured(const struct touches *tt, enum touch_kind k)
 {
-    enum touch_kind alone = k == TOUCH_PREAD ? TOUCH_READ_ONLY : k;
-    return tt->low[k].work_first_ms > tt->high[alone].work_again_ms;
+    return tt->low[k].work_first_ms > tt->high[alone_of(k)].work_again_ms;
 }
 
 static bool checks_measured(const struct touches *tt, bool apart)
@@ -576,38 +580,39 @@ static void choices_conclusion(const struct report *rep, const struct phase_tabl
     }
 }
 
+/* Field f of a probe's answer, so that its trials can be summed up field by field. */
+enum { TOUCH_FIELDS = 9 };
+static double *field(struct first_touch *m, int f)
+{
+    double *fields[TOUCH_FIELDS] = {&m->populate_ms, &m->first_ms, &m->again_ms, &m->unmap_ms,
+                                    &m->faults, &m->work_first_ms, &m->work_again_ms,
+                                    &m->check_ms, &m->check_apart_ms};
+    return fields[f];
+}
+
 /* The first-touch probe, `trials` times for each way of mapping: the median of each field,
  * and its fastest and slowest trial. */
 static struct touches touches_of(const struct input *in, long trials, size_t batch_blocks)
 {
     struct touches tt = {.pages = pages_of(in)};
-    enum { FIELDS = 9 };
-    double *column[FIELDS];
-    for (int f = 0; f < FIELDS; f++)
+    double *column[TOUCH_FIELDS];
+    for (int f = 0; f < TOUCH_FIELDS; f++)
         if (!(column[f] = calloc((size_t)trials, sizeof *column[f])))
             die_errno("calloc");
     for (int k = 0; k < TOUCH_KINDS; k++) {
         for (long i = 0; i < trials; i++) {
             struct first_touch ft = measure_first_touch(in, (enum touch_kind)k, batch_blocks);
-            column[0][i] = ft.populate_ms, column[1][i] = ft.first_ms;
-            column[2][i] = ft.again_ms, column[3][i] = ft.unmap_ms, column[4][i] = ft.faults;
-            column[5][i] = ft.work_first_ms, column[6][i] = ft.work_again_ms;
-            column[7][i] = ft.check_ms, column[8][i] = ft.check_apart_ms;
+            for (int f = 0; f < TOUCH_FIELDS; f++)
+                column[f][i] = *field(&ft, f);
         }
-        struct stats st[FIELDS];
-        for (int f = 0; f < FIELDS; f++)
-            st[f] = stats_of(column[f], (size_t)trials);
-        struct first_touch *into[3] = {&tt.kind[k], &tt.low[k], &tt.high[k]};
-        for (int j = 0; j < 3; j++) {
-            struct first_touch *m = into[j];
-            double *fields[FIELDS] = {&m->populate_ms, &m->first_ms, &m->again_ms, &m->unmap_ms,
-                                      &m->faults, &m->work_first_ms, &m->work_again_ms,
-                                      &m->check_ms, &m->check_apart_ms};
-            for (int f = 0; f < FIELDS; f++)
-                *fields[f] = j == 0 ? st[f].median : j == 1 ? st[f].min : st[f].max;
+        for (int f = 0; f < TOUCH_FIELDS; f++) {
+            struct stats st = stats_of(column[f], (size_t)trials);
+            *field(&tt.kind[k], f) = st.median;
+            *field(&tt.low[k], f) = st.min;
+            *field(&tt.high[k], f) = st.max;
         }
     }
-    for (int f = 0; f < FIELDS; f++)
+    for (int f = 0; f < TOUCH_FIELDS; f++)
         free(column[f]);
     return tt;
 }
@@ -1212,10 +1217,17 @@ static void arithmetic_conclusion(const struct report *rep, double elements)
 {
     const char *fastest = NULL;
     double one = median_of(rep, arithmetic_names[0], elements), best = one;
+    int ran = 0;
     for (int w = 1; w < ARITHMETIC_WAYS; w++) {
         double ns = median_of(rep, arithmetic_names[w], elements);
+        ran += !isnan(ns);
         if (ns < best)
             best = ns, fastest = arithmetic_names[w];
+    }
+    if (!ran) {
+        printf("  -> no vector way ran on this machine; one value at a time: %.2f ns per value\n",
+               one);
+        return;
     }
     if (!fastest) {
         printf("  -> no vector way was faster here than one value at a time (%.2f ns per value)\n",

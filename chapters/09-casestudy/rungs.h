@@ -131,8 +131,8 @@ struct first_touch {
     double first_ms, again_ms;  /* CPU time of the first and of the second pass */
     double unmap_ms;            /* CPU time of munmap, every page mapped */
     double faults;              /* minor page faults during the first pass */
-    double work_first_ms;       /* summing every value through a second fresh mapping: the */
-    double work_again_ms;       /* first pass, then the second (read-write and read-only only) */
+    double work_first_ms;       /* summing every value through a second fresh mapping or */
+    double work_again_ms;       /* pread batches: first pass, then second (all but populated) */
     double check_ms;            /* pread only: a pass that sums and checksums every block, */
     double check_apart_ms;      /* and one that checksums each batch before summing it */
 };
