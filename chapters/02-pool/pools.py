@@ -186,21 +186,26 @@ def per_task_map(ctx, workers, fn, tasks):
     memory. A process that fails ends the map with a verification failure naming it."""
     results = ctx.RawArray("Q", tasks)
     alive = {}
-    for k in range(tasks + workers):
-        while alive and (len(alive) == workers or k >= tasks):
-            for ended in mp.connection.wait(list(alive)):
-                j, p = alive.pop(ended)
-                p.join()
-                if p.exitcode != 0:
-                    for _, other in alive.values():
-                        other.kill()
-                        other.join()
-                    raise VerificationFailed(f"per-task: the process for task {j} (pid {p.pid})"
-                                             f" ended with {p.exitcode}")
-        if k < tasks:
-            p = ctx.Process(target=per_task_child, args=(fn, k, results))
-            p.start()
-            alive[p.sentinel] = (k, p)
+
+    def reap_ended():
+        for ended in mp.connection.wait(list(alive)):
+            j, p = alive.pop(ended)
+            p.join()
+            if p.exitcode != 0:
+                for _, other in alive.values():
+                    other.kill()
+                    other.join()
+                raise VerificationFailed(f"per-task: the process for task {j} (pid {p.pid})"
+                                         f" ended with {p.exitcode}")
+
+    for k in range(tasks):
+        if len(alive) == workers:
+            reap_ended()
+        p = ctx.Process(target=per_task_child, args=(fn, k, results))
+        p.start()
+        alive[p.sentinel] = (k, p)
+    while alive:
+        reap_ended()
     return list(results)
 
 
