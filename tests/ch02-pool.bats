@@ -68,7 +68,7 @@ data_rows() {
     run grep -E '^# fit_fixed_us=-?[0-9.e+-]+ fit_per_worker_us=[0-9.e+-]+ tasks=50 framework_us=' "$QUICK/ch02-overhead.tsv"
     assert_success
     run cat "$BATS_FILE_TMPDIR/out"
-    assert_output --regexp "start\+stop = -?[0-9]+ us fixed \+ [0-9]+ us per worker"
+    assert_output --regexp "start\+stop = -?[0-9]+ us fixed \+ -?[0-9]+ us per worker"
 }
 
 @test "shell-pools: xargs, parallel, the pool running the program and calling the function" {
