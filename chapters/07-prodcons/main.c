@@ -806,8 +806,6 @@ static const struct imbalance_case imbalance_cases[] = {
     {"producer-4x-faster-unbounded", 1, 4, true},
 };
 
-#define IMBALANCE_CASES (sizeof imbalance_cases / sizeof imbalance_cases[0])
-
 static double median_pick(double *values, long n) { return stats_of(values, (size_t)n).median; }
 
 struct imbalance_result {
@@ -817,7 +815,7 @@ struct imbalance_result {
 /* The result of the case called `name`: res[i] belongs to imbalance_cases[i]. */
 static struct imbalance_result case_named(const struct imbalance_result *res, const char *name)
 {
-    for (size_t i = 0; i < IMBALANCE_CASES; i++)
+    for (size_t i = 0; i < KIT_COUNT(imbalance_cases); i++)
         if (strcmp(imbalance_cases[i].name, name) == 0)
             return res[i];
     die("imbalance: no case named %s", name);
@@ -886,8 +884,8 @@ static void run_imbalance(const struct config *cfg)
            "slow one (calibrated spin); medians\n");
     printf("  %-30s %9s %10s %10s %10s %10s %10s\n", "case", "capacity", "prod.blk%",
            "cons.blk%", "peak items", "peak KiB", "Mitems/s");
-    struct imbalance_result res[IMBALANCE_CASES];
-    for (size_t i = 0; i < IMBALANCE_CASES; i++) {
+    struct imbalance_result res[KIT_COUNT(imbalance_cases)];
+    for (size_t i = 0; i < KIT_COUNT(imbalance_cases); i++) {
         if (cfg->o.mode != MODE_QUICK)
             progress("imbalance: %s", imbalance_cases[i].name);
         res[i] = run_imbalance_case(cfg, &imbalance_cases[i], table, timeline);
