@@ -696,9 +696,12 @@ static void first_touch_conclusion(const struct phase_table *t, size_t n,
     double rw = first_us(tt, TOUCH_READ_WRITE), ro = first_us(tt, TOUCH_READ_ONLY);
     const struct first_touch *pop = &tt->kind[TOUCH_READ_ONLY_POPULATED];
     double populated = per_page_us(tt, pop->populate_ms + pop->first_ms);
-    printf("     read-only first reads cost %.2fx the read-write ones (%.2fx inside the "
-           "arithmetic); populating first, then reading: %.2f us per page in all against %.2f, "
-           "%s\n", ro / rw, in_work_us(tt, TOUCH_READ_ONLY) / in_work_us(tt, TOUCH_READ_WRITE),
+    char inside[48] = "inside the arithmetic: not measurable";
+    if (in_work_measured(tt, TOUCH_READ_ONLY) && in_work_measured(tt, TOUCH_READ_WRITE))
+        snprintf(inside, sizeof inside, "%.2fx inside the arithmetic",
+                 in_work_us(tt, TOUCH_READ_ONLY) / in_work_us(tt, TOUCH_READ_WRITE));
+    printf("     read-only first reads cost %.2fx the read-write ones (%s); populating first, "
+           "then reading: %.2f us per page in all against %.2f, %s\n", ro / rw, inside,
            populated, ro,
            populated < 0.8 * ro    ? "cheaper than reading without it"
            : populated > 1.25 * ro ? "dearer than reading without it"
