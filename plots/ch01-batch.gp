@@ -14,9 +14,9 @@ if (overlap) {
 } else {
     if (eff < 1.5) {
         set title sprintf("N children: with %.2f effective CPUs, starting them all first " . \
-                          "did not pay", eff)
+                          "gained little or nothing", eff)
     } else {
-        set title "N children: starting them all before waiting did not pay in this run"
+        set title "N children: starting them all before waiting gained little or nothing"
     }
 }
 set xlabel "children (N)"

@@ -1,12 +1,12 @@
 # ch02-overhead: pool start + shutdown time against the number of workers, with the
-# least-squares line; the title says which part dominates in this run's fit.
+# least-squares line; the title says which part is the larger in this run's fit.
 load "style.gp"
 f = datadir.'/ch02-overhead.tsv'
 eval stamp(f)
 fixed = real(meta(f, 'fit_fixed_us'))
 per = real(meta(f, 'fit_per_worker_us'))
 set title sprintf("Pool start + stop = %.0f us + %.0f us per worker: %s", fixed, per, \
-                 fixed < per ? "the cost is per worker" : "set-up done once dominates")
+                 fixed < per ? "the cost is per worker" : "set-up once costs more than a worker")
 set xlabel "workers (N)"
 set ylabel "microseconds"
 set xrange [0:17]

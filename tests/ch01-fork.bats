@@ -223,8 +223,8 @@ bad_input() {
     run cat "$BATS_FILE_TMPDIR/out"
     refute_output --partial "the tasks barely overlap"
     local overlap="     starting them all first lets the tasks overlap; each start still costs the parent its fork."
-    local few="     starting them all first did not pay: with so few effective CPUs the tasks had little room to overlap."
-    local other="     starting them all first did not pay in this run."
+    local few="     starting them all first gained little or nothing: with so few effective CPUs the tasks had little room to overlap."
+    local other="     starting them all first gained little or nothing in this run."
     if awk -v o="$one" -v a="$all" 'BEGIN { exit !(a < o / 1.2) }'; then
         assert_line "$overlap"
     elif awk -v e="$eff" 'BEGIN { exit !(e < 1.495) }'; then
@@ -245,7 +245,7 @@ bad_input() {
 @test "batch without methods: no fork figure to compare with, no per-process line" {
     run kit ch01-fork --quick --only batch --trials 1 --out "$BATS_TEST_TMPDIR"
     assert_success
-    assert_output --regexp "     starting them all first (lets the tasks overlap|did not pay)"
+    assert_output --regexp "     starting them all first (lets the tasks overlap|gained little or nothing)"
     refute_output --partial "a bare fork + reap (methods)"
 }
 
@@ -453,10 +453,10 @@ title_of() {
     assert_output "N children: starting them all before waiting lets creation and work overlap"
     batch 1.02 1000 950 >"$f"
     run title_of ch01-batch "$f" "^N children"
-    assert_output "N children: with 1.02 effective CPUs, starting them all first did not pay"
+    assert_output "N children: with 1.02 effective CPUs, starting them all first gained little or nothing"
     batch 1.90 1000 1250 >"$f"
     run title_of ch01-batch "$f" "^N children"
-    assert_output "N children: starting them all before waiting did not pay in this run"
+    assert_output "N children: starting them all before waiting gained little or nothing"
     # rss: "vfork stays flat" only when vfork's own median did not grow 1.5x
     rss() {
         printf '# chapter=01 program=fork experiment=rss mode=quick\n# host=t cpus=2\n'

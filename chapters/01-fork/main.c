@@ -136,9 +136,9 @@ static void batch_conclusion(const struct report *r, double effective_cpus, doub
            effective_cpus,
            all < one / 1.2 ? "starting them all first lets the tasks overlap; each start still "
                              "costs the parent its fork."
-           : effective_cpus < 1.5 ? "starting them all first did not pay: with so few effective "
-                                    "CPUs the tasks had little room to overlap."
-                                  : "starting them all first did not pay in this run.");
+           : effective_cpus < 1.5 ? "starting them all first gained little or nothing: with so few "
+                                    "effective CPUs the tasks had little room to overlap."
+                                  : "starting them all first gained little or nothing in this run.");
     double per = one / BATCH_MAX, share = fork_reap / per;
     if (fork_reap > 0)
         printf("     one at a time, %.0f us per process; a bare fork + reap (methods) took "

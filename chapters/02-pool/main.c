@@ -265,7 +265,7 @@ static void run_per_task_vs_pool(struct run_config *c)
     report_write(&r);
     double light = median_of(&r, "speedup", task_us[0]);
     double heavy = median_of(&r, "speedup", task_us[LOADS - 1]);
-    printf("  -> the pool is %.1fx faster than a process per task for %.2f us tasks, %.2fx for "
+    printf("  -> a process per task took %.1fx the pool's time for %.2f us tasks, %.2fx for "
            "%.0f us tasks:\n     %s\n", light, task_us[0], heavy, task_us[LOADS - 1],
            heavy < light ? "a fork per task only matters while the task is not much longer "
                            "than the fork."
@@ -425,7 +425,7 @@ static void overhead_conclusion(const struct report *r, long tasks, double fixed
            fixed < per_worker ? "the fixed part is less than one worker's: the cost is per "
                                 "worker (its fork and the rest are not timed apart)."
                               : "the fixed part is more than one worker's: set-up done once "
-                                "dominates.");
+                                "costs more than starting a worker.");
 }
 
 static void run_overhead(struct run_config *c)
