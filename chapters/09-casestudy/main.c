@@ -1009,13 +1009,16 @@ static void amdahl_conclusion(const struct report *rep, double effective, int cp
 {
     double at_cpus = median_of(rep, "measured", cpus);
     double at_most = median_of(rep, "measured", most);
-    printf("  -> at W = %d (the CPUs): measured %.2fx rung 0, Amdahl predicts %.2fx (%.2fx with "
-           "the %.2f effective CPUs)\n", cpus, at_cpus, median_of(rep, "amdahl", cpus),
-           median_of(rep, "amdahl-cpus", cpus), effective);
+    if (!isnan(at_cpus))        /* no row there when --workers asks for fewer than the CPUs */
+        printf("  -> at W = %d (the CPUs): measured %.2fx rung 0, Amdahl predicts %.2fx (%.2fx "
+               "with the %.2f effective CPUs)\n", cpus, at_cpus, median_of(rep, "amdahl", cpus),
+               median_of(rep, "amdahl-cpus", cpus), effective);
     double alone = median_of(rep, "amdahl", most), capped = median_of(rep, "amdahl-cpus", most);
     printf("  -> at W = %d: measured %.2fx; Amdahl alone would give %.2fx: ", most, at_most,
            alone);
-    if (at_most >= 0.8 * alone)
+    if (at_most > 1.25 * alone)
+        printf("above it: the serial part read from the breakdown was not the limit here\n");
+    else if (at_most >= 0.8 * alone)
         printf("the serial part is the limit here\n");
     else if (at_most >= 0.8 * capped && at_most <= 1.25 * capped)
         printf("the CPU count (%.2f effective) accounts for it: Amdahl with W capped there "
