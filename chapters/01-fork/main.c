@@ -138,7 +138,8 @@ static void batch_conclusion(const struct report *r, double effective_cpus, doub
                              "costs the parent its fork."
            : effective_cpus < 1.5 ? "starting them all first gained little or nothing: with so few "
                                     "effective CPUs the tasks had little room to overlap."
-                                  : "starting them all first gained little or nothing in this run.");
+                                  : "starting them all first gained little or nothing in this "
+                                    "run.");
     double per = one / BATCH_MAX, share = fork_reap / per;
     if (fork_reap > 0)
         printf("     one at a time, %.0f us per process; a bare fork + reap (methods) took "
