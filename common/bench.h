@@ -421,7 +421,7 @@ static inline void report_effective_cpus(struct kit_opts *o, uint64_t spin_itera
     printf("effective CPUs: %.2f of %d (the same spin in 1 process vs in %d at once",
            o->effective_cpus, procs, procs);
     if (measured > procs)
-        printf("; measured %.2f, more than can be: read as %d", measured, procs);
+        printf("; measured %.3f, more than can be: read as %d", measured, procs);
     printf(")\n");
     if (measured > 1.1 * procs)
         warn("%.2f effective CPUs is more than the %d online: the 1-process spin was slowed by "
