@@ -10,7 +10,8 @@
 #   chapter 2: the pool's fixed and per-worker start+stop cost, and pool-of-1 vs a plain loop,
 #              beside Python's ProcessPoolExecutor and multiprocessing.Pool; then the chunksize
 #              sweep's throughput beside Pool.map's and ProcessPoolExecutor.map's at the same T
-#              and chunk sizes, as ratios (the Python twin, pools.py).
+#              and chunk sizes, as ratios (the Python twin, pools.py). CH02_PEER_MODE=--quick
+#              runs both sides at their CI size (the tests).
 #   chapter 3: harness/peers.d/ch03.sh: the pipe round trip beside `perf bench sched pipe`
 #              (with perf's fixed part, its fork and exit, measured and taken out), the memcpy
 #              ceiling beside `perf bench mem memcpy`, shm-zero-copy against both of its
@@ -113,7 +114,7 @@ median_of() {   # median_of TSV VARIANT: the median column of that variant's row
 
 chapter2() {   # the C pool beside Python's pools (pools.py), same machine, one after the other
     echo "== chapter 2: pool overhead = fixed + per_worker x N (start + stop), and a pool of 1 vs a loop"
-    "$build/ch02-pool" --only overhead --out "$tmp" >/dev/null
+    "$build/ch02-pool" --only overhead ${CH02_PEER_MODE:-} --out "$tmp" >/dev/null
     local f="$tmp/ch02-overhead.tsv" c_fixed c_per c_frame c_tasks
     ch2_meta() { sed -n "s/.*[# ]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
     c_fixed=$(ch2_meta "$f" fit_fixed_us) c_per=$(ch2_meta "$f" fit_per_worker_us)
@@ -122,7 +123,7 @@ chapter2() {   # the C pool beside Python's pools (pools.py), same machine, one 
     printf '  %-30s %10.0f %14.0f %28.1f\n' "ch02-pool (fork, pipes)" "$c_fixed" "$c_per" \
         "$(awk -v a="$c_frame" -v n="$c_tasks" 'BEGIN { print a / n }')"
     have python3 python3 || { echo "  (the Python side, chapters/02-pool/pools.py, is skipped)"; return 0; }
-    python3 chapters/02-pool/pools.py --only overhead --out "$tmp" >"$tmp/py.txt" ||
+    python3 chapters/02-pool/pools.py --only overhead ${CH02_PEER_MODE:-} --out "$tmp" >"$tmp/py.txt" ||
         { echo "peers: pools.py --only overhead failed:"; cat "$tmp/py.txt"; return 1; }
     local py_exec py_pool py_one py_frame py_tasks
     py_exec=$(awk '$1 == "fit" && $2 == "kind=ProcessPoolExecutor"' "$tmp/py.txt")
@@ -153,11 +154,13 @@ chapter2() {   # the C pool beside Python's pools (pools.py), same machine, one 
     # chunksize: Python first (its T fits its budget), then C over the same T and workers, so
     # both sweep the same chunk sizes; each table read by variant name.
     local py="$tmp/ch02-python-chunksize.tsv" c="$tmp/ch02-chunksize.tsv" tasks workers chunk k v1 v2
-    python3 chapters/02-pool/pools.py --only chunksize --out "$tmp" >"$tmp/py-chunk.txt" ||
+    python3 chapters/02-pool/pools.py --only chunksize ${CH02_PEER_MODE:-} --out "$tmp" \
+        >"$tmp/py-chunk.txt" ||
         { echo "peers: pools.py --only chunksize failed:"; cat "$tmp/py-chunk.txt"; return 1; }
     tasks=$(ch2_meta "$py" tasks) workers=$(ch2_meta "$py" workers)
     [ -n "$tasks" ] && [ -n "$workers" ] || { echo "peers: no tasks= or workers= in $py"; return 1; }
-    "$build/ch02-pool" --only chunksize --tasks "$tasks" --workers "$workers" --out "$tmp" >"$tmp/c-chunk.txt" ||
+    "$build/ch02-pool" --only chunksize ${CH02_PEER_MODE:-} --tasks "$tasks" --workers "$workers" \
+        --out "$tmp" >"$tmp/c-chunk.txt" ||
         { echo "peers: ch02-pool --only chunksize failed:"; cat "$tmp/c-chunk.txt"; return 1; }
     echo "== chapter 2: chunksize, $tasks tiny tasks through a pool of $workers, throughput in ktasks/s (Python / C)"
     echo "   (C's tiny task: spin_task(k, 300), $(ch2_meta "$c" task_us) us in C; Python's: spin_task(k, $(ch2_meta "$py" spins)),"
