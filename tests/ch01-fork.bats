@@ -323,6 +323,10 @@ SPAWN_PY="$KIT_ROOT/chapters/01-fork/spawn.py"
     requires command python3
     run timeout 300 python3 "$SPAWN_PY" --quick --trials 1 --max-rss 1M --out "$BATS_TEST_TMPDIR"
     assert_success
+    # the thread's line is a ratio of times (never "0x less"); one rss size claims no growth
+    assert_line --regexp '^     a new program through subprocess [0-9]+ us; a thread [0-9]+ us \(Process-fork took [0-9]+\.[0-9]x its time\)\.$'
+    assert_line "  -> one size only (1 MiB): no growth with the parent's memory to compare."
+    refute_output --partial "page-table"
     assert_output --partial "verification: every child's exit status checked (call number % 2), every child reaped"
     refute_output --partial "verification failed"
     assert_tsv "$BATS_TEST_TMPDIR/ch01-python-methods.tsv" "$BATS_TEST_TMPDIR/ch01-python-rss.tsv"
