@@ -429,6 +429,10 @@ IPC_PY="$KIT_ROOT/chapters/03-ipc/ipc.py"
     assert_success
     assert_output --partial "verification: every message compared byte for byte with what was sent"
     refute_output --partial "verification failed"
+    # the latency line marks its cause likely: the run does not time the hand-over apart
+    assert_line "     64 bytes, so copying it is likely a small part (the hand-over and the Python calls around it"
+    assert_line "     are not timed apart)."
+    refute_output --partial "not the copy"
     local e
     for e in latency bandwidth serialization; do
         assert_tsv "$BATS_TEST_TMPDIR/ch03-python-$e.tsv"
