@@ -297,6 +297,18 @@ COUNTERS_PY="$KIT_ROOT/chapters/04-locks/counters.py"
     assert_output --partial "verification: every exact variant's count equal to I"
     refute_output --partial "verification failed"
     local t="$BATS_TEST_TMPDIR/ch04-python-per-increment.tsv" l="$BATS_TEST_TMPDIR/ch04-python-lost-updates.tsv"
+    # each lossy variant's line at P = 2 agrees with its trial's row: a loss explained only
+    # when there was one
+    local printed="$output" v lost
+    for v in RawValue Value; do
+        lost=$(awk -F'\t' -v v="$v" '$1 == v && $2 == 2 { print $6 }' "$l")
+        run printf '%s\n' "$printed"
+        if [ "$lost" -gt 0 ]; then
+            assert_line "     $v lost updates in 1 of 1 trials at P=2 (up to $lost): a load and a store that others can come between."
+        else
+            assert_line "     $v lost no update in 1 trial at P=2: exact this time, though others can still come between its load and its store."
+        fi
+    done
     assert_tsv "$t" "$l"
     run sed -n '1p' "$t"
     assert_output "# chapter=04 program=counters.py experiment=per-increment mode=quick"

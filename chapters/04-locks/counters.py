@@ -188,14 +188,21 @@ def run(args):
               "variant\tworkers\ttrial\texpected\tcounted\tlost", lost_rows)
     p = max(procs_list[:2])
     lock, batch = found["Value-get_lock", p], found["batched", p]
+    r = lock / batch                                 # said as analyze.c's less() says it
+    less = "no less" if r <= 1 else f"{r:.0f}x less" if r >= 10 else f"{r:.1f}x less"
     print(f"  -> with P={p}: a get_lock() per increment costs {lock:.0f} ns, batched "
-          f"{batch:.1f} ns ({lock / batch:.0f}x less), the same exact count;\n"
+          f"{batch:.1f} ns ({less}), the same exact count;\n"
           f"     own slots: Array {found['Array-slots', p]:.0f} ns (its one lock per read and "
           f"write), RawArray {found['RawArray-slots', p]:.0f} ns (no lock).")
     for name in ("RawValue", "Value"):
         most, losing = found["lost", name, p]
-        print(f"     {name} lost updates in {losing} of {args.trials} trials at P={p} "
-              f"(up to {most}): a load and a store that others can come between.")
+        if losing:
+            print(f"     {name} lost updates in {losing} of {args.trials} trials at P={p} "
+                  f"(up to {most}): a load and a store that others can come between.")
+        else:
+            print(f"     {name} lost no update in {args.trials} trial{'s' * (args.trials != 1)} "
+                  f"at P={p}: exact this time, though others can still come between its load "
+                  "and its store.")
 
 
 def main():
