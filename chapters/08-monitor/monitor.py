@@ -151,13 +151,14 @@ def overhead(processes, trials, samples, loop_length):
             plain.append(cpu_per_sample_us(sample_plain, parent, samples, processes))
             oneshot.append(cpu_per_sample_us(sample_oneshot, parent, samples, processes))
             discovery.append(find_children_us(parent, samples))
+        machine = sum(1 for d in os.listdir("/proc") if d.isdigit())   # what children() reads
         for _ in range(max(2, trials // 2)):
             loop.append(loop_percent(parent, 0.010, loop_length))
     finally:
         for s in sleepers:
             s.kill()
             s.join()
-    return plain, oneshot, discovery, loop
+    return plain, oneshot, discovery, loop, machine
 
 
 # ---------- what sampling misses ----------
@@ -203,8 +204,8 @@ def main():
     trials, samples = (2, 5) if args.quick else (7, 30)
 
     first_call()
-    plain, oneshot, discovery, loop = overhead(args.processes, trials, samples,
-                                               0.1 if args.quick else 1.0)
+    plain, oneshot, discovery, loop, machine = overhead(args.processes, trials, samples,
+                                                        0.1 if args.quick else 1.0)
     n = args.processes
     write_tsv(args.out, "08", "monitor.py", "overhead", mode, MEASUREMENT_COLUMNS, [
         stats_row("psutil-per-sample", n, "us", plain),
@@ -214,20 +215,24 @@ def main():
         stats_row("psutil-loop", 10, "% of a CPU", [pct for pct, _ in loop]),
         stats_row("psutil-loop-period", 10, "ms", [ms for _, ms in loop])],
               ["x=processes_or_period_ms"])
-    machine = sum(1 for d in os.listdir("/proc") if d.isdigit())
     seen = {ms: [seen_children(ms / 1000, children) for _ in range(1 if args.quick else 3)]
             for ms in (10, 100)}
     write_tsv(args.out, "08", "monitor.py", "accuracy", mode, MEASUREMENT_COLUMNS,
               [stats_row("psutil-short-seen", ms, "% of children", v) for ms, v in seen.items()],
               ["x=period_ms"])
     loop_pct = statistics.median(pct for pct, _ in loop)
+    sample, finding = statistics.median(plain), statistics.median(discovery)
     print(f"overhead: psutil reads {n} sleeping children in "
-          f"{statistics.median(plain) / n:.1f} us of CPU per process per sample "
-          f"({statistics.median(oneshot) / n:.1f} us inside oneshot()); of a sample's "
-          f"{statistics.median(plain):.0f} us, finding the children takes "
-          f"{statistics.median(discovery):.0f} us (it reads all {machine} processes of the "
-          f"machine); asked to sample every 10 ms, it costs {loop_pct:.1f}% of one CPU and "
-          f"keeps a period of {statistics.median(ms for _, ms in loop):.1f} ms")
+          f"{sample / n:.1f} us of CPU per process per sample "
+          f"({statistics.median(oneshot) / n:.1f} us inside oneshot()); "
+          + (f"of a sample's {sample:.0f} us, finding the children takes {finding:.0f} us "
+             f"(it reads all {machine} processes of the machine)" if finding < sample else
+             f"finding the children (it reads all {machine} processes of the machine), timed on "
+             f"its own, took {finding:.0f} us, as much as a whole sample ({sample:.0f} us): "
+             "reading them is within the noise here")
+          + "; asked to sample every 10 ms, "
+          f"it costs {loop_pct:.1f}% of one CPU and keeps a period of "
+          f"{statistics.median(ms for _, ms in loop):.1f} ms")
     print(f"accuracy: of {children} children of 2 ms each, a 100 ms sampler saw "
           f"{statistics.median(seen[100]):.0f}%, "
           f"a 10 ms sampler {statistics.median(seen[10]):.0f}%")
