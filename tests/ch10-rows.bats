@@ -275,11 +275,30 @@ bad_input() {
         --workers 2 --out "$BATS_TEST_TMPDIR/py"
     assert_success
     assert_line --regexp "^rows.py: Python [0-9.]+, 2000 rows, 100 keys, totals digest $c_digest, workers 2, trials 1$"
-    assert_line --regexp "^  shm-as-written +FAILS as written: 2 of 2 workers failed \(exit codes \[1, 1\]\)"
+    assert_line --regexp "^  shm-as-written +FAILS as written: 2 of 2 workers failed \(exit codes \[17, 17\]\) after [0-9.]+ s \(FileExistsError in each: the parent already created the name\)$"
     assert_output --partial "verification: every variant's per-key totals equal the sequential loop's"
     assert_tsv "$BATS_TEST_TMPDIR/py/ch10-python-methods.tsv"
     run awk -F'\t' '!/^#/ && $1 != "variant" { print $1 }' "$BATS_TEST_TMPDIR/py/ch10-python-methods.tsv"
     assert_output "$(printf '%s\n' sequential pool.map pool.map-chunk1 queue-chunks shm-lock-held shm-no-lock byte-ranges)"
+}
+
+@test "rows.py: FileExistsError is named only when every worker exited with EEXIST" {
+    requires command python3
+    # run_variant given a recipe that fails the ways RecipeFailed reports: all EEXIST, or not
+    run python3 -c '
+import sys, types
+sys.path.insert(0, sys.argv[1])
+import rows
+args = types.SimpleNamespace(workers=2, file="unused")
+for text, all_exist in (("2 of 2 workers failed (exit codes [17, 17])", True),
+                        ("1 of 2 workers failed (exit codes [1])", False)):
+    def fail(path, workers, a, text=text, all_exist=all_exist):
+        raise rows.RecipeFailed(text, all_exist)
+    rows.run_variant("shm-as-written", fail, True, args, None, None)
+' "$KIT_ROOT/chapters/10-rows"
+    assert_success
+    assert_line --index 0 --regexp "^  shm-as-written +FAILS as written: 2 of 2 workers failed \(exit codes \[17, 17\]\) after [0-9.]+ s \(FileExistsError in each: the parent already created the name\)$"
+    assert_line --index 1 --regexp "^  shm-as-written +FAILS as written: 1 of 2 workers failed \(exit codes \[1\]\) after [0-9.]+ s \(each worker's error is on stderr\)$"
 }
 
 @test "the figures render from the quick data" {

@@ -26,6 +26,7 @@ The variants:
 """
 import argparse
 import csv
+import errno
 import multiprocessing
 import os
 import platform
@@ -230,12 +231,13 @@ def read_slice(out, w):
 
 
 def shm_worker(*job):
-    """One line on stderr instead of a traceback when the recipe fails; exit status 1."""
+    """One line on stderr instead of a traceback when the recipe fails; exit status EEXIST (17)
+    for a FileExistsError, so the parent can say which error it was, else 1."""
     try:
         shm_work(*job)
     except Exception as e:
         print("  worker %d: %s: %s" % (job[2], type(e).__name__, e), file=sys.stderr)
-        sys.exit(1)
+        sys.exit(errno.EEXIST if isinstance(e, FileExistsError) else 1)
 
 
 def shm_work(shm_name, size, w, workers, output_shm_name, lock, how):
@@ -274,7 +276,8 @@ def shared_memory_recipe(path, workers, args, how="no-lock"):
         failed = [p.exitcode for p in procs if p.exitcode != 0]
         if failed:
             raise RecipeFailed("%d of %d workers failed (exit codes %s)"
-                               % (len(failed), workers, failed))
+                               % (len(failed), workers, failed),
+                               len(failed) == workers and set(failed) == {errno.EEXIST})
         totals = {}
         for w in range(workers):
             merge(totals, read_slice(out.buf, w))
@@ -287,7 +290,9 @@ def shared_memory_recipe(path, workers, args, how="no-lock"):
 
 
 class RecipeFailed(Exception):
-    pass
+    def __init__(self, text, all_exist=False):
+        super().__init__(text)
+        self.all_exist = all_exist      # every worker failed with FileExistsError
 
 
 def shm_as_written(path, workers, args):
@@ -406,8 +411,10 @@ def run_variant(name, fn, parallel, args, reference, prefix_reference):
             fn(args.file, w, args)
             print("  %-18s ran (expected every worker to fail)" % name)
         except RecipeFailed as e:
-            print("  %-18s FAILS as written: %s after %.3f s (FileExistsError in each: "
-                  "the parent already created the name)" % (name, e, time.perf_counter() - start))
+            why = ("FileExistsError in each: the parent already created the name" if e.all_exist
+                   else "each worker's error is on stderr")
+            print("  %-18s FAILS as written: %s after %.3f s (%s)"
+                  % (name, e, time.perf_counter() - start, why))
         return None
     samples = measure(fn, args.file, w, args, expected)
     print("  %-18s %3d %10.4g %10.4g %10.4g  Mrows/s"
