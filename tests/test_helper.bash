@@ -22,6 +22,8 @@
 #   assert_no_data_left DIR     DIR is empty (a program's private temporary files are gone)
 #   forked_children_of PID      PID's children made by fork(), never the sanitizer's tracer
 #   kill_while_computing PID    SIGKILL PID at a moment it is computing, not waiting in a system call
+#   path_without NAME...        a directory of links to every command on $PATH but python* and the
+#                               NAMEs (echoed; a stand-in can be added to it), for the peers tests
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -248,4 +250,20 @@ forked_children_of() {
         set -- ${stat##*) }         # from field 3 (state) on: field 38 is $36
         [ "${36:-}" != "$chld" ] || echo "$pid"
     done
+}
+
+path_without() {
+    local bin="$BATS_TEST_TMPDIR/bin" dir f name skip n
+    mkdir -p "$bin"
+    IFS=: read -ra dirs <<<"$PATH"
+    for dir in "${dirs[@]}"; do
+        for f in "$dir"/*; do
+            name=${f##*/} skip=0
+            case "$name" in python*) skip=1 ;; esac
+            for n in "$@"; do [ "$name" = "$n" ] && skip=1; done
+            [ "$skip" = 0 ] && [ -x "$f" ] && [ ! -e "$bin/$name" ] && ln -s "$f" "$bin/$name"
+        done
+    done
+    (PATH=$bin; ! command -v python3 >/dev/null) || fail "python3 is still on the test's PATH"
+    echo "$bin"
 }
