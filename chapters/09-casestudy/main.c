@@ -239,30 +239,35 @@ static struct measured measure_rung(const struct ch09_opts *o, const struct rung
  * the slow seconds; a pair runs both in the same seconds, and its ratio is rung 5's speedup. */
 struct pair_of_rungs {
     struct rung_run alone, best;
+    const struct rung *best_rung;
     const struct reference *ref;
 };
+
+/* One checked run's wall time; its phases and CPU time are not wanted here. */
+static double wall_of_run(struct rung_run *r, const struct rung *rung, const struct reference *ref)
+{
+    double phase_ms[PHASES];
+    struct usage use;
+    return run_once(r, rung, ref, phase_ms, &use);
+}
 
 static double time_alone(void *arg)
 {
     struct pair_of_rungs *p = arg;
-    double phase_ms[PHASES];
-    struct usage use;
-    return run_once(&p->alone, &rungs[0], p->ref, phase_ms, &use);
+    return wall_of_run(&p->alone, &rungs[0], p->ref);
 }
 
 static double time_best(void *arg)
 {
     struct pair_of_rungs *p = arg;
-    double phase_ms[PHASES];
-    struct usage use;
-    return run_once(&p->best, find_rung("pool-shm-batched"), p->ref, phase_ms, &use);
+    return wall_of_run(&p->best, p->best_rung, p->ref);
 }
 
 static struct stats paired_speedup(const struct ch09_opts *o, const struct input *in,
                                    const struct reference *ref, long pairs)
 {
     struct pair_of_rungs p = {rung_run_for(o, in, 1), rung_run_for(o, in, (int)o->kit.workers),
-                              ref};
+                              find_rung("pool-shm-batched"), ref};
     struct stats s = measure_alternating_ratio(time_alone, time_best, &p, pairs);
     free(p.alone.partials);
     free(p.best.partials);
