@@ -1141,10 +1141,12 @@ static void run_size(const struct ch09_opts *options)
 
 /* Ways of computing sin and cos: one value at a time (the rungs' kernel), then glibc's vector
  * functions (vector.c), 4, 8 and 16 at a time. */
-static const int arithmetic_lanes[] = {1, 4, 8, 16};
-static const char *const arithmetic_names[] = {"sincosf-one-at-a-time", "libmvec-4-sse",
-                                               "libmvec-8-avx2", "libmvec-16-avx512"};
-enum { ARITHMETIC_WAYS = 4 };
+static const struct {
+    int lanes;
+    const char *name;
+} arithmetic_ways[] = {{1, "sincosf-one-at-a-time"}, {4, "libmvec-4-sse"},
+                       {8, "libmvec-8-avx2"}, {16, "libmvec-16-avx512"}};
+enum { ARITHMETIC_WAYS = KIT_COUNT(arithmetic_ways) };
 
 /* A vector sum agrees with the scalar one to this fraction, block by block: libmvec's 4 units
  * in the last place over a block of 4096 terms is about 1e-7 at worst. */
@@ -1215,7 +1217,7 @@ static void time_arithmetic(struct arithmetic_trial *trials, const bool *runs, l
                 continue;
             exit_if_stopped();
             double ns = arithmetic_pass(&trials[w]);
-            check_arithmetic(&trials[w], arithmetic_names[w], ref);
+            check_arithmetic(&trials[w], arithmetic_ways[w].name, ref);
             if (round >= 0)
                 samples[w][round] = ns;
         }
@@ -1227,13 +1229,13 @@ static void time_arithmetic(struct arithmetic_trial *trials, const bool *runs, l
 static void arithmetic_conclusion(const struct report *rep, double elements)
 {
     const char *fastest = NULL;
-    double one = median_of(rep, arithmetic_names[0], elements), best = one;
+    double one = median_of(rep, arithmetic_ways[0].name, elements), best = one;
     int ran = 0;
     for (int w = 1; w < ARITHMETIC_WAYS; w++) {
-        double ns = median_of(rep, arithmetic_names[w], elements);
+        double ns = median_of(rep, arithmetic_ways[w].name, elements);
         ran += !isnan(ns);
         if (ns < best)
-            best = ns, fastest = arithmetic_names[w];
+            best = ns, fastest = arithmetic_ways[w].name;
     }
     if (!ran) {
         printf("  -> no vector way ran on this machine; one value at a time: %.2f ns per value\n",
@@ -1263,9 +1265,9 @@ static void run_arithmetic(const struct ch09_opts *o)
     struct arithmetic_trial trials[ARITHMETIC_WAYS];
     bool runs[ARITHMETIC_WAYS];
     for (int w = 0; w < ARITHMETIC_WAYS; w++) {
-        runs[w] = vector_width_runs(arithmetic_lanes[w]);
+        runs[w] = vector_width_runs(arithmetic_ways[w].lanes);
         trials[w] = (struct arithmetic_trial){&in, w ? vector_values : in.values,
-                                              arithmetic_lanes[w], NULL};
+                                              arithmetic_ways[w].lanes, NULL};
         trials[w].partials = calloc(in.blocks, sizeof *trials[w].partials);
         if (!trials[w].partials)
             die_errno("calloc");
@@ -1276,12 +1278,12 @@ static void run_arithmetic(const struct ch09_opts *o)
     report_start(&rep, &o->kit, "arithmetic", "elements");
     for (int w = 0; w < ARITHMETIC_WAYS; w++)
         if (runs[w])
-            report_add(&rep, arithmetic_names[w], (double)in.count, "ns/value", ns[w]);
+            report_add(&rep, arithmetic_ways[w].name, (double)in.count, "ns/value", ns[w]);
     report_print(&rep);
     for (int w = 0; w < ARITHMETIC_WAYS; w++)
         if (!runs[w])
             printf("  %-22s not run: this CPU (or this architecture) lacks its instructions\n",
-                   arithmetic_names[w]);
+                   arithmetic_ways[w].name);
     report_write(&rep);
     arithmetic_conclusion(&rep, (double)in.count);
     free(rep.rows);
