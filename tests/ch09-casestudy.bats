@@ -386,13 +386,16 @@ python_with_numpy() {
     local py
     py=$(python_with_numpy)
     [ -n "$py" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
-    run timeout 120 "$py" "$KIT_ROOT/chapters/09-casestudy/casestudy.py" --quick --elements 100000 --out "$BATS_TEST_TMPDIR/py"
+    run timeout 120 "$py" "$KIT_ROOT/chapters/09-casestudy/casestudy.py" --quick --elements 100000 --workers 2 --out "$BATS_TEST_TMPDIR/py"
     assert_success
     assert_output --regexp "naive-as-printed +failed after +[0-9.]+ ms: AttributeError: Can't pickle local object '[^']*naive_worker'"
     assert_output --regexp "optimized-as-printed +failed after +[0-9.]+ ms: AttributeError: Can't pickle local object"
     assert_output --regexp "naive-fixed +[0-9.]+ ms \(median\)"
     assert_output --regexp "optimized-fixed +[0-9.]+ ms \(median\)"
-    assert_tsv "$BATS_TEST_TMPDIR/py/ch09-python-ladder.tsv" "$BATS_TEST_TMPDIR/py/ch09-python-phases.tsv"
+    assert_line --regexp "^Pool\(2\) start, taken apart \(1 trial\(s\), medians\): Pool\(2\) returned after [0-9.]+ ms; apart, 2 processes started as Pool starts them: [0-9.]+ ms \(this process's CPU time meanwhile [0-9.]+ ms, its minor page faults [0-9]+\); then the [1-9][0-9]* threads Pool\(2\) adds: [0-9.]+ ms right after the processes, [0-9.]+ ms with no process starting$"
+    assert_tsv "$BATS_TEST_TMPDIR/py/ch09-python-ladder.tsv" "$BATS_TEST_TMPDIR/py/ch09-python-phases.tsv" "$BATS_TEST_TMPDIR/py/ch09-python-start.tsv"
+    run awk -F'\t' '!/^#/ && $1 != "variant" { print $1, $2, $3 }' "$BATS_TEST_TMPDIR/py/ch09-python-start.tsv"
+    assert_output "$(printf '%s 2 ms\n' pool-start processes-start processes-start-cpu threads-after-processes threads-alone)"
 }
 
 @test "peers.sh 9: four C rungs beside Python's versions, the goal line, NumPy with its vector code turned off, C with glibc's" {
@@ -404,6 +407,7 @@ python_with_numpy() {
     # NumPy as dispatched, then (where the CPU has it) without AVX-512, then its SSE3 baseline
     assert_output --regexp "  NumPy arithmetic alone, ns per value: [0-9.]+ as dispatched \([A-Z0-9_ ]*\)(, [0-9.]+ without AVX-512)?, [0-9.]+ with only the SSE3 baseline"
     assert_output --regexp "  C arithmetic alone, ns per value: [0-9.]+ sincosf-one-at-a-time(, [0-9.]+ libmvec-[0-9]+-[a-z0-9]+)*"
+    assert_output --regexp "  python: Pool\([0-9]+\) start, taken apart \(3 trial\(s\), medians\): Pool\([0-9]+\) returned after [0-9.]+ ms; apart"
     run awk -F'\t' '!/^#/ && $1 == 9 { print $2 }' "$out/peers.tsv"
     assert_output "$(printf 'case study, %s, ms\n' "sequential vs numpy-sequential" "fork-per-chunk-pipe vs naive-fixed" "pool-shm-batched vs optimized-as-timed" "pool-shm-batched+fill vs optimized-fixed")"
 }

@@ -12,8 +12,9 @@ and splits each run into the chapter's phases where Python lets us see them.
 
 Usage: python3 chapters/09-casestudy/casestudy.py [--quick | --full] [--elements N]
            [--workers N] [--seed S] [--trials N] [--out DIR]
-Writes DIR/ch09-python-ladder.tsv (variant x=elements unit=ms) and DIR/ch09-python-phases.tsv
-(the C program's phase columns). Without NumPy it prints the install command and exits 0.
+Writes DIR/ch09-python-ladder.tsv (variant x=elements unit=ms), DIR/ch09-python-phases.tsv
+(the C program's phase columns) and DIR/ch09-python-start.tsv (Pool's start taken apart,
+x=workers unit=ms). Without NumPy it prints the install command and exits 0.
 Exit: 0 ok, 1 verification failure, 2 usage error.
 
 Two optimized versions: optimized-as-timed starts its clock after the values are in shared
@@ -24,12 +25,20 @@ Phases in Python: start = Pool() returning; distribute = copying the chunks or f
 shared memory, plus what map() took beyond the slowest worker's own compute time (pickling,
 sending, unpickling, the results coming back); compute = the slowest worker's compute time,
 measured inside the worker; collect = adding the results; teardown = leaving the with-block.
+
+Pool's start taken apart: Pool(W) returning, then, one after the other, the two things it
+starts: W processes, each started as Pool starts its workers (Process.start, a fork), and
+right after them as many threads as Pool(W) added to this process (its handlers); then the
+same threads again with no new process starting beside them.
 """
 import argparse
 import multiprocessing as mp
 import os
 import platform
+import resource
+import statistics
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
@@ -154,6 +163,76 @@ def optimized_worker(name, count, begin, end):
     del data
     shm.close()
     return total, time.perf_counter() - start
+
+
+# ---------- 3. what Pool's start is made of ----------
+
+def exit_at_once():
+    pass
+
+
+def thread_starts(count):
+    """Seconds to start `count` threads that only wait, as Pool starts its handler threads."""
+    release = threading.Event()
+    threads = [threading.Thread(target=release.wait) for _ in range(count)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    took = time.perf_counter() - t0
+    release.set()
+    for t in threads:
+        t.join()
+    return took
+
+
+def pool_start_parts(workers):
+    """One trial, in seconds: Pool(W) returning; W processes started as Pool starts them; the
+    threads Pool(W) added, started right after them, then with no process starting; and this
+    process's CPU time and minor page faults while the W processes started."""
+    before = threading.active_count()
+    t0 = time.perf_counter()
+    pool = mp.Pool(workers)
+    pool_s = time.perf_counter() - t0
+    handlers = threading.active_count() - before
+    pool.close()
+    pool.join()
+    faults, cpu = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+    t0 = time.perf_counter()
+    processes = [mp.Process(target=exit_at_once) for _ in range(workers)]
+    for p in processes:
+        p.start()
+    processes_s = time.perf_counter() - t0
+    cpu = time.process_time() - cpu
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    after_s = thread_starts(handlers)
+    for p in processes:
+        p.join()
+    return dict(pool=pool_s, processes=processes_s, processes_cpu=cpu, threads_after=after_s,
+                threads_alone=thread_starts(handlers), faults=faults, handlers=handlers)
+
+
+START_PARTS = (("pool-start", "pool"), ("processes-start", "processes"),
+               ("processes-start-cpu", "processes_cpu"),
+               ("threads-after-processes", "threads_after"), ("threads-alone", "threads_alone"))
+
+
+def measure_pool_start(workers, trials):
+    """Pool's start and its parts, medians of `trials` after a warm-up; table rows and a line."""
+    pool_start_parts(workers)
+    runs = [pool_start_parts(workers) for _ in range(trials)]
+    rows = [stats_row(name, workers, "ms", [r[key] * 1e3 for r in runs])
+            for name, key in START_PARTS]
+    ms = {key: statistics.median(r[key] for r in runs) * 1e3 for _, key in START_PARTS}
+    handlers = max(r["handlers"] for r in runs)
+    faults = statistics.median(r["faults"] for r in runs)
+    line = (f"Pool({workers}) start, taken apart ({trials} trial(s), medians): Pool({workers}) "
+            f"returned after {ms['pool']:.2f} ms; apart, {workers} processes started as Pool "
+            f"starts them: {ms['processes']:.2f} ms (this process's CPU time meanwhile "
+            f"{ms['processes_cpu']:.2f} ms, its minor page faults {faults:.0f}); then the "
+            f"{handlers} threads Pool({workers}) adds: "
+            f"{ms['threads_after']:.2f} ms right after the processes, "
+            f"{ms['threads_alone']:.2f} ms with no process starting")
+    return rows, line
 
 
 def run_sequential(values, workers):
@@ -286,6 +365,10 @@ def main():
     write_tsv(args.out, "09", "casestudy-python", "phases", args.mode,
               "rung\telements\tunits\tworkers\t" + "\t".join(f"{p}_ms" for p in PHASES)
               + "\tsum_ms\twall_ms\tunaccounted_pct", phase_rows)
+    start_rows, start_line = measure_pool_start(w, args.trials)
+    print(start_line)
+    write_tsv(args.out, "09", "casestudy-python", "start", args.mode, MEASUREMENT_COLUMNS,
+              start_rows, ["x=workers"])
 
 
 def measure_versions(values, args, expected, rows, phase_rows):

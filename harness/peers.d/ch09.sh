@@ -52,6 +52,7 @@ chapter9() {
     echo "  phases of the median trial, ms (start distribute compute collect teardown):"
     awk -F'\t' -v n="$n" '($1 == "pool-shm-batched" || $1 == "pool-shm-batched+fill") && $2 == n { printf "    C %-24s %8.1f %8.1f %8.1f %8.1f %8.1f\n", $1 ":", $5, $6, $7, $8, $9 }' "$c_phases"
     awk -F'\t' '$1 ~ /^optimized-/ { printf "    Python %-19s %8.1f %8.1f %8.1f %8.1f %8.1f\n", $1 ":", $5, $6, $7, $8, $9 }' "$py_phases"
+    sed -n 's/^Pool(/  python: Pool(/p' "$tmp/py9.txt"
     awk -F'\t' -v n="$n" '$1 == "sequential" && $2 == n { c = $7 } END { printf "  arithmetic in one process: C %.2f ns per value", 1e6 * c / n }' "$c_phases"
     awk -F'\t' -v n="$n" '$1 == "numpy-sequential" { printf ", NumPy %.2f ns per value\n", 1e6 * $7 / n }' "$py_phases"
     awk -v a="$c_total" -v b="$py_total" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "  results: C %s, Python %s (relative difference %.1e; both within 1e-5 of a float64 reference)\n", a, b, d / a }'
