@@ -50,6 +50,14 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     # the pairs' ratios are kept in the ladder's TSV, median within min..max
     run awk '/^# pairs=/ { split($0, f, /[ =]/); print f[3], (f[7] <= f[5] && f[5] <= f[9]) }' "$QUICK/ch09-ladder.tsv"
     assert_output "3 1"
+    # what two CPUs give the arithmetic itself, beside the goal: the TSV keeps it, the line
+    # prints it and the goal's share of it, which must be the goal divided by it
+    run awk '/^# arithmetic_parallelism=/ { split($0, f, /[ =]/); print f[5], (f[3] > 0) }' "$QUICK/ch09-ladder.tsv"
+    assert_output "64 1"
+    run sed -n 's/^     the arithmetic alone, the same 64 blocks in 2 processes at once against 1 (each from a private copy, 16 passes; median of 3 rounds): \([0-9.]*\)x; the goal asks pool-shm-batched for \([0-9.]*\)x, \([0-9.]*\) of it$/\1 \2 \3/p' "$BATS_FILE_TMPDIR/out"
+    [ -n "$output" ] || fail "no line for the arithmetic alone in $(cat "$BATS_FILE_TMPDIR/out")"
+    run awk -v line="$output" 'BEGIN { split(line, v, " "); d = v[2] / v[1] - v[3]; print (d < 0.011 && d > -0.011) }'
+    assert_output 1
     run cat "$BATS_FILE_TMPDIR/out"
     assert_output --regexp "     the goal allows [0-9.]+ ms; where the median trial's [0-9.]+ ms went: start [0-9.]+, distribute [0-9.]+, collect [0-9.]+, teardown [0-9.]+ ms; compute \(waiting for the workers\) [0-9.]+ ms"
     assert_line --regexp "; each worker's reads \([0-9]+ pages with pread at -?[0-9.]+ us, inside the arithmetic\) (about [0-9.]+ ms of it|not measurable, within the probe's spread)$"

@@ -11,7 +11,8 @@
  *              page of shared memory costs a new process the first time it reads it, mapped
  *              read-write (rung 4), read-only, or read with pread (rung 5); the start and
  *              teardown phases step by step, and what the parent's heap costs a fork; the goal,
- *              and by how much and where it is missed; and rungs 0, 2 and 5+fill at a small
+ *              beside what W processes at once give the arithmetic alone, and by how much and
+ *              where it is missed; and rungs 0, 2 and 5+fill at a small
  *              input, where no parallel rung is worth setting up
  *   intensity  the naive rung (fork-per-chunk-pipe) against the optimized one (pool-shm-batched)
  *              as the work per value grows from 1/8 to 256 units: where copying stops mattering
@@ -57,7 +58,8 @@ static const char usage[] =
     "values with pread, a batch at a time; --pin places the other rungs' workers.\n"
     "The goal (pool-shm-batched >= 0.8 x effective CPUs x one process) is read from rung 0 and\n"
     "rung 5 run in alternation, a trial of each per pair (3 pairs quick, 9, 15 full; --trials N:\n"
-    "N pairs), kept in ch09-ladder.tsv as # pairs= paired_speedup= min= max=.\n"
+    "N pairs), kept in ch09-ladder.tsv as # pairs= paired_speedup= min= max=; beside it, the\n"
+    "arithmetic alone in W processes at once against 1 (# arithmetic_parallelism= blocks=).\n"
     "Test switch (make a failure happen on purpose):\n"
     "  --inject corrupt   one bit of one value changes on its way to a worker\n"
     "  --inject partial   a worker returns one block's partial sum one unit in the last place off\n"
@@ -275,6 +277,81 @@ static struct stats paired_speedup(const struct ch09_opts *o, const struct input
 }
 /* end:pairs */
 
+/* ---------- what the CPUs give the arithmetic itself ---------- */
+
+/* The kit's effective-CPU calibration times a spin; this times the chapter's own arithmetic the
+ * same way: the same blocks summed in 1 process, then in W processes at once, W x t(1) / t(W).
+ * Each process sums a private copy the parent made before forking (so no page is new to it),
+ * PARALLEL_PASSES times over, and must get rung 0's partial sums: what W workers could make of
+ * the compute phase before any start, teardown or first-read cost. */
+enum { PARALLEL_BLOCKS = 64, PARALLEL_PASSES = 16, WRONG_SUM = 3 };
+
+struct parallel_job {
+    float *values;
+    const double *expected;         /* rung 0's partial sums of these blocks */
+    size_t blocks;
+    struct work work;
+};
+
+static int sum_blocks_child(int index, void *arg)
+{
+    (void)index;
+    const struct parallel_job *j = arg;
+    for (int pass = 0; pass < PARALLEL_PASSES; pass++)
+        for (size_t b = 0; b < j->blocks; b++) {
+            double sum = block_sum(j->values + b * BLOCK_VALUES, BLOCK_VALUES, j->work);
+            if (memcmp(&sum, &j->expected[b], sizeof sum) != 0)
+                return WRONG_SUM;
+        }
+    return 0;
+}
+
+static double sums_wall_ns(int procs, struct parallel_job *job)
+{
+    pid_t pids[procs];
+    uint64_t start = now_ns();
+    for (int p = 0; p < procs; p++)
+        pids[p] = start_worker(p, PIN_NONE, sum_blocks_child, job);
+    for (int p = 0; p < procs; p++) {
+        int status = reap_child(pids[p]);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == WRONG_SUM)
+            verification_failed("the arithmetic in parallel: process %d of %d did not get rung "
+                                "0's partial sums", p + 1, procs);
+        if (!ended_ok(status))
+            die_child("the arithmetic in parallel: process", p, pids[p], status, "%s", "");
+    }
+    return (double)(now_ns() - start);
+}
+
+struct parallelism {
+    double ratio;                   /* W x t(1) / t(W); 0 when the input has no whole block */
+    size_t blocks;
+};
+
+/* The median of 3 rounds. */
+static struct parallelism arithmetic_parallelism(const struct input *in,
+                                                 const struct reference *ref, int procs)
+{
+    size_t whole = in->count / BLOCK_VALUES;
+    struct parallel_job job = {NULL, ref->partials, whole < PARALLEL_BLOCKS ? whole
+                                                                           : PARALLEL_BLOCKS,
+                               in->work};
+    if (job.blocks == 0)
+        return (struct parallelism){0, 0};
+    size_t bytes = job.blocks * BLOCK_VALUES * sizeof(float);
+    job.values = malloc(bytes);
+    if (!job.values)
+        die_errno("malloc");
+    memcpy(job.values, in->values, bytes);
+    double ratios[3];
+    for (int r = 0; r < 3; r++) {
+        double one = sums_wall_ns(1, &job);
+        ratios[r] = procs * one / sums_wall_ns(procs, &job);
+    }
+    free(job.values);
+    return (struct parallelism){stats_of(ratios, 3).median, job.blocks};
+}
+
 /* ---------- the phase tables: terminal and TSV ---------- */
 
 struct phase_point {
@@ -491,7 +568,8 @@ static const char *cost_text(char *buf, size_t n, double value, bool measured, i
  * median trial is: the phases outside compute, and the wait beyond one process's work split W
  * ways, of which the probe says how much is reading the values. */
 static void goal_conclusion(const struct ch09_opts *o, const struct phase_table *t, size_t n,
-                            double seq, const struct touches *tt, struct stats paired)
+                            double seq, const struct touches *tt, struct stats paired,
+                            struct parallelism arithmetic)
 {
     double goal = 0.8 * o->kit.effective_cpus, w = (double)o->kit.workers;
     const struct measured *best = point_of(t, "pool-shm-batched", n);
@@ -504,6 +582,11 @@ static void goal_conclusion(const struct ch09_opts *o, const struct phase_table 
            o->kit.effective_cpus, goal, paired.median >= goal ? "met" : "NOT met", paired.n,
            paired.median, paired.min, paired.max, seq / best_ms, best_ms, seq,
            seq / filled_ms >= goal ? "met" : "NOT met", seq / filled_ms);
+    if (arithmetic.ratio > 0)
+        printf("     the arithmetic alone, the same %zu blocks in %g processes at once against 1 "
+               "(each from a private copy, %d passes; median of 3 rounds): %.2fx; the goal asks "
+               "pool-shm-batched for %.2fx, %.2f of it\n", arithmetic.blocks, w, PARALLEL_PASSES,
+               arithmetic.ratio, goal, goal / arithmetic.ratio);
     const double *p = best->phase_ms;
     double read_us = in_work_us(tt, TOUCH_PREAD), read_ms = (double)tt->pages / w * read_us / 1e3;
     char reads[32] = "not measurable", of_it[48] = "not measurable, within the probe's spread";
@@ -855,6 +938,10 @@ static void run_ladder(const struct ch09_opts *o)
     struct stats paired = paired_speedup(o, &in, &ref, pairs);
     report_note(&rep, "pairs=%zu paired_speedup=%.4g min=%.4g max=%.4g", paired.n,
                 paired.median, paired.min, paired.max);
+    progress("ladder: the arithmetic alone in 1 process, then in %ld at once", o->kit.workers);
+    struct parallelism arithmetic = arithmetic_parallelism(&in, &ref, (int)o->kit.workers);
+    report_note(&rep, "arithmetic_parallelism=%.4g blocks=%zu", arithmetic.ratio,
+                arithmetic.blocks);
     free(ref.partials);
     free_input(&in);
     make_input(&small, small_count, o->kit.seed, (struct work){o->units, 1});
@@ -871,7 +958,7 @@ static void run_ladder(const struct ch09_opts *o)
     steps_conclusion(&t, o->elements, (int)o->kit.workers);
     fork_heap_conclusion(&left, &trimmed);
     goal_conclusion(o, &t, o->elements, median_of(&rep, "sequential", (double)o->elements), &tt,
-                    paired);
+                    paired, arithmetic);
     small_input_conclusion(&rep, &t, small_count);
     free(rep.rows);
 }
