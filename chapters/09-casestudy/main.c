@@ -333,9 +333,8 @@ static struct parallelism arithmetic_parallelism(const struct input *in,
                                                  const struct reference *ref, int procs)
 {
     size_t whole = in->count / BLOCK_VALUES;
-    struct parallel_job job = {NULL, ref->partials, whole < PARALLEL_BLOCKS ? whole
-                                                                           : PARALLEL_BLOCKS,
-                               in->work};
+    struct parallel_job job = {.expected = ref->partials, .work = in->work,
+                               .blocks = whole < PARALLEL_BLOCKS ? whole : PARALLEL_BLOCKS};
     if (job.blocks == 0)
         return (struct parallelism){0, 0};
     size_t bytes = job.blocks * BLOCK_VALUES * sizeof(float);
