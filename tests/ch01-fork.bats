@@ -430,7 +430,7 @@ title_of() {
     local name=$1 tsv=$2 dir="$BATS_TEST_TMPDIR/data-$RANDOM"
     mkdir -p "$dir"
     cp "$tsv" "$dir/$name.tsv"
-    "$KIT_ROOT/harness/plot.sh" --data "$dir" --out "$dir/out" "$KIT_ROOT/plots/$name.gp" >/dev/null 2>&1
+    "$KIT_ROOT/harness/plot.sh" --svg-only --data "$dir" --out "$dir/out" "$KIT_ROOT/plots/$name.gp" >/dev/null 2>&1
     grep -oE '<text>[^<]+</text>' "$dir/out/$name.svg" | sed 's/<[^>]*>//g' | grep -E "$3"
 }
 

@@ -317,7 +317,7 @@ for text, all_exist in (("2 of 2 workers failed (exit codes [17, 17])", True),
         printf 'chunks\t100\tMrows/s\t2\t8\t8\t8\t8\t0\nchunks\t1\tMrows/s\t2\t0.5\t0.5\t0.5\t0.5\t0\n'
     }
     title() {
-        "$KIT_ROOT/harness/plot.sh" --data "$dir" --out "$dir/out" "$KIT_ROOT/plots/ch10-chunksize.gp" >/dev/null 2>&1
+        "$KIT_ROOT/harness/plot.sh" --svg-only --data "$dir" --out "$dir/out" "$KIT_ROOT/plots/ch10-chunksize.gp" >/dev/null 2>&1
         grep -oE '<text>Rows per message[^<]+</text>' "$dir/out/ch10-chunksize.svg" | sed 's/<[^>]*>//g'
     }
     chunksize 10 >"$dir/ch10-chunksize.tsv"

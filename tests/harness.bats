@@ -289,7 +289,7 @@ svg_words() { grep -oE '<(tspan|text)[^>]*>[^<]+<' "$1" | sed 's/<[^>]*>//; s/<$
             continue
         data="$KIT_ROOT/plots/reference/data"
         [ -d "$data/$name-peers" ] && data="$data/$name-peers"   # the Python twins' figures
-        "$KIT_ROOT/harness/plot.sh" --data "$data" --out "$out" "$script" >/dev/null 2>&1
+        "$KIT_ROOT/harness/plot.sh" --svg-only --data "$data" --out "$out" "$script" >/dev/null 2>&1
         [ -s "$out/$name.svg" ] || { stale+=("$name (not drawn)"); continue; }
         cmp -s <(svg_words "$KIT_ROOT/plots/reference/$name.svg") <(svg_words "$out/$name.svg") ||
             stale+=("$name")
