@@ -199,6 +199,30 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     assert_equal "${results[2]}" "${results[0]}"
 }
 
+@test "--lanes 4: every rung agrees bit for bit with 1 and 2 workers, within 1e-6 of one value at a time, and its checks still catch" {
+    [ "$(uname -m)" = x86_64 ] || skip "libmvec is called through the x86-64 vector ABI only"
+    local w lanes results=()
+    for w in 1 2; do
+        run kit ch09-casestudy --only ladder --lanes 4 --elements 100001 --trials 1 --workers "$w" --chunk 3 --batch 2 --out "$BATS_TEST_TMPDIR/w$w"
+        assert_success
+        assert_output --partial "  in every rung, sin and cos 4 values at a time through glibc's vector versions (--lanes 4)"
+        results+=("$(sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output")")
+    done
+    [ -n "${results[0]}" ] || fail "no result line"
+    assert_equal "${results[1]}" "${results[0]}"
+    run grep -c '^# lanes=4$' "$BATS_TEST_TMPDIR/w1/ch09-ladder.tsv"
+    assert_output 1
+    run kit ch09-casestudy --only ladder --elements 100001 --trials 1 --workers 1 --chunk 3 --batch 2 --out "$BATS_TEST_TMPDIR/one"
+    assert_success
+    lanes=${results[0]}
+    results+=("$(sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output")")
+    awk -v a="$lanes" -v b="${results[2]}" 'BEGIN { d = (a - b) / b; exit !(a != b && d < 1e-6 && d > -1e-6) }' ||
+        fail "--lanes 4 gave $lanes, one value at a time ${results[2]}: not close, or not a different computation"
+    run kit ch09-casestudy --only ladder --lanes 4 --quick --trials 1 --elements 100K --inject partial --out "$BATS_TEST_TMPDIR/bad"
+    assert_failure 1
+    assert_output --regexp "verification failed: fork-per-chunk-pipe: block [0-9]+ summed to"
+}
+
 @test "a value corrupted on its way through a pipe is caught where it is received" {
     local before
     before=$(leftovers)
@@ -288,6 +312,21 @@ bad_input() {
     assert_line --index 0 "ch09-casestudy: --workers: 0 is out of range (accepted: 1 to 1024)"
     bad_input --trials abc
     assert_line --index 0 "ch09-casestudy: --trials: 'abc' is not a whole number (accepted: 1 to 100000)"
+}
+
+@test "bad input: --lanes must be a vector width the CPU runs, and only with --only ladder" {
+    bad_input --lanes 3
+    assert_line --index 0 "ch09-casestudy: --lanes: 3 is not a vector width (accepted: 1, 4, 8, 16)"
+    bad_input --lanes 32
+    assert_line --index 0 "ch09-casestudy: --lanes: 32 is out of range (accepted: 1 to 16)"
+    bad_input --lanes 4
+    assert_line --index 0 "ch09-casestudy: --lanes 4: vector sin and cos are for the ladder; add --only ladder"
+    bad_input --lanes 4 --only size
+    assert_line --index 0 "ch09-casestudy: --lanes 4: vector sin and cos are for the ladder; add --only ladder"
+    if ! grep -qw avx512f /proc/cpuinfo; then
+        bad_input --only ladder --lanes 16
+        assert_line --index 0 --regexp "^ch09-casestudy: --lanes: this CPU does not run sin and cos 16 values at a time \(widths it runs: 1, 4"
+    fi
 }
 
 @test "SIGINT in the ladder: exit 130, workers reaped, shared memory removed" {
@@ -409,8 +448,11 @@ python_with_numpy() {
 @test "peers.sh 9: four C rungs beside Python's versions, the goal line, NumPy with its vector code turned off, C with glibc's" {
     [ -n "$(python_with_numpy)" ] || skip "no python3 with NumPy (sudo apt-get install python3-numpy)"
     local out="$BATS_TEST_TMPDIR/peers"
-    CH09_ELEMENTS=20000 run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 9
+    local lanes=1
+    [ "$(uname -m)" = x86_64 ] && lanes=4       # C's rungs through libmvec, as NumPy computes
+    CH09_ELEMENTS=20000 CH09_LANES=$lanes run timeout 300 "$KIT_ROOT/harness/peers.sh" --out "$out" 9
     assert_success
+    [ "$lanes" = 1 ] || assert_output --partial "  C's rungs take sin and cos 4 values at a time (CH09_LANES=4: ch09-casestudy --lanes 4)"
     assert_output --regexp "  goal: the C optimized rung faster than Python's optimized version: (met|NOT met) as the tutorial times it \([0-9.]+ against [0-9.]+ ms\), (met|NOT met) with the fill"
     # NumPy as dispatched, then (where the CPU has it) without AVX-512, then its SSE3 baseline
     assert_output --regexp "  NumPy arithmetic alone, ns per value: [0-9.]+ as dispatched \([A-Z0-9_ ]*\)(, [0-9.]+ without AVX-512)?, [0-9.]+ with only the SSE3 baseline"

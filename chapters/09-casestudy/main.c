@@ -24,7 +24,8 @@
  *              kind of code NumPy runs
  *
  * Usage: ch09-casestudy [--quick | --full] [--only EXPERIMENT] [--elements N] [--units U]
- *                       [--chunk B] [--batch B] [--trials N] [--workers N] [--out DIR]
+ *                       [--chunk B] [--batch B] [--lanes L] [--trials N] [--workers N]
+ *                       [--out DIR]
  * Exit: 0 ok, 1 runtime or verification failure, 2 usage error.
  * Sample output line (ladder):
  *   pool-pipe                   1e+07      102.3      98.32      109.7  ms  0.75x rung 0; ...
@@ -41,8 +42,8 @@
 
 static const char usage[] =
     "Usage: ch09-casestudy [--quick | --full] [--only ladder|intensity|amdahl|size|arithmetic]\n"
-    "                      [--elements N] [--units U] [--chunk B] [--batch B] [--trials N]\n"
-    "                      [--workers N] [--pin none|same|spread] [--out DIR]\n"
+    "                      [--elements N] [--units U] [--chunk B] [--batch B] [--lanes L]\n"
+    "                      [--trials N] [--workers N] [--pin none|same|spread] [--out DIR]\n"
     "Naive vs optimized, end to end: the sum of sin(x)cos(x) + sqrt|x| over float32 values,\n"
     "climbed rung by rung, each rung's time split into phases. (Linux only: shm_open, poll.)\n"
     "  --elements N   values at the default size (1K..1G; default 500K quick, 10M default,\n"
@@ -51,6 +52,10 @@ static const char usage[] =
     "                 default 1, the tutorial's)\n"
     "  --chunk B      blocks of 4096 values per chunk in rungs 1 and 2 (1..65536; default 64)\n"
     "  --batch B      blocks per batch in pool-shm-batched (1..65536; default 16 = 256 KiB)\n"
+    "  --lanes L      values whose sin and cos are taken at once, in every rung of the ladder:\n"
+    "                 1 (default: glibc's sinf and cosf, as the tutorial's arithmetic is\n"
+    "                 written), or 4, 8, 16 (glibc's vector versions, as NumPy runs them; where\n"
+    "                 the CPU has them; with --only ladder)\n"
     "  --workers N    processes in every parallel rung (amdahl: 1..2N)\n"
     "  --trials N     trials per point after a warm-up (default 2 quick, 5, 11 full; intensity\n"
     "                 and size, with many points, and arithmetic's rounds: 2, 3, 7)\n"
@@ -95,7 +100,7 @@ static const char *const experiments[] = {"ladder", "intensity", "amdahl", "size
 struct ch09_opts {
     struct kit_opts kit;
     size_t elements;
-    int units;
+    int units, lanes;
     size_t chunk_blocks, batch_blocks;
     enum fault fault;
     long trials;                /* per point: the ladder and amdahl */
@@ -910,12 +915,16 @@ static void run_ladder(const struct ch09_opts *o)
 {
     struct input in, small;
     size_t small_count = o->elements < 16000 ? o->elements : 16000;
-    make_input(&in, o->elements, o->kit.seed, (struct work){o->units, 1});
+    make_input(&in, o->elements, o->kit.seed, (struct work){o->units, 1, o->lanes});
     printf("\nladder: %zu values, %d unit(s) of work each, W = %ld, %ld trials + 1 warm-up per "
            "rung; every trial's %zu block sums checked bit for bit against rung 0\n", in.count,
            o->units, o->kit.workers, o->trials, in.blocks);
+    if (o->lanes > 1)
+        printf("  in every rung, sin and cos %d values at a time through glibc's vector versions "
+               "(--lanes %d), as NumPy takes them\n", o->lanes, o->lanes);
     struct report rep;
     report_start(&rep, &o->kit, "ladder", "elements");
+    report_note(&rep, "lanes=%d", o->lanes);
     struct phase_table t = {.o = o, .experiment = "ladder"};
     struct fork_cost left = {0}, trimmed = {0};
     for (int i = 0; i < rung_count; i++) {
@@ -943,7 +952,7 @@ static void run_ladder(const struct ch09_opts *o)
                 arithmetic.blocks);
     free(ref.partials);
     free_input(&in);
-    make_input(&small, small_count, o->kit.seed, (struct work){o->units, 1});
+    make_input(&small, small_count, o->kit.seed, (struct work){o->units, 1, o->lanes});
     ladder_point(o, &rep, &t, &rungs[0], &small);
     ladder_point(o, &rep, &t, find_rung("pool-pipe"), &small);
     ladder_point(o, &rep, &t, &filled_rung, &small);
@@ -1046,9 +1055,9 @@ static int sweep_points(const struct ch09_opts *o, struct work *points)
 {
     int step = o->kit.mode == MODE_QUICK ? 4 : 2, count = 0;
     for (int every = o->kit.mode == MODE_QUICK ? 16 : 8; every > 1; every /= step)
-        points[count++] = (struct work){1, every};
+        points[count++] = (struct work){1, every, 1};
     for (int units = 1; units <= 256; units *= step)
-        points[count++] = (struct work){units, 1};
+        points[count++] = (struct work){units, 1, 1};
     return count;
 }
 
@@ -1128,7 +1137,7 @@ static void run_amdahl(const struct ch09_opts *o)
     const struct rung *best = find_rung("pool-shm-batched");
     int most = 2 * (int)o->kit.workers;
     struct input in;
-    make_input(&in, o->elements, o->kit.seed, (struct work){o->units, 1});
+    make_input(&in, o->elements, o->kit.seed, (struct work){o->units, 1, 1});
     printf("\namdahl: pool-shm-batched at W = 1..%d, %zu values; the serial part measured at "
            "W = 1\n", most, in.count);
     struct reference ref = reference_of(o, &in);
@@ -1206,7 +1215,7 @@ static void run_size(const struct ch09_opts *options)
     report_start(&rep, &o->kit, "size", "elements");
     for (int i = 0; i < count; i++) {
         struct input in;
-        make_input(&in, (size_t)sizes[i], o->kit.seed, (struct work){o->units, 1});
+        make_input(&in, (size_t)sizes[i], o->kit.seed, (struct work){o->units, 1, 1});
         struct reference ref = reference_of(o, &in);
         progress("size: %zu values", in.count);
         for (int k = 0; k < 4; k++) {
@@ -1342,7 +1351,7 @@ static void run_arithmetic(const struct ch09_opts *o)
 {
     long rounds = o->sweep_trials;
     struct input in;
-    make_input(&in, o->elements, o->kit.seed, (struct work){1, 1});
+    make_input(&in, o->elements, o->kit.seed, (struct work){1, 1, 1});
     struct reference ref = reference_of(o, &in);
     float *vector_values = values_for_vectors(o, &in);
     printf("\narithmetic: the tutorial's arithmetic alone in one process, %zu values, sin and "
@@ -1438,11 +1447,28 @@ static void parse_args(struct ch09_opts *o, int argc, char **argv)
             o->chunk_blocks = blocks_option(argc, argv, &i, "--chunk");
         else if (is_opt(a, "--batch"))
             o->batch_blocks = blocks_option(argc, argv, &i, "--batch");
+        else if (is_opt(a, "--lanes"))
+            o->lanes = (int)parse_count("--lanes", option_value(argc, argv, &i, "--lanes"), 1, 16);
         else if (is_opt(a, "--inject"))
             o->fault = parse_fault(option_value(argc, argv, &i, "--inject"));
         else
             die_usage("unknown option '%s'", a);
     }
+}
+
+/* Vector sine and cosine: a width the CPU runs, and only in the ladder (the intensity
+ * experiment works on some values only, the arithmetic experiment runs every width itself). */
+static void check_lanes(const struct ch09_opts *o)
+{
+    if (o->lanes != 1 && o->lanes != 4 && o->lanes != 8 && o->lanes != 16)
+        die_usage("--lanes: %d is not a vector width (accepted: 1, 4, 8, 16)", o->lanes);
+    if (!vector_width_runs(o->lanes))
+        die_usage("--lanes: this CPU does not run sin and cos %d values at a time (widths it "
+                  "runs: 1%s%s%s)", o->lanes, vector_width_runs(4) ? ", 4" : "",
+                  vector_width_runs(8) ? ", 8" : "", vector_width_runs(16) ? ", 16" : "");
+    if (o->lanes > 1 && !(o->kit.only && strcmp(o->kit.only, "ladder") == 0))
+        die_usage("--lanes %d: vector sin and cos are for the ladder; add --only ladder",
+                  o->lanes);
 }
 
 /* The values, their copy in shared memory, the chunks in flight: about 10 bytes per value. */
@@ -1459,9 +1485,10 @@ static void check_memory(const struct ch09_opts *o)
 int main(int argc, char **argv)
 {
     struct ch09_opts o = {.kit = kit_defaults("ch09-casestudy", usage, argc, argv), .units = 1,
-                          .chunk_blocks = 64, .batch_blocks = 16};
+                          .lanes = 1, .chunk_blocks = 64, .batch_blocks = 16};
     parse_args(&o, argc, argv);
     check_only(&o.kit, experiments, sizeof experiments / sizeof experiments[0]);
+    check_lanes(&o);
     if (!o.elements)
         o.elements = (size_t)by_mode(&o.kit, 500000, 10000000, 100000000);
     check_memory(&o);

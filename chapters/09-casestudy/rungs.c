@@ -39,10 +39,14 @@
 #include "bench.h"
 #include "crew.h"
 #include "rungs.h"
+#include "vector.h"
 
 const char *const phase_names[PHASES] = {"start", "distribute", "compute", "collect", "teardown"};
 
 /* ---------- the computation and its checks ---------- */
+
+static double block_sum_in_lanes(const float *values, size_t n, struct work work,
+                                 uint64_t *checksum);
 
 /* book:work */
 /* The tutorial's arithmetic in float32, as NumPy does it, `units` times, added to a block's sum,
@@ -67,6 +71,8 @@ static inline void add_value(double *sum, const float *values, size_t i, struct 
 
 double block_sum(const float *values, size_t n, struct work work)
 {
+    if (work.lanes > 1)
+        return block_sum_in_lanes(values, n, work, NULL);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         add_value(&sum, values, i, work);
@@ -106,6 +112,8 @@ uint64_t block_checksum(const float *values, size_t n)
  * before the sum). */
 double block_sum_checked(const float *values, size_t n, struct work work, uint64_t *checksum)
 {
+    if (work.lanes > 1)
+        return block_sum_in_lanes(values, n, work, checksum);
     double sum = 0;
     uint64_t check = 0;
     for (size_t i = 0; i < n; i++) {
@@ -116,6 +124,46 @@ double block_sum_checked(const float *values, size_t n, struct work work, uint64
     return sum;
 }
 /* end:sum-checked */
+
+/* One register's worth of values (`lanes` of them): their sines and cosines through libmvec
+ * once per unit, the terms added unit by unit, then value by value. */
+static inline void add_lanes_of_work(double *sum, const float *values, struct work work)
+{
+    float x[16], product[16];
+    for (int u = 0; u < work.units; u++) {
+        for (int lane = 0; lane < work.lanes; lane++)
+            x[lane] = values[lane] + (float)u * 0x1p-8f;
+        sin_cos_products(x, product, work.lanes);
+        for (int lane = 0; lane < work.lanes; lane++)
+            *sum += product[lane] + sqrtf(fabsf(x[lane]));
+    }
+}
+
+/* A block `lanes` values at a time, NumPy's way; its last values, short of a whole register,
+ * one at a time; checksummed in the same pass when `checksum` is given. Every rung sums a block
+ * this same way, so they agree bit for bit with each other; not with the one-at-a-time sums,
+ * since libmvec's sin and cos may differ from glibc's scalar ones in their last bits. */
+static double block_sum_in_lanes(const float *values, size_t n, struct work work,
+                                 uint64_t *checksum)
+{
+    double sum = 0;
+    uint64_t check = 0;
+    size_t lanes = (size_t)work.lanes, whole = n - n % lanes, i = 0;
+    for (; i < whole; i += lanes) {
+        if (checksum)
+            for (size_t k = i; k < i + lanes; k++)
+                check += check_term(values[k], k);
+        add_lanes_of_work(&sum, values + i, work);
+    }
+    for (; i < n; i++) {
+        if (checksum)
+            check += check_term(values[i], i);
+        add_value(&sum, values, i, work);
+    }
+    if (checksum)
+        *checksum = check;
+    return sum;
+}
 
 static size_t first_value(size_t block) { return block * BLOCK_VALUES; }
 

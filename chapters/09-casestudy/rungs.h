@@ -62,9 +62,10 @@ bool fit_buffer(struct batch_buffer *buf, size_t blocks);
 /* How much arithmetic a value gets: `units` times the tutorial's, or, with `every` > 1, the
  * tutorial's once every `every` values and none for the others (an eighth of a unit per value
  * with every = 8): the intensity experiment goes below one unit to find where copying a value
- * costs as much as working on it. */
+ * costs as much as working on it. `lanes`: how many values' sine and cosine are taken at once,
+ * 1 (glibc's sinf and cosf) or 4, 8, 16 (its vector versions, vector.c; every = 1 only). */
 struct work {
-    int units, every;
+    int units, every, lanes;
 };
 
 struct input {

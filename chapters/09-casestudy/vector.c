@@ -113,6 +113,18 @@ double vector_sum(const float *values, size_t n, int lanes)
     }
 }
 
+void sin_cos_products(const float *x, float *product, int lanes)
+{
+    switch (lanes) {
+    case 4:  products_of_4(x, product); break;
+    case 8:  products_of_8(x, product); break;
+    case 16: products_of_16(x, product); break;
+    default:
+        for (int lane = 0; lane < lanes; lane++)
+            product[lane] = sinf(x[lane]) * cosf(x[lane]);
+    }
+}
+
 #else   /* libmvec is called here through the x86-64 vector ABI only */
 
 bool vector_width_runs(int lanes) { return lanes == 1; }
@@ -121,6 +133,12 @@ double vector_sum(const float *values, size_t n, int lanes)
 {
     (void)lanes;
     return add_tail(0, values, 0, n);
+}
+
+void sin_cos_products(const float *x, float *product, int lanes)
+{
+    for (int lane = 0; lane < lanes; lane++)
+        product[lane] = sinf(x[lane]) * cosf(x[lane]);
 }
 
 #endif

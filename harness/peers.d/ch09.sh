@@ -18,14 +18,17 @@ ch09_python() {   # a python3 that imports NumPy (the one on PATH, or Debian's),
     return 1
 }
 
+# CH09_ELEMENTS: values (default 10M); CH09_LANES: C's sin and cos that many values at a time in
+# every rung (ch09-casestudy --lanes: 1, the default, or 4, 8, 16 through glibc's vector versions).
 chapter9() {
-    local n=${CH09_ELEMENTS:-10000000} py c_phases="$tmp/ch09-ladder-phases.tsv" py_phases="$tmp/ch09-python-phases.tsv"
+    local n=${CH09_ELEMENTS:-10000000} lanes=${CH09_LANES:-1} py c_phases="$tmp/ch09-ladder-phases.tsv" py_phases="$tmp/ch09-python-phases.tsv"
     echo "== chapter 9: the case study, $n values, W = $(nproc): C rungs beside the tutorial's versions (NumPy)"
+    [ "$lanes" = 1 ] || echo "  C's rungs take sin and cos $lanes values at a time (CH09_LANES=$lanes: ch09-casestudy --lanes $lanes)"
     py=$(ch09_python) || {
         echo "peers: NumPy not available (install with: sudo apt-get install python3-numpy); skipped" >&2
         return 0
     }
-    "$build/ch09-casestudy" --only ladder --elements "$n" --trials 3 --out "$tmp" >"$tmp/c9.txt"
+    "$build/ch09-casestudy" --only ladder --elements "$n" --lanes "$lanes" --trials 3 --out "$tmp" >"$tmp/c9.txt"
     "$py" chapters/09-casestudy/casestudy.py --elements "$n" --trials 3 --out "$tmp" >"$tmp/py9.txt"
     local c_total py_total
     c_total=$(sed -n 's/^  result: \([0-9.]*\) .*/\1/p' "$tmp/c9.txt")
