@@ -131,9 +131,7 @@ static inline void add_lanes_of_work(double *sum, const float *values, struct wo
 {
     float x[16], product[16];
     for (int u = 0; u < work.units; u++) {
-        for (int lane = 0; lane < work.lanes; lane++)
-            x[lane] = values[lane] + (float)u * 0x1p-8f;
-        sin_cos_products(x, product, work.lanes);
+        sin_cos_products(values, (float)u * 0x1p-8f, x, product, work.lanes);
         for (int lane = 0; lane < work.lanes; lane++)
             *sum += product[lane] + sqrtf(fabsf(x[lane]));
     }

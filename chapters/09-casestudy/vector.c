@@ -113,15 +113,52 @@ double vector_sum(const float *values, size_t n, int lanes)
     }
 }
 
-void sin_cos_products(const float *x, float *product, int lanes)
+/* The values shifted and their products, in registers: x is built there, not in memory, since
+ * a register loaded from lanes just stored one at a time waits for those stores (measured with
+ * --lanes 16: twice the time per value). */
+static void shifted_products_of_4(const float *values, float shift, float *x, float *product)
+{
+    floats4 v, p;
+    memcpy(&v, values, sizeof v);
+    v += shift;
+    p = _ZGVbN4v_sinf(v) * _ZGVbN4v_cosf(v);
+    memcpy(x, &v, sizeof v);
+    memcpy(product, &p, sizeof p);
+}
+
+__attribute__((target("avx2")))
+static void shifted_products_of_8(const float *values, float shift, float *x, float *product)
+{
+    floats8 v, p;
+    memcpy(&v, values, sizeof v);
+    v += shift;
+    p = _ZGVdN8v_sinf(v) * _ZGVdN8v_cosf(v);
+    memcpy(x, &v, sizeof v);
+    memcpy(product, &p, sizeof p);
+}
+
+__attribute__((target("avx512f")))
+static void shifted_products_of_16(const float *values, float shift, float *x, float *product)
+{
+    floats16 v, p;
+    memcpy(&v, values, sizeof v);
+    v += shift;
+    p = _ZGVeN16v_sinf(v) * _ZGVeN16v_cosf(v);
+    memcpy(x, &v, sizeof v);
+    memcpy(product, &p, sizeof p);
+}
+
+void sin_cos_products(const float *values, float shift, float *x, float *product, int lanes)
 {
     switch (lanes) {
-    case 4:  products_of_4(x, product); break;
-    case 8:  products_of_8(x, product); break;
-    case 16: products_of_16(x, product); break;
+    case 4:  shifted_products_of_4(values, shift, x, product); break;
+    case 8:  shifted_products_of_8(values, shift, x, product); break;
+    case 16: shifted_products_of_16(values, shift, x, product); break;
     default:
-        for (int lane = 0; lane < lanes; lane++)
+        for (int lane = 0; lane < lanes; lane++) {
+            x[lane] = values[lane] + shift;
             product[lane] = sinf(x[lane]) * cosf(x[lane]);
+        }
     }
 }
 
@@ -135,10 +172,12 @@ double vector_sum(const float *values, size_t n, int lanes)
     return add_tail(0, values, 0, n);
 }
 
-void sin_cos_products(const float *x, float *product, int lanes)
+void sin_cos_products(const float *values, float shift, float *x, float *product, int lanes)
 {
-    for (int lane = 0; lane < lanes; lane++)
+    for (int lane = 0; lane < lanes; lane++) {
+        x[lane] = values[lane] + shift;
         product[lane] = sinf(x[lane]) * cosf(x[lane]);
+    }
 }
 
 #endif

@@ -12,8 +12,8 @@ bool vector_width_runs(int lanes);
  * each value's term added in value order. */
 double vector_sum(const float *values, size_t n, int lanes);
 
-/* sin(x) * cos(x) for the `lanes` values at x (4, 8 or 16, a width that runs), into product:
- * one vector register's worth, through libmvec. */
-void sin_cos_products(const float *x, float *product, int lanes);
+/* For one vector register's worth of values (`lanes`: 4, 8 or 16, a width that runs): x =
+ * value + shift, and sin(x) * cos(x) into product, through libmvec. */
+void sin_cos_products(const float *values, float shift, float *x, float *product, int lanes);
 
 #endif
