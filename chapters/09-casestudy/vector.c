@@ -113,9 +113,9 @@ double vector_sum(const float *values, size_t n, int lanes)
     }
 }
 
-/* The values shifted and their products, in registers: x is built there, not in memory, since
- * a register loaded from lanes just stored one at a time waits for those stores (measured with
- * --lanes 16: twice the time per value). */
+/* The values shifted and their products, in registers: x is built there, not in memory. Built
+ * in memory a lane at a time and loaded back, it took twice the time per value (--lanes 16),
+ * likely because a load that spans several just-stored lanes waits for the stores to retire. */
 static void shifted_products_of_4(const float *values, float shift, float *x, float *product)
 {
     floats4 v, p;
