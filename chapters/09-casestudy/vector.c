@@ -48,46 +48,57 @@ __attribute__((target("avx2"))) floats8 _ZGVdN8v_cosf(floats8);
 __attribute__((target("avx512f"))) floats16 _ZGVeN16v_sinf(floats16);
 __attribute__((target("avx512f"))) floats16 _ZGVeN16v_cosf(floats16);
 
-/* sin(x) * cos(x) for `lanes` values at x, into product: one register's worth, through the
- * width's own functions. Everything else is shared by the widths (sum_at_a_time). */
-typedef void products_fn(const float *x, float *product);
+/* For one register's worth of values (`lanes`), through the width's own functions: x = value +
+ * shift, and sin(x) * cos(x) into product. x is built in a register, not in memory: built a
+ * lane at a time in memory and loaded back, it took twice the time per value (--lanes 16),
+ * likely because a load that spans several just-stored lanes waits for the stores to retire.
+ * Everything else is shared by the widths (sum_at_a_time). */
+typedef void products_fn(const float *values, float shift, float *x, float *product);
 
 /* book:vector-sum */
-static void products_of_4(const float *x, float *product)
+static void products_of_4(const float *values, float shift, float *x, float *product)
 {
     floats4 v, p;
-    memcpy(&v, x, sizeof v);
+    memcpy(&v, values, sizeof v);
+    v += shift;
     p = _ZGVbN4v_sinf(v) * _ZGVbN4v_cosf(v);
+    memcpy(x, &v, sizeof v);
     memcpy(product, &p, sizeof p);
 }
 
 static double sum_at_a_time(const float *values, size_t n, size_t lanes, products_fn *products)
 {
     double sum = 0;
-    float product[16];
+    float x[16], product[16];
     size_t i = 0;
     for (; i + lanes <= n; i += lanes) {
-        products(values + i, product);
+        products(values + i, 0, x, product);
         for (size_t lane = 0; lane < lanes; lane++)
-            sum += term(product[lane], values[i + lane]);
+            sum += term(product[lane], x[lane]);
     }
     return add_tail(sum, values, i, n);
 }
 /* end:vector-sum */
 
-__attribute__((target("avx2"))) static void products_of_8(const float *x, float *product)
+__attribute__((target("avx2")))
+static void products_of_8(const float *values, float shift, float *x, float *product)
 {
     floats8 v, p;
-    memcpy(&v, x, sizeof v);
+    memcpy(&v, values, sizeof v);
+    v += shift;
     p = _ZGVdN8v_sinf(v) * _ZGVdN8v_cosf(v);
+    memcpy(x, &v, sizeof v);
     memcpy(product, &p, sizeof p);
 }
 
-__attribute__((target("avx512f"))) static void products_of_16(const float *x, float *product)
+__attribute__((target("avx512f")))
+static void products_of_16(const float *values, float shift, float *x, float *product)
 {
     floats16 v, p;
-    memcpy(&v, x, sizeof v);
+    memcpy(&v, values, sizeof v);
+    v += shift;
     p = _ZGVeN16v_sinf(v) * _ZGVeN16v_cosf(v);
+    memcpy(x, &v, sizeof v);
     memcpy(product, &p, sizeof p);
 }
 
@@ -113,47 +124,12 @@ double vector_sum(const float *values, size_t n, int lanes)
     }
 }
 
-/* The values shifted and their products, in registers: x is built there, not in memory. Built
- * in memory a lane at a time and loaded back, it took twice the time per value (--lanes 16),
- * likely because a load that spans several just-stored lanes waits for the stores to retire. */
-static void shifted_products_of_4(const float *values, float shift, float *x, float *product)
-{
-    floats4 v, p;
-    memcpy(&v, values, sizeof v);
-    v += shift;
-    p = _ZGVbN4v_sinf(v) * _ZGVbN4v_cosf(v);
-    memcpy(x, &v, sizeof v);
-    memcpy(product, &p, sizeof p);
-}
-
-__attribute__((target("avx2")))
-static void shifted_products_of_8(const float *values, float shift, float *x, float *product)
-{
-    floats8 v, p;
-    memcpy(&v, values, sizeof v);
-    v += shift;
-    p = _ZGVdN8v_sinf(v) * _ZGVdN8v_cosf(v);
-    memcpy(x, &v, sizeof v);
-    memcpy(product, &p, sizeof p);
-}
-
-__attribute__((target("avx512f")))
-static void shifted_products_of_16(const float *values, float shift, float *x, float *product)
-{
-    floats16 v, p;
-    memcpy(&v, values, sizeof v);
-    v += shift;
-    p = _ZGVeN16v_sinf(v) * _ZGVeN16v_cosf(v);
-    memcpy(x, &v, sizeof v);
-    memcpy(product, &p, sizeof p);
-}
-
 void sin_cos_products(const float *values, float shift, float *x, float *product, int lanes)
 {
     switch (lanes) {
-    case 4:  shifted_products_of_4(values, shift, x, product); break;
-    case 8:  shifted_products_of_8(values, shift, x, product); break;
-    case 16: shifted_products_of_16(values, shift, x, product); break;
+    case 4:  products_of_4(values, shift, x, product); break;
+    case 8:  products_of_8(values, shift, x, product); break;
+    case 16: products_of_16(values, shift, x, product); break;
     default:
         for (int lane = 0; lane < lanes; lane++) {
             x[lane] = values[lane] + shift;
