@@ -35,6 +35,16 @@ static double add_tail(double sum, const float *values, size_t from, size_t n)
     return sum;
 }
 
+/* x = value + shift and sin(x) * cos(x), one value at a time: for a width with no vector code. */
+static void products_one_at_a_time(const float *values, float shift, float *x, float *product,
+                                   int lanes)
+{
+    for (int lane = 0; lane < lanes; lane++) {
+        x[lane] = values[lane] + shift;
+        product[lane] = sinf(x[lane]) * cosf(x[lane]);
+    }
+}
+
 #if defined(__x86_64__)
 
 typedef float floats4 __attribute__((vector_size(16)));
@@ -130,11 +140,7 @@ void sin_cos_products(const float *values, float shift, float *x, float *product
     case 4:  products_of_4(values, shift, x, product); break;
     case 8:  products_of_8(values, shift, x, product); break;
     case 16: products_of_16(values, shift, x, product); break;
-    default:
-        for (int lane = 0; lane < lanes; lane++) {
-            x[lane] = values[lane] + shift;
-            product[lane] = sinf(x[lane]) * cosf(x[lane]);
-        }
+    default: products_one_at_a_time(values, shift, x, product, lanes);
     }
 }
 
@@ -150,10 +156,7 @@ double vector_sum(const float *values, size_t n, int lanes)
 
 void sin_cos_products(const float *values, float shift, float *x, float *product, int lanes)
 {
-    for (int lane = 0; lane < lanes; lane++) {
-        x[lane] = values[lane] + shift;
-        product[lane] = sinf(x[lane]) * cosf(x[lane]);
-    }
+    products_one_at_a_time(values, shift, x, product, lanes);
 }
 
 #endif
