@@ -187,12 +187,17 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     [ ! -e "$BATS_TEST_TMPDIR/ch09-arithmetic.tsv" ] || fail "a TSV was written for a failed run"
 }
 
+# The total a ladder run printed, from its "result:" line in $output.
+result_of_run() {
+    sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output"
+}
+
 @test "the result is bit for bit the same with 1, 2 and 3 workers and a ragged last block" {
     local w results=()
     for w in 1 2 3; do
         run kit ch09-casestudy --only ladder --elements 100001 --trials 1 --workers "$w" --chunk 3 --batch 2 --out "$BATS_TEST_TMPDIR/w$w"
         assert_success
-        results+=("$(sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output")")
+        results+=("$(result_of_run)")
     done
     [ -n "${results[0]}" ] || fail "no result line"
     assert_equal "${results[1]}" "${results[0]}"
@@ -206,7 +211,7 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
         run kit ch09-casestudy --only ladder --lanes 4 --elements 100001 --trials 1 --workers "$w" --chunk 3 --batch 2 --out "$BATS_TEST_TMPDIR/w$w"
         assert_success
         assert_output --partial "  in every rung, sin and cos 4 values at a time through glibc's vector versions (--lanes 4)"
-        results+=("$(sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output")")
+        results+=("$(result_of_run)")
     done
     [ -n "${results[0]}" ] || fail "no result line"
     assert_equal "${results[1]}" "${results[0]}"
@@ -215,7 +220,7 @@ leftovers() { ipc_snapshot ch09-casestudy-; }
     run kit ch09-casestudy --only ladder --elements 100001 --trials 1 --workers 1 --chunk 3 --batch 2 --out "$BATS_TEST_TMPDIR/one"
     assert_success
     lanes=${results[0]}
-    results+=("$(sed -n 's/^  result: \([0-9.]*\) (every rung: exactly this)$/\1/p' <<<"$output")")
+    results+=("$(result_of_run)")
     awk -v a="$lanes" -v b="${results[2]}" 'BEGIN { d = (a - b) / b; exit !(a != b && d < 1e-6 && d > -1e-6) }' ||
         fail "--lanes 4 gave $lanes, one value at a time ${results[2]}: not close, or not a different computation"
     run kit ch09-casestudy --only ladder --lanes 4 --quick --trials 1 --elements 100K --inject partial --out "$BATS_TEST_TMPDIR/bad"
